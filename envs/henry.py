@@ -1,0 +1,511 @@
+"""Henry as Gymnasium environments: the article's discrete Henry and a continuous variant.
+
+Both variants drive the same `HenryWorld` (pymunk). They differ in what an action is:
+
+* `HenryDiscreteEnv` (`Henry-v0`) is the article's Henry. The state is
+  `[right foot extension, right foot on ground, left foot extension, left foot on ground]`
+  and the actions lift a foot, move a lifted foot forward or backward, or put it down. Each
+  action is a short motion the physics carries out over a fixed number of control steps.
+* `HenryContinuousEnv` (`HenryContinuous-v0`) exposes the four servo targets directly, with
+  a Box observation of the sensed state, in the manner of BipedalWalker and Walker2d.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from enum import IntEnum
+from typing import Any, ClassVar, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from walker.sim.spec import HenrySpec
+from walker.sim.world import (
+    LEFT,
+    RIGHT,
+    STATE_FIELDS,
+    HenryWorld,
+    LegCommand,
+    LegPose,
+    PhysicsDivergedError,
+    Pose,
+    PoseError,
+)
+
+FALL_ANGLE_RAD = 0.6
+"""Henry has fallen when his torso tilts further than this (about 34 degrees)."""
+
+
+class HenryEnvError(ValueError):
+    """A bad argument, action or reset option was given to a Henry environment."""
+
+
+class Action(IntEnum):
+    """The discrete Henry's actions, as the article lists them."""
+
+    LIFT_RIGHT = 0
+    LIFT_LEFT = 1
+    RIGHT_FORWARD = 2
+    RIGHT_BACKWARD = 3
+    LEFT_FORWARD = 4
+    LEFT_BACKWARD = 5
+    PUT_DOWN_RIGHT = 6
+    PUT_DOWN_LEFT = 7
+
+
+ACTION_LEG = {
+    Action.LIFT_RIGHT: RIGHT, Action.LIFT_LEFT: LEFT,
+    Action.RIGHT_FORWARD: RIGHT, Action.RIGHT_BACKWARD: RIGHT,
+    Action.LEFT_FORWARD: LEFT, Action.LEFT_BACKWARD: LEFT,
+    Action.PUT_DOWN_RIGHT: RIGHT, Action.PUT_DOWN_LEFT: LEFT,
+}
+
+
+def _smoothstep(u: float) -> float:
+    """0 -> 1 with zero velocity at both ends (so commanded motions start and stop gently)."""
+    if u <= 0.0:
+        return 0.0
+    if u >= 1.0:
+        return 1.0
+    return u * u * (3.0 - 2.0 * u)
+
+
+class HenryEnv(gym.Env[np.ndarray, Any]):
+    """What both variants share: the world, reset options, falling, rendering."""
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array"], "render_fps": 60}
+
+    def __init__(self, spec: HenrySpec | None = None, render_mode: str | None = None) -> None:
+        if spec is not None and not isinstance(spec, HenrySpec):
+            raise HenryEnvError(f"spec must be a HenrySpec, got {type(spec).__name__}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise HenryEnvError(
+                f"render_mode must be one of {self.metadata['render_modes']} or None, "
+                f"got {render_mode!r}"
+            )
+        self.henry_spec = spec if spec is not None else HenrySpec()
+        self.render_mode = render_mode
+        self.world = HenryWorld(self.henry_spec)
+        self._renderer: Any = None
+        self._start_x = 0.0
+        self.hud: dict[str, Any] = {}
+        """Extra lines the renderer shows (set by training loops: episode, epsilon, ...)."""
+
+    # -- shared helpers -------------------------------------------------------------------
+
+    def _reset_world(self, pose: Pose) -> None:
+        try:
+            self.world.reset(pose)
+        except PoseError as error:
+            raise HenryEnvError(f"invalid starting pose: {error}") from error
+        # Let Henry settle on his feet so the first observation is a resting one.
+        right, left = self.world.commands()
+        for _ in range(self._settle_steps):
+            self.world.step(right, left)
+        self._start_x = self.world.read_state()[0]
+
+    _settle_steps = 12
+
+    def _fallen(self, state: Sequence[float]) -> bool:
+        return state[6] > 0.5 or abs(state[2]) > FALL_ANGLE_RAD
+
+    @property
+    def distance_m(self) -> float:
+        """How far Henry's torso is ahead of where this episode started."""
+        return float(self.world.read_state()[0] - self._start_x)
+
+    def render(self) -> np.ndarray | None:  # type: ignore[override]
+        if self.render_mode is None:
+            gym.logger.warn(
+                "render() was called without a render_mode; pass render_mode='rgb_array' or "
+                "'human' to gymnasium.make"
+            )
+            return None
+        if self._renderer is None:
+            from walker.draw.renderer import EnvRenderer
+
+            self._renderer = EnvRenderer(self, self.render_mode)
+        return self._renderer.render()  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_renderer"] = None  # windows and surfaces do not pickle; a copy draws anew
+        return state
+
+
+class HenryDiscreteEnv(HenryEnv):
+    """The article's Henry: four numbers of state, eight actions, legal only in some states.
+
+    ## Action Space
+    `Discrete(8)`, the members of `Action`:
+
+    | value | action | legal when |
+    | --- | --- | --- |
+    | 0 | `LIFT_RIGHT` | both feet on the ground |
+    | 1 | `LIFT_LEFT` | both feet on the ground |
+    | 2 | `RIGHT_FORWARD` | right foot in the air and not at the front level |
+    | 3 | `RIGHT_BACKWARD` | right foot in the air and not at the back level |
+    | 4 | `LEFT_FORWARD` | left foot in the air and not at the front level |
+    | 5 | `LEFT_BACKWARD` | left foot in the air and not at the back level |
+    | 6 | `PUT_DOWN_RIGHT` | right foot in the air |
+    | 7 | `PUT_DOWN_LEFT` | left foot in the air |
+
+    Legality is a function of the observation only. It is reported as `info["action_mask"]`
+    (int8, one entry per action, Taxi's convention) by `reset` and `step`, and by
+    `action_masks()` (bool, sb3-contrib's convention); both come from `legal_action_mask`.
+    An illegal action is a no-op that still lasts one decision (Henry holds his pose) and
+    sets `info["illegal_action"] = True`. A value outside `Discrete(8)` raises
+    `HenryEnvError`.
+
+    ## Physical execution
+    Every action lasts `decision_steps` control steps of the physics. A lift raises the foot;
+    a move swings the lifted foot one level forward or backward; a put-down lowers the foot
+    and then **shifts Henry's weight onto it**: with both feet planted, both hips swing
+    together so the torso travels over the new foot, pushed along by the soles' friction
+    (as far as the other foot's range allows). The torso therefore advances when a foot that
+    was carried forward is put down, not while it is carried: the payoff of extending a foot
+    comes late, which is what makes exploration matter, as in the article. A move only swings
+    a foot in the air, so it earns nothing by itself.
+
+    ## Observation Space
+    `MultiDiscrete([K, 2, K, 2])`: `[right foot extension, right foot on ground, left foot
+    extension, left foot on ground]`. Extension is the sensed horizontal position of the
+    ankle relative to the hip, quantised to `K = extension_levels` levels: 0 is the furthest
+    back, K-1 the furthest forward, (K-1)/2 under the hip; the levels are `step_length_m`
+    apart. "On ground" is the sensed contact (1 when the sole touches the ground), which can
+    differ from what was commanded. `state_index(obs)` turns an observation into a single
+    integer in `[0, K*2*K*2)` for tabular agents.
+
+    ## Rewards
+    The torso's forward progress during the action, in metres (backward is negative).
+
+    ## Episode End
+    Terminates when Henry falls: the torso touches the ground or tilts more than
+    `FALL_ANGLE_RAD`. Truncation is left to the `TimeLimit` wrapper that `gymnasium.make`
+    adds (`max_episode_steps=200` decisions for `Henry-v0`).
+
+    ## Starting State
+    Both feet planted under the hip. `reset(options=...)` accepts:
+    * `{"state": [r_ext, r_down, l_ext, l_down]}`: any discrete state with a foot down,
+    * `{"pose": "left_foot_up"}` (also `"right_foot_up"`, `"standing"`),
+    * `{"pose": "random"}`: a random legal state drawn from the env's `np_random`.
+
+    ## Arguments
+    * `extension_levels` (K, odd, >= 3, default 5): levels of foot extension.
+    * `step_length_m` (default 0.07): distance between two extension levels.
+    * `decision_steps` (default 36): control steps (1/60 s each) per action (0.6 s).
+    * `spec`: a `HenrySpec` for the body; `render_mode`: `"human"` or `"rgb_array"`.
+
+    ## Version History
+    * v0: first release.
+    """
+
+    ACTIONS = Action
+
+    def __init__(
+        self,
+        extension_levels: int = 5,
+        step_length_m: float = 0.07,
+        decision_steps: int = 36,
+        spec: HenrySpec | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        super().__init__(spec, render_mode)
+        if (not isinstance(extension_levels, int) or isinstance(extension_levels, bool)
+                or extension_levels < 3 or extension_levels % 2 == 0):
+            raise HenryEnvError(
+                f"extension_levels must be an odd whole number >= 3 (so one level is under "
+                f"the hip), got {extension_levels!r}"
+            )
+        if not isinstance(decision_steps, int) or isinstance(decision_steps, bool) \
+                or decision_steps < 4:
+            raise HenryEnvError(f"decision_steps must be a whole number >= 4, got "
+                                f"{decision_steps!r}")
+        if not (isinstance(step_length_m, (int, float)) and math.isfinite(step_length_m)
+                and step_length_m > 0):
+            raise HenryEnvError(f"step_length_m must be a positive number, got "
+                                f"{step_length_m!r}")
+        spec = self.henry_spec
+        half = (extension_levels - 1) // 2
+        reach = half * step_length_m
+        lifted_limit = spec.lifted_drop_m * math.tan(spec.swing_limit_rad)
+        if reach > lifted_limit:
+            raise HenryEnvError(
+                f"{extension_levels} levels {step_length_m} m apart reach {reach:.3f} m, beyond "
+                f"the swing range of a lifted foot ({lifted_limit:.3f} m); use fewer levels or "
+                "a shorter step_length_m"
+            )
+        self.extension_levels = extension_levels
+        self.step_length_m = float(step_length_m)
+        self.decision_steps = decision_steps
+        self._half = half
+        self.observation_space = spaces.MultiDiscrete(
+            [extension_levels, 2, extension_levels, 2]
+        )
+        self.action_space = spaces.Discrete(len(Action))
+        # Controller memory: the commanded foot offsets (m) and which feet are meant up.
+        self._target_offset = [0.0, 0.0]
+        self._lifted = [False, False]
+        self._obs = np.zeros(4, dtype=np.int64)
+
+    # -- state encoding ---------------------------------------------------------------
+
+    @property
+    def n_states(self) -> int:
+        """Number of distinct observations (the size of a tabular agent's state axis)."""
+        return int(np.prod(self.observation_space.nvec))
+
+    def state_index(self, obs: np.ndarray | Sequence[int]) -> int:
+        """One integer per observation: `np.ravel_multi_index(obs, [K, 2, K, 2])`."""
+        return int(np.ravel_multi_index(tuple(int(v) for v in obs),
+                                        tuple(self.observation_space.nvec)))
+
+    def _level(self, offset_m: float) -> int:
+        level = round(offset_m / self.step_length_m) + self._half
+        return min(max(level, 0), self.extension_levels - 1)
+
+    def _observe(self, state: Sequence[float]) -> np.ndarray:
+        obs = self._obs
+        obs[0] = self._level(state[11])
+        obs[1] = 1 if state[12] > 0.5 else 0
+        obs[2] = self._level(state[17])
+        obs[3] = 1 if state[18] > 0.5 else 0
+        return obs.copy()
+
+    # -- legality ---------------------------------------------------------------------
+
+    def legal_action_mask(self, obs: np.ndarray | Sequence[int] | None = None) -> np.ndarray:
+        """Bool mask over `Action` for `obs` (the current observation by default)."""
+        o = self._obs if obs is None else obs
+        return discrete_action_mask(o, self.extension_levels)
+
+    def action_masks(self) -> np.ndarray:
+        """sb3-contrib's MaskablePPO convention: bool mask for the current observation."""
+        return self.legal_action_mask()
+
+    # -- gymnasium API ------------------------------------------------------------------
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        state = self._start_state(options)
+        r_level, r_down, l_level, l_down = state
+        pose = Pose(
+            right=LegPose((r_level - self._half) * self.step_length_m, lifted=not r_down),
+            left=LegPose((l_level - self._half) * self.step_length_m, lifted=not l_down),
+        )
+        self._reset_world(pose)
+        self._target_offset = [pose.right.foot_offset_m, pose.left.foot_offset_m]
+        self._lifted = [pose.right.lifted, pose.left.lifted]
+        obs = self._observe(self.world.read_state())
+        return obs, self._info(illegal=False, terms=None)
+
+    def _start_state(self, options: Mapping[str, Any] | None) -> tuple[int, int, int, int]:
+        center = self._half
+        if not options:
+            return (center, 1, center, 1)
+        if not isinstance(options, Mapping):
+            raise HenryEnvError(f"reset options must be a dict, got {type(options).__name__}")
+        unknown = set(options) - {"state", "pose"}
+        if unknown:
+            raise HenryEnvError(f"unknown reset option(s) {sorted(unknown)}; "
+                                "use 'state' or 'pose'")
+        if "state" in options and "pose" in options:
+            raise HenryEnvError("give either reset option 'state' or 'pose', not both")
+        if "state" in options:
+            return self._checked_state(options["state"])
+        pose = options["pose"]
+        named = {
+            "standing": (center, 1, center, 1),
+            "left_foot_up": (center, 1, center, 0),
+            "right_foot_up": (center, 0, center, 1),
+        }
+        if pose == "random":
+            states = legal_start_states(self.extension_levels)
+            return states[int(self.np_random.integers(len(states)))]
+        if pose not in named:
+            raise HenryEnvError(f"unknown pose {pose!r}; use one of {[*named, 'random']}")
+        return named[pose]
+
+    def _checked_state(self, value: Any) -> tuple[int, int, int, int]:
+        try:
+            state = tuple(int(v) for v in value)
+            exact = all(float(v) == int(v) for v in value)
+        except (TypeError, ValueError) as error:
+            raise HenryEnvError(f"reset state must be four whole numbers, got {value!r}") \
+                from error
+        if len(state) != 4 or not exact:
+            raise HenryEnvError(f"reset state must be four whole numbers "
+                                f"[r_ext, r_down, l_ext, l_down], got {value!r}")
+        if state not in legal_start_states(self.extension_levels):
+            raise HenryEnvError(
+                f"reset state {list(state)} is not a valid start: extensions must be in "
+                f"0..{self.extension_levels - 1}, contacts 0 or 1, and at least one foot down"
+            )
+        return state  # type: ignore[return-value]
+
+    def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
+        action = self._checked_action(action)
+        mask = self.legal_action_mask()
+        legal = bool(mask[action])
+        start = self.world.read_state()
+        if legal:
+            plan = self._plan(Action(action))
+        else:
+            plan = self._hold()
+        terminated = False
+        world = self.world
+        state = start
+        try:
+            for step in range(self.decision_steps):
+                world.step(*plan(step / self.decision_steps))
+                state = world.read_state()
+                if self._fallen(state):
+                    terminated = True
+                    break
+        except PhysicsDivergedError as error:
+            raise PhysicsDivergedError(f"{error} (during action {Action(action).name})") \
+                from error
+        reward = state[0] - start[0]
+        obs = self._observe(state)
+        if self.render_mode == "human":
+            self.render()
+        return obs, reward, terminated, False, self._info(
+            illegal=not legal, terms={"progress": reward}
+        )
+
+    def _checked_action(self, action: Any) -> int:
+        if isinstance(action, (bool, np.bool_)):
+            raise HenryEnvError(f"action must be an integer in [0, {len(Action)}), got {action!r}")
+        try:
+            value = int(action)
+            exact = float(action) == value
+        except (TypeError, ValueError, OverflowError) as error:
+            raise HenryEnvError(
+                f"action must be an integer in [0, {len(Action)}), got {action!r}"
+            ) from error
+        if not exact or not 0 <= value < len(Action):
+            raise HenryEnvError(f"action must be an integer in [0, {len(Action)}), got {action!r}")
+        return value
+
+    def _info(self, illegal: bool, terms: dict[str, float] | None) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "action_mask": self.legal_action_mask().astype(np.int8),
+            "illegal_action": illegal,
+            "distance_m": self.distance_m,
+            "time_s": self.world.time_s,
+        }
+        if terms is not None:
+            info["reward_terms"] = terms
+        return info
+
+    # -- motion primitives -------------------------------------------------------------
+
+    def _commands(self, offsets: Sequence[float], drops: Sequence[float]
+                  ) -> tuple[LegCommand, LegCommand]:
+        return (
+            LegCommand(math.atan2(offsets[RIGHT], drops[RIGHT]), drops[RIGHT]),
+            LegCommand(math.atan2(offsets[LEFT], drops[LEFT]), drops[LEFT]),
+        )
+
+    def _drop(self, lifted: bool) -> float:
+        spec = self.henry_spec
+        return spec.lifted_drop_m if lifted else spec.stand_drop_m
+
+    def _hold(self) -> Any:
+        commands = self._commands(self._target_offset,
+                                  [self._drop(self._lifted[RIGHT]), self._drop(self._lifted[LEFT])])
+        return lambda u: commands
+
+    def _plan(self, action: Action) -> Any:
+        """A function of decision progress u in [0, 1) giving the servo commands."""
+        leg = ACTION_LEG[action]
+        other = 1 - leg
+        offsets = list(self._target_offset)
+        drops_before = [self._drop(self._lifted[RIGHT]), self._drop(self._lifted[LEFT])]
+        observed_offset = (int(self._obs[2 * leg]) - self._half) * self.step_length_m
+        if action in (Action.LIFT_RIGHT, Action.LIFT_LEFT):
+            self._lifted[leg] = True
+            return self._move_plan(offsets, offsets, drops_before, leg, 0.0, 0.5)
+        if action in (Action.RIGHT_FORWARD, Action.LEFT_FORWARD,
+                      Action.RIGHT_BACKWARD, Action.LEFT_BACKWARD):
+            direction = 1 if action in (Action.RIGHT_FORWARD, Action.LEFT_FORWARD) else -1
+            self._lifted[leg] = True
+            end = list(offsets)
+            end[leg] = observed_offset + direction * self.step_length_m
+            self._target_offset = end
+            return self._move_plan(offsets, end, drops_before, leg, 0.0, 0.6)
+        # Put down, then shift the weight onto the planted foot.
+        self._lifted[leg] = False
+        other_offset = (int(self._obs[2 * other]) - self._half) * self.step_length_m
+        reach = self._half * self.step_length_m
+        shift = min(max(observed_offset, other_offset - reach), other_offset + reach)
+        end = [0.0, 0.0]
+        end[leg] = observed_offset - shift
+        end[other] = other_offset - shift
+        self._target_offset = end
+        return self._put_down_plan(offsets, end, drops_before, leg)
+
+    def _move_plan(self, start: list[float], end: list[float], drops_before: list[float],
+                   leg: int, t0: float, t1: float) -> Any:
+        drops_after = [self._drop(self._lifted[RIGHT]), self._drop(self._lifted[LEFT])]
+
+        def plan(u: float) -> tuple[LegCommand, LegCommand]:
+            k = _smoothstep((u - t0) / (t1 - t0))
+            offsets = [a + (b - a) * k for a, b in zip(start, end, strict=True)]
+            drops = [a + (b - a) * k for a, b in zip(drops_before, drops_after, strict=True)]
+            return self._commands(offsets, drops)
+
+        return plan
+
+    def _put_down_plan(self, start: list[float], end: list[float], drops_before: list[float],
+                       leg: int) -> Any:
+        # The foot first goes (back) to its level and down; then both hips shift together.
+        drops_after = [self._drop(self._lifted[RIGHT]), self._drop(self._lifted[LEFT])]
+        shift_start = [start[RIGHT], start[LEFT]]
+
+        def plan(u: float) -> tuple[LegCommand, LegCommand]:
+            lower = _smoothstep(u / 0.2)
+            drops = [a + (b - a) * lower for a, b in zip(drops_before, drops_after, strict=True)]
+            k = _smoothstep((u - 0.2) / 0.65)
+            offsets = [a + (b - a) * k for a, b in zip(shift_start, end, strict=True)]
+            return self._commands(offsets, drops)
+
+        return plan
+
+
+def discrete_action_mask(obs: np.ndarray | Sequence[int], extension_levels: int) -> np.ndarray:
+    """Which `Action`s are legal in discrete state `obs` (see `HenryDiscreteEnv`)."""
+    r_level, r_down, l_level, l_down = (int(v) for v in obs)
+    front = extension_levels - 1
+    mask = np.zeros(len(Action), dtype=bool)
+    both_down = bool(r_down) and bool(l_down)
+    mask[Action.LIFT_RIGHT] = both_down
+    mask[Action.LIFT_LEFT] = both_down
+    right_up = not r_down
+    left_up = not l_down
+    mask[Action.RIGHT_FORWARD] = right_up and r_level < front
+    mask[Action.RIGHT_BACKWARD] = right_up and r_level > 0
+    mask[Action.LEFT_FORWARD] = left_up and l_level < front
+    mask[Action.LEFT_BACKWARD] = left_up and l_level > 0
+    mask[Action.PUT_DOWN_RIGHT] = right_up
+    mask[Action.PUT_DOWN_LEFT] = left_up
+    return mask
+
+
+def legal_start_states(extension_levels: int) -> list[tuple[int, int, int, int]]:
+    """Every discrete state Henry can be started in: any extensions, at least one foot down."""
+    return [
+        (r, rd, l, ld)
+        for r in range(extension_levels) for rd in (0, 1)
+        for l in range(extension_levels) for ld in (0, 1)
+        if rd or ld
+    ]

@@ -1,0 +1,418 @@
+"""Henry's rigid-body world: bodies, force-limited servos, ground contact, fixed-step stepping.
+
+A `HenryWorld` owns one pymunk space holding the ground and Henry: a torso and two legs.
+Each leg is a thigh pivoting at the hip (the **swing** degree of freedom) and a foot that
+slides along the thigh (the **extension** degree of freedom), with a flat sole kept parallel
+to the torso. All four actuators are pymunk constraints whose `max_force` and `max_bias`
+limit force and speed, so the targets set by `step` are pursued, not imposed: Henry can
+slip, stumble and fall, and nothing is teleported while a step runs.
+
+The extension servo is commanded as a *drop*: the foot's vertical distance below the hip in
+the torso frame. The leg length that realises it follows the measured swing angle
+(`length = drop / cos(swing)`), so a planted leg lengthens as it swings and the two legs
+never fight each other through the ground when both feet are down.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import pymunk
+from pymunk._chipmunk_cffi import lib as _lib
+
+from walker.sim.spec import HenrySpec
+
+RIGHT = 0
+LEFT = 1
+LEG_NAMES = ("right", "left")
+
+_HENRY_GROUP = 1  # shapes in one group never collide with each other
+_RIGHT_SOLE_TYPE = 1  # collision types double as indices into the contact counters (+1)
+_LEFT_SOLE_TYPE = 2
+_TORSO_TYPE = 3
+_GROUND_TYPE = 10
+_GROUND_HALF_WIDTH_M = 5_000.0
+_GROUND_DEPTH_M = 1.0
+
+
+class PhysicsDivergedError(RuntimeError):
+    """The simulation produced a non-finite value; the world cannot continue."""
+
+
+class PoseError(ValueError):
+    """A requested starting pose is not physically possible."""
+
+
+class LegCommand(NamedTuple):
+    """Targets for one leg's two servos."""
+
+    swing_rad: float
+    """Hip angle of the leg, 0 straight down, positive moves the foot forward."""
+
+    drop_m: float
+    """Vertical distance of the ankle below the hip, in the torso frame."""
+
+
+@dataclass(frozen=True)
+class LegPose:
+    """Starting configuration of one leg."""
+
+    foot_offset_m: float = 0.0
+    """Horizontal distance of the ankle ahead of the hip (negative: behind)."""
+
+    lifted: bool = False
+    """Whether the foot starts raised off the ground."""
+
+
+@dataclass(frozen=True)
+class Pose:
+    """Starting configuration of Henry: the torso is level and above x = 0."""
+
+    right: LegPose = LegPose()
+    left: LegPose = LegPose()
+
+
+class LegState(NamedTuple):
+    """What one leg senses."""
+
+    swing_rad: float
+    swing_rate_rad_s: float
+    length_m: float
+    length_rate_m_s: float
+    foot_offset_m: float
+    """Horizontal ankle position ahead of the hip, in the torso frame."""
+    foot_contact: bool
+    """The sole touched the ground during the last control step (pymunk's contact events)."""
+
+
+class SensedState(NamedTuple):
+    """Everything Henry's sensors report after a step."""
+
+    torso_x_m: float
+    """Henry's GPS: horizontal position of the torso's centre."""
+    torso_height_m: float
+    torso_angle_rad: float
+    torso_vx_m_s: float
+    torso_vy_m_s: float
+    torso_angular_velocity_rad_s: float
+    torso_contact: bool
+    """The torso itself touches the ground (Henry has fallen)."""
+    right: LegState
+    left: LegState
+
+
+STATE_FIELDS: tuple[str, ...] = (
+    "torso_x_m", "torso_height_m", "torso_angle_rad", "torso_vx_m_s", "torso_vy_m_s",
+    "torso_angular_velocity_rad_s", "torso_contact",
+    *(f"{leg}_{name}" for leg in LEG_NAMES for name in LegState._fields),
+)
+"""Names of the values `HenryWorld.read_state` returns, in order (contacts as 0.0/1.0)."""
+
+
+class _Leg:
+    """The bodies and constraints of one leg, and its two servos."""
+
+    def __init__(self, space: pymunk.Space, spec: HenrySpec, torso: pymunk.Body,
+                 hip_world: pymunk.Vec2d, pose: LegPose, collision_type: int) -> None:
+        drop = spec.lifted_drop_m if pose.lifted else spec.stand_drop_m
+        swing = math.atan2(pose.foot_offset_m, drop)
+        length = math.hypot(pose.foot_offset_m, drop)
+
+        self.thigh = pymunk.Body(spec.thigh_mass_kg, _rod_moment(spec.thigh_mass_kg, length))
+        self.thigh.position = hip_world
+        self.thigh.angle = swing
+
+        sole_w, sole_h = spec.sole_length_m, spec.sole_thickness_m
+        self.foot = pymunk.Body(spec.foot_mass_kg,
+                                pymunk.moment_for_box(spec.foot_mass_kg, (sole_w, sole_h)))
+        self.foot.position = hip_world + (pose.foot_offset_m, -drop)
+        self.sole = pymunk.Poly.create_box_bb(
+            self.foot, pymunk.BB(-sole_w / 2, -sole_h, sole_w / 2, 0.0)
+        )
+        self.sole.friction = spec.foot_friction
+        self.sole.filter = pymunk.ShapeFilter(group=_HENRY_GROUP)
+        # The foot switch: a sensor pad under the sole that reports touches but pushes on
+        # nothing. Its small travel lets a loaded sole that hovers a fraction of a millimetre
+        # above the ground (double support is statically indeterminate) still count as down.
+        pad = spec.contact_switch_travel_m
+        self.switch = pymunk.Poly.create_box_bb(
+            self.foot, pymunk.BB(-sole_w / 2, -sole_h - pad, sole_w / 2, -sole_h + pad)
+        )
+        self.switch.sensor = True
+        self.switch.filter = pymunk.ShapeFilter(group=_HENRY_GROUP)
+        self.switch.collision_type = collision_type
+
+        hip = pymunk.PivotJoint(torso, self.thigh, hip_world)
+        self.swing_servo = pymunk.RotaryLimitJoint(torso, self.thigh, swing, swing)
+        self.swing_servo.max_force = spec.hip_max_torque_nm
+        self.swing_servo.max_bias = spec.hip_max_speed_rad_s
+        swing_stop = pymunk.RotaryLimitJoint(
+            torso, self.thigh, -spec.swing_limit_rad, spec.swing_limit_rad
+        )
+        stroke = pymunk.GrooveJoint(
+            self.thigh, self.foot, (0.0, -spec.leg_min_length_m), (0.0, -spec.leg_max_length_m),
+            (0.0, 0.0),
+        )
+        self.extension_servo = pymunk.SlideJoint(
+            self.thigh, self.foot, (0.0, 0.0), (0.0, 0.0), length, length
+        )
+        self.extension_servo.max_force = spec.leg_max_force_n
+        self.extension_servo.max_bias = spec.leg_max_speed_m_s
+        # pymunk's error_bias is the fraction of a joint error left after one second.
+        servo_error_bias = math.exp(-spec.servo_gain_1_s)
+        self.swing_servo.error_bias = servo_error_bias
+        self.extension_servo.error_bias = servo_error_bias
+        ankle = pymunk.GearJoint(torso, self.foot, 0.0, 1.0)
+        ankle.max_force = spec.ankle_max_torque_nm
+        for constraint in (hip, self.swing_servo, swing_stop, stroke, self.extension_servo, ankle):
+            constraint.collide_bodies = False
+        space.add(self.thigh, self.foot, self.sole, self.switch, hip, self.swing_servo, swing_stop, stroke,
+                  self.extension_servo, ankle)
+        self.command = LegCommand(swing, drop)
+
+
+def _rod_moment(mass: float, length: float) -> float:
+    # A uniform rod pivoting at one end; the floor keeps pymunk happy for tiny legs.
+    return max(mass * length * length / 3.0, 1e-6)
+
+
+def _contact_begin(arbiter: pymunk.Arbiter, space: pymunk.Space, data: dict[str, Any]) -> None:
+    a, b = arbiter.shapes
+    kind = a.collision_type if b.collision_type == _GROUND_TYPE else b.collision_type
+    data["touching"][kind - 1] += 1
+    data["touched"][kind - 1] = True
+
+
+def _contact_separate(arbiter: pymunk.Arbiter, space: pymunk.Space,
+                      data: dict[str, Any]) -> None:
+    a, b = arbiter.shapes
+    kind = a.collision_type if b.collision_type == _GROUND_TYPE else b.collision_type
+    data["touching"][kind - 1] -= 1
+    data["touched"][kind - 1] = True  # it was touching earlier in this control step
+
+
+class HenryWorld:
+    """Henry on flat ground, stepped at a fixed rate.
+
+    >>> world = HenryWorld()
+    >>> world.step(LegCommand(0.0, 0.34), LegCommand(0.0, 0.34))
+    >>> world.sense().right.foot_contact
+    True
+    """
+
+    def __init__(self, spec: HenrySpec | None = None, pose: Pose | None = None) -> None:
+        self.spec = spec if spec is not None else HenrySpec()
+        self.reset(pose)
+
+    def reset(self, pose: Pose | None = None) -> None:
+        """Rebuild the world with Henry standing in `pose` (both feet down by default)."""
+        spec = self.spec
+        pose = pose if pose is not None else Pose()
+        _check_pose(spec, pose)
+        space = pymunk.Space()
+        space.gravity = (0.0, -spec.gravity_m_s2)
+        space.iterations = spec.solver_iterations
+        space.collision_slop = spec.collision_slop_m
+        space.sleep_time_threshold = float("inf")
+
+        self.ground = pymunk.Poly.create_box_bb(
+            space.static_body,
+            pymunk.BB(-_GROUND_HALF_WIDTH_M, -_GROUND_DEPTH_M, _GROUND_HALF_WIDTH_M, 0.0),
+        )
+        self.ground.friction = spec.ground_friction
+        self.ground.collision_type = _GROUND_TYPE
+        space.add(self.ground)
+
+        # The ankle of a planted foot rests one sole thickness above the ground.
+        hip_height = spec.stand_drop_m + spec.sole_thickness_m + 0.5 * spec.collision_slop_m
+        torso_moment = pymunk.moment_for_box(spec.torso_mass_kg,
+                                             (spec.torso_width_m, spec.torso_height_m))
+        self.torso = pymunk.Body(spec.torso_mass_kg, torso_moment)
+        self.torso.position = (0.0, hip_height + spec.torso_height_m / 2)
+        self.torso_shape = pymunk.Poly.create_box(
+            self.torso, (spec.torso_width_m, spec.torso_height_m)
+        )
+        self.torso_shape.friction = spec.torso_friction
+        self.torso_shape.filter = pymunk.ShapeFilter(group=_HENRY_GROUP)
+        self.torso_shape.collision_type = _TORSO_TYPE
+        space.add(self.torso, self.torso_shape)
+        self._hip_local = (0.0, -spec.torso_height_m / 2)
+
+        hip_world = pymunk.Vec2d(0.0, hip_height)
+        self.legs = (
+            _Leg(space, spec, self.torso, hip_world, pose.right, collision_type=_RIGHT_SOLE_TYPE),
+            _Leg(space, spec, self.torso, hip_world, pose.left, collision_type=_LEFT_SOLE_TYPE),
+        )
+        # Contact comes from pymunk's begin/separate events: counters change only when a
+        # shape starts or stops touching the ground, so sensing costs nothing per step. A
+        # sole counts as on the ground if it touched it at any time during the last control
+        # step, which debounces the sub-millimetre chatter of a loaded flat sole.
+        self._contact_data: dict[str, Any] = {"touching": [0, 0, 0],
+                                              "touched": [False, False, False]}
+        for kind in (_RIGHT_SOLE_TYPE, _LEFT_SOLE_TYPE, _TORSO_TYPE):
+            space.on_collision(kind, _GROUND_TYPE, begin=_contact_begin,
+                               separate=_contact_separate, data=self._contact_data)
+        # A zero-length step through pymunk's public API validates the bodies; after that
+        # the control loop calls chipmunk directly (see _bind).
+        space.step(0.0)
+        self.space = space
+        self.time_s = 0.0
+        self.control_steps = 0
+        self._bind()
+
+    def _bind(self) -> None:
+        """Cache chipmunk handles for the hot path.
+
+        pymunk's Python properties cost about 1 us each; reading and writing the same values
+        through its cffi library costs a quarter of that, and a control step does dozens.
+        """
+        spec = self.spec
+        self._substeps = spec.substeps
+        self._physics_dt = spec.physics_dt_s
+        self._swing_limit = spec.swing_limit_rad
+        self._min_length = spec.leg_min_length_m
+        self._max_length = spec.leg_max_length_m
+        self._min_drop = spec.leg_min_length_m
+        self._max_drop = spec.stand_drop_m + spec.lift_height_m
+        self._space_handle = self.space._space
+        self._torso_handle = self.torso._body
+        self._leg_handles = tuple(
+            (leg.thigh._body, leg.foot._body, leg.swing_servo._constraint,
+             leg.extension_servo._constraint)
+            for leg in self.legs
+        )
+        self._touching = self._contact_data["touching"]
+        self._touched = self._contact_data["touched"]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_") or k in
+                 ("_contact_data", "_hip_local")}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        # pymunk rebuilds its collision handlers on unpickling; use the counters they hold.
+        handler = self.space._handlers[(_RIGHT_SOLE_TYPE, _GROUND_TYPE)]
+        self._contact_data = handler.data["begin"]
+        self._bind()
+
+    @property
+    def hip_height_m(self) -> float:
+        """Height of the hip above the ground when both feet are planted and Henry is level."""
+        return self.spec.stand_drop_m + self.spec.sole_thickness_m
+
+    def step(self, right: LegCommand, left: LegCommand) -> None:
+        """Set the four servo targets and advance one control step (`spec.substeps` steps).
+
+        Targets beyond the joint limits are clamped to them. Raises `PhysicsDivergedError`
+        if the simulation produced a non-finite value.
+        """
+        torso_angle = _lib.cpBodyGetAngle(self._torso_handle)
+        for leg, command, (thigh, _, swing_servo, extension_servo) in zip(
+            self.legs, (right, left), self._leg_handles, strict=True
+        ):
+            swing = min(max(command[0], -self._swing_limit), self._swing_limit)
+            drop = min(max(command[1], self._min_drop), self._max_drop)
+            leg.command = LegCommand(swing, drop)
+            _lib.cpRotaryLimitJointSetMin(swing_servo, swing)
+            _lib.cpRotaryLimitJointSetMax(swing_servo, swing)
+            measured_swing = _lib.cpBodyGetAngle(thigh) - torso_angle
+            length = drop / math.cos(measured_swing)
+            length = min(max(length, self._min_length), self._max_length)
+            _lib.cpSlideJointSetMin(extension_servo, length)
+            _lib.cpSlideJointSetMax(extension_servo, length)
+        touching, touched = self._touching, self._touched
+        for index in range(3):
+            touched[index] = touching[index] > 0
+        space_step = _lib.cpSpaceStep
+        handle = self._space_handle
+        dt = self._physics_dt
+        for _ in range(self._substeps):
+            space_step(handle, dt)
+        self.control_steps += 1
+        self.time_s = self.control_steps * self.spec.control_dt_s
+        position = _lib.cpBodyGetPosition(self._torso_handle)
+        if not math.isfinite(position.x + position.y + _lib.cpBodyGetAngle(self._torso_handle)):
+            raise PhysicsDivergedError(
+                f"Henry's state became non-finite after {self.time_s:.3f} s of simulation; "
+                "the parameters or commands make the physics unstable"
+            )
+
+    def read_state(self) -> tuple[float, ...]:
+        """Every sensor reading as a flat tuple, in the order of `STATE_FIELDS`.
+
+        This is the fast path environments use; `sense` wraps the same values in names.
+        """
+        torso = self._torso_handle
+        position = _lib.cpBodyGetPosition(torso)
+        velocity = _lib.cpBodyGetVelocity(torso)
+        angle = _lib.cpBodyGetAngle(torso)
+        omega = _lib.cpBodyGetAngularVelocity(torso)
+        cos_a, sin_a = math.cos(angle), math.sin(angle)
+        hip_lx, hip_ly = self._hip_local
+        # The hip is a point of the torso: its position and velocity follow from the torso's.
+        hip_x = position.x + cos_a * hip_lx - sin_a * hip_ly
+        hip_y = position.y + sin_a * hip_lx + cos_a * hip_ly
+        hip_vx = velocity.x - omega * (hip_y - position.y)
+        hip_vy = velocity.y + omega * (hip_x - position.x)
+        touched = self._touched
+        values = [position.x, position.y, angle, velocity.x, velocity.y, omega,
+                  1.0 if touched[2] else 0.0]
+        for index, (thigh, foot, _, _) in enumerate(self._leg_handles):
+            foot_position = _lib.cpBodyGetPosition(foot)
+            foot_velocity = _lib.cpBodyGetVelocity(foot)
+            dx = foot_position.x - hip_x
+            dy = foot_position.y - hip_y
+            length = math.hypot(dx, dy)
+            length_rate = ((foot_velocity.x - hip_vx) * dx + (foot_velocity.y - hip_vy) * dy) / (
+                length if length > 0.0 else 1.0
+            )
+            swing = _lib.cpBodyGetAngle(thigh) - angle
+            values.extend((
+                swing,
+                _lib.cpBodyGetAngularVelocity(thigh) - omega,
+                length,
+                length_rate,
+                length * math.sin(swing),
+                1.0 if touched[index] else 0.0,
+            ))
+        return tuple(values)
+
+    def sense(self) -> SensedState:
+        """Read Henry's sensors: torso GPS, height, angle, velocities, joints and contacts."""
+        v = self.read_state()
+        return SensedState(
+            v[0], v[1], v[2], v[3], v[4], v[5], v[6] > 0.5,
+            LegState(v[7], v[8], v[9], v[10], v[11], v[12] > 0.5),
+            LegState(v[13], v[14], v[15], v[16], v[17], v[18] > 0.5),
+        )
+
+    def commands(self) -> tuple[LegCommand, LegCommand]:
+        """The targets currently held by the servos (after clamping to the limits)."""
+        return self.legs[RIGHT].command, self.legs[LEFT].command
+
+    def sole_penetration_m(self) -> float:
+        """Deepest point of either sole below the ground surface (0 when none is below)."""
+        deepest = 0.0
+        for leg in self.legs:
+            for vertex in leg.sole.get_vertices():
+                deepest = max(deepest, -leg.foot.local_to_world(vertex).y)
+        return deepest
+
+
+def _check_pose(spec: HenrySpec, pose: Pose) -> None:
+    if pose.right.lifted and pose.left.lifted:
+        raise PoseError("a starting pose needs at least one foot on the ground")
+    for name, leg in (("right", pose.right), ("left", pose.left)):
+        if not math.isfinite(leg.foot_offset_m):
+            raise PoseError(f"{name} foot offset must be finite, got {leg.foot_offset_m!r}")
+        drop = spec.lifted_drop_m if leg.lifted else spec.stand_drop_m
+        swing = math.atan2(leg.foot_offset_m, drop)
+        if abs(swing) > spec.swing_limit_rad + 1e-9:
+            limit = drop * math.tan(spec.swing_limit_rad)
+            raise PoseError(
+                f"{name} foot offset {leg.foot_offset_m:+.3f} m is beyond the swing range "
+                f"(at most {limit:.3f} m either way)"
+            )
