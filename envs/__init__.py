@@ -1,0 +1,42 @@
+"""Henry's Gymnasium environments, registered on import.
+
+* `Henry-v0`: the article's discrete Henry (`HenryDiscreteEnv`).
+* `HenryContinuous-v0`: direct control of the four servos (`HenryContinuousEnv`).
+"""
+
+from gymnasium.envs.registration import register, registry
+
+from envs.henry import (
+    ACTION_FIELDS,
+    OBSERVATION_FIELDS,
+    Action,
+    HenryContinuousEnv,
+    HenryDiscreteEnv,
+    HenryEnv,
+    HenryEnvError,
+    discrete_action_mask,
+    legal_start_states,
+)
+
+DISCRETE_ID = "Henry-v0"
+CONTINUOUS_ID = "HenryContinuous-v0"
+
+if DISCRETE_ID not in registry:
+    register(id=DISCRETE_ID, entry_point="envs.henry:HenryDiscreteEnv", max_episode_steps=200)
+if CONTINUOUS_ID not in registry:
+    register(id=CONTINUOUS_ID, entry_point="envs.henry:HenryContinuousEnv",
+             max_episode_steps=1000)
+
+__all__ = [
+    "ACTION_FIELDS",
+    "CONTINUOUS_ID",
+    "DISCRETE_ID",
+    "OBSERVATION_FIELDS",
+    "Action",
+    "HenryContinuousEnv",
+    "HenryDiscreteEnv",
+    "HenryEnv",
+    "HenryEnvError",
+    "discrete_action_mask",
+    "legal_start_states",
+]

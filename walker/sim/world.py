@@ -103,6 +103,23 @@ class SensedState(NamedTuple):
     left: LegState
 
 
+class LegGeometry(NamedTuple):
+    """One leg's drawable geometry (world metres)."""
+
+    ankle: tuple[float, float]
+    sole: tuple[tuple[float, float], ...]
+    contact: bool
+
+
+class Geometry(NamedTuple):
+    """Henry's drawable geometry (world metres)."""
+
+    torso: tuple[tuple[float, float], ...]
+    hip: tuple[float, float]
+    right: LegGeometry
+    left: LegGeometry
+
+
 STATE_FIELDS: tuple[str, ...] = (
     "torso_x_m", "torso_height_m", "torso_angle_rad", "torso_vx_m_s", "torso_vy_m_s",
     "torso_angular_velocity_rad_s", "torso_contact",
@@ -170,7 +187,7 @@ class _Leg:
             constraint.collide_bodies = False
         space.add(self.thigh, self.foot, self.sole, self.switch, hip, self.swing_servo, swing_stop, stroke,
                   self.extension_servo, ankle)
-        self.command = LegCommand(swing, drop)
+        self.initial_command = (swing, drop)
 
 
 def _rod_moment(mass: float, length: float) -> float:
@@ -258,6 +275,7 @@ class HenryWorld:
         # the control loop calls chipmunk directly (see _bind).
         space.step(0.0)
         self.space = space
+        self._commands = [self.legs[RIGHT].initial_command, self.legs[LEFT].initial_command]
         self.time_s = 0.0
         self.control_steps = 0
         self._bind()
@@ -288,7 +306,7 @@ class HenryWorld:
 
     def __getstate__(self) -> dict[str, Any]:
         state = {k: v for k, v in self.__dict__.items() if not k.startswith("_") or k in
-                 ("_contact_data", "_hip_local")}
+                 ("_contact_data", "_hip_local", "_commands")}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -309,20 +327,24 @@ class HenryWorld:
         Targets beyond the joint limits are clamped to them. Raises `PhysicsDivergedError`
         if the simulation produced a non-finite value.
         """
-        torso_angle = _lib.cpBodyGetAngle(self._torso_handle)
-        for leg, command, (thigh, _, swing_servo, extension_servo) in zip(
-            self.legs, (right, left), self._leg_handles, strict=True
-        ):
-            swing = min(max(command[0], -self._swing_limit), self._swing_limit)
-            drop = min(max(command[1], self._min_drop), self._max_drop)
-            leg.command = LegCommand(swing, drop)
-            _lib.cpRotaryLimitJointSetMin(swing_servo, swing)
-            _lib.cpRotaryLimitJointSetMax(swing_servo, swing)
-            measured_swing = _lib.cpBodyGetAngle(thigh) - torso_angle
-            length = drop / math.cos(measured_swing)
-            length = min(max(length, self._min_length), self._max_length)
-            _lib.cpSlideJointSetMin(extension_servo, length)
-            _lib.cpSlideJointSetMax(extension_servo, length)
+        lib = _lib
+        torso_angle = lib.cpBodyGetAngle(self._torso_handle)
+        limit, min_drop, max_drop = self._swing_limit, self._min_drop, self._max_drop
+        min_length, max_length = self._min_length, self._max_length
+        for index, command in ((0, right), (1, left)):
+            thigh, _, swing_servo, extension_servo = self._leg_handles[index]
+            swing = command[0]
+            swing = -limit if swing < -limit else (limit if swing > limit else swing)
+            drop = command[1]
+            drop = min_drop if drop < min_drop else (max_drop if drop > max_drop else drop)
+            self._commands[index] = (swing, drop)
+            lib.cpRotaryLimitJointSetMin(swing_servo, swing)
+            lib.cpRotaryLimitJointSetMax(swing_servo, swing)
+            length = drop / math.cos(lib.cpBodyGetAngle(thigh) - torso_angle)
+            length = (min_length if length < min_length
+                      else (max_length if length > max_length else length))
+            lib.cpSlideJointSetMin(extension_servo, length)
+            lib.cpSlideJointSetMax(extension_servo, length)
         touching, touched = self._touching, self._touched
         for index in range(3):
             touched[index] = touching[index] > 0
@@ -389,9 +411,23 @@ class HenryWorld:
             LegState(v[13], v[14], v[15], v[16], v[17], v[18] > 0.5),
         )
 
+    def geometry(self) -> Geometry:
+        """Where Henry's parts are, in world metres, for drawing."""
+        torso = self.torso
+        corners = tuple((p.x, p.y) for p in (torso.local_to_world(v)
+                                              for v in self.torso_shape.get_vertices()))
+        hip = torso.local_to_world(self._hip_local)
+        legs = []
+        for index, leg in enumerate(self.legs):
+            ankle = leg.foot.position
+            sole = tuple((p.x, p.y) for p in (leg.foot.local_to_world(v)
+                                               for v in leg.sole.get_vertices()))
+            legs.append(LegGeometry((ankle.x, ankle.y), sole, bool(self._touched[index])))
+        return Geometry(corners, (hip.x, hip.y), legs[RIGHT], legs[LEFT])
+
     def commands(self) -> tuple[LegCommand, LegCommand]:
         """The targets currently held by the servos (after clamping to the limits)."""
-        return self.legs[RIGHT].command, self.legs[LEFT].command
+        return LegCommand(*self._commands[RIGHT]), LegCommand(*self._commands[LEFT])
 
     def sole_penetration_m(self) -> float:
         """Deepest point of either sole below the ground surface (0 when none is below)."""

@@ -1,0 +1,91 @@
+"""What an agent is: something that acts, and optionally something that learns.
+
+The training loop, evaluation, the live window and the benchmarks all talk to agents through
+these two small protocols, so any object with the right methods plugs in; there is no base
+class to inherit.
+
+Everything is batched over environments: `obs` has a leading axis of `n` environments
+(`n == 1` for a single env), and so do actions, rewards and masks. A batched interface lets
+PPO and DQN run one network pass for all environments; tabular agents simply loop.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+import numpy as np
+
+
+class Batch(NamedTuple):
+    """One vector-env step, for all `n` environments at once."""
+
+    obs: np.ndarray
+    """Observations the actions were chosen for, shape (n, *obs_shape)."""
+    actions: np.ndarray
+    """Actions taken, shape (n,) for Discrete or (n, action_dim) for Box."""
+    rewards: np.ndarray
+    """Rewards received, shape (n,)."""
+    next_obs: np.ndarray
+    """The observations the actions led to, shape (n, *obs_shape). Where an episode ended
+    this is its final observation, not the first one of the next episode."""
+    terminated: np.ndarray
+    """(n,) bool: the episode reached a terminal state, so do not bootstrap from next_obs."""
+    truncated: np.ndarray
+    """(n,) bool: the episode was cut by a time limit, so next_obs is still worth
+    bootstrapping from."""
+    masks: np.ndarray | None = None
+    """(n, n_actions) bool legal actions for `obs`, or None when the env has no mask."""
+    next_masks: np.ndarray | None = None
+    """(n, n_actions) bool legal actions for `next_obs`, or None."""
+
+
+@runtime_checkable
+class Agent(Protocol):
+    """Something that acts."""
+
+    def reset(self, env_index: int | None = None) -> None:
+        """Forget per-episode state (of one environment, or of all when None)."""
+
+    def act(self, obs: np.ndarray, masks: np.ndarray | None = None,
+            explore: bool = False) -> np.ndarray:
+        """Actions for a batch of observations; `explore=False` asks for the best guess."""
+
+
+@runtime_checkable
+class Learner(Agent, Protocol):
+    """Something that acts, learns from batches of transitions, and can be saved."""
+
+    def learn(self, batch: Batch) -> dict[str, float]:
+        """Take one vector step into account; return metrics worth logging (may be empty)."""
+
+    def hud(self) -> dict[str, Any]:
+        """Values the live window and progress bar show (epsilon, learning rate, ...)."""
+
+    def save(self, path: str | Path, metadata: dict[str, Any]) -> Path:
+        """Write a checkpoint atomically; `metadata` holds the env id and spec."""
+
+
+def checked_masks(masks: Any, n_envs: int, n_actions: int) -> np.ndarray | None:
+    """`masks` as an (n_envs, n_actions) bool array, validated, or None."""
+    if masks is None:
+        return None
+    array = np.asarray(masks).astype(bool)
+    if array.ndim == 1:
+        array = array[None, :]
+    if array.shape != (n_envs, n_actions):
+        raise ValueError(f"action masks have shape {array.shape}, expected "
+                         f"({n_envs}, {n_actions})")
+    if not array.any(axis=1).all():
+        raise ValueError("an action mask allows no action at all")
+    return array
+
+
+def act_one(agent: Agent, obs: Any, info: dict[str, Any] | None = None,
+            explore: bool = False) -> Any:
+    """Act on a single (unbatched) observation, reading the mask from `info` if present."""
+    mask = None if not info or "action_mask" not in info else np.asarray(info["action_mask"])
+    batch_obs = np.asarray(obs)[None, ...]
+    batch_mask = None if mask is None else mask.astype(bool)[None, :]
+    action = agent.act(batch_obs, batch_mask, explore)[0]
+    return action.item() if np.ndim(action) == 0 else action

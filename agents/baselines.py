@@ -1,0 +1,170 @@
+"""Policies that do not learn: the article's hand-written gait, its continuous counterpart,
+and a random policy that only picks legal actions.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from agents.base import checked_masks
+from envs.henry import Action
+
+
+class HardcodedGait:
+    """The article's simple policy for the discrete Henry, as an open-loop cycle.
+
+    Lift the right foot, move it forward, put it down, lift the left foot, move it forward,
+    put it down, repeat. It does not look at the state, so when its next action is not legal
+    (for example when Henry starts with the left foot up, and "lift the right foot" is not
+    allowed) it is stuck: it keeps asking for that action, the environment keeps refusing,
+    and `failure` says why. Nothing is hidden.
+    """
+
+    SEQUENCE = (Action.LIFT_RIGHT, Action.RIGHT_FORWARD, Action.PUT_DOWN_RIGHT,
+                Action.LIFT_LEFT, Action.LEFT_FORWARD, Action.PUT_DOWN_LEFT)
+
+    def __init__(self) -> None:
+        self._index: dict[int, int] = {}
+        self.failure: str | None = None
+        """Why the gait got stuck (the first time it did), or None while it walks."""
+
+    def reset(self, env_index: int | None = None) -> None:
+        if env_index is None:
+            self._index.clear()
+            self.failure = None
+        else:
+            self._index.pop(env_index, None)
+
+    def act(self, obs: np.ndarray, masks: np.ndarray | None = None,
+            explore: bool = False) -> np.ndarray:
+        n = len(obs)
+        masks = checked_masks(masks, n, len(Action))
+        actions = np.empty(n, dtype=np.int64)
+        for env in range(n):
+            index = self._index.get(env, 0)
+            action = self.SEQUENCE[index]
+            if masks is not None and not masks[env, action]:
+                if self.failure is None:
+                    self.failure = (
+                        f"the hard-coded gait is stuck: its next action {action.name} is not "
+                        f"legal in state {np.asarray(obs[env]).tolist()}"
+                    )
+            else:
+                self._index[env] = (index + 1) % len(self.SEQUENCE)
+            actions[env] = action
+        return actions
+
+
+class ContinuousGait:
+    """The hard-coded gait for the continuous Henry: the same six motions, open loop.
+
+    It replays the discrete gait's foot trajectories (same step length, same 0.6 s per
+    motion) as servo targets in [-1, 1], computed once for a whole cycle.
+    """
+
+    def __init__(self, swing_limit_rad: float, stand_drop_m: float, lift_height_m: float,
+                 dt_s: float, step_length_m: float = 0.07, motion_s: float = 0.6) -> None:
+        self._table = self._cycle(swing_limit_rad, stand_drop_m, lift_height_m, dt_s,
+                                  step_length_m, motion_s)
+        self._t: dict[int, int] = {}
+
+    @classmethod
+    def for_env(cls, env: Any, **kwargs: Any) -> ContinuousGait:
+        """Build the gait for a `HenryContinuousEnv` (or a wrapper around one)."""
+        base = env.unwrapped
+        spec = base.henry_spec
+        return cls(spec.swing_limit_rad, spec.stand_drop_m, spec.lift_height_m, base.dt,
+                   **kwargs)
+
+    @staticmethod
+    def _cycle(swing_limit: float, stand: float, lift: float, dt: float, step: float,
+               motion_s: float) -> np.ndarray:
+        steps = max(4, round(motion_s / dt))
+
+        def smooth(u: float) -> float:
+            u = min(max(u, 0.0), 1.0)
+            return u * u * (3.0 - 2.0 * u)
+
+        offsets = [0.0, 0.0]
+        lifted = [False, False]
+        rows = []
+        for kind, leg in (("lift", 0), ("move", 0), ("down", 0),
+                          ("lift", 1), ("move", 1), ("down", 1)):
+            start_offsets = list(offsets)
+            start_drops = [stand - lift if up else stand for up in lifted]
+            if kind == "lift":
+                lifted[leg] = True
+            elif kind == "move":
+                offsets[leg] += step
+            else:
+                lifted[leg] = False
+                shift = offsets[leg]
+                offsets = [offsets[0] - shift, offsets[1] - shift]
+            end_drops = [stand - lift if up else stand for up in lifted]
+            for i in range(steps):
+                u = i / steps
+                if kind == "down":
+                    k_drop, k_offset = smooth(u / 0.2), smooth((u - 0.2) / 0.65)
+                else:
+                    k_drop = k_offset = smooth(u / (0.5 if kind == "lift" else 0.6))
+                row = []
+                for j in range(2):
+                    drop = start_drops[j] + (end_drops[j] - start_drops[j]) * k_drop
+                    offset = start_offsets[j] + (offsets[j] - start_offsets[j]) * k_offset
+                    row.append(math.atan2(offset, drop) / swing_limit)
+                    row.append((drop - stand) / lift)
+                rows.append(row)
+        return np.clip(np.array(rows, dtype=np.float32), -1.0, 1.0)
+
+    @property
+    def cycle_steps(self) -> int:
+        """Env steps in one full gait cycle."""
+        return len(self._table)
+
+    def reset(self, env_index: int | None = None) -> None:
+        if env_index is None:
+            self._t.clear()
+        else:
+            self._t.pop(env_index, None)
+
+    def act(self, obs: np.ndarray, masks: np.ndarray | None = None,
+            explore: bool = False) -> np.ndarray:
+        actions = np.empty((len(obs), self._table.shape[1]), dtype=np.float32)
+        for env in range(len(obs)):
+            t = self._t.get(env, 0)
+            actions[env] = self._table[t % len(self._table)]
+            self._t[env] = t + 1
+        return actions
+
+
+class RandomPolicy:
+    """Uniformly random actions from a seeded generator; only legal ones when masked."""
+
+    def __init__(self, action_space: spaces.Space[Any], seed: int | None = None) -> None:
+        if not isinstance(action_space, (spaces.Discrete, spaces.Box)):
+            raise TypeError(f"RandomPolicy supports Discrete and Box action spaces, got "
+                            f"{type(action_space).__name__}")
+        self.action_space = action_space
+        self.rng = np.random.default_rng(seed)
+
+    def reset(self, env_index: int | None = None) -> None:
+        return None
+
+    def act(self, obs: np.ndarray, masks: np.ndarray | None = None,
+            explore: bool = False) -> np.ndarray:
+        space = self.action_space
+        n = len(obs)
+        if isinstance(space, spaces.Discrete):
+            checked = checked_masks(masks, n, int(space.n))
+            if checked is None:
+                return space.start + self.rng.integers(int(space.n), size=n)
+            actions = np.empty(n, dtype=np.int64)
+            for env in range(n):
+                legal = np.flatnonzero(checked[env])
+                actions[env] = space.start + legal[self.rng.integers(len(legal))]
+            return actions
+        return self.rng.uniform(space.low, space.high, size=(n, *space.shape)).astype(space.dtype)
