@@ -16,6 +16,7 @@ never fight each other through the ground when both feet are down.
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -228,6 +229,8 @@ class HenryWorld:
         spec = self.spec
         pose = pose if pose is not None else Pose()
         _check_pose(spec, pose)
+        self._pose = pose
+        self._log = array("d")  # every command since this reset, for exact pickling
         space = pymunk.Space()
         space.gravity = (0.0, -spec.gravity_m_s2)
         space.iterations = spec.solver_iterations
@@ -304,17 +307,20 @@ class HenryWorld:
         self._touching = self._contact_data["touching"]
         self._touched = self._contact_data["touched"]
 
+    # Pickling replays instead of copying the space: pymunk's own pickling does not restore
+    # the solver's warm-start impulses, so a copied space drifts from the original by about
+    # a millimetre within a second. Rebuilding from the pose and re-running the logged
+    # commands reproduces the trajectory bit for bit (the simulation is deterministic).
+
     def __getstate__(self) -> dict[str, Any]:
-        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_") or k in
-                 ("_contact_data", "_hip_local", "_commands")}
-        return state
+        return {"spec": self.spec, "pose": self._pose, "log": self._log}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        # pymunk rebuilds its collision handlers on unpickling; use the counters they hold.
-        handler = self.space._handlers[(_RIGHT_SOLE_TYPE, _GROUND_TYPE)]
-        self._contact_data = handler.data["begin"]
-        self._bind()
+        self.spec = state["spec"]
+        self.reset(state["pose"])
+        log = state["log"]
+        for i in range(0, len(log), 4):
+            self.step(LegCommand(log[i], log[i + 1]), LegCommand(log[i + 2], log[i + 3]))
 
     @property
     def hip_height_m(self) -> float:
@@ -328,6 +334,7 @@ class HenryWorld:
         if the simulation produced a non-finite value.
         """
         lib = _lib
+        self._log.extend((right[0], right[1], left[0], left[1]))
         torso_angle = lib.cpBodyGetAngle(self._torso_handle)
         limit, min_drop, max_drop = self._swing_limit, self._min_drop, self._max_drop
         min_length, max_length = self._min_length, self._max_length

@@ -1,0 +1,270 @@
+"""Tabular Q-learning with epsilon-greedy exploration over legal actions.
+
+The article's agent: a table of Q-values, one per (state, action); at each step a random
+legal action with probability epsilon, otherwise the legal action with the highest Q-value
+(ties broken at random); after each step the Bellman update
+
+    Q(s, a) += alpha * (r + gamma * max over legal a' of Q(s', a') - Q(s, a))
+
+with no bootstrap when the episode terminated (a fall) and a bootstrap when it was only
+truncated by a time limit. It works on any Gymnasium env with a Discrete or MultiDiscrete
+observation and Discrete actions; masks are used when the env provides them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from gymnasium import spaces
+
+from agents.base import Batch, checked_masks
+from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+
+AGENT_KIND = "qlearning"
+
+
+@dataclass(frozen=True)
+class EpsilonSchedule:
+    """How epsilon changes with the number of training steps taken."""
+
+    kind: Literal["constant", "linear", "exponential"] = "exponential"
+    """`constant` keeps `start`; `linear` goes from `start` to `end` over `decay_steps`;
+    `exponential` multiplies by a constant factor so it reaches `end` after `decay_steps`
+    and stays there (the floor)."""
+
+    start: float = 1.0
+    """Epsilon at step 0."""
+
+    end: float = 0.05
+    """The floor epsilon decays to."""
+
+    decay_steps: int = 10_000
+    """Training steps over which epsilon goes from `start` to `end`."""
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("constant", "linear", "exponential"):
+            raise ValueError(f"epsilon schedule kind must be constant, linear or exponential, "
+                             f"got {self.kind!r}")
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
+                raise ValueError(f"epsilon {name} must be in [0, 1], got {value!r}")
+        if self.kind != "constant" and self.end > self.start:
+            raise ValueError(f"epsilon end ({self.end}) must not exceed start ({self.start})")
+        if not isinstance(self.decay_steps, int) or self.decay_steps < 1:
+            raise ValueError(f"epsilon decay_steps must be a whole number >= 1, got "
+                             f"{self.decay_steps!r}")
+
+    def value(self, step: int) -> float:
+        """Epsilon after `step` training steps."""
+        if self.kind == "constant":
+            return self.start
+        fraction = min(step / self.decay_steps, 1.0)
+        if self.kind == "linear":
+            return self.start + (self.end - self.start) * fraction
+        if self.start == 0.0 or self.end == 0.0:
+            # A geometric decay cannot reach zero; fall back to linear for the last stretch.
+            return self.start + (self.end - self.start) * fraction
+        return self.start * (self.end / self.start) ** fraction
+
+
+@dataclass(frozen=True)
+class QLearningConfig:
+    """Hyperparameters of tabular Q-learning."""
+
+    alpha: float = 0.5
+    """Learning rate: how far each update moves Q(s, a) toward its target. Henry's
+    transitions are nearly deterministic, so a large step learns fastest there."""
+
+    gamma: float = 0.99
+    """Discount factor for future rewards."""
+
+    epsilon: EpsilonSchedule = field(default_factory=EpsilonSchedule)
+    """Exploration schedule."""
+
+    initial_q: float = 0.0
+    """Starting value of every Q-value; a positive value is optimistic and drives
+    exploration on its own."""
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.alpha, (int, float)) and 0.0 < self.alpha <= 1.0):
+            raise ValueError(f"alpha must be in (0, 1], got {self.alpha!r}")
+        if not (isinstance(self.gamma, (int, float)) and 0.0 <= self.gamma <= 1.0):
+            raise ValueError(f"gamma must be in [0, 1], got {self.gamma!r}")
+        if not (isinstance(self.initial_q, (int, float)) and math.isfinite(self.initial_q)):
+            raise ValueError(f"initial_q must be a finite number, got {self.initial_q!r}")
+        if isinstance(self.epsilon, dict):
+            object.__setattr__(self, "epsilon", EpsilonSchedule(**self.epsilon))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> QLearningConfig:
+        values = dict(values)
+        epsilon = values.pop("epsilon", {})
+        return cls(epsilon=EpsilonSchedule(**epsilon), **values)
+
+
+class StateEncoder:
+    """Turns a Discrete or MultiDiscrete observation into one table row index."""
+
+    def __init__(self, observation_space: spaces.Space[Any]) -> None:
+        if isinstance(observation_space, spaces.Discrete):
+            self.n_states = int(observation_space.n)
+            self._start = int(observation_space.start)
+            self._dims: tuple[int, ...] | None = None
+        elif isinstance(observation_space, spaces.MultiDiscrete):
+            if observation_space.nvec.ndim != 1:
+                raise TypeError("tabular agents need a 1-D MultiDiscrete observation")
+            self._dims = tuple(int(n) for n in observation_space.nvec)
+            self.n_states = int(np.prod(self._dims))
+            self._start = 0
+        else:
+            raise TypeError(
+                f"tabular Q-learning needs a Discrete or MultiDiscrete observation space, got "
+                f"{type(observation_space).__name__}; use DQN or PPO for continuous observations"
+            )
+
+    def index(self, obs: Any) -> int:
+        if self._dims is None:
+            return int(obs) - self._start
+        return int(np.ravel_multi_index(tuple(int(v) for v in obs), self._dims))
+
+
+class QLearning:
+    """Tabular Q-learning agent (see the module docstring)."""
+
+    kind = AGENT_KIND
+
+    def __init__(self, observation_space: spaces.Space[Any], action_space: spaces.Space[Any],
+                 config: QLearningConfig | None = None, seed: int | None = None) -> None:
+        if not isinstance(action_space, spaces.Discrete):
+            raise TypeError(f"tabular Q-learning needs a Discrete action space, got "
+                            f"{type(action_space).__name__}")
+        self.config = config if config is not None else QLearningConfig()
+        self.observation_space = observation_space
+        self.action_space = action_space
+        self.encoder = StateEncoder(observation_space)
+        self.n_actions = int(action_space.n)
+        self._action_start = int(action_space.start)
+        self.q = np.full((self.encoder.n_states, self.n_actions), float(self.config.initial_q))
+        self.visits = np.zeros((self.encoder.n_states, self.n_actions), dtype=np.int64)
+        self.rng = np.random.default_rng(seed)
+        self.steps = 0
+        self.last_td_error = 0.0
+
+    # -- acting -----------------------------------------------------------------------
+
+    @property
+    def epsilon(self) -> float:
+        return self.config.epsilon.value(self.steps)
+
+    def reset(self, env_index: int | None = None) -> None:
+        return None
+
+    def greedy(self, state: int, legal: np.ndarray | None) -> int:
+        """Best legal action in `state`; ties are broken at random, never by index."""
+        values = self.q[state]
+        if legal is None:
+            best = np.flatnonzero(values == values.max())
+        else:
+            candidates = np.flatnonzero(legal)
+            legal_values = values[candidates]
+            best = candidates[legal_values == legal_values.max()]
+        return int(best[0] if len(best) == 1 else best[self.rng.integers(len(best))])
+
+    def act(self, obs: np.ndarray, masks: np.ndarray | None = None,
+            explore: bool = False) -> np.ndarray:
+        n = len(obs)
+        checked = checked_masks(masks, n, self.n_actions)
+        epsilon = self.epsilon if explore else 0.0
+        actions = np.empty(n, dtype=np.int64)
+        for env in range(n):
+            legal = None if checked is None else checked[env]
+            if epsilon > 0.0 and self.rng.random() < epsilon:
+                choices = np.arange(self.n_actions) if legal is None else np.flatnonzero(legal)
+                action = int(choices[self.rng.integers(len(choices))])
+            else:
+                action = self.greedy(self.encoder.index(obs[env]), legal)
+            actions[env] = action + self._action_start
+        return actions
+
+    # -- learning ---------------------------------------------------------------------
+
+    def target(self, reward: float, next_state: int, terminated: bool,
+               next_legal: np.ndarray | None) -> float:
+        """The Bellman target r + gamma * max over legal a' of Q(s', a') (r alone if terminal)."""
+        if terminated:
+            return float(reward)
+        values = self.q[next_state]
+        best = values.max() if next_legal is None else values[next_legal].max()
+        return float(reward + self.config.gamma * best)
+
+    def learn(self, batch: Batch) -> dict[str, float]:
+        n = len(batch.obs)
+        masks = checked_masks(batch.next_masks, n, self.n_actions)
+        alpha = self.config.alpha
+        errors = 0.0
+        for env in range(n):
+            state = self.encoder.index(batch.obs[env])
+            action = int(batch.actions[env]) - self._action_start
+            next_state = self.encoder.index(batch.next_obs[env])
+            target = self.target(float(batch.rewards[env]), next_state,
+                                 bool(batch.terminated[env]),
+                                 None if masks is None else masks[env])
+            error = target - self.q[state, action]
+            self.q[state, action] += alpha * error
+            self.visits[state, action] += 1
+            errors += abs(error)
+        self.steps += n
+        self.last_td_error = errors / n
+        return {"td_error": self.last_td_error}
+
+    def hud(self) -> dict[str, Any]:
+        return {"epsilon": self.epsilon, "alpha": self.config.alpha,
+                "states_seen": int((self.visits.sum(axis=1) > 0).sum())}
+
+    # -- saving -----------------------------------------------------------------------
+
+    def save(self, path: str | Path, metadata: dict[str, Any]) -> Path:
+        state = {
+            "q": torch.from_numpy(self.q.copy()),
+            "visits": torch.from_numpy(self.visits.copy()),
+            "steps": self.steps,
+            "rng": self.rng.bit_generator.state,
+            "n_states": self.encoder.n_states,
+            "n_actions": self.n_actions,
+        }
+        return save_checkpoint(path, AGENT_KIND, self.config.to_dict(), state, metadata)
+
+    @classmethod
+    def load(cls, path: str | Path, observation_space: spaces.Space[Any],
+             action_space: spaces.Space[Any]) -> QLearning:
+        """Restore an agent saved by `save`, checked against the env's spaces."""
+        payload = load_checkpoint(path, AGENT_KIND)
+        try:
+            config = QLearningConfig.from_dict(payload["config"])
+            state = payload["state"]
+            agent = cls(observation_space, action_space, config)
+            if (state["n_states"], state["n_actions"]) != agent.q.shape:
+                raise CheckpointError(
+                    f"checkpoint {path} has a {state['n_states']}x{state['n_actions']} Q-table "
+                    f"but this env needs {agent.q.shape[0]}x{agent.q.shape[1]}"
+                )
+            agent.q = state["q"].numpy().astype(np.float64)
+            agent.visits = state["visits"].numpy().astype(np.int64)
+            agent.steps = int(state["steps"])
+            agent.rng.bit_generator.state = state["rng"]
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            if isinstance(error, CheckpointError):
+                raise
+            raise CheckpointError(f"checkpoint {path} is damaged: {error}") from error
+        if not np.isfinite(agent.q).all():
+            raise CheckpointError(f"checkpoint {path} is damaged: its Q-table is not finite")
+        return agent

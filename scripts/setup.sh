@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Set up Henry in ./.venv with the exact tested versions (constraints.txt), then exit.
+#
+#   scripts/setup.sh          the package and its runtime dependencies
+#   scripts/setup.sh dev      plus the test and lint tools, and Xvfb for the window tests
+#   scripts/setup.sh bench    plus the benchmark peers (gymnasium[box2d], stable-baselines3)
+#
+# Safe to run again: it reinstalls only when pyproject.toml or constraints.txt changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+extras="${1:-}"
+case "$extras" in
+  "" ) spec="." ;;
+  dev ) spec=".[dev]" ;;
+  bench ) spec=".[dev,bench]" ;;
+  * ) echo "usage: scripts/setup.sh [dev|bench]" >&2; exit 2 ;;
+esac
+
+python=${PYTHON:-python3}
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "setup: Henry needs Python 3.11 or newer; '$python' is $("$python" --version 2>&1)" >&2
+  exit 1
+fi
+
+if [[ ! -x .venv/bin/python ]]; then
+  echo "setup: creating .venv" >&2
+  "$python" -m venv .venv
+fi
+
+# torch is pinned to the CPU build these machines carry (torch==2.13.0 in pyproject.toml);
+# the constraints file pins everything else to the versions the tests ran with.
+stamp=".venv/.henry-setup-$extras"
+digest=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$digest" ]]; then
+  echo "setup: installing $spec (pinned by constraints.txt)" >&2
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check \
+    -c constraints.txt -e "$spec"
+  # pygame and pygame-ce overwrite each other's files: keep only pygame-ce.
+  if .venv/bin/python -m pip show pygame >/dev/null 2>&1; then
+    .venv/bin/python -m pip uninstall --quiet -y pygame
+    .venv/bin/python -m pip install --quiet --force-reinstall --no-deps -c constraints.txt pygame-ce
+  fi
+  echo "$digest" > "$stamp"
+fi
+
+# The window tests need a virtual display. Install Xvfb when it is missing and we may.
+if [[ "$extras" == "dev" || "$extras" == "bench" ]] && ! command -v xvfb-run >/dev/null 2>&1; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing xvfb for the window tests" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq xvfb xauth >/dev/null
+  else
+    echo "setup: xvfb-run is missing; the window tests will be skipped" >&2
+  fi
+fi

@@ -1,0 +1,307 @@
+"""The `walker` command: demo, train, eval, qtable, experiment, watch, race, record, bench.
+
+Each verb is a function `cmd_<verb>(args) -> int`. Errors a user can fix (bad options,
+damaged checkpoints, unwritable folders, no display) are caught here and printed as one
+line, `walker: error: ...`, with exit status 2; everything else is a bug and shows its
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import walker
+from walker.app.options import add_config_options, config_from_args
+
+DEFAULT_OUT = Path("runs")
+
+
+class UsageError(ValueError):
+    """A command-line argument that cannot work."""
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from agents.checkpoint import CheckpointError
+    from envs import HenryEnvError
+    from walker.app.policies import PolicyError
+    from walker.app.train import TrainError
+    from walker.draw.renderer import DisplayUnavailableError
+    from walker.files import OutputPathError
+    from walker.sim.spec import SpecError
+
+    errors: list[type[BaseException]] = [
+        CheckpointError, HenryEnvError, PolicyError, TrainError, DisplayUnavailableError,
+        OutputPathError, SpecError, UsageError,
+    ]
+    try:
+        from walker.draw.video import VideoError
+
+        errors.append(VideoError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+# -- shared option groups ----------------------------------------------------------------
+
+
+def _add_env_options(parser: argparse.ArgumentParser, default: str | None = None) -> None:
+    parser.add_argument("--env", default=default, metavar="ID",
+                        help="Gymnasium env id (Henry-v0, HenryContinuous-v0, CartPole-v1, ...)"
+                        + (f" (default: {default})" if default else ""))
+    parser.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE",
+                        help="keyword argument for the env, e.g. extension_levels=7 "
+                        "(repeatable; values are parsed as JSON when they can be)")
+
+
+def _env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    for item in args.env_arg:
+        if "=" not in item:
+            raise UsageError(f"--env-arg needs KEY=VALUE, got {item!r}")
+        key, raw = item.split("=", 1)
+        try:
+            kwargs[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            kwargs[key] = raw
+    return kwargs
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from error
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, got {text!r}") from error
+    if width < 64 or height < 64 or width % 2 or height % 2:
+        raise argparse.ArgumentTypeError(
+            f"size must be even and at least 64x64 pixels, got {width}x{height}")
+    return width, height
+
+
+# -- parser --------------------------------------------------------------------------------
+
+
+def build_parser(agent: str = "qlearning") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="walker",
+        description="Henry, a simulated two-legged robot that learns to walk.",
+    )
+    parser.add_argument("--version", action="version", version=f"walker {walker.__version__}")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+    verbs.required = True
+
+    demo = verbs.add_parser(
+        "demo", help="train Q-learning on Henry briefly and compare it with the hard-coded gait",
+        description="Trains tabular Q-learning on the discrete Henry for a short budget, then "
+        "prints hard-coded, random and learned gaits side by side, and saves the run folder "
+        "(config, metrics, plots, checkpoint, gait video). Headless unless a display is "
+        "there and --window is not turned off.")
+    demo.add_argument("--steps", type=_positive_int, default=8000,
+                      help="training decisions (default: 8000, about 20 s on one core)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    demo.add_argument("--out", type=Path, default=DEFAULT_OUT / "demo",
+                      help="run folder (default: runs/demo)")
+    demo.add_argument("--window", action=argparse.BooleanOptionalAction, default=None,
+                      help="show the live window (default: when a display is available)")
+    demo.add_argument("--video", action=argparse.BooleanOptionalAction, default=True,
+                      help="write a short gait video of the learned policy (default: on)")
+    demo.set_defaults(func=cmd_demo)
+
+    train = verbs.add_parser(
+        "train", help="train an agent",
+        description="Train an agent with the shared training loop. The options after "
+        "'agent hyperparameters' belong to the chosen --agent; 'walker train --agent ppo "
+        "--help' lists PPO's.")
+    from walker.app.policies import learner_kinds
+
+    kinds = learner_kinds()
+    train.add_argument("--agent", choices=sorted(kinds), default="qlearning",
+                       help="learning agent (default: qlearning)")
+    _add_env_options(train)
+    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    train.add_argument("--steps", type=_positive_int, default=None,
+                       help="training budget in env steps (default: 20000 unless --episodes)")
+    train.add_argument("--episodes", type=_positive_int, default=None,
+                       help="training budget in finished episodes")
+    train.add_argument("--out", type=Path, default=None,
+                       help="run folder (default: runs/<agent>-<env>-seed<seed>)")
+    train.add_argument("--resume", type=Path, default=None, metavar="CHECKPOINT",
+                       help="continue training from a checkpoint")
+    train.add_argument("--num-envs", type=_positive_int, default=1,
+                       help="environments stepped together (default: 1)")
+    train.add_argument("--vector", choices=["sync", "async"], default="sync",
+                       help="vector env kind when --num-envs > 1 (default: sync)")
+    train.add_argument("--random-starts", action=argparse.BooleanOptionalAction, default=None,
+                       help="start training episodes from random legal states "
+                       "(default: on for Henry-v0)")
+    train.add_argument("--eval-every", type=int, default=0, metavar="STEPS",
+                       help="greedy evaluation every STEPS steps (default: only at the end)")
+    train.add_argument("--eval-episodes", type=_positive_int, default=1,
+                       help="episodes per greedy evaluation (default: 1)")
+    train.add_argument("--checkpoint-every", type=int, default=0, metavar="STEPS",
+                       help="save a checkpoint every STEPS steps (default: end and Ctrl-C)")
+    train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.add_argument("--watch", action="store_true",
+                       help="show training live in a window (needs a display)")
+    train.add_argument("--record", type=Path, default=None, metavar="VIDEO",
+                       help="with --watch: also write what the window shows to VIDEO")
+    train.add_argument("--record-every", type=int, default=0, metavar="EPISODES",
+                       help="save a short clip of the greedy policy every EPISODES episodes, "
+                       "and a montage of them at the end")
+    group = train.add_argument_group(f"agent hyperparameters ({agent})")
+    add_config_options(group, kinds[agent].config_cls if agent in kinds
+                       else kinds["qlearning"].config_cls)
+    train.set_defaults(func=cmd_train)
+
+    evaluate = verbs.add_parser("eval", help="evaluate policies and print a table",
+                                description="Greedy episodes of each POLICY ('hardcoded', "
+                                "'random', a checkpoint or a pretrained name).")
+    evaluate.add_argument("policies", nargs="+", metavar="POLICY")
+    _add_env_options(evaluate)
+    evaluate.add_argument("--episodes", type=_positive_int, default=3,
+                          help="episodes per policy (default: 3)")
+    evaluate.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    evaluate.add_argument("--pose", default=None,
+                          help="start pose option for Henry (standing, left_foot_up, random)")
+    evaluate.set_defaults(func=cmd_eval)
+
+    qtable = verbs.add_parser("qtable", help="print a Q-learning checkpoint's table and save "
+                              "a heatmap", description="Each visited state with its legal "
+                              "actions and Q-values, the greedy one marked, as the article "
+                              "shows it.")
+    qtable.add_argument("checkpoint", type=Path)
+    qtable.add_argument("--out", type=Path, default=None,
+                        help="heatmap PNG (default: beside the checkpoint)")
+    qtable.add_argument("--all", action="store_true", help="include never-visited states")
+    qtable.set_defaults(func=cmd_qtable)
+
+    experiment = verbs.add_parser(
+        "experiment", help="the article's findings as experiments with figures",
+        description="learned: learned vs hard-coded vs best possible speed; robustness: "
+        "recovery from every start state; exploration: low vs high epsilon; dungeon: the "
+        "accountant and the gambler.")
+    experiment.add_argument("name", choices=["learned", "robustness", "exploration", "dungeon"])
+    experiment.add_argument("--seeds", type=_positive_int, default=10,
+                            help="training seeds (default: 10)")
+    experiment.add_argument("--steps", type=_positive_int, default=None,
+                            help="training steps per seed (default: the experiment's own)")
+    experiment.add_argument("--out", type=Path, default=None,
+                            help="folder for the report (default: runs/experiment-<name>)")
+    experiment.set_defaults(func=cmd_experiment)
+    return parser
+
+
+# -- verbs ---------------------------------------------------------------------------------
+
+
+def _banner(text: str) -> None:
+    print(text, flush=True)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import envs
+    from walker.app import runs
+    from walker.app.policies import learner_kind
+
+    kind = learner_kind(args.agent)
+    env_id = args.env or kind.default_env
+    env_kwargs = _env_kwargs(args)
+    if args.steps is None and args.episodes is None:
+        args.steps = 20_000
+    random_starts = args.random_starts
+    if random_starts is None:
+        random_starts = env_id == envs.DISCRETE_ID
+    config = config_from_args(kind.config_cls, args)
+    out = args.out or DEFAULT_OUT / f"{args.agent}-{env_id}-seed{args.seed}"
+    result = runs.train_run(
+        agent_name=args.agent, config=config, env_id=env_id, env_kwargs=env_kwargs,
+        seed=args.seed, steps=args.steps, episodes=args.episodes, out=out,
+        resume=args.resume, num_envs=args.num_envs, vector=args.vector,
+        random_starts=random_starts, eval_every=args.eval_every,
+        eval_episodes=args.eval_episodes, checkpoint_every=args.checkpoint_every,
+        progress=not args.no_progress, watch=args.watch, record=args.record,
+        record_every=args.record_every,
+    )
+    print(result.summary())
+    return 130 if result.interrupted else 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from walker.app import runs
+
+    table = runs.compare_policies(args.policies, env_id=args.env,
+                                  env_kwargs=_env_kwargs(args), episodes=args.episodes,
+                                  seed=args.seed, pose=args.pose)
+    print(table)
+    return 0
+
+
+def cmd_qtable(args: argparse.Namespace) -> int:
+    from walker.app import runs
+
+    text, heatmap = runs.qtable_report(args.checkpoint, args.out, show_all=args.all)
+    print(text)
+    print(f"heatmap: {heatmap}")
+    return 0
+
+
+def cmd_experiment(args: argparse.Namespace) -> int:
+    from walker.app import experiments
+
+    out = args.out or DEFAULT_OUT / f"experiment-{args.name}"
+    report = experiments.run(args.name, seeds=args.seeds, steps=args.steps, out=out)
+    print(report)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from walker.app import runs
+
+    started = time.perf_counter()
+    report = runs.demo(steps=args.steps, seed=args.seed, out=args.out, window=args.window,
+                       video=args.video)
+    print(report)
+    print(f"(demo took {time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+# -- entry point ---------------------------------------------------------------------------
+
+
+def _agent_from_argv(argv: Sequence[str]) -> str:
+    for i, item in enumerate(argv):
+        if item == "--agent" and i + 1 < len(argv):
+            return argv[i + 1]
+        if item.startswith("--agent="):
+            return item.split("=", 1)[1]
+    return "qlearning"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_agent_from_argv(argv))
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except _user_errors() as error:
+        print(f"walker: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("walker: interrupted", file=sys.stderr)
+        return 130

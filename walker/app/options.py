@@ -1,0 +1,114 @@
+"""Command-line options generated from config dataclasses, one option per field.
+
+Each field of a hyperparameter dataclass becomes `--field-name` (nested dataclasses get the
+field's name as a prefix, `--epsilon-start`), typed from the default, with the docstring
+written under the field as its help. The CLI therefore mirrors the configs one to one and
+cannot drift from them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import inspect
+import textwrap
+import typing
+from functools import cache
+from typing import Any
+
+
+@cache
+def field_docs(cls: type) -> dict[str, str]:
+    """The docstrings written under each field of a dataclass, read from its source."""
+    try:
+        source = textwrap.dedent(inspect.getsource(cls))
+    except (OSError, TypeError):
+        return {}
+    tree = ast.parse(source)
+    docs: dict[str, str] = {}
+    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+    for node, following in zip(body, body[1:], strict=False):
+        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                and isinstance(following, ast.Expr)
+                and isinstance(following.value, ast.Constant)
+                and isinstance(following.value.value, str)):
+            docs[node.target.id] = " ".join(following.value.value.split())
+    return docs
+
+
+def _option(prefix: str, name: str) -> str:
+    return "--" + (prefix + name).replace("_", "-")
+
+
+def _dest(prefix: str, name: str) -> str:
+    return (prefix + name).replace("-", "_")
+
+
+def add_config_options(parser: argparse.ArgumentParser | Any, cls: type,
+                       prefix: str = "") -> None:
+    """Add one option per field of dataclass `cls` (defaults stay with the dataclass)."""
+    hints = typing.get_type_hints(cls)
+    docs = field_docs(cls)
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        default = f.default if f.default is not dataclasses.MISSING else (
+            f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
+        if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+            add_config_options(parser, hint, prefix=f"{prefix}{f.name}_")
+            continue
+        help_text = docs.get(f.name, "")
+        help_text = f"{help_text} (default: {_show(default)})".replace("%", "%%")
+        dest = _dest(prefix, f.name)
+        origin = typing.get_origin(hint)
+        if hint is bool:
+            parser.add_argument(_option(prefix, f.name), dest=dest,
+                                action=argparse.BooleanOptionalAction, default=None,
+                                help=help_text)
+        elif origin is typing.Literal:
+            choices = typing.get_args(hint)
+            parser.add_argument(_option(prefix, f.name), dest=dest, choices=choices,
+                                default=None, help=help_text)
+        elif origin in (tuple, list):
+            item = typing.get_args(hint)[0]
+            parser.add_argument(_option(prefix, f.name), dest=dest, nargs="+",
+                                type=item if item in (int, float, str) else str, default=None,
+                                metavar="N", help=help_text)
+        else:
+            kind = _scalar_type(hint)
+            parser.add_argument(_option(prefix, f.name), dest=dest, type=kind, default=None,
+                                metavar=kind.__name__.upper(), help=help_text)
+
+
+def _scalar_type(hint: Any) -> type:
+    if hint in (int, float, str):
+        return hint  # type: ignore[no-any-return]
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if args and args[0] in (int, float, str):
+        return args[0]  # type: ignore[no-any-return]
+    return str
+
+
+def _show(value: Any) -> str:
+    if dataclasses.is_dataclass(value):
+        return "see the options below"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def config_from_args(cls: type, args: argparse.Namespace, prefix: str = "",
+                     base: Any = None) -> Any:
+    """Build `cls` from parsed options, keeping `base`'s values (or the defaults) for unset ones."""
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        current = getattr(base, f.name) if base is not None else None
+        if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+            values[f.name] = config_from_args(hint, args, f"{prefix}{f.name}_", current)
+            continue
+        given = getattr(args, _dest(prefix, f.name), None)
+        if given is not None:
+            values[f.name] = tuple(given) if typing.get_origin(hint) is tuple else given
+        elif base is not None:
+            values[f.name] = current
+    return cls(**values)

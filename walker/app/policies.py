@@ -1,0 +1,156 @@
+"""Naming agents and policies on the command line, and making the envs they run on.
+
+Everywhere a command takes a POLICY it accepts `hardcoded` (the article's gait, or its
+continuous counterpart), `random`, a checkpoint path, or the name of a pretrained policy
+kept in `assets/` (`assets/NAME.pt`). Learners are made by name (`qlearning`, `dqn`,
+`ppo`) with their config dataclass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+import envs
+from agents.base import Agent, Learner
+from agents.baselines import ContinuousGait, HardcodedGait, RandomPolicy
+from agents.checkpoint import CheckpointError, check_env_matches, load_checkpoint
+from agents.qlearning import QLearning, QLearningConfig
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+
+
+class PolicyError(ValueError):
+    """A policy or agent name that cannot be resolved."""
+
+
+@dataclass(frozen=True)
+class LearnerKind:
+    """How to build and load one kind of learning agent."""
+
+    name: str
+    config_cls: type
+    build: Callable[[Any, Any, Any, int | None], Learner]
+    load: Callable[[Path, Any, Any], Learner]
+    default_env: str
+
+
+def _qlearning_kind() -> LearnerKind:
+    return LearnerKind("qlearning", QLearningConfig,
+                       lambda obs, act, cfg, seed: QLearning(obs, act, cfg, seed),
+                       lambda path, obs, act: QLearning.load(path, obs, act),
+                       envs.DISCRETE_ID)
+
+
+def _deep_kinds() -> dict[str, LearnerKind]:
+    kinds: dict[str, LearnerKind] = {}
+    try:
+        from agents.ppo import PPO, PPOConfig
+
+        kinds["ppo"] = LearnerKind("ppo", PPOConfig,
+                                   lambda obs, act, cfg, seed: PPO(obs, act, cfg, seed),
+                                   lambda path, obs, act: PPO.load(path, obs, act),
+                                   envs.CONTINUOUS_ID)
+    except ImportError:
+        pass
+    try:
+        from agents.dqn import DQN, DQNConfig
+
+        kinds["dqn"] = LearnerKind("dqn", DQNConfig,
+                                   lambda obs, act, cfg, seed: DQN(obs, act, cfg, seed),
+                                   lambda path, obs, act: DQN.load(path, obs, act),
+                                   envs.DISCRETE_ID)
+    except ImportError:
+        pass
+    return kinds
+
+
+def learner_kinds() -> dict[str, LearnerKind]:
+    """Every learning agent this installation has, by name."""
+    return {"qlearning": _qlearning_kind(), **_deep_kinds()}
+
+
+def learner_kind(name: str) -> LearnerKind:
+    kinds = learner_kinds()
+    if name not in kinds:
+        raise PolicyError(f"unknown agent {name!r}; choose one of {', '.join(sorted(kinds))}")
+    return kinds[name]
+
+
+def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
+             render_mode: str | None = None) -> gym.Env[Any, Any]:
+    """`gymnasium.make` with a one-sentence error for unknown ids or bad arguments."""
+    kwargs = dict(env_kwargs or {})
+    if render_mode is not None:
+        kwargs["render_mode"] = render_mode
+    try:
+        return gym.make(env_id, **kwargs)
+    except gym.error.Error as error:
+        raise PolicyError(f"cannot make env {env_id!r}: {error}") from error
+    except TypeError as error:
+        raise PolicyError(f"bad arguments for env {env_id!r}: {error}") from error
+
+
+def env_metadata(env_id: str, env_kwargs: dict[str, Any], env: gym.Env[Any, Any]
+                 ) -> dict[str, Any]:
+    """What a checkpoint records about the env it was trained on."""
+    metadata: dict[str, Any] = {"env_id": env_id, "env_kwargs": dict(env_kwargs)}
+    spec = getattr(env.unwrapped, "henry_spec", None)
+    if spec is not None:
+        metadata["henry_spec"] = spec.to_dict()
+    return metadata
+
+
+def is_henry(env: gym.Env[Any, Any]) -> bool:
+    return isinstance(env.unwrapped, envs.HenryEnv)
+
+
+def resolve_checkpoint(spec: str) -> Path | None:
+    """A checkpoint path for `spec`, looking in assets/ for bare names; None if not a file."""
+    path = Path(spec)
+    if path.suffix == ".pt" or path.exists():
+        return path
+    asset = ASSETS / f"{spec}.pt"
+    if asset.exists():
+        return asset
+    return None
+
+
+def checkpoint_env(spec: str) -> tuple[str, dict[str, Any]] | None:
+    """The env id and kwargs a checkpoint was trained on (None for non-checkpoints)."""
+    path = resolve_checkpoint(spec)
+    if path is None:
+        return None
+    payload = load_checkpoint(path)
+    metadata = payload["metadata"]
+    if "env_id" not in metadata:
+        raise CheckpointError(f"checkpoint {path} does not record the env it was trained on")
+    return metadata["env_id"], dict(metadata.get("env_kwargs", {}))
+
+
+def load_policy(spec: str, env: gym.Env[Any, Any], seed: int | None = None,
+                env_id: str | None = None, env_kwargs: dict[str, Any] | None = None) -> Agent:
+    """Resolve a POLICY argument for `env`."""
+    if spec == "hardcoded":
+        if isinstance(env.unwrapped, envs.HenryDiscreteEnv):
+            return HardcodedGait()
+        if isinstance(env.unwrapped, envs.HenryContinuousEnv):
+            return ContinuousGait.for_env(env)
+        raise PolicyError("the hard-coded gait exists only for Henry's envs")
+    if spec == "random":
+        return RandomPolicy(env.action_space, seed)
+    path = resolve_checkpoint(spec)
+    if path is None:
+        names = sorted(p.stem for p in ASSETS.glob("*.pt"))
+        hint = f"; pretrained policies: {', '.join(names)}" if names else ""
+        raise PolicyError(
+            f"unknown policy {spec!r}: use 'hardcoded', 'random', a checkpoint path{hint}"
+        )
+    payload = load_checkpoint(path)
+    check_env_matches(payload, env_id, env_kwargs, source=f"checkpoint {path}")
+    kind = learner_kind(payload["agent"])
+    return kind.load(path, env.observation_space, env.action_space)
