@@ -158,11 +158,16 @@ class QLearning:
         self.rng = np.random.default_rng(seed)
         self.steps = 0
         self.last_td_error = 0.0
+        self.epsilon_override: float | None = None
+        """When set (for example from the live window's +/- keys), used instead of the
+        schedule."""
 
     # -- acting -----------------------------------------------------------------------
 
     @property
     def epsilon(self) -> float:
+        if self.epsilon_override is not None:
+            return self.epsilon_override
         return self.config.epsilon.value(self.steps)
 
     def reset(self, env_index: int | None = None) -> None:

@@ -92,6 +92,15 @@ class HenryEnv(gym.Env[np.ndarray, Any]):
         self._start_x = 0.0
         self.hud: dict[str, Any] = {}
         """Extra lines the renderer shows (set by training loops: episode, epsilon, ...)."""
+        self.control_step_observers: list[Any] = []
+        """Callables run after every control step (1/60 s) inside `step`: the live window
+        and video recorders use them to see Henry move within one discrete action."""
+
+    def _after_control_step(self) -> None:
+        for observer in self.control_step_observers:
+            observer()
+        if self.render_mode == "human":
+            self.render()
 
     # -- shared helpers -------------------------------------------------------------------
 
@@ -137,6 +146,7 @@ class HenryEnv(gym.Env[np.ndarray, Any]):
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_renderer"] = None  # windows and surfaces do not pickle; a copy draws anew
+        state["control_step_observers"] = []
         return state
 
 
@@ -367,6 +377,8 @@ class HenryDiscreteEnv(HenryEnv):
         try:
             for step in range(self.decision_steps):
                 world.step(*plan(step / self.decision_steps))
+                if self.control_step_observers or self.render_mode == "human":
+                    self._after_control_step()
                 state = world.read_state()
                 if self._fallen(state):
                     terminated = True
@@ -376,8 +388,6 @@ class HenryDiscreteEnv(HenryEnv):
                 from error
         reward = state[0] - start[0]
         obs = self._observe(state)
-        if self.render_mode == "human":
-            self.render()
         return obs, reward, terminated, False, self._info(
             illegal=not legal, terms={"progress": reward}
         )
@@ -677,14 +687,14 @@ class HenryContinuousEnv(HenryEnv):
         x_before = self._last_x
         for _ in range(self.frame_skip):
             world.step(*commands)
+            if self.control_step_observers or self.render_mode == "human":
+                self._after_control_step()
         state = world.read_state()
         self._last_x = state[0]
         fell = self._fallen(state)
         forward = self.forward_reward_weight * (state[0] - x_before) / self.dt
         control = -self.ctrl_cost_weight * float(np.dot(array, array))
         fall = -self.fall_penalty if fell else 0.0
-        if self.render_mode == "human":
-            self.render()
         info = {
             "reward_terms": {"forward": forward, "control": control, "fall": fall},
             "distance_m": state[0] - self._start_x,

@@ -204,7 +204,64 @@ def build_parser(agent: str = "qlearning") -> argparse.ArgumentParser:
     experiment.add_argument("--out", type=Path, default=None,
                             help="folder for the report (default: runs/experiment-<name>)")
     experiment.set_defaults(func=cmd_experiment)
+
+    watch = verbs.add_parser("watch", help="play a policy in a window",
+                             description="Plays POLICY ('hardcoded', 'random', a checkpoint or "
+                             "a pretrained name) live. Keys: " + _legend())
+    watch.add_argument("policy", metavar="POLICY")
+    _add_env_options(watch)
+    watch.add_argument("--seconds", type=float, default=None,
+                       help="stop after this much simulated time (default: until closed)")
+    watch.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    watch.add_argument("--pose", default=None,
+                       help="start pose (standing, left_foot_up, right_foot_up, random)")
+    watch.add_argument("--record", type=Path, default=None, metavar="VIDEO",
+                       help="also write what the window shows to VIDEO (.mp4 or .gif)")
+    watch.set_defaults(func=cmd_watch)
+
+    race = verbs.add_parser("race", help="several policies or learners side by side",
+                            description="Each POLICY gets a lane; --learn adds lanes of agents "
+                            "learning as they race, e.g. --learn qlearning:epsilon_end=0.01 "
+                            "qlearning:epsilon_end=0.3 (the article's two epsilons).")
+    race.add_argument("policies", nargs="*", metavar="POLICY")
+    race.add_argument("--learn", nargs="+", default=[], metavar="AGENT[:KEY=VALUE,...]",
+                      help="learning lanes")
+    _add_env_options(race)
+    race.add_argument("--seconds", type=float, default=60.0,
+                      help="simulated seconds (default: 60)")
+    race.add_argument("--finish", type=float, default=None, metavar="METRES",
+                      help="draw a finish line and stop when someone crosses it")
+    race.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    race.add_argument("--out", type=Path, default=None, metavar="VIDEO",
+                      help="write the race to VIDEO (.mp4 or .gif)")
+    race.add_argument("--window", action=argparse.BooleanOptionalAction, default=None,
+                      help="show the race in a window (default: when a display is there and "
+                      "no --out is given)")
+    race.add_argument("--fps", type=float, default=30.0, help="video frame rate (default: 30)")
+    race.set_defaults(func=cmd_race)
+
+    record = verbs.add_parser("record", help="write a gait video (mp4 or gif)",
+                              description="Records POLICY walking, or a race with --race.")
+    record.add_argument("policy", nargs="?", metavar="POLICY")
+    record.add_argument("--race", nargs="+", default=None, metavar="POLICY",
+                        help="record several policies side by side instead")
+    record.add_argument("--out", type=Path, required=True, help="output .mp4 or .gif")
+    record.add_argument("--seconds", type=float, default=10.0,
+                        help="simulated seconds (default: 10)")
+    record.add_argument("--fps", type=float, default=30.0, help="frame rate (default: 30)")
+    record.add_argument("--size", type=_size, default=(600, 400), metavar="WxH",
+                        help="frame size in pixels (default: 600x400)")
+    _add_env_options(record)
+    record.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    record.add_argument("--pose", default=None, help="start pose for Henry")
+    record.set_defaults(func=cmd_record)
     return parser
+
+
+def _legend() -> str:
+    from walker.app.live import LEGEND
+
+    return LEGEND
 
 
 # -- verbs ---------------------------------------------------------------------------------
@@ -278,6 +335,46 @@ def cmd_demo(args: argparse.Namespace) -> int:
                        video=args.video)
     print(report)
     print(f"(demo took {time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from walker.app import live
+
+    live.watch_policy(args.policy, seconds=args.seconds, env_id=args.env,
+                      env_kwargs=_env_kwargs(args), seed=args.seed, pose=args.pose,
+                      record=args.record)
+    return 0
+
+
+def cmd_race(args: argparse.Namespace) -> int:
+    from walker.app import live
+    from walker.draw.renderer import display_available
+
+    window = args.window if args.window is not None else (display_available()
+                                                          and args.out is None)
+    if not window and args.out is None:
+        raise UsageError("no display for a window: give --out race.mp4 to record the race")
+    print(live.race(args.policies, learn_specs=args.learn, seconds=args.seconds, fps=args.fps,
+                    env_id=args.env, env_kwargs=_env_kwargs(args), seed=args.seed,
+                    window=window, out=args.out, finish_m=args.finish))
+    return 0
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from walker.app import live
+
+    if (args.policy is None) == (args.race is None):
+        raise UsageError("give either one POLICY or --race POLICY POLICY ...")
+    if args.race is not None:
+        print(live.race(args.race, seconds=args.seconds, fps=args.fps, size=args.size,
+                        env_id=args.env, env_kwargs=_env_kwargs(args), seed=args.seed,
+                        window=False, out=args.out))
+        return 0
+    path = live.record_policy(args.policy, args.out, seconds=args.seconds, fps=args.fps,
+                              size=args.size, env_id=args.env, env_kwargs=_env_kwargs(args),
+                              seed=args.seed, pose=args.pose)
+    print(f"video: {path} ({round(args.seconds * args.fps)} frames at {args.fps:g} fps)")
     return 0
 
 

@@ -130,6 +130,8 @@ class LoopState:
     save_requested: bool = False
     """A hook sets this to save a checkpoint after the current step."""
     obs: Any = None
+    actions: Any = None
+    """The actions being carried out (set before each vector step)."""
     infos: dict[str, Any] = field(default_factory=dict)
     current_return: float = 0.0
     vector_env: Any = None
@@ -145,6 +147,9 @@ class LoopState:
 
 class Hook(Protocol):
     """Something that watches training: the live window, the video clip recorder..."""
+
+    def on_start(self, loop: LoopState) -> None:
+        """Called once the vector env exists (`loop.vector_env`), before the first step."""
 
     def on_step(self, loop: LoopState) -> None:
         """Called after every training step."""
@@ -268,12 +273,15 @@ def train(agent: Learner, make_env: Callable[[], gym.Env[Any, Any]], config: Tra
     try:
         obs, infos = vec.reset(seed=[config.seed + i for i in range(n)])
         loop.obs, loop.infos = obs, infos
+        for hook in hooks:
+            hook.on_start(loop)
         returns = np.zeros(n)
         lengths = np.zeros(n, dtype=np.int64)
         illegal = np.zeros(n, dtype=np.int64)
         while not _budget_spent(loop, config):
             masks = _masks(infos, n)
             actions = agent.act(obs, masks, explore=True)
+            loop.actions = actions
             next_obs, rewards, terminated, truncated, next_infos = vec.step(actions)
             done = np.logical_or(terminated, truncated)
             real_next = next_obs
