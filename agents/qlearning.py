@@ -43,7 +43,7 @@ class EpsilonSchedule:
     end: float = 0.05
     """The floor epsilon decays to."""
 
-    decay_steps: int = 10_000
+    decay_steps: int = 5_000
     """Training steps over which epsilon goes from `start` to `end`."""
 
     def __post_init__(self) -> None:
@@ -81,15 +81,18 @@ class QLearningConfig:
     """Learning rate: how far each update moves Q(s, a) toward its target. Henry's
     transitions are nearly deterministic, so a large step learns fastest there."""
 
-    gamma: float = 0.99
-    """Discount factor for future rewards."""
+    gamma: float = 0.9
+    """Discount factor for future rewards. On Henry, planning finds the same best gait for
+    every discount from 0.9 to 0.999, and 0.9 propagates values ten times faster than 0.99."""
 
     epsilon: EpsilonSchedule = field(default_factory=EpsilonSchedule)
     """Exploration schedule."""
 
-    initial_q: float = 0.0
-    """Starting value of every Q-value; a positive value is optimistic and drives
-    exploration on its own."""
+    initial_q: float = 0.5
+    """Starting value of every Q-value. Above the true values it is optimistic: every
+    untried action looks good until tried, which explores systematically. On Henry the true
+    values are below 0.25 (metres of discounted progress), so 0.5 is optimistic; use 0 to
+    let epsilon alone drive exploration."""
 
     def __post_init__(self) -> None:
         if not (isinstance(self.alpha, (int, float)) and 0.0 < self.alpha <= 1.0):

@@ -2,6 +2,7 @@
 
 * `Henry-v0`: the article's discrete Henry (`HenryDiscreteEnv`).
 * `HenryContinuous-v0`: direct control of the four servos (`HenryContinuousEnv`).
+* `Dungeon-v0`: the accountant's and the gambler's five-tile dungeon (`DungeonEnv`).
 """
 
 from gymnasium.envs.registration import register, registry
@@ -20,16 +21,20 @@ from envs.henry import (
 
 DISCRETE_ID = "Henry-v0"
 CONTINUOUS_ID = "HenryContinuous-v0"
+DUNGEON_ID = "Dungeon-v0"
 
 if DISCRETE_ID not in registry:
     register(id=DISCRETE_ID, entry_point="envs.henry:HenryDiscreteEnv", max_episode_steps=200)
 if CONTINUOUS_ID not in registry:
     register(id=CONTINUOUS_ID, entry_point="envs.henry:HenryContinuousEnv",
              max_episode_steps=1000)
+if DUNGEON_ID not in registry:
+    register(id=DUNGEON_ID, entry_point="envs.dungeon:DungeonEnv", max_episode_steps=100)
 
 __all__ = [
     "ACTION_FIELDS",
     "CONTINUOUS_ID",
+    "DUNGEON_ID",
     "DISCRETE_ID",
     "OBSERVATION_FIELDS",
     "Action",

@@ -112,8 +112,8 @@ def build_parser(agent: str = "qlearning") -> argparse.ArgumentParser:
         "prints hard-coded, random and learned gaits side by side, and saves the run folder "
         "(config, metrics, plots, checkpoint, gait video). Headless unless a display is "
         "there and --window is not turned off.")
-    demo.add_argument("--steps", type=_positive_int, default=8000,
-                      help="training decisions (default: 8000, about 20 s on one core)")
+    demo.add_argument("--steps", type=_positive_int, default=6000,
+                      help="training decisions (default: 6000, about 15 s on one core)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     demo.add_argument("--out", type=Path, default=DEFAULT_OUT / "demo",
                       help="run folder (default: runs/demo)")
@@ -284,7 +284,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     random_starts = args.random_starts
     if random_starts is None:
         random_starts = env_id == envs.DISCRETE_ID
-    config = config_from_args(kind.config_cls, args)
+    try:
+        config = config_from_args(kind.config_cls, args)
+    except (ValueError, TypeError) as error:
+        raise UsageError(f"bad {args.agent} hyperparameter: {error}") from error
     out = args.out or DEFAULT_OUT / f"{args.agent}-{env_id}-seed{args.seed}"
     result = runs.train_run(
         agent_name=args.agent, config=config, env_id=env_id, env_kwargs=env_kwargs,

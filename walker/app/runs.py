@@ -101,7 +101,10 @@ def train_run(*, agent_name: str, config: Any, env_id: str, env_kwargs: dict[str
             check_env_matches(payload, env_id, env_kwargs, source=f"checkpoint {resume}")
             agent: Learner = kind.load(resume, probe.observation_space, probe.action_space)
         else:
-            agent = kind.build(probe.observation_space, probe.action_space, config, seed)
+            try:
+                agent = kind.build(probe.observation_space, probe.action_space, config, seed)
+            except TypeError as error:
+                raise PolicyError(f"{agent_name} cannot train on {env_id}: {error}") from error
     finally:
         probe.close()
     folder = ensure_writable_dir(out)
@@ -237,14 +240,15 @@ def qtable_report(checkpoint: Path, out: Path | None = None,
     return "\n".join(lines), heatmap
 
 
-def demo(steps: int = 8000, seed: int = 0, out: Path = Path("runs/demo"),
+def demo(steps: int = 6000, seed: int = 0, out: Path = Path("runs/demo"),
          window: bool | None = None, video: bool = True) -> str:
     """The README's main job: learn to walk briefly, then compare with the hard-coded gait."""
     from agents.qlearning import EpsilonSchedule, QLearningConfig
     from walker.draw.renderer import display_available
 
     show = display_available() if window is None else window
-    config = QLearningConfig(epsilon=EpsilonSchedule("exponential", 1.0, 0.05, steps // 2))
+    config = QLearningConfig(epsilon=EpsilonSchedule("exponential", 1.0, 0.05,
+                                                     max(1, steps // 2)))
     print(f"Training Q-learning on {envs.DISCRETE_ID} for {steps} decisions "
           f"(seed {seed}){' in a window' if show else ''}...", flush=True)
     run = train_run(agent_name="qlearning", config=config, env_id=envs.DISCRETE_ID,

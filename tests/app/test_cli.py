@@ -1,0 +1,150 @@
+"""End-to-end checks of the `walker` command, run in-process through `main(argv)`."""
+
+import json
+
+import numpy as np
+import pytest
+
+from walker.app.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_version_and_help(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert "walker 0.1.0" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = capsys.readouterr().out
+    assert "--alpha" in out and "--epsilon-decay-steps" in out and "Learning rate" in out
+
+
+def test_train_writes_a_complete_run_folder(tmp_path, capsys):
+    out = tmp_path / "run"
+    code, text, _ = run(capsys, "train", "--agent", "qlearning", "--steps", "400", "--seed",
+                        "1", "--out", str(out), "--alpha", "0.3", "--eval-every", "200",
+                        "--no-progress")
+    assert code == 0
+    assert "greedy policy" in text and "hard-coded gait" in text
+    for name in ("config.json", "metrics.jsonl", "eval.jsonl", "checkpoint.pt",
+                 "learning_curves.png"):
+        assert (out / name).stat().st_size > 0, name
+    config = json.loads((out / "config.json").read_text())
+    assert config["agent_config"]["alpha"] == 0.3 and config["random_starts"] is True
+    episodes = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert len(episodes) == 2 and episodes[0]["length"] == 200
+    evaluations = (out / "eval.jsonl").read_text().splitlines()
+    assert len(evaluations) == 2
+
+
+def test_resume_continues_from_the_checkpoint(tmp_path, capsys):
+    first = tmp_path / "first"
+    assert run(capsys, "train", "--steps", "200", "--out", str(first), "--no-progress")[0] == 0
+    second = tmp_path / "second"
+    code, text, _ = run(capsys, "train", "--steps", "200", "--out", str(second),
+                        "--resume", str(first / "checkpoint.pt"), "--no-progress")
+    assert code == 0
+    from agents.qlearning import QLearning
+
+    import gymnasium as gym
+    env = gym.make("Henry-v0")
+    agent = QLearning.load(second / "checkpoint.pt", env.observation_space, env.action_space)
+    assert agent.steps == 400
+
+
+def test_eval_table_and_qtable(tmp_path, capsys):
+    out = tmp_path / "run"
+    run(capsys, "train", "--steps", "300", "--out", str(out), "--no-progress")
+    code, text, _ = run(capsys, "eval", "hardcoded", "random", str(out / "checkpoint.pt"),
+                        "--episodes", "1")
+    assert code == 0
+    assert "hardcoded" in text and "1.00x" in text and "speed m/s" in text
+    code, text, _ = run(capsys, "qtable", str(out / "checkpoint.pt"), "--out",
+                        str(tmp_path / "heat.png"))
+    assert code == 0
+    assert "[2, 1, 2, 1]: LIFT_RIGHT" in text and " *" in text
+    assert (tmp_path / "heat.png").stat().st_size > 1000
+
+
+def test_hardcoded_from_left_foot_up_shows_the_failure(capsys):
+    code, text, _ = run(capsys, "eval", "hardcoded", "--pose", "left_foot_up", "--episodes", "1")
+    assert code == 0
+    assert "0.000" in text or "-0.000" in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["eval", "nonsense"], "unknown policy 'nonsense'"),
+        (["eval", "hardcoded", "--env", "NoSuchEnv-v9"], "cannot make env"),
+        (["eval", "missing.pt"], "does not exist"),
+        (["train", "--steps", "10", "--alpha", "-1", "--no-progress"], "alpha must be"),
+        (["train", "--steps", "10", "--env-arg", "extension_levels=4", "--no-progress"],
+         "odd whole number"),
+        (["train", "--steps", "10", "--env", "CartPole-v1", "--no-progress"],
+         "Discrete or MultiDiscrete observation"),
+        (["qtable", "missing.pt"], "does not exist"),
+        (["watch", "hardcoded"], "needs a display"),
+        (["record", "hardcoded", "--out", "video.avi"], "use a .mp4 or .gif"),
+        (["record", "--out", "v.mp4"], "either one POLICY"),
+    ],
+)
+def test_user_errors_are_one_line(capsys, tmp_path, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert message in err
+    assert err.startswith("walker: error:") and err.count("\n") == 1
+
+
+def test_damaged_and_mismatched_checkpoints(tmp_path, capsys):
+    damaged = tmp_path / "bad.pt"
+    damaged.write_bytes(b"not a checkpoint at all")
+    code, _, err = run(capsys, "eval", str(damaged))
+    assert code == 2 and "damaged or not a Henry checkpoint" in err
+    out = tmp_path / "run"
+    run(capsys, "train", "--steps", "100", "--out", str(out), "--no-progress")
+    code, _, err = run(capsys, "eval", str(out / "checkpoint.pt"), "--env",
+                       "Henry-v0", "--env-arg", "extension_levels=3", "--env-arg",
+                       "step_length_m=0.1")
+    assert code == 2 and "extension_levels" in err
+
+
+def test_unwritable_out_folder(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _, err = run(capsys, "train", "--steps", "10", "--out", str(blocker / "run"),
+                       "--no-progress")
+    assert code == 2 and "cannot create folder" in err
+
+
+def test_record_writes_the_requested_frames(tmp_path, capsys):
+    from walker.draw.video import read_frames
+
+    path = tmp_path / "gait.mp4"
+    code, text, _ = run(capsys, "record", "hardcoded", "--out", str(path), "--seconds", "2",
+                        "--fps", "15")
+    assert code == 0
+    frames = read_frames(path)
+    assert len(frames) == 30
+    assert frames[0].shape == (400, 600, 3)
+    differences = [np.abs(a.astype(int) - b.astype(int)).sum()
+                   for a, b in zip(frames, frames[1:], strict=False)]
+    assert sum(d > 0 for d in differences) > len(differences) // 2
+
+
+def test_demo_runs_headless_and_prints_the_comparison(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    out = tmp_path / "demo"
+    code, text, _ = run(capsys, "demo", "--steps", "400", "--out", str(out))
+    assert code == 0
+    assert "hard-coded gait" in text and "random" in text and "Q-learning" in text
+    assert (out / "gait.mp4").stat().st_size > 0
+    assert (out / "checkpoint.pt").exists() and (out / "learning_curves.png").exists()
