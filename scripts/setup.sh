@@ -44,14 +44,16 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$digest" ]]; then
   echo "$digest" > "$stamp"
 fi
 
-# The window tests need a virtual display. Install Xvfb when it is missing and we may.
-if [[ "$extras" == "dev" || "$extras" == "bench" ]] && ! command -v xvfb-run >/dev/null 2>&1; then
+# The window tests need a virtual display (Xvfb) and a way to press keys (xdotool).
+# Install them when they are missing and we may.
+if [[ "$extras" == "dev" || "$extras" == "bench" ]] && \
+   ! { command -v Xvfb >/dev/null 2>&1 && command -v xdotool >/dev/null 2>&1; }; then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing xvfb for the window tests" >&2
+    echo "setup: installing xvfb and xdotool for the window tests" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
-    apt-get install -y -qq xvfb xauth >/dev/null
+    apt-get install -y -qq xvfb xauth xdotool >/dev/null
   else
-    echo "setup: xvfb-run is missing; the window tests will be skipped" >&2
+    echo "setup: Xvfb or xdotool is missing; the window tests will be skipped" >&2
   fi
 fi
