@@ -148,3 +148,24 @@ def test_demo_runs_headless_and_prints_the_comparison(tmp_path, capsys, monkeypa
     assert "hard-coded gait" in text and "random" in text and "Q-learning" in text
     assert (out / "gait.mp4").stat().st_size > 0
     assert (out / "checkpoint.pt").exists() and (out / "learning_curves.png").exists()
+
+
+def test_record_every_saves_clips_and_a_montage(tmp_path, capsys):
+    from walker.draw.video import read_frames
+
+    out = tmp_path / "run"
+    code, _, _ = run(capsys, "train", "--steps", "400", "--record-every", "1", "--out",
+                     str(out), "--no-progress")
+    assert code == 0
+    clips = sorted((out / "clips").glob("*.mp4"))
+    assert [c.name for c in clips] == ["episode_00001.mp4", "episode_00002.mp4"]
+    assert len(read_frames(out / "montage.mp4")) == 2 * len(read_frames(clips[0]))
+
+
+def test_race_without_display_needs_out(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    code, _, err = run(capsys, "race", "hardcoded", "random")
+    assert code == 2 and "--out" in err
+    code, text, _ = run(capsys, "race", "hardcoded", "random", "--out",
+                        str(tmp_path / "race.mp4"), "--seconds", "2")
+    assert code == 0 and "1.  hardcoded" in text

@@ -144,9 +144,10 @@ def test_watch_window_shows_henry_pauses_and_closes_cleanly(display):
 def test_race_and_training_windows_run_and_quit_with_escape(display):
     env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER",)}
     env["DISPLAY"] = display
+    out = ROOT / "runs" / "test-window"
     process = subprocess.Popen([sys.executable, "-m", "walker", "train", "--steps", "3000",
-                                "--watch", "--no-progress", "--out",
-                                str(ROOT / "runs" / "test-window")], cwd=ROOT, env=env,
+                                "--watch", "--record", str(out / "window.mp4"),
+                                "--no-progress", "--out", str(out)], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         window = find_window(display, process)
@@ -160,6 +161,31 @@ def test_race_and_training_windows_run_and_quit_with_escape(display):
     finally:
         if process.poll() is None:
             process.kill()
-        out, err = process.communicate()
+        _, err = process.communicate()
     assert "epsilon set to" in err and "simulation speed x2" in err
-    assert (ROOT / "runs" / "test-window" / "checkpoint.pt").exists()
+    assert (out / "checkpoint.pt").exists()
+    from walker.draw.video import read_frames
+
+    assert len(read_frames(out / "window.mp4")) > 10  # the same frames, written as shown
+
+
+def test_race_window_runs_and_closes(display):
+    env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER",)}
+    env["DISPLAY"] = display
+    process = subprocess.Popen([sys.executable, "-m", "walker", "race", "hardcoded", "random",
+                                "--learn", "qlearning:epsilon_end=0.01", "--seconds", "600"],
+                               cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        window = find_window(display, process)
+        time.sleep(2.0)
+        shot = screenshot(display)
+        for colour in LANE_COLORS[:3]:
+            assert count(shot, colour) > 500, f"lane colour {colour} missing"
+        close_window(display, window)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        out, err = process.communicate()
+    assert "place" in out

@@ -255,7 +255,24 @@ def build_parser(agent: str = "qlearning") -> argparse.ArgumentParser:
     record.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     record.add_argument("--pose", default=None, help="start pose for Henry")
     record.set_defaults(func=cmd_record)
+
+    bench = verbs.add_parser("bench", help="speed benchmarks against peers, as ratios",
+                             description="physics: pymunk, Henry's envs and BipedalWalker-v3; "
+                             "train: the training loop against bare env stepping; render: "
+                             "frame cost against BipedalWalker-v3; agents: PPO and DQN against "
+                             "Stable-Baselines3. Peers need 'scripts/setup.sh bench'.")
+    bench.add_argument("names", nargs="*", metavar="NAME",
+                       help="benchmarks to run (default: all): " + ", ".join(_bench_names()))
+    bench.add_argument("--out", type=Path, default=None,
+                       help="also write the figures as JSON here")
+    bench.set_defaults(func=cmd_bench)
     return parser
+
+
+def _bench_names() -> list[str]:
+    from walker.app.bench import BENCHMARKS
+
+    return list(BENCHMARKS)
 
 
 def _legend() -> str:
@@ -378,6 +395,25 @@ def cmd_record(args: argparse.Namespace) -> int:
                               size=args.size, env_id=args.env, env_kwargs=_env_kwargs(args),
                               seed=args.seed, pose=args.pose)
     print(f"video: {path} ({round(args.seconds * args.fps)} frames at {args.fps:g} fps)")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from walker.app.bench import BENCHMARKS
+    from walker.files import atomic_write_text
+
+    names = args.names or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        raise UsageError(f"unknown benchmark(s) {', '.join(unknown)}; choose from "
+                         f"{', '.join(BENCHMARKS)}")
+    figures = {}
+    for name in names:
+        print(f"== {name} ==", flush=True)
+        text, figures[name] = BENCHMARKS[name]()
+        print(text, "\n", flush=True)
+    if args.out is not None:
+        atomic_write_text(args.out, json.dumps(figures, indent=2) + "\n")
     return 0
 
 

@@ -1,0 +1,238 @@
+"""Speed, measured side by side with a peer in one run and quoted as ratios (`walker bench`).
+
+Every benchmark times each contender in several interleaved rounds and keeps each one's
+best round, so a background hiccup on a 2-core machine does not decide a ratio. Nothing here
+is asserted in tests; the README quotes the figures with the command that produced them.
+
+* `physics`: raw pymunk stepping of Henry's space, `HenryWorld.step`, the continuous env,
+  the discrete env (decisions), and gymnasium's BipedalWalker-v3.
+* `train`: the Q-learning training loop against bare env stepping with the same actions.
+* `render`: an rgb_array frame of Henry against one of BipedalWalker-v3.
+* `agents`: PPO and DQN training throughput against Stable-Baselines3 with matched settings.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+import envs
+from agents.base import act_one
+from agents.baselines import RandomPolicy
+from walker.sim.world import HenryWorld, LegCommand
+
+
+@dataclass
+class Timing:
+    name: str
+    unit: str
+    count: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
+
+    @property
+    def micros(self) -> float:
+        return self.seconds / self.count * 1e6
+
+
+def best_of(rounds: int, contenders: dict[str, tuple[str, int, Callable[[], None]]]
+            ) -> dict[str, Timing]:
+    """Run each contender `rounds` times, interleaved; keep each one's fastest round."""
+    best: dict[str, float] = {}
+    for _ in range(rounds):
+        for name, (_, _, run) in contenders.items():
+            started = time.perf_counter()
+            run()
+            elapsed = time.perf_counter() - started
+            best[name] = min(best.get(name, float("inf")), elapsed)
+    return {name: Timing(name, unit, count, best[name])
+            for name, (unit, count, _) in contenders.items()}
+
+
+def has_box2d() -> bool:
+    return importlib.util.find_spec("Box2D") is not None
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(lines)
+
+
+def physics(steps: int = 3000, decisions: int = 150, rounds: int = 3) -> tuple[str, dict[str, Any]]:
+    rng = np.random.default_rng(0)
+    actions = rng.uniform(-1, 1, size=(steps, 4)).astype(np.float32)
+
+    world = HenryWorld()
+    space, dt, substeps = world.space, world.spec.physics_dt_s, world.spec.substeps
+
+    def raw() -> None:
+        for _ in range(steps):
+            for _ in range(substeps):
+                space.step(dt)
+
+    stand = LegCommand(0.0, world.spec.stand_drop_m)
+
+    def world_step() -> None:
+        for _ in range(steps):
+            world.step(stand, stand)
+            world.read_state()
+
+    continuous = gym.make(envs.CONTINUOUS_ID).unwrapped
+    continuous.reset(seed=0)
+
+    def continuous_env() -> None:
+        for i in range(steps):
+            _, _, terminated, _, _ = continuous.step(actions[i])
+            if terminated:
+                continuous.reset()
+
+    discrete = gym.make(envs.DISCRETE_ID).unwrapped
+    policy = RandomPolicy(discrete.action_space, seed=0)
+    state = {"obs": None, "info": None}
+    state["obs"], state["info"] = discrete.reset(seed=0)
+
+    def discrete_env() -> None:
+        obs, info = state["obs"], state["info"]
+        for _ in range(decisions):
+            obs, _, terminated, _, info = discrete.step(act_one(policy, obs, info))
+            if terminated:
+                obs, info = discrete.reset()
+        state["obs"], state["info"] = obs, info
+
+    contenders: dict[str, tuple[str, int, Callable[[], None]]] = {
+        "raw pymunk (10 substeps)": ("control steps", steps, raw),
+        "HenryWorld.step + read_state": ("control steps", steps, world_step),
+        "HenryContinuous-v0": ("env steps", steps, continuous_env),
+        "Henry-v0": ("decisions", decisions, discrete_env),
+    }
+    if has_box2d():
+        bipedal = gym.make("BipedalWalker-v3").unwrapped
+        bipedal.reset(seed=0)
+
+        def bipedal_env() -> None:
+            for i in range(steps):
+                _, _, terminated, _, _ = bipedal.step(actions[i])
+                if terminated:
+                    bipedal.reset()
+
+        contenders["BipedalWalker-v3"] = ("env steps", steps, bipedal_env)
+    timings = best_of(rounds, contenders)
+    rows = [[t.name, t.unit, f"{t.rate:,.0f}", f"{t.micros:.1f}"] for t in timings.values()]
+    raw_t = timings["raw pymunk (10 substeps)"]
+    cont = timings["HenryContinuous-v0"]
+    figures: dict[str, Any] = {name: t.rate for name, t in timings.items()}
+    lines = [_table(rows, ["what", "unit", "per second", "us each"]), ""]
+    ratio_raw = cont.micros / raw_t.micros
+    figures["continuous_cost_over_raw_pymunk"] = ratio_raw
+    lines.append(f"continuous env step cost / raw pymunk stepping it does: {ratio_raw:.2f}x "
+                 "(goal: at most 1.5x)")
+    if "BipedalWalker-v3" in timings:
+        ratio_bipedal = cont.rate / timings["BipedalWalker-v3"].rate
+        figures["continuous_over_bipedal"] = ratio_bipedal
+        lines.append(f"continuous env steps/s / BipedalWalker-v3 steps/s: {ratio_bipedal:.2f}x "
+                     "(goal: at least 2x)")
+    else:
+        lines.append("BipedalWalker-v3 not measured: install the bench extra "
+                     "(scripts/setup.sh bench)")
+    return "\n".join(lines), figures
+
+
+def training_loop(steps: int = 2000, rounds: int = 3) -> tuple[str, dict[str, Any]]:
+    """The shared training loop with Q-learning against bare stepping with the same actions."""
+    from agents.qlearning import QLearning
+    from walker.app.train import TrainConfig, train
+
+    def make() -> gym.Env[Any, Any]:
+        return gym.make(envs.DISCRETE_ID)
+
+    probe = make()
+    recorded: list[int] = []
+
+    class Recorder:
+        def on_start(self, loop: Any) -> None:
+            return None
+
+        def on_step(self, loop: Any) -> None:
+            recorded.append(int(np.asarray(loop.actions)[0]))
+
+        def on_episode(self, loop: Any, result: Any) -> None:
+            return None
+
+        def close(self, loop: Any) -> None:
+            return None
+
+    def loop_run() -> None:
+        recorded.clear()
+        agent = QLearning(probe.observation_space, probe.action_space, seed=0)
+        train(agent, make, TrainConfig(steps=steps, seed=0, progress=False, eval_max_steps=1),
+              hooks=[Recorder()])
+
+    loop_run()
+    actions = list(recorded)
+
+    def bare() -> None:
+        env = make()
+        env.reset(seed=0)
+        for action in actions:
+            _, _, terminated, truncated, _ = env.step(action)
+            if terminated or truncated:
+                env.reset()
+        env.close()
+
+    timings = best_of(rounds, {"training loop (Q-learning)": ("decisions", steps, loop_run),
+                               "bare env stepping, same actions": ("decisions", steps, bare)})
+    loop_t = timings["training loop (Q-learning)"]
+    bare_t = timings["bare env stepping, same actions"]
+    overhead = loop_t.seconds / bare_t.seconds - 1.0
+    rows = [[t.name, f"{t.rate:,.0f}", f"{t.micros:.0f}"] for t in timings.values()]
+    text = "\n".join([
+        _table(rows, ["what", "decisions/s", "us each"]), "",
+        f"training loop time / bare env time: {1 + overhead:.3f}x (the loop adds "
+        f"{overhead:.1%}; goal: at most 20%)",
+    ])
+    return text, {"decisions_per_s": loop_t.rate, "bare_decisions_per_s": bare_t.rate,
+                  "loop_overhead": overhead}
+
+
+def render(frames: int = 300, rounds: int = 3) -> tuple[str, dict[str, Any]]:
+    henry = gym.make(envs.DISCRETE_ID, render_mode="rgb_array")
+    henry.reset(seed=0)
+    contenders: dict[str, tuple[str, int, Callable[[], None]]] = {
+        "Henry-v0 rgb_array 600x400": ("frames", frames, lambda: [henry.render()
+                                                                  for _ in range(frames)]),
+    }
+    if has_box2d():
+        bipedal = gym.make("BipedalWalker-v3", render_mode="rgb_array")
+        bipedal.reset(seed=0)
+        contenders["BipedalWalker-v3 rgb_array 600x400"] = (
+            "frames", frames, lambda: [bipedal.render() for _ in range(frames)])
+    timings = best_of(rounds, contenders)
+    rows = [[t.name, f"{t.micros / 1000:.3f}", f"{t.rate:,.0f}"] for t in timings.values()]
+    figures: dict[str, Any] = {name: t.micros / 1000 for name, t in timings.items()}
+    lines = [_table(rows, ["what", "ms per frame", "frames/s"]), ""]
+    henry_ms = timings["Henry-v0 rgb_array 600x400"].micros / 1000
+    lines.append(f"Henry frame cost: {henry_ms:.3f} ms (goal: at most 1 ms)")
+    if len(timings) > 1:
+        ratio = timings["BipedalWalker-v3 rgb_array 600x400"].micros / (henry_ms * 1000)
+        lines.append(f"BipedalWalker-v3 frame cost / Henry's: {ratio:.2f}x")
+        figures["bipedal_over_henry"] = ratio
+    return "\n".join(lines), figures
+
+
+BENCHMARKS: dict[str, Callable[[], tuple[str, dict[str, Any]]]] = {
+    "physics": physics,
+    "train": training_loop,
+    "render": render,
+}
