@@ -161,7 +161,7 @@ class RandomPolicy:
         if isinstance(space, spaces.Discrete):
             checked = checked_masks(masks, n, int(space.n))
             if checked is None:
-                return space.start + self.rng.integers(int(space.n), size=n)
+                return np.asarray(space.start + self.rng.integers(int(space.n), size=n))
             actions = np.empty(n, dtype=np.int64)
             for env in range(n):
                 legal = np.flatnonzero(checked[env])

@@ -70,7 +70,7 @@ class EpsilonSchedule:
         if self.start == 0.0 or self.end == 0.0:
             # A geometric decay cannot reach zero; fall back to linear for the last stretch.
             return self.start + (self.end - self.start) * fraction
-        return self.start * (self.end / self.start) ** fraction
+        return float(self.start * (self.end / self.start) ** fraction)
 
 
 @dataclass(frozen=True)

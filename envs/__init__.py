@@ -34,8 +34,8 @@ if DUNGEON_ID not in registry:
 __all__ = [
     "ACTION_FIELDS",
     "CONTINUOUS_ID",
-    "DUNGEON_ID",
     "DISCRETE_ID",
+    "DUNGEON_ID",
     "OBSERVATION_FIELDS",
     "Action",
     "HenryContinuousEnv",

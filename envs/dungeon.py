@@ -31,7 +31,7 @@ FORWARD = 0
 BACKWARD = 1
 
 
-class DungeonEnv(gym.Env[int, int]):
+class DungeonEnv(gym.Env[Any, Any]):
     """A corridor where the small reward is near and the large one is far."""
 
     metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from enum import IntEnum
-from typing import Any, ClassVar, SupportsFloat
+from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
@@ -75,7 +75,7 @@ def _smoothstep(u: float) -> float:
 class HenryEnv(gym.Env[np.ndarray, Any]):
     """What both variants share: the world, reset options, falling, rendering."""
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array"], "render_fps": 60}
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 60}  # noqa: RUF012
 
     def __init__(self, spec: HenrySpec | None = None, render_mode: str | None = None) -> None:
         if spec is not None and not isinstance(spec, HenrySpec):
@@ -125,7 +125,7 @@ class HenryEnv(gym.Env[np.ndarray, Any]):
         """How far Henry's torso is ahead of where this episode started."""
         return float(self.world.read_state()[0] - self._start_x)
 
-    def render(self) -> np.ndarray | None:  # type: ignore[override]
+    def render(self) -> np.ndarray | None:
         if self.render_mode is None:
             gym.logger.warn(
                 "render() was called without a render_mode; pass render_mode='rgb_array' or "
@@ -256,9 +256,8 @@ class HenryDiscreteEnv(HenryEnv):
         self.step_length_m = float(step_length_m)
         self.decision_steps = decision_steps
         self._half = half
-        self.observation_space = spaces.MultiDiscrete(
-            [extension_levels, 2, extension_levels, 2]
-        )
+        self._nvec = (extension_levels, 2, extension_levels, 2)
+        self.observation_space = spaces.MultiDiscrete(list(self._nvec))
         self.action_space = spaces.Discrete(len(Action))
         # Controller memory: the commanded foot offsets (m) and which feet are meant up.
         self._target_offset = [0.0, 0.0]
@@ -270,12 +269,11 @@ class HenryDiscreteEnv(HenryEnv):
     @property
     def n_states(self) -> int:
         """Number of distinct observations (the size of a tabular agent's state axis)."""
-        return int(np.prod(self.observation_space.nvec))
+        return int(np.prod(self._nvec))
 
     def state_index(self, obs: np.ndarray | Sequence[int]) -> int:
         """One integer per observation: `np.ravel_multi_index(obs, [K, 2, K, 2])`."""
-        return int(np.ravel_multi_index(tuple(int(v) for v in obs),
-                                        tuple(self.observation_space.nvec)))
+        return int(np.ravel_multi_index(tuple(int(v) for v in obs), self._nvec))
 
     def _level(self, offset_m: float) -> int:
         level = round(offset_m / self.step_length_m) + self._half
@@ -360,17 +358,14 @@ class HenryDiscreteEnv(HenryEnv):
                 f"reset state {list(state)} is not a valid start: extensions must be in "
                 f"0..{self.extension_levels - 1}, contacts 0 or 1, and at least one foot down"
             )
-        return state  # type: ignore[return-value]
+        return state[0], state[1], state[2], state[3]
 
     def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
         action = self._checked_action(action)
         mask = self.legal_action_mask()
         legal = bool(mask[action])
         start = self.world.read_state()
-        if legal:
-            plan = self._plan(Action(action))
-        else:
-            plan = self._hold()
+        plan = self._plan(Action(action)) if legal else self._hold()
         terminated = False
         world = self.world
         state = start
@@ -514,10 +509,10 @@ def discrete_action_mask(obs: np.ndarray | Sequence[int], extension_levels: int)
 def legal_start_states(extension_levels: int) -> list[tuple[int, int, int, int]]:
     """Every discrete state Henry can be started in: any extensions, at least one foot down."""
     return [
-        (r, rd, l, ld)
-        for r in range(extension_levels) for rd in (0, 1)
-        for l in range(extension_levels) for ld in (0, 1)
-        if rd or ld
+        (right, right_down, left, left_down)
+        for right in range(extension_levels) for right_down in (0, 1)
+        for left in range(extension_levels) for left_down in (0, 1)
+        if right_down or left_down
     ]
 
 

@@ -152,14 +152,14 @@ def test_save_is_atomic_and_reports_unwritable_paths(tmp_path):
 
 
 def _train_tabular(env, agent, steps, seed=0):
-    obs, info = env.reset(seed=seed)
+    obs, _ = env.reset(seed=seed)
     for _ in range(steps):
         action = agent.act(np.array([obs]), None, explore=True)
-        next_obs, reward, terminated, truncated, info = env.step(int(action[0]))
+        next_obs, reward, terminated, truncated, _ = env.step(int(action[0]))
         agent.learn(batch(obs, int(action[0]), reward, next_obs, terminated, truncated))
         obs = next_obs
         if terminated or truncated:
-            obs, info = env.reset()
+            obs, _info = env.reset()
 
 
 def _greedy_return(env, agent, max_steps=100):

@@ -1,5 +1,6 @@
 """End-to-end checks of the `walker` command, run in-process through `main(argv)`."""
 
+import itertools
 import json
 
 import numpy as np
@@ -47,12 +48,12 @@ def test_resume_continues_from_the_checkpoint(tmp_path, capsys):
     first = tmp_path / "first"
     assert run(capsys, "train", "--steps", "200", "--out", str(first), "--no-progress")[0] == 0
     second = tmp_path / "second"
-    code, text, _ = run(capsys, "train", "--steps", "200", "--out", str(second),
+    code, _text, _ = run(capsys, "train", "--steps", "200", "--out", str(second),
                         "--resume", str(first / "checkpoint.pt"), "--no-progress")
     assert code == 0
-    from agents.qlearning import QLearning
-
     import gymnasium as gym
+
+    from agents.qlearning import QLearning
     env = gym.make("Henry-v0")
     agent = QLearning.load(second / "checkpoint.pt", env.observation_space, env.action_space)
     assert agent.steps == 400
@@ -129,14 +130,14 @@ def test_record_writes_the_requested_frames(tmp_path, capsys):
     from walker.draw.video import read_frames
 
     path = tmp_path / "gait.mp4"
-    code, text, _ = run(capsys, "record", "hardcoded", "--out", str(path), "--seconds", "2",
+    code, _text, _ = run(capsys, "record", "hardcoded", "--out", str(path), "--seconds", "2",
                         "--fps", "15")
     assert code == 0
     frames = read_frames(path)
     assert len(frames) == 30
     assert frames[0].shape == (400, 600, 3)
     differences = [np.abs(a.astype(int) - b.astype(int)).sum()
-                   for a, b in zip(frames, frames[1:], strict=False)]
+                   for a, b in itertools.pairwise(frames)]
     assert sum(d > 0 for d in differences) > len(differences) // 2
 
 

@@ -187,5 +187,5 @@ def test_race_window_runs_and_closes(display):
     finally:
         if process.poll() is None:
             process.kill()
-        out, err = process.communicate()
+        out, _err = process.communicate()
     assert "place" in out

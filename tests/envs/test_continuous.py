@@ -33,7 +33,7 @@ def test_spaces_are_named_and_bounded():
 def test_reward_terms_add_up_and_are_reported():
     env = gym.make("HenryContinuous-v0")
     env.reset(seed=0)
-    obs, reward, terminated, truncated, info = env.step(np.array([0.2, -0.5, 0.0, 0.0]))
+    obs, reward, _terminated, _truncated, info = env.step(np.array([0.2, -0.5, 0.0, 0.0]))
     terms = info["reward_terms"]
     assert set(terms) == {"forward", "control", "fall"}
     assert reward == pytest.approx(sum(terms.values()))
@@ -46,7 +46,7 @@ def test_a_fall_terminates_with_the_penalty():
     policy = RandomPolicy(env.action_space, seed=0)
     obs, info = env.reset(seed=0)
     for _ in range(3000):
-        obs, reward, terminated, truncated, info = env.step(act_one(policy, obs, info))
+        obs, _reward, terminated, truncated, info = env.step(act_one(policy, obs, info))
         if terminated:
             assert info["reward_terms"]["fall"] == -1.0
             return
@@ -132,7 +132,7 @@ def test_bad_options_and_arguments_raise():
 
 def test_pickle_round_trip():
     env = HenryContinuousEnv()
-    obs, _ = env.reset(seed=0)
+    _obs, _ = env.reset(seed=0)
     copy = pickle.loads(pickle.dumps(env))
     action = np.array([0.1, 0.0, -0.1, 0.0], dtype=np.float32)
     a = env.step(action)[0]

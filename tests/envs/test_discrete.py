@@ -17,7 +17,7 @@ M = K // 2
 
 def predicted_next_state(state, action):
     """The discrete model the physics is designed to realise (see HenryDiscreteEnv)."""
-    r, rd, l, ld = state
+    r, rd, l, ld = state  # noqa: E741
     a = Action(action)
     if a == Action.LIFT_RIGHT:
         return (r, 0, l, 1)
@@ -51,7 +51,7 @@ def test_spaces_and_encoding():
     env = gym.make("Henry-v0")
     assert env.observation_space == gym.spaces.MultiDiscrete([K, 2, K, 2])
     assert env.action_space == gym.spaces.Discrete(8)
-    obs, info = env.reset(seed=0)
+    obs, _info = env.reset(seed=0)
     assert tuple(obs) == (M, 1, M, 1)
     base = env.unwrapped
     assert base.n_states == K * 2 * K * 2
@@ -193,7 +193,7 @@ def test_works_in_vector_envs(vector):
         obs, info = vec.reset(seed=[1, 2])
         assert obs.shape == (2, 4)
         assert info["action_mask"].shape == (2, 8)
-        obs, reward, terminated, truncated, info = vec.step(np.array([0, 1]))
+        obs, _reward, _terminated, _truncated, info = vec.step(np.array([0, 1]))
         assert tuple(obs[0]) == (M, 0, M, 1)
         assert tuple(obs[1]) == (M, 1, M, 0)
     finally:

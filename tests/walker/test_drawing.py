@@ -1,10 +1,10 @@
 """What a person would see: frames, colours, videos."""
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
 import envs  # noqa: F401
-import gymnasium as gym
 from envs import Action
 from walker.draw.renderer import SOLE_DOWN, SOLE_UP, Renderer, Scene
 from walker.draw.video import VideoError, VideoWriter, read_frames, write_video
@@ -99,7 +99,7 @@ def test_failed_video_leaves_no_file(tmp_path):
 
 
 def test_bad_video_requests(tmp_path):
-    with pytest.raises(VideoError, match=".mp4 or .gif"):
+    with pytest.raises(VideoError, match=r"\.mp4 or \.gif"):
         VideoWriter(tmp_path / "x.avi")
     with pytest.raises(VideoError, match="fps"):
         VideoWriter(tmp_path / "x.mp4", fps=0)

@@ -100,7 +100,7 @@ def physics(steps: int = 3000, decisions: int = 150, rounds: int = 3) -> tuple[s
 
     discrete = gym.make(envs.DISCRETE_ID).unwrapped
     policy = RandomPolicy(discrete.action_space, seed=0)
-    state = {"obs": None, "info": None}
+    state: dict[str, Any] = {}
     state["obs"], state["info"] = discrete.reset(seed=0)
 
     def discrete_env() -> None:
@@ -209,15 +209,21 @@ def training_loop(steps: int = 2000, rounds: int = 3) -> tuple[str, dict[str, An
 def render(frames: int = 300, rounds: int = 3) -> tuple[str, dict[str, Any]]:
     henry = gym.make(envs.DISCRETE_ID, render_mode="rgb_array")
     henry.reset(seed=0)
+    def frames_of(env: gym.Env[Any, Any]) -> Callable[[], None]:
+        def draw() -> None:
+            for _ in range(frames):
+                env.render()
+
+        return draw
+
     contenders: dict[str, tuple[str, int, Callable[[], None]]] = {
-        "Henry-v0 rgb_array 600x400": ("frames", frames, lambda: [henry.render()
-                                                                  for _ in range(frames)]),
+        "Henry-v0 rgb_array 600x400": ("frames", frames, frames_of(henry)),
     }
     if has_box2d():
         bipedal = gym.make("BipedalWalker-v3", render_mode="rgb_array")
         bipedal.reset(seed=0)
-        contenders["BipedalWalker-v3 rgb_array 600x400"] = (
-            "frames", frames, lambda: [bipedal.render() for _ in range(frames)])
+        contenders["BipedalWalker-v3 rgb_array 600x400"] = ("frames", frames,
+                                                            frames_of(bipedal))
     timings = best_of(rounds, contenders)
     rows = [[t.name, f"{t.micros / 1000:.3f}", f"{t.rate:,.0f}"] for t in timings.values()]
     figures: dict[str, Any] = {name: t.micros / 1000 for name, t in timings.items()}

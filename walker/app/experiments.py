@@ -181,7 +181,7 @@ def learned_vs_hardcoded(seeds: int = 10, steps: int = 6000, track_every: int = 
 
 
 def recovery_share(agent_factory: Callable[[], Agent], decisions: int = 30,
-                   min_distance_m: float = 0.2) -> tuple[float, list[tuple[int, ...]]]:
+                   min_distance_m: float = 0.2) -> tuple[float, list[tuple[int, int, int, int]]]:
     """Share of start states from which the policy walks at least `min_distance_m` forward
     within `decisions` decisions; also the states it fails from."""
     env = henry()
@@ -197,18 +197,20 @@ def recovery_share(agent_factory: Callable[[], Agent], decisions: int = 30,
     return 1.0 - len(failed) / len(states), failed
 
 
+def _constant(agent: Agent) -> Callable[[], Agent]:
+    return lambda: agent
+
+
 def robustness(seeds: int = 10, steps: int = 6000, decisions: int = 30,
                min_distance_m: float = 0.2) -> Report:
     hardcoded_share, hardcoded_failed = recovery_share(HardcodedGait, decisions, min_distance_m)
     random_shares, standard_shares = [], []
     for seed in range(seeds):
         agent = train_qlearning(seed, steps, random_starts=True)
-        random_shares.append(recovery_share(lambda agent=agent: agent, decisions,
-                                            min_distance_m)[0])
+        random_shares.append(recovery_share(_constant(agent), decisions, min_distance_m)[0])
     for seed in range(min(seeds, 3)):
         agent = train_qlearning(seed, steps, random_starts=False)
-        standard_shares.append(recovery_share(lambda agent=agent: agent, decisions,
-                                              min_distance_m)[0])
+        standard_shares.append(recovery_share(_constant(agent), decisions, min_distance_m)[0])
     mean_random, lo, hi = mean_ci95(random_shares)
     rows = [
         ["hard-coded gait", f"{hardcoded_share:.0%}"],
@@ -255,7 +257,8 @@ def exploration(seeds: int = 10, steps: int = 6000, low: float = 0.02,
         f"high epsilon ({high_start} -> {high_end})":
             EpsilonSchedule("exponential", high_start, high_end, max(1, steps // 2)),
     }
-    rows, figures = [], {}
+    rows: list[list[str]] = []
+    figures: dict[str, Any] = {}
     hardcoded = speed_of(HardcodedGait())
     for name, schedule in schedules.items():
         speeds, ranges = [], []

@@ -73,7 +73,7 @@ def _qrows(agent: Any, base: envs.HenryEnv, obs: Any, chosen: int | None) -> lis
         return []
     state = encoder.index(obs)
     legal = base.legal_action_mask(np.asarray(obs))
-    return [QRow(envs.Action(a).name, float(q[state, a]), a == chosen)
+    return [QRow(envs.Action(int(a)).name, float(q[state, a]), int(a) == chosen)
             for a in np.flatnonzero(legal)]
 
 
@@ -527,7 +527,7 @@ class ClipRecorder:
         return path
 
     def close(self, loop: LoopState) -> None:
-        if not self.clips or loop.stop_requested and not self.clips:
+        if not self.clips or (loop.stop_requested and not self.clips):
             return
         frames: list[np.ndarray] = []
         for clip in self.clips:

@@ -33,10 +33,10 @@ class Transition:
 Model = dict[tuple[State, int], Transition]
 
 
-def sample_model(make_env: Callable[[], HenryDiscreteEnv]) -> Model:
+def sample_model(make_env: Callable[[], Any]) -> Model:
     """One physical transition for every (start state, legal action) pair."""
     env = make_env()
-    base: HenryDiscreteEnv = env.unwrapped  # type: ignore[assignment]
+    base: HenryDiscreteEnv = env.unwrapped
     model: Model = {}
     for state in legal_start_states(base.extension_levels):
         for action in np.flatnonzero(base.legal_action_mask(np.array(state))):
@@ -72,7 +72,10 @@ def plan(model: Model, gamma: float = 0.999, tolerance: float = 1e-10,
             values[state] = best
         if delta < tolerance:
             break
-    policy = {s: max(actions[s], key=lambda a, s=s: (backup(s, a), -a)) for s in states}
+    def ranked(state: State) -> int:
+        return max(actions[state], key=lambda a: (backup(state, a), -a))
+
+    policy = {s: ranked(s) for s in states}
     return policy, values
 
 

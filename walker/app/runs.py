@@ -46,9 +46,9 @@ class RunResult:
         lines = []
         if self.train.interrupted:
             lines.append("interrupted: checkpoint saved, run stopped cleanly")
+        rate = self.train.steps / max(self.train.seconds, 1e-9)
         lines.append(f"trained {self.train.steps} steps, {self.train.episodes} episodes in "
-                     f"{self.train.seconds:.1f} s ({self.train.steps / max(self.train.seconds, 1e-9):.0f} "
-                     "steps/s)")
+                     f"{self.train.seconds:.1f} s ({rate:.0f} steps/s)")
         ev = self.final_eval
         if ev:
             text = f"greedy policy: return {ev['return']:.3f}"

@@ -271,7 +271,7 @@ def train(agent: Learner, make_env: Callable[[], gym.Env[Any, Any]], config: Tra
         loop.last_eval = summary
 
     try:
-        obs, infos = vec.reset(seed=[config.seed + i for i in range(n)])
+        obs, infos = vec.reset(seed=[config.seed + i for i in range(n)])  # type: ignore[arg-type]
         loop.obs, loop.infos = obs, infos
         for hook in hooks:
             hook.on_start(loop)

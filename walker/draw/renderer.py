@@ -158,7 +158,7 @@ class Renderer:
         surface.fill(BACKGROUND)
         for index, scene in enumerate(scenes):
             self._draw_lane(surface, index, scene)
-        return surface
+        return surface  # type: ignore[no-any-return]
 
     def _draw_lane(self, surface: pygame.Surface, index: int, scene: Scene) -> None:
         pg = self.pygame
@@ -180,12 +180,13 @@ class Renderer:
             ankle_px = camera.to_px(*leg.ankle)
             leg_color = tuple(int(c * shade + 255 * (1 - shade) * 0.5) for c in LEG)
             pg.draw.line(surface, leg_color, hip_px, ankle_px, max(3, int(camera.px_per_m * 0.025)))
-            sole_color = SOLE_DOWN if leg.contact else SOLE_UP
-            sole_color = tuple(int(c * shade + 255 * (1 - shade) * 0.6) for c in sole_color)
+            base_color = SOLE_DOWN if leg.contact else SOLE_UP
+            sole_color = tuple(int(c * shade + 255 * (1 - shade) * 0.6) for c in base_color)
             pg.draw.polygon(surface, sole_color, [camera.to_px(*p) for p in leg.sole])
             if leg is geometry.left:
                 self._draw_torso(surface, camera, scene)
-        pg.draw.circle(surface, TEXT, camera.to_px(*geometry.hip), max(3, int(camera.px_per_m * 0.02)))
+        hip_radius = max(3, int(camera.px_per_m * 0.02))
+        pg.draw.circle(surface, TEXT, camera.to_px(*geometry.hip), hip_radius)
 
         y = top + 6
         if scene.label:

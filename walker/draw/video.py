@@ -131,6 +131,6 @@ def read_frames(path: str | Path) -> list[np.ndarray]:
 
     reader = imageio.get_reader(path)
     try:
-        return [np.asarray(frame)[..., :3] for frame in reader]
+        return [np.asarray(frame)[..., :3] for frame in reader]  # type: ignore[attr-defined]
     finally:
         reader.close()

@@ -186,8 +186,8 @@ class _Leg:
         ankle.max_force = spec.ankle_max_torque_nm
         for constraint in (hip, self.swing_servo, swing_stop, stroke, self.extension_servo, ankle):
             constraint.collide_bodies = False
-        space.add(self.thigh, self.foot, self.sole, self.switch, hip, self.swing_servo, swing_stop, stroke,
-                  self.extension_servo, ankle)
+        space.add(self.thigh, self.foot, self.sole, self.switch, hip, self.swing_servo,
+                  swing_stop, stroke, self.extension_servo, ankle)
         self.initial_command = (swing, drop)
 
 
