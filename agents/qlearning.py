@@ -88,10 +88,11 @@ class QLearningConfig:
     epsilon: EpsilonSchedule = field(default_factory=EpsilonSchedule)
     """Exploration schedule."""
 
-    initial_q: float = 0.5
+    initial_q: float = 0.3
     """Starting value of every Q-value. Above the true values it is optimistic: every
     untried action looks good until tried, which explores systematically. On Henry the true
-    values are below 0.25 (metres of discounted progress), so 0.5 is optimistic; use 0 to
+    values are below 0.25 (metres of discounted progress), so 0.3 is optimistic without
+    being so far above them that loops of useless moves stay attractive for long; use 0 to
     let epsilon alone drive exploration."""
 
     def __post_init__(self) -> None:

@@ -170,3 +170,26 @@ def test_race_without_display_needs_out(tmp_path, capsys, monkeypatch):
     code, text, _ = run(capsys, "race", "hardcoded", "random", "--out",
                         str(tmp_path / "race.mp4"), "--seconds", "2")
     assert code == 0 and "1.  hardcoded" in text
+
+
+def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    out = tmp_path / "run"
+    process = subprocess.Popen([sys.executable, "-m", "walker", "train", "--steps", "1000000",
+                                "--out", str(out), "--no-progress"],
+                               cwd=Path(__file__).resolve().parents[2],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    time.sleep(6)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "Traceback" not in stderr
+    assert "interrupted: checkpoint saved" in stdout
+    assert (out / "checkpoint.pt").exists() and (out / "metrics.jsonl").exists()

@@ -36,7 +36,7 @@ def test_learned_gait_beats_the_hardcoded_one_and_nearly_matches_the_best(model)
 
 @pytest.mark.slow
 def test_learned_gait_recovers_where_the_hardcoded_one_fails():
-    agent = experiments.train_qlearning(seed=0, steps=6000, random_starts=True)
+    agent = experiments.train_qlearning(seed=0, steps=12000, random_starts=True)
     learned_share, _ = experiments.recovery_share(lambda: agent)
     hardcoded_share, failed = experiments.recovery_share(HardcodedGait)
     assert (2, 1, 2, 0) in failed  # left foot up
@@ -56,7 +56,7 @@ def test_exploration_experiment_reports_speed_and_extension_range():
 
 
 def test_dungeon_gambler_goes_forward_and_accountant_gets_stuck():
-    report = experiments.dungeon(steps=3000, seed=0)
+    report = experiments.dungeon(steps=5000, seed=0)
     assert report.figures["gambler"]["policy"] == ["FORWARD"] * 5
     accountant_q = np.array(report.figures["accountant"]["q"])
     assert accountant_q[0, 1] > accountant_q[0, 0]  # BACKWARD at the entrance

@@ -150,6 +150,9 @@ def build_parser(agent: str = "qlearning") -> argparse.ArgumentParser:
     train.add_argument("--random-starts", action=argparse.BooleanOptionalAction, default=None,
                        help="start training episodes from random legal states "
                        "(default: on for Henry-v0)")
+    train.add_argument("--episode-steps", type=_positive_int, default=None, metavar="STEPS",
+                       help="cut training episodes after STEPS steps (default: the env's time "
+                       "limit); short episodes with --random-starts visit more start states")
     train.add_argument("--eval-every", type=int, default=0, metavar="STEPS",
                        help="greedy evaluation every STEPS steps (default: only at the end)")
     train.add_argument("--eval-episodes", type=_positive_int, default=1,
@@ -313,7 +316,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         random_starts=random_starts, eval_every=args.eval_every,
         eval_episodes=args.eval_episodes, checkpoint_every=args.checkpoint_every,
         progress=not args.no_progress, watch=args.watch, record=args.record,
-        record_every=args.record_every,
+        record_every=args.record_every, episode_steps=args.episode_steps,
     )
     print(result.summary())
     return 130 if result.interrupted else 0

@@ -39,31 +39,42 @@ def learning_curves(path: str | Path, episodes: list[dict[str, Any]],
     """Episode return and length over training (raw and smoothed), and greedy evaluations,
     with the hard-coded gait's level drawn as a line."""
     plt = _pyplot()
-    rows = 3 if evaluations else 2
-    fig, axes = plt.subplots(rows, 1, figsize=(8, 3 * rows), sharex=False)
+    panels: list[tuple[str, str, float | None]] = []
+    if all("speed_m_s" in row for row in episodes):
+        # Speed is comparable across episode lengths (returns are not when training
+        # episodes are cut short), so it is what the hard-coded level is drawn against.
+        reference = hardcoded.get("speed_m_s") if hardcoded else None
+        panels.append(("speed_m_s", "training episode speed (m/s)", reference))
+        panels.append(("episode_return", "episode return", None))
+    else:
+        reference = hardcoded.get("return") if hardcoded else None
+        panels.append(("episode_return", "episode return", reference))
+    if len({row["length"] for row in episodes}) > 1:
+        panels.append(("length", "episode length (steps)", None))
+    rows = len(panels) + (1 if evaluations else 0)
+    fig, axes = plt.subplots(rows, 1, figsize=(8, 2.8 * rows), sharex=False, squeeze=False)
+    axes = axes[:, 0]
     x = [row["step"] for row in episodes]
     window = max(1, len(episodes) // 20)
-    for ax, key, label in ((axes[0], "episode_return", "episode return"),
-                           (axes[1], "length", "episode length (steps)")):
+    for ax, (key, label, level) in zip(axes, panels, strict=False):
         values = [row[key] for row in episodes]
         ax.plot(x, values, color="#9bb7d4", linewidth=0.8, label="per episode")
         ax.plot(x, smooth(values, window), color="#1f5fa8", linewidth=2,
                 label=f"mean of {window}")
-        if key == "episode_return" and hardcoded and "return" in hardcoded:
-            ax.axhline(hardcoded["return"], color="#c0392b", linestyle="--",
-                       label="hard-coded gait")
+        if level is not None:
+            ax.axhline(level, color="#c0392b", linestyle="--", label="hard-coded gait")
         ax.set_ylabel(label)
         ax.set_xlabel("training steps")
         ax.grid(alpha=0.3)
         ax.legend(loc="best", fontsize=8)
     if evaluations:
-        ax = axes[2]
+        ax = axes[-1]
         key = "speed_m_s" if "speed_m_s" in evaluations[0] else "return"
         ax.plot([e["step"] for e in evaluations], [e[key] for e in evaluations],
                 marker="o", color="#1f5fa8", label="greedy policy")
         if hardcoded and key in hardcoded:
             ax.axhline(hardcoded[key], color="#c0392b", linestyle="--", label="hard-coded gait")
-        ax.set_ylabel("speed (m/s)" if key == "speed_m_s" else "evaluation return")
+        ax.set_ylabel("greedy speed (m/s)" if key == "speed_m_s" else "greedy return")
         ax.set_xlabel("training steps")
         ax.grid(alpha=0.3)
         ax.legend(loc="best", fontsize=8)

@@ -82,11 +82,14 @@ def learner_kind(name: str) -> LearnerKind:
 
 
 def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
-             render_mode: str | None = None) -> gym.Env[Any, Any]:
+             render_mode: str | None = None, max_episode_steps: int | None = None
+             ) -> gym.Env[Any, Any]:
     """`gymnasium.make` with a one-sentence error for unknown ids or bad arguments."""
     kwargs = dict(env_kwargs or {})
     if render_mode is not None:
         kwargs["render_mode"] = render_mode
+    if max_episode_steps is not None:
+        kwargs["max_episode_steps"] = max_episode_steps
     try:
         return gym.make(env_id, **kwargs)
     except gym.error.Error as error:

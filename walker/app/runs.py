@@ -87,6 +87,7 @@ def train_run(*, agent_name: str, config: Any, env_id: str, env_kwargs: dict[str
               random_starts: bool = False, eval_every: int = 0, eval_episodes: int = 1,
               checkpoint_every: int = 0, progress: bool = True, watch: bool = False,
               record: Path | None = None, record_every: int = 0,
+              episode_steps: int | None = None, eval_max_steps: int | None = None,
               extra_hooks: Sequence[Hook] = ()) -> RunResult:
     """Train one agent into run folder `out` and plot it."""
     kind = learner_kind(agent_name)
@@ -112,14 +113,16 @@ def train_run(*, agent_name: str, config: Any, env_id: str, env_kwargs: dict[str
         "agent": agent_name, "agent_config": _config_dict(getattr(agent, "config", config)),
         "env_id": env_id, "env_kwargs": env_kwargs, "seed": seed, "steps": steps,
         "episodes": episodes, "num_envs": num_envs, "vector": vector,
-        "random_starts": random_starts, "resumed_from": str(resume) if resume else None,
+        "random_starts": random_starts, "episode_steps": episode_steps,
+        "resumed_from": str(resume) if resume else None,
         **({"henry_spec": metadata["henry_spec"]} if "henry_spec" in metadata else {}),
     }
     atomic_write_text(folder / "config.json", json.dumps(run_config, indent=2) + "\n")
     train_config = TrainConfig(
         steps=steps, episodes=episodes, seed=seed, num_envs=num_envs, vector=vector,
         reset_options={"pose": "random"} if random_starts else {},
-        eval_every=eval_every, eval_episodes=eval_episodes, checkpoint_every=checkpoint_every,
+        eval_every=eval_every, eval_episodes=eval_episodes, eval_max_steps=eval_max_steps,
+        checkpoint_every=checkpoint_every,
         out=folder, progress=progress,
     )
     hooks: list[Hook] = list(extra_hooks)
@@ -128,7 +131,9 @@ def train_run(*, agent_name: str, config: Any, env_id: str, env_kwargs: dict[str
 
         hooks.extend(live.training_hooks(env_id, env_kwargs, agent, folder, watch=watch,
                                          record=record, record_every=record_every, seed=seed))
-    result = train(agent, lambda: make_env(env_id, env_kwargs), train_config, metadata, hooks)
+    result = train(agent, lambda: make_env(env_id, env_kwargs, max_episode_steps=episode_steps),
+                   train_config, metadata, hooks,
+                   make_eval_env=lambda: make_env(env_id, env_kwargs))
     reference = hardcoded_reference(env_id, env_kwargs) if henry else None
     final_eval = result.evaluations[-1] if result.evaluations else {}
     if result.episode_log:
@@ -247,13 +252,16 @@ def demo(steps: int = 6000, seed: int = 0, out: Path = Path("runs/demo"),
     from walker.draw.renderer import display_available
 
     show = display_available() if window is None else window
+    from walker.app.experiments import TRAIN_EPISODE_DECISIONS
+
     config = QLearningConfig(epsilon=EpsilonSchedule("exponential", 1.0, 0.05,
                                                      max(1, steps // 2)))
     print(f"Training Q-learning on {envs.DISCRETE_ID} for {steps} decisions "
           f"(seed {seed}){' in a window' if show else ''}...", flush=True)
     run = train_run(agent_name="qlearning", config=config, env_id=envs.DISCRETE_ID,
                     env_kwargs={}, seed=seed, steps=steps, episodes=None, out=out,
-                    random_starts=True, watch=show)
+                    random_starts=True, episode_steps=TRAIN_EPISODE_DECISIONS, watch=show,
+                    eval_every=max(1, steps // 10), eval_max_steps=60)
     checkpoint = run.train.checkpoint
     assert checkpoint is not None
     table = compare_policies(["hardcoded", "random", str(checkpoint)], envs.DISCRETE_ID,

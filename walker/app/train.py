@@ -67,7 +67,8 @@ class TrainConfig:
     eval_episodes: int = 1
     """Episodes per evaluation (greedy, from the standard start)."""
     eval_max_steps: int | None = None
-    """Cap on each evaluation episode's length (None: the env's time limit)."""
+    """Cap on the length of each periodic evaluation episode (None: the env's time limit).
+    The final evaluation always plays full episodes."""
     checkpoint_every: int = 0
     """Save a checkpoint every this many steps (0: only at the end and on Ctrl-C)."""
     out: Path | None = None
@@ -263,9 +264,9 @@ def train(agent: Learner, make_env: Callable[[], gym.Env[Any, Any]], config: Tra
         _write_logs(out, episode_log, evaluations)
         return path
 
-    def run_eval() -> None:
+    def run_eval(final: bool = False) -> None:
         summary = evaluate(make_eval_env, agent, config.eval_episodes,
-                           max_steps=config.eval_max_steps)
+                           max_steps=None if final else config.eval_max_steps)
         summary["step"] = float(loop.steps)
         evaluations.append(summary)
         loop.last_eval = summary
@@ -352,12 +353,18 @@ def train(agent: Learner, make_env: Callable[[], gym.Env[Any, Any]], config: Tra
     finally:
         if bar is not None:
             bar.close()
-        vec.close()
+        try:
+            vec.close(terminate=interrupted) if config.vector == "async" else vec.close()
+        except Exception:  # noqa: BLE001  (workers already gone after Ctrl-C)
+            if not interrupted:
+                raise
         for hook in hooks:
             hook.close(loop)
     # A final greedy evaluation, unless Ctrl-C asked to stop now or one just ran.
-    if not interrupted and (not evaluations or evaluations[-1]["step"] != loop.steps):
-        run_eval()
+    if not interrupted:
+        if evaluations and evaluations[-1]["step"] == loop.steps:
+            evaluations.pop()  # replaced by a full-length one
+        run_eval(final=True)
     saved = save() or saved
     return TrainResult(loop.steps, loop.episodes, time.perf_counter() - loop.started,
                        interrupted, saved, evaluations, episode_log)
