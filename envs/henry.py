@@ -616,7 +616,7 @@ class HenryContinuousEnv(HenryEnv):
         self._lift = spec.lift_height_m
 
     def _observe(self, state: Sequence[float]) -> np.ndarray:
-        obs = np.array(state, dtype=np.float32)[_OBS_SOURCE]
+        obs = np.array([state[i] for i in _OBS_SOURCE], dtype=np.float32)
         return np.clip(obs, self._low, self._high, out=obs)
 
     def reset(
@@ -658,9 +658,9 @@ class HenryContinuousEnv(HenryEnv):
             "'random' or a walker.sim.world.Pose"
         )
 
-    def _commands_for(self, action: np.ndarray) -> tuple[LegCommand, LegCommand]:
+    def _commands_for(self, values: Sequence[float]) -> tuple[LegCommand, LegCommand]:
         swing, stand, lift = self._swing_scale, self._stand_drop, self._lift
-        a0, a1, a2, a3 = np.clip(action, -1.0, 1.0).tolist()
+        a0, a1, a2, a3 = (-1.0 if v < -1.0 else (1.0 if v > 1.0 else v) for v in values)
         return (LegCommand(a0 * swing, stand + a1 * lift),
                 LegCommand(a2 * swing, stand + a3 * lift))
 
@@ -675,9 +675,11 @@ class HenryContinuousEnv(HenryEnv):
                 f"action must have shape (4,) [right_swing, right_extension, left_swing, "
                 f"left_extension], got shape {array.shape}"
             )
-        if not np.isfinite(array).all():
-            raise HenryEnvError(f"action must be finite, got {array.tolist()}")
-        commands = self._commands_for(array)
+        values = array.tolist()
+        # One sum catches any NaN or infinity (inf - inf is NaN too).
+        if not math.isfinite(values[0] + values[1] + values[2] + values[3]):
+            raise HenryEnvError(f"action must be finite, got {values}")
+        commands = self._commands_for(values)
         world = self.world
         x_before = self._last_x
         for _ in range(self.frame_skip):
@@ -688,7 +690,7 @@ class HenryContinuousEnv(HenryEnv):
         self._last_x = state[0]
         fell = self._fallen(state)
         forward = self.forward_reward_weight * (state[0] - x_before) / self.dt
-        control = -self.ctrl_cost_weight * float(np.dot(array, array))
+        control = -self.ctrl_cost_weight * sum(v * v for v in values)
         fall = -self.fall_penalty if fell else 0.0
         info = {
             "reward_terms": {"forward": forward, "control": control, "fall": fall},

@@ -141,10 +141,10 @@ def test_watch_window_shows_henry_pauses_and_closes_cleanly(display):
     assert "Traceback" not in output[1]
 
 
-def test_race_and_training_windows_run_and_quit_with_escape(display):
+def test_training_window_records_and_quits_with_escape(display, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER",)}
     env["DISPLAY"] = display
-    out = ROOT / "runs" / "test-window"
+    out = tmp_path / "run"
     process = subprocess.Popen([sys.executable, "-m", "walker", "train", "--steps", "3000",
                                 "--watch", "--record", str(out / "window.mp4"),
                                 "--no-progress", "--out", str(out)], cwd=ROOT, env=env,
@@ -189,3 +189,30 @@ def test_race_window_runs_and_closes(display):
             process.kill()
         out, _err = process.communicate()
     assert "place" in out
+
+
+def test_demo_shows_a_window_when_a_display_is_there(display, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER",)}
+    env["DISPLAY"] = display
+    process = subprocess.Popen([sys.executable, "-m", "walker", "demo", "--steps", "200",
+                                "--no-video", "--out", str(tmp_path / "demo")], cwd=ROOT,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        window = find_window(display, process)  # the training window
+        press(display, window, "Escape")  # stop training early: saved, then compared
+        # Then the learned gait races the hard-coded one: two lanes, two colours.
+        deadline = time.time() + 90
+        shot = screenshot(display)
+        while time.time() < deadline and count(shot, LANE_COLORS[1]) < 500:
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.5)
+            shot = screenshot(display)
+        assert count(shot, LANE_COLORS[0]) > 500 and count(shot, LANE_COLORS[1]) > 500
+        close_window(display, find_window(display, process))
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        out, err = process.communicate()
+    assert "hard-coded gait" in out and "Q-learning" in out

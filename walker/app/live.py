@@ -392,7 +392,7 @@ class TrainingView:
     """The live training window (and/or a recording of it): draws env 0 as it trains."""
 
     def __init__(self, agent: Learner, folder: Path, window: bool, record: Path | None,
-                 fps: float = 30.0) -> None:
+                 fps: float = 30.0, fast: bool = False, speed: float = 1.0) -> None:
         if window:
             require_display()
         self.agent = agent
@@ -401,6 +401,8 @@ class TrainingView:
         self.writer = VideoWriter(record, fps) if record is not None else None
         self.stride = frame_stride(fps if self.window is None else CONTROL_HZ)
         self.controls = _Controls(self.window, agent)
+        self.controls.fast = fast
+        self.controls.speed_index = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - speed))
         self.renderer = Renderer(DEFAULT_SIZE)
         self.loop: LoopState | None = None
         self.base: envs.HenryEnv | None = None
@@ -536,13 +538,15 @@ class ClipRecorder:
 
 
 def training_hooks(env_id: str, env_kwargs: dict[str, Any], agent: Learner, folder: Path, *,
-                   watch: bool, record: Path | None, record_every: int, seed: int) -> list[Any]:
+                   watch: bool, record: Path | None, record_every: int, seed: int,
+                   fast: bool = False, speed: float = 1.0) -> list[Any]:
     hooks: list[Any] = []
     if watch or record is not None:
         if record is not None and not watch:
             raise PolicyError("--record goes with --watch (it writes what the window shows); "
                               "use --record-every for clips without a window")
-        hooks.append(TrainingView(agent, folder, window=watch, record=record))
+        hooks.append(TrainingView(agent, folder, window=watch, record=record, fast=fast,
+                                  speed=speed))
     if record_every:
         hooks.append(ClipRecorder(agent, env_id, env_kwargs, folder, record_every, seed=seed))
     return hooks

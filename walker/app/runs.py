@@ -88,6 +88,7 @@ def train_run(*, agent_name: str, config: Any, env_id: str, env_kwargs: dict[str
               checkpoint_every: int = 0, progress: bool = True, watch: bool = False,
               record: Path | None = None, record_every: int = 0,
               episode_steps: int | None = None, eval_max_steps: int | None = None,
+              watch_fast: bool = False, watch_speed: float = 1.0,
               extra_hooks: Sequence[Hook] = ()) -> RunResult:
     """Train one agent into run folder `out` and plot it."""
     kind = learner_kind(agent_name)
@@ -130,7 +131,8 @@ def train_run(*, agent_name: str, config: Any, env_id: str, env_kwargs: dict[str
         from walker.app import live
 
         hooks.extend(live.training_hooks(env_id, env_kwargs, agent, folder, watch=watch,
-                                         record=record, record_every=record_every, seed=seed))
+                                         record=record, record_every=record_every, seed=seed,
+                                         fast=watch_fast, speed=watch_speed))
     result = train(agent, lambda: make_env(env_id, env_kwargs, max_episode_steps=episode_steps),
                    train_config, metadata, hooks,
                    make_eval_env=lambda: make_env(env_id, env_kwargs))
@@ -261,13 +263,20 @@ def demo(steps: int = 6000, seed: int = 0, out: Path = Path("runs/demo"),
     run = train_run(agent_name="qlearning", config=config, env_id=envs.DISCRETE_ID,
                     env_kwargs={}, seed=seed, steps=steps, episodes=None, out=out,
                     random_starts=True, episode_steps=TRAIN_EPISODE_DECISIONS, watch=show,
-                    eval_every=max(1, steps // 10), eval_max_steps=60)
+                    eval_every=max(1, steps // 10), eval_max_steps=60,
+                    # In the window: every 10th episode drawn, at 4x speed ('f' and '[' change it).
+                    watch_fast=True, watch_speed=4.0)
     checkpoint = run.train.checkpoint
     assert checkpoint is not None
     table = compare_policies(["hardcoded", "random", str(checkpoint)], envs.DISCRETE_ID,
                              episodes=1, seed=seed,
                              labels=["hard-coded gait", "random", "Q-learning"])
     parts = [run.summary(), "", table]
+    if show:
+        from walker.app import live
+
+        parts.append("\n" + live.race(["hardcoded", str(checkpoint)], seconds=30.0,
+                                       env_id=envs.DISCRETE_ID, seed=seed, window=True))
     if video:
         from walker.app import live
 
