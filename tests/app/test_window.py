@@ -214,5 +214,5 @@ def test_demo_shows_a_window_when_a_display_is_there(display, tmp_path):
     finally:
         if process.poll() is None:
             process.kill()
-        out, err = process.communicate()
+        out, _ = process.communicate()
     assert "hard-coded gait" in out and "Q-learning" in out

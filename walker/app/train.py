@@ -355,7 +355,7 @@ def train(agent: Learner, make_env: Callable[[], gym.Env[Any, Any]], config: Tra
             bar.close()
         try:
             vec.close(terminate=interrupted) if config.vector == "async" else vec.close()
-        except Exception:  # noqa: BLE001  (workers already gone after Ctrl-C)
+        except Exception:  # workers may already be gone after Ctrl-C
             if not interrupted:
                 raise
         for hook in hooks:
