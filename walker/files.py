@@ -16,6 +16,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()  # what open() would give a new file; mkstemp gives 0600
+
+
 class OutputPathError(OSError):
     """A file cannot be written where it was asked for."""
 
@@ -56,6 +65,7 @@ def atomic_path(destination: str | Path, suffix: str | None = None) -> Iterator[
         yield temp
         if not temp.exists() or temp.stat().st_size == 0:
             raise OutputPathError(f"writing {target} produced no data")
+        os.chmod(temp, _FILE_MODE)
         os.replace(temp, target)
     except BaseException:
         with contextlib.suppress(OSError):

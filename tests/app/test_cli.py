@@ -193,3 +193,17 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
     assert "Traceback" not in stderr
     assert "interrupted: checkpoint saved" in stdout
     assert (out / "checkpoint.pt").exists() and (out / "metrics.jsonl").exists()
+
+
+def test_pretrained_policy_in_assets_walks_by_name(capsys):
+    code, text, _ = run(capsys, "eval", "hardcoded", "qlearning-henry", "--episodes", "1")
+    assert code == 0
+    ratio = float(text.strip().splitlines()[-1].split()[-1].rstrip("x"))
+    assert ratio > 1.9
+
+
+def test_written_files_get_normal_permissions(tmp_path):
+    from walker.files import atomic_write_text
+
+    path = atomic_write_text(tmp_path / "note.txt", "hello")
+    assert path.stat().st_mode & 0o044  # readable by others, like any new file under umask 022
