@@ -20,6 +20,14 @@ def _pyplot() -> Any:
     return plt
 
 
+def _save(plt: Any, fig: Any, path: str | Path) -> Path:
+    fig.tight_layout()
+    with atomic_path(path) as temp:
+        fig.savefig(temp, dpi=100, format="png")
+    plt.close(fig)
+    return Path(path)
+
+
 def smooth(values: Sequence[float], window: int) -> np.ndarray:
     """Trailing moving average (shorter at the start, so it has as many points as `values`)."""
     data = np.asarray(values, dtype=float)
@@ -79,11 +87,7 @@ def learning_curves(path: str | Path, episodes: list[dict[str, Any]],
         ax.grid(alpha=0.3)
         ax.legend(loc="best", fontsize=8)
     fig.suptitle(title)
-    fig.tight_layout()
-    with atomic_path(path) as temp:
-        fig.savefig(temp, dpi=100, format="png")
-    plt.close(fig)
-    return Path(path)
+    return _save(plt, fig, path)
 
 
 def qtable_heatmap(path: str | Path, q: np.ndarray, legal: np.ndarray,
@@ -105,8 +109,4 @@ def qtable_heatmap(path: str | Path, q: np.ndarray, legal: np.ndarray,
                                        edgecolor="red", linewidth=1.5))
     fig.colorbar(image, ax=ax, label="Q-value")
     ax.set_title(title)
-    fig.tight_layout()
-    with atomic_path(path) as temp:
-        fig.savefig(temp, dpi=100, format="png")
-    plt.close(fig)
-    return Path(path)
+    return _save(plt, fig, path)
