@@ -237,8 +237,92 @@ def render(frames: int = 300, rounds: int = 3) -> tuple[str, dict[str, Any]]:
     return "\n".join(lines), figures
 
 
+def has_sb3() -> bool:
+    return importlib.util.find_spec("stable_baselines3") is not None
+
+
+def _our_training(agent_kind: str, env_id: str, config: Any, steps: int) -> Callable[[], None]:
+    from walker.app.policies import learner_kind
+    from walker.app.train import TrainConfig, train
+
+    kind = learner_kind(agent_kind)
+
+    def run() -> None:
+        probe = gym.make(env_id)
+        agent = kind.build(probe.observation_space, probe.action_space, config, 0)
+        probe.close()
+        train(agent, lambda: gym.make(env_id), TrainConfig(steps=steps, seed=0, progress=False,
+                                                           eval_max_steps=1))
+
+    return run
+
+
+def _sb3_training(algorithm: str, env_id: str, kwargs: dict[str, Any], steps: int
+                  ) -> Callable[[], None]:
+    def run() -> None:
+        import stable_baselines3 as sb3
+        import torch
+
+        torch.set_num_threads(1)
+        cls = getattr(sb3, algorithm)
+        model = cls("MlpPolicy", gym.make(env_id), seed=0, device="cpu", verbose=0, **kwargs)
+        model.learn(total_timesteps=steps)
+
+    return run
+
+
+def agents(rounds: int = 2) -> tuple[str, dict[str, Any]]:
+    """PPO and DQN training throughput (env steps per second, updates included) against
+    Stable-Baselines3 with the same rollout length, batch, epochs and network."""
+    if not has_sb3():
+        return ("Stable-Baselines3 is not installed: run scripts/setup.sh bench",
+                {"skipped": True})
+    from agents.dqn import DQNConfig
+    from agents.ppo import PPOConfig
+
+    ppo_steps = 2 * 2048
+    ppo = PPOConfig(n_steps=2048, batch_size=64, n_epochs=10, learning_rate=3e-4,
+                    hidden_sizes=(64, 64), normalize_obs=False)
+    sb3_ppo = {"n_steps": 2048, "batch_size": 64, "n_epochs": 10, "learning_rate": 3e-4,
+               "policy_kwargs": {"net_arch": [64, 64]}}
+    dqn_steps = 10_000
+    dqn = DQNConfig(learning_rate=1e-4, buffer_size=50_000, learning_starts=1000,
+                    batch_size=32, train_freq=4, gradient_steps=1,
+                    target_update_interval=1000, total_steps=dqn_steps, hidden_sizes=(64, 64))
+    sb3_dqn = {"learning_rate": 1e-4, "buffer_size": 50_000, "learning_starts": 1000,
+               "batch_size": 32, "train_freq": 4, "gradient_steps": 1,
+               "target_update_interval": 1000, "policy_kwargs": {"net_arch": [64, 64]}}
+    pairs = [("PPO", envs.CONTINUOUS_ID, ppo_steps,
+              _our_training("ppo", envs.CONTINUOUS_ID, ppo, ppo_steps),
+              _sb3_training("PPO", envs.CONTINUOUS_ID, sb3_ppo, ppo_steps))]
+    if has_box2d():
+        pairs.append(("PPO", "BipedalWalker-v3", ppo_steps,
+                      _our_training("ppo", "BipedalWalker-v3", ppo, ppo_steps),
+                      _sb3_training("PPO", "BipedalWalker-v3", sb3_ppo, ppo_steps)))
+    pairs.append(("DQN", "CartPole-v1", dqn_steps,
+                  _our_training("dqn", "CartPole-v1", dqn, dqn_steps),
+                  _sb3_training("DQN", "CartPole-v1", sb3_dqn, dqn_steps)))
+    rows, figures = [], {}
+    for algorithm, env_id, steps, ours, theirs in pairs:
+        timings = best_of(rounds, {"ours": ("env steps", steps, ours),
+                                   "sb3": ("env steps", steps, theirs)})
+        ratio = timings["ours"].rate / timings["sb3"].rate
+        rows.append([algorithm, env_id, f"{timings['ours'].rate:,.0f}",
+                     f"{timings['sb3'].rate:,.0f}", f"{ratio:.2f}x"])
+        figures[f"{algorithm} {env_id}"] = {"ours": timings["ours"].rate,
+                                            "sb3": timings["sb3"].rate, "ratio": ratio}
+    text = "\n".join([
+        _table(rows, ["agent", "env", "ours steps/s", "SB3 steps/s", "ours / SB3"]), "",
+        f"PPO: {ppo_steps} steps (2 rollouts of 2048, 10 epochs of 64-sample minibatches, "
+        "64x64 MLP); DQN: 10,000 steps (train every 4, batch 32, 64x64 MLP); one env, one "
+        "torch thread each (goal: ours at least 1.5x SB3)",
+    ])
+    return text, figures
+
+
 BENCHMARKS: dict[str, Callable[[], tuple[str, dict[str, Any]]]] = {
     "physics": physics,
     "train": training_loop,
     "render": render,
+    "agents": agents,
 }

@@ -306,6 +306,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         random_starts = env_id == envs.DISCRETE_ID
     try:
         config = config_from_args(kind.config_cls, args)
+        config = _fit_to_run(config, args)
     except (ValueError, TypeError) as error:
         raise UsageError(f"bad {args.agent} hyperparameter: {error}") from error
     out = args.out or DEFAULT_OUT / f"{args.agent}-{env_id}-seed{args.seed}"
@@ -320,6 +321,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     print(result.summary())
     return 130 if result.interrupted else 0
+
+
+def _fit_to_run(config: Any, args: argparse.Namespace) -> Any:
+    """Fields a config shares with the run take the run's values unless given explicitly:
+    `n_envs` follows --num-envs, `total_steps` (schedules, annealing) follows --steps."""
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(config)}
+    changes: dict[str, Any] = {}
+    if "n_envs" in names and getattr(args, "n_envs", None) is None:
+        changes["n_envs"] = args.num_envs
+    elif "n_envs" in names and args.n_envs != args.num_envs:
+        raise UsageError(f"--n-envs {args.n_envs} disagrees with --num-envs {args.num_envs}")
+    if "total_steps" in names and getattr(args, "total_steps", None) is None and args.steps:
+        changes["total_steps"] = args.steps
+    return dataclasses.replace(config, **changes) if changes else config
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

@@ -279,7 +279,10 @@ def train(agent: Learner, make_env: Callable[[], gym.Env[Any, Any]], config: Tra
         returns = np.zeros(n)
         lengths = np.zeros(n, dtype=np.int64)
         illegal = np.zeros(n, dtype=np.int64)
+        set_progress = getattr(agent, "set_progress", None)
         while not _budget_spent(loop, config):
+            if set_progress is not None and config.steps:
+                set_progress(loop.steps / config.steps)  # learning-rate annealing and the like
             masks = _masks(infos, n)
             actions = agent.act(obs, masks, explore=True)
             loop.actions = actions
