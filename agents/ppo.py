@@ -24,6 +24,9 @@ Choices a reader of CleanRL's or Stable-Baselines3's PPO should know about:
   statistics travel in the checkpoint, so a loaded policy sees what the trained one saw.
 * A step that ended by truncation is bootstrapped from V(final observation); a step that
   ended by termination is not (see `compute_gae`).
+* Acting evaluates the networks in numpy (`MLP.forward_numpy`, on arrays that share memory
+  with the torch parameters), and updates in torch. On a few rows per call numpy's overhead
+  is a fraction of torch's; the per-step path has no Python loop over envs.
 
 The observation encoding, the MLP and the space checks below are shared with `agents.dqn`.
 """
@@ -31,6 +34,7 @@ The observation encoding, the MLP and the space checks below are shared with `ag
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from itertools import pairwise
 from pathlib import Path
@@ -38,7 +42,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
@@ -175,7 +178,8 @@ class ObservationEncoder:
                              f"{self.shape} (is the leading env axis missing?)")
         n = array.shape[0]
         if self._starts is None:
-            return array.reshape(n, self.features).astype(np.float32, copy=False)
+            # Always a fresh array: the agent may keep it, and the caller may reuse `obs`.
+            return array.reshape(n, self.features).astype(np.float32)
         values = array.reshape(n, -1).astype(np.int64) - self._starts
         if ((values < 0) | (values >= self._sizes)).any():
             raise ValueError(f"observations {array.tolist()} are outside the observation space")
@@ -190,32 +194,62 @@ class MLP(nn.Module):
     Hidden layers get gain sqrt(2) and the output layer `output_gain` (0.01 for a policy
     head, 1 for a value head, as in SB3 and CleanRL); biases start at 0. Initialisation
     draws only from `generator`, never from torch's global random state.
+
+    Each weight is stored as (inputs, outputs), the transpose of `nn.Linear`'s, so a layer is
+    a single `torch.addmm` and autograd records no transpose; and the forward pass calls
+    torch functions on the tensors directly, without `nn.Linear` modules' per-call overhead.
+    On networks this small such overhead, not arithmetic, is most of the cost. For the same
+    reason `forward_numpy` computes the same function in numpy, for acting.
     """
 
     def __init__(self, inputs: int, hidden_sizes: tuple[int, ...], outputs: int,
                  activation: str, output_gain: float, generator: torch.Generator) -> None:
         super().__init__()
         sizes = [inputs, *hidden_sizes, outputs]
-        # skip_init: nn.Linear's own init would draw from the global random state.
-        linears: list[nn.Linear] = [
-            nn.utils.skip_init(nn.Linear, a, b)  # type: ignore[no-untyped-call]
-            for a, b in pairwise(sizes)
-        ]
-        self.layers = nn.ModuleList(linears)
-        self._linears = linears  # the same modules, typed
-        for index, layer in enumerate(linears):
-            gain = output_gain if index == len(linears) - 1 else math.sqrt(2.0)
-            nn.init.orthogonal_(layer.weight, gain=gain, generator=generator)
-            nn.init.zeros_(layer.bias)
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        layers: list[tuple[nn.Parameter, nn.Parameter]] = []
+        for index, (fan_in, fan_out) in enumerate(pairwise(sizes)):
+            gain = output_gain if index == len(sizes) - 2 else math.sqrt(2.0)
+            weight = nn.init.orthogonal_(torch.empty(fan_out, fan_in), gain=gain,
+                                         generator=generator)
+            layer = (nn.Parameter(weight.t().contiguous()), nn.Parameter(torch.zeros(fan_out)))
+            self.weights.append(layer[0])
+            self.biases.append(layer[1])
+            layers.append(layer)
+        # Optimiser steps and load_state_dict change these tensors in place, so the list
+        # stays current, and so do the numpy arrays, which share the tensors' memory.
+        self._layers = layers
+        self._numpy_layers = [(weight.detach().numpy(), bias.detach().numpy())
+                              for weight, bias in layers]
         self._activation = {"tanh": torch.tanh, "relu": torch.relu}[activation]
+        self._numpy_activation = _numpy_tanh if activation == "tanh" else _numpy_relu
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # F.linear on the layers' tensors skips the per-module call overhead, which is most
-        # of the cost of a forward pass on a batch of a few rows.
-        *hidden, last = self._linears
-        for layer in hidden:
-            x = self._activation(F.linear(x, layer.weight, layer.bias))
-        return F.linear(x, last.weight, last.bias)
+        *hidden, (last_weight, last_bias) = self._layers
+        for weight, bias in hidden:
+            x = self._activation(torch.addmm(bias, x, weight))
+        return torch.addmm(last_bias, x, last_weight)
+
+    def forward_numpy(self, x: np.ndarray) -> np.ndarray:
+        """`forward` on a float32 numpy batch, outside autograd. Acting evaluates a few rows
+        per call, where numpy's per-call overhead is a fraction of torch's: a whole PPO step
+        (both networks and the sampling) costs about a third of the torch version."""
+        *hidden, (last_weight, last_bias) = self._numpy_layers
+        for weight, bias in hidden:
+            x = self._numpy_activation(x @ weight + bias)
+        out: np.ndarray = x @ last_weight + last_bias
+        return out
+
+
+def _numpy_tanh(x: np.ndarray) -> np.ndarray:
+    out: np.ndarray = np.tanh(x)
+    return out
+
+
+def _numpy_relu(x: np.ndarray) -> np.ndarray:
+    out: np.ndarray = np.maximum(x, 0.0)
+    return out
 
 
 # -- PPO's building blocks ------------------------------------------------------------------
@@ -358,10 +392,13 @@ class RunningMeanStd:
     def update(self, batch: np.ndarray) -> None:
         """Take in `batch` of shape (n, *shape)."""
         n = batch.shape[0]
-        batch_mean = batch.mean(axis=0)
-        batch_var = batch.var(axis=0)
+        # np.add.reduce rather than batch.mean / batch.var: this runs on every env step, and
+        # those wrappers cost three times as much on a batch of a few rows.
+        batch_mean = np.add.reduce(batch, axis=0, dtype=np.float64) / n
+        deviations = batch - batch_mean
+        batch_var = np.add.reduce(deviations * deviations, axis=0) / n
         if self.count == 0:
-            self.mean, self.var, self.count = batch_mean.astype(np.float64), batch_var, n
+            self.mean, self.var, self.count = batch_mean, batch_var, n
             return
         total = self.count + n
         delta = batch_mean - self.mean
@@ -375,8 +412,9 @@ class RunningMeanStd:
         return np.sqrt(self.var + 1e-8)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"mean": torch.from_numpy(self.mean.copy()),
-                "var": torch.from_numpy(self.var.copy()), "count": self.count}
+        return {"mean": torch.from_numpy(np.array(self.mean, dtype=np.float64)),
+                "var": torch.from_numpy(np.array(self.var, dtype=np.float64)),
+                "count": self.count}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         mean, var = state["mean"].numpy(), state["var"].numpy()
@@ -419,13 +457,29 @@ def masked_logits(logits: torch.Tensor, masks: torch.Tensor | None) -> torch.Ten
     return logits if masks is None else logits.masked_fill(~masks, ILLEGAL_LOGIT)
 
 
-def categorical_log_prob_entropy(logits: torch.Tensor, actions: torch.Tensor
-                                 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Log-probabilities of `actions` (n,) and entropies under categoricals of (masked)
-    `logits` (n, A). Illegal actions have probability 0, so they add nothing to the entropy."""
-    log_p = torch.log_softmax(logits, dim=-1)
-    entropy = -(log_p.exp() * log_p).sum(dim=-1)
-    return log_p.gather(-1, actions.unsqueeze(-1)).squeeze(-1), entropy
+def categorical_entropy(log_p: torch.Tensor) -> torch.Tensor:
+    """Entropies of categoricals given as log-probabilities (n, A), from `log_softmax` of
+    masked logits. An illegal action has probability exactly 0 and a finite log-probability,
+    so it adds exactly 0 to the sum: the entropy is over the legal actions only."""
+    return -(log_p.exp() * log_p).sum(dim=-1)
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise log-softmax of (n, A) numpy logits (acting's twin of `torch.log_softmax`)."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    out: np.ndarray = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return out
+
+
+def sample_categorical(logits: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """One action per row of (masked) `logits` (n, A), given uniforms in [0, 1) of the same
+    shape, by the Gumbel-max trick: the argmax of logits + Gumbel noise is distributed as
+    softmax(logits). An illegal action's logit is so low that no noise lifts it to the top
+    (the noise lies between about -4.5 and 17)."""
+    # Clamped away from 0, where log(0) would give a legal action -inf.
+    uniform = np.maximum(uniform, np.finfo(np.float32).tiny)
+    actions: np.ndarray = (logits - np.log(-np.log(uniform))).argmax(axis=-1)
+    return actions
 
 
 def gaussian_log_prob(actions: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor
@@ -463,15 +517,19 @@ class ActorCritic(nn.Module):
         values: torch.Tensor = self.critic(features)
         return values.squeeze(-1)
 
-    def evaluate(self, features: torch.Tensor, actions: torch.Tensor,
-                 masks: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(log-probabilities of `actions`, entropies, values) under the current networks."""
+    def evaluate(self, features: torch.Tensor, actions: torch.Tensor, masks: torch.Tensor | None,
+                 entropy_grad: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(log-probabilities of `actions`, entropies, values) under the current networks.
+        With `entropy_grad=False` the entropy is left out of the autograd graph (for a
+        categorical that saves a quarter of the backward pass) when it is only reported."""
         out = self.actor(features)
         if self.discrete:
-            log_prob, entropy = categorical_log_prob_entropy(masked_logits(out, masks), actions)
+            log_p = torch.log_softmax(masked_logits(out, masks), dim=-1)
+            log_prob = log_p.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+            entropy = categorical_entropy(log_p if entropy_grad else log_p.detach())
         else:
             log_prob = gaussian_log_prob(actions, out, self.log_std)
-            entropy = gaussian_entropy(self.log_std)
+            entropy = gaussian_entropy(self.log_std if entropy_grad else self.log_std.detach())
         return log_prob, entropy, self.value(features)
 
 
@@ -540,11 +598,24 @@ class RolloutBuffer:
         return np.where(self.truncated, self.final_values, following)
 
 
+def clip_grad_norm(parameters: Sequence[torch.Tensor], max_norm: float) -> None:
+    """Scale the gradients so their global L2 norm is at most `max_norm`: what
+    `nn.utils.clip_grad_norm_` does, without its per-call bookkeeping (half its cost here)."""
+    grads = [p.grad for p in parameters if p.grad is not None]
+    total_norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+    torch._foreach_mul_(grads, (max_norm / (total_norm + 1e-6)).clamp(max=1.0))
+
+
 # -- the agent -------------------------------------------------------------------------------
 
 
 class PPO:
-    """PPO agent for Box or Discrete actions (see the module docstring)."""
+    """PPO agent for Box or Discrete actions (see the module docstring).
+
+    `act(obs, masks, explore=True)` remembers what it drew (the unclipped actions, their
+    log-probabilities and V(obs)); the `learn(batch)` that follows recognises its own step by
+    the observations and actions and stores that record, so nothing is computed twice.
+    """
 
     kind = AGENT_KIND
 
@@ -576,6 +647,7 @@ class PPO:
         cfg = self.config
         self.net = ActorCritic(self.encoder.features, action_space, cfg.hidden_sizes,
                                cfg.log_std_init, self.generator)
+        self._log_std = self.net.log_std.detach().numpy()  # shares memory with the parameter
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=cfg.learning_rate,
                                           eps=1e-5, fused=True)
         self.obs_rms = RunningMeanStd((self.encoder.features,))
@@ -599,7 +671,6 @@ class PPO:
         that reward scaling tracks."""
         if env_index is None:
             self._discounted_returns[:] = 0.0
-            self._pending = None
         else:
             self._discounted_returns[env_index] = 0.0
 
@@ -625,31 +696,33 @@ class PPO:
         raw_features = self.encoder.encode(obs)
         features = self._features(raw_features)
         legal = self._masks(masks, len(features))
-        with torch.inference_mode():
-            x = torch.from_numpy(features)
-            out = self.net.actor(x)
-            if self.discrete:
-                logits = masked_logits(out, None if legal is None else torch.from_numpy(legal))
-                if not explore:
-                    return logits.argmax(dim=-1).numpy() + self._action_start
-                log_p = torch.log_softmax(logits, dim=-1)
-                drawn = torch.multinomial(log_p.exp(), 1, generator=self.generator)
-                log_probs = log_p.gather(-1, drawn).squeeze(-1)
-                actions = drawn.squeeze(-1).numpy()
-                env_actions = actions + self._action_start
-            else:
-                if not explore:
-                    mean_actions: np.ndarray = np.clip(out.numpy(), self._low, self._high)
-                    return mean_actions
-                noise = torch.randn(out.shape, generator=self.generator)
-                log_std = self.net.log_std
-                drawn = out + noise * log_std.exp()
-                log_probs = (-0.5 * noise.square() - log_std - LOG_SQRT_2PI).sum(dim=-1)
-                actions = drawn.numpy()
-                env_actions = np.clip(actions, self._low, self._high)
-            values = self.net.value(x)
+        # The networks run in numpy here (`MLP.forward_numpy`, on the very weights the
+        # updates train in torch); the random numbers still come from the torch generator.
+        out = self.net.actor.forward_numpy(features)
+        actions: np.ndarray
+        env_actions: np.ndarray
+        if self.discrete:
+            logits = out if legal is None else np.where(legal, out, ILLEGAL_LOGIT)
+            if not explore:
+                greedy: np.ndarray = logits.argmax(axis=-1) + self._action_start
+                return greedy
+            log_p = log_softmax(logits)
+            actions = sample_categorical(
+                log_p, torch.rand(log_p.shape, generator=self.generator).numpy())
+            log_probs = log_p[np.arange(len(actions)), actions]
+            env_actions = actions + self._action_start
+        else:
+            if not explore:
+                mean_actions: np.ndarray = np.clip(out, self._low, self._high)
+                return mean_actions
+            noise = torch.randn(out.shape, generator=self.generator).numpy()
+            log_std = self._log_std
+            actions = out + noise * np.exp(log_std)
+            log_probs = (-0.5 * noise * noise - log_std - LOG_SQRT_2PI).sum(axis=-1)
+            env_actions = np.clip(actions, self._low, self._high)
+        values = self.net.critic.forward_numpy(features)[:, 0]
         self._pending = RolloutStep(np.array(obs), env_actions, raw_features, features,
-                                    actions, log_probs.numpy(), values.numpy(), legal)
+                                    actions, log_probs, values, legal)
         return env_actions
 
     def _recorded_step(self, batch: Batch) -> RolloutStep:
@@ -677,9 +750,9 @@ class PPO:
                            actions, log_probs.numpy(), values.numpy(), legal)
 
     def _values(self, obs: np.ndarray) -> np.ndarray:
-        features = self._features(self.encoder.encode(obs))
-        with torch.inference_mode():
-            return self.net.value(torch.from_numpy(features)).numpy()
+        values: np.ndarray = self.net.critic.forward_numpy(
+            self._features(self.encoder.encode(obs)))[:, 0]
+        return values
 
     # -- learning ---------------------------------------------------------------------------
 
@@ -753,10 +826,10 @@ class PPO:
         features = torch.from_numpy(buffer.features.reshape(total, -1))
         actions = torch.from_numpy(buffer.actions.reshape(total, *buffer.actions.shape[2:]))
         masks = torch.from_numpy(buffer.masks.reshape(total, -1)) if self.discrete else None
-        old_log_probs = torch.from_numpy(buffer.log_probs.reshape(total))
-        old_values = torch.from_numpy(buffer.values.reshape(total))
-        advantages = torch.from_numpy(advantages_np.reshape(total))
-        returns = torch.from_numpy(returns_np.reshape(total))
+        # One (total, 4) table of the per-transition numbers, so a minibatch is one gather.
+        columns = torch.from_numpy(np.stack(
+            [buffer.log_probs, buffer.values, advantages_np, returns_np], axis=-1
+        ).reshape(total, 4))
         parameters = list(net.parameters())
         sums = torch.zeros(5)  # policy loss, value loss, entropy, approx KL, clip fraction
         minibatches = 0
@@ -765,21 +838,22 @@ class PPO:
             order = torch.randperm(total, generator=self.generator)
             for start in range(0, total, cfg.batch_size):
                 index = order[start:start + cfg.batch_size]
+                old_log_prob, old_value, advantage, target = columns[index].unbind(dim=1)
                 log_prob, entropy, values = net.evaluate(
-                    features[index], actions[index], None if masks is None else masks[index])
-                advantage = advantages[index]
+                    features[index], actions[index], None if masks is None else masks[index],
+                    entropy_grad=cfg.ent_coef > 0)
                 if cfg.normalize_advantage and len(index) > 1:
                     advantage = (advantage - advantage.mean()) / (advantage.std() + 1e-8)
-                log_ratio = log_prob - old_log_probs[index]
+                log_ratio = log_prob - old_log_prob
                 ratio = log_ratio.exp()
                 policy_loss = torch.max(
                     -advantage * ratio,
                     -advantage * ratio.clamp(1.0 - cfg.clip_range, 1.0 + cfg.clip_range),
                 ).mean()
                 if cfg.clip_range_vf is not None:
-                    old = old_values[index]
-                    values = old + (values - old).clamp(-cfg.clip_range_vf, cfg.clip_range_vf)
-                value_loss = (values - returns[index]).square().mean()
+                    values = old_value + (values - old_value).clamp(-cfg.clip_range_vf,
+                                                                    cfg.clip_range_vf)
+                value_loss = (values - target).square().mean()
                 entropy_mean = entropy.mean()
                 with torch.no_grad():
                     approx_kl = ((ratio - 1.0) - log_ratio).mean()
@@ -787,10 +861,12 @@ class PPO:
                 if cfg.target_kl is not None and approx_kl.item() > 1.5 * cfg.target_kl:
                     stopped_early = True
                     break
-                loss = policy_loss - cfg.ent_coef * entropy_mean + cfg.vf_coef * value_loss
+                loss = policy_loss + cfg.vf_coef * value_loss
+                if cfg.ent_coef > 0:
+                    loss = loss - cfg.ent_coef * entropy_mean
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()  # type: ignore[no-untyped-call]
-                nn.utils.clip_grad_norm_(parameters, cfg.max_grad_norm, foreach=True)
+                clip_grad_norm(parameters, cfg.max_grad_norm)
                 self.optimizer.step()
                 sums += torch.stack([policy_loss.detach(), value_loss.detach(),
                                      entropy_mean.detach(), approx_kl, clip_fraction])

@@ -31,6 +31,7 @@ from agents.ppo import (
     RunningMeanStd,
     categorical_entropy,
     compute_gae,
+    log_softmax,
     masked_logits,
     sample_categorical,
 )
@@ -167,15 +168,23 @@ def test_truncated_step_records_the_value_of_the_final_observation() -> None:
 
 
 def test_masked_sampling_never_draws_an_illegal_action() -> None:
-    generator = torch.Generator().manual_seed(0)
+    rng = np.random.default_rng(0)
     # The illegal actions have by far the highest logits, so only the mask keeps them out.
-    logits = torch.tensor([[50.0, 0.0, 50.0, -1.0]]).repeat(20_000, 1)
-    masks = torch.tensor([[False, True, False, True]]).repeat(20_000, 1)
-    log_p = torch.log_softmax(masked_logits(logits, masks), dim=-1)
-    drawn = sample_categorical(log_p, generator)
+    logits = np.tile(np.array([50.0, 0.0, 50.0, -1.0], dtype=np.float32), (20_000, 1))
+    masks = np.tile([False, True, False, True], (20_000, 1))
+    log_p = log_softmax(np.where(masks, logits, ILLEGAL_LOGIT))
+    drawn = sample_categorical(log_p, rng.random(log_p.shape, dtype=np.float32))
     assert set(drawn.tolist()) == {1, 3}
     # And the legal ones come at their softmax frequencies: e^0 / (e^0 + e^-1) = 0.731.
-    assert abs(float((drawn == 1).float().mean()) - 1 / (1 + math.exp(-1))) < 0.015
+    assert abs(float((drawn == 1).mean()) - 1 / (1 + math.exp(-1))) < 0.015
+    # Even uniforms of exactly 0 (log 0 = -inf) cannot hand the draw to an illegal action.
+    one_legal = log_softmax(np.where([[False, False, True, False]], logits[:1], ILLEGAL_LOGIT))
+    assert sample_categorical(one_legal, np.zeros((1, 4), dtype=np.float32)).tolist() == [2]
+    # numpy's log-softmax is torch's.
+    np.testing.assert_allclose(
+        log_p[:1], torch.log_softmax(masked_logits(torch.from_numpy(logits[:1]),
+                                                   torch.from_numpy(masks[:1])), -1).numpy(),
+        rtol=1e-6)
 
 
 def test_masked_log_prob_and_entropy_cover_legal_actions_only() -> None:
@@ -216,6 +225,21 @@ def test_act_honours_masks_when_exploring_and_when_greedy() -> None:
     with torch.no_grad():
         logits = agent.net.actor(torch.from_numpy(agent._features(obs))).numpy()
     np.testing.assert_array_equal(greedy, np.where(masks, logits, -np.inf).argmax(axis=1))
+
+
+def test_numpy_acting_matches_the_torch_networks() -> None:
+    # act() runs the networks in numpy; the updates evaluate them in torch. After training
+    # (so the shared weights have changed in place) both must agree.
+    agent = trained_pendulum_agent(seed=7)
+    obs = np.random.default_rng(0).uniform(-1, 1, (16, 3)).astype(np.float32)
+    agent.act(obs, explore=True)
+    step = agent._pending
+    assert step is not None
+    with torch.no_grad():
+        log_probs, _, values = agent.net.evaluate(torch.from_numpy(step.features),
+                                                  torch.from_numpy(step.actions), None)
+    np.testing.assert_allclose(step.log_probs, log_probs.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(step.values, values.numpy(), rtol=1e-5, atol=1e-5)
 
 
 # -- configuration and spaces -----------------------------------------------------------------
@@ -418,7 +442,7 @@ def test_ppo_balances_cartpole() -> None:
 @pytest.mark.slow
 def test_ppo_swings_up_pendulum() -> None:
     env = pendulum()
-    config = PPOConfig(n_envs=8, n_steps=256, batch_size=128, gamma=0.9, learning_rate=1e-3,
+    config = PPOConfig(n_envs=8, n_steps=256, batch_size=128, gamma=0.95, learning_rate=1e-3,
                        anneal_lr=True, total_steps=200_000)
     agent = PPO(env.observation_space, env.action_space, config, seed=0)
     start = time.perf_counter()
