@@ -35,7 +35,7 @@ from gymnasium import spaces
 
 from agents.base import Batch, checked_masks
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from agents.ppo import (
+from agents.nets import (
     MLP,
     ObservationEncoder,
     check_hidden_sizes,

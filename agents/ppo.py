@@ -28,15 +28,13 @@ Choices a reader of CleanRL's or Stable-Baselines3's PPO should know about:
   with the torch parameters), and updates in torch. On a few rows per call numpy's overhead
   is a fraction of torch's; the per-step path has no Python loop over envs.
 
-The observation encoding, the MLP and the space checks below are shared with `agents.dqn`.
+The observation encoding, the MLP and the space checks live in `agents.nets`, shared with DQN.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
-from itertools import pairwise
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -47,6 +45,18 @@ from torch import nn
 
 from agents.base import Batch, checked_masks
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from agents.nets import (
+    MLP,
+    ObservationEncoder,
+    check_hidden_sizes,
+    clip_grad_norm,
+    describe_space,
+    is_number,
+    is_whole,
+    require,
+    set_torch_threads,
+    space_from_checkpoint,
+)
 
 AGENT_KIND = "ppo"
 
@@ -55,201 +65,6 @@ ILLEGAL_LOGIT = -1e8
 -inf it keeps `p * log p` at 0 (not NaN) in the entropy."""
 
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
-
-
-# -- pieces shared with DQN -----------------------------------------------------------------
-
-
-def require(condition: bool, message: str) -> None:
-    """Raise `ValueError(message)` unless `condition` holds (config validation)."""
-    if not condition:
-        raise ValueError(message)
-
-
-def is_whole(value: Any, minimum: int = 1) -> bool:
-    """`value` is an int (not a bool) of at least `minimum`."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
-
-
-def is_number(value: Any, low: float = -math.inf, high: float = math.inf) -> bool:
-    """`value` is a finite real number (not a bool) in [low, high]."""
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value) and low <= value <= high)
-
-
-def check_hidden_sizes(config: Any) -> None:
-    """Validate `config.hidden_sizes` and store it as a tuple (a checkpoint gives a list)."""
-    sizes = config.hidden_sizes
-    require(isinstance(sizes, (tuple, list)) and len(sizes) > 0
-            and all(is_whole(size) for size in sizes),
-            f"hidden_sizes must be a non-empty sequence of whole numbers >= 1, got {sizes!r}")
-    object.__setattr__(config, "hidden_sizes", tuple(sizes))
-
-
-def set_torch_threads(num_threads: int | None) -> None:
-    """Apply a config's `num_threads` (process-wide in torch; None leaves it alone)."""
-    if num_threads is not None and torch.get_num_threads() != num_threads:
-        torch.set_num_threads(num_threads)
-
-
-def describe_space(space: spaces.Space[Any]) -> dict[str, Any]:
-    """A space as plain containers, so a checkpoint can record it and load it safely."""
-    if isinstance(space, spaces.Box):
-        return {"type": "Box", "shape": list(space.shape), "dtype": str(space.dtype),
-                "low": space.low.flatten().tolist(), "high": space.high.flatten().tolist()}
-    if isinstance(space, spaces.Discrete):
-        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
-    if isinstance(space, spaces.MultiDiscrete):
-        return {"type": "MultiDiscrete", "nvec": space.nvec.tolist(),
-                "start": space.start.tolist()}
-    raise TypeError(f"cannot describe a {type(space).__name__} space")
-
-
-def space_from_description(description: dict[str, Any]) -> spaces.Space[Any]:
-    """The space `describe_space` described."""
-    kind = description["type"]
-    if kind == "Box":
-        shape = tuple(description["shape"])
-        dtype = np.dtype(description["dtype"])
-        low = np.array(description["low"], dtype=dtype).reshape(shape)
-        high = np.array(description["high"], dtype=dtype).reshape(shape)
-        return spaces.Box(low, high, shape=shape, dtype=dtype)
-    if kind == "Discrete":
-        return spaces.Discrete(int(description["n"]), start=int(description["start"]))
-    if kind == "MultiDiscrete":
-        return spaces.MultiDiscrete(np.array(description["nvec"]),
-                                    start=np.array(description["start"]))
-    raise ValueError(f"unknown space type {kind!r}")
-
-
-def space_from_checkpoint(saved: dict[str, Any], given: spaces.Space[Any] | None, what: str,
-                          source: str | Path) -> spaces.Space[Any]:
-    """The space a checkpoint was trained on; `CheckpointError` if `given` differs from it."""
-    trained = space_from_description(saved)
-    if given is None:
-        return trained
-    try:
-        same = describe_space(given) == saved
-    except TypeError:
-        same = False
-    if not same:
-        raise CheckpointError(
-            f"checkpoint {source} was trained on the {what} space {trained}, but the env's "
-            f"{what} space is {given}"
-        )
-    return given
-
-
-class ObservationEncoder:
-    """Turns a batch of raw observations into rows of float32 features for a network.
-
-    Box observations are flattened and cast. Discrete observations become one-hot vectors,
-    and MultiDiscrete ones one one-hot vector per entry, concatenated: Henry's discrete
-    state `MultiDiscrete([5, 2, 5, 2])` becomes 14 features. One-hot rather than a float
-    cast because the entries are categories: a network should not have to learn that
-    "extension level 4" is not twice "level 2".
-    """
-
-    def __init__(self, space: spaces.Space[Any]) -> None:
-        self.shape = space.shape
-        self._starts: np.ndarray | None = None
-        if isinstance(space, spaces.Box):
-            self.features = int(np.prod(space.shape))
-            return
-        if isinstance(space, spaces.Discrete):
-            sizes = np.array([int(space.n)])
-            starts = np.array([int(space.start)])
-        elif isinstance(space, spaces.MultiDiscrete) and space.nvec.ndim == 1:
-            sizes = space.nvec.astype(np.int64)
-            starts = space.start.astype(np.int64)
-        else:
-            raise TypeError(f"observations must be Box, Discrete or 1-D MultiDiscrete, got "
-                            f"{space}")
-        self.features = int(sizes.sum())
-        self._sizes = sizes
-        self._starts = starts
-        self._offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-
-    def encode(self, obs: Any) -> np.ndarray:
-        """Features of shape (n, features) for observations of shape (n, *space.shape)."""
-        array = np.asarray(obs)
-        if array.shape[1:] != self.shape:
-            raise ValueError(f"observations have shape {array.shape[1:]} per env, expected "
-                             f"{self.shape} (is the leading env axis missing?)")
-        n = array.shape[0]
-        if self._starts is None:
-            # Always a fresh array: the agent may keep it, and the caller may reuse `obs`.
-            return array.reshape(n, self.features).astype(np.float32)
-        values = array.reshape(n, -1).astype(np.int64) - self._starts
-        if ((values < 0) | (values >= self._sizes)).any():
-            raise ValueError(f"observations {array.tolist()} are outside the observation space")
-        features = np.zeros((n, self.features), dtype=np.float32)
-        features[np.arange(n)[:, None], values + self._offsets] = 1.0
-        return features
-
-
-class MLP(nn.Module):
-    """Fully connected layers with tanh or ReLU between them, orthogonally initialised.
-
-    Hidden layers get gain sqrt(2) and the output layer `output_gain` (0.01 for a policy
-    head, 1 for a value head, as in SB3 and CleanRL); biases start at 0. Initialisation
-    draws only from `generator`, never from torch's global random state.
-
-    Each weight is stored as (inputs, outputs), the transpose of `nn.Linear`'s, so a layer is
-    a single `torch.addmm` and autograd records no transpose; and the forward pass calls
-    torch functions on the tensors directly, without `nn.Linear` modules' per-call overhead.
-    On networks this small such overhead, not arithmetic, is most of the cost. For the same
-    reason `forward_numpy` computes the same function in numpy, for acting.
-    """
-
-    def __init__(self, inputs: int, hidden_sizes: tuple[int, ...], outputs: int,
-                 activation: str, output_gain: float, generator: torch.Generator) -> None:
-        super().__init__()
-        sizes = [inputs, *hidden_sizes, outputs]
-        self.weights = nn.ParameterList()
-        self.biases = nn.ParameterList()
-        layers: list[tuple[nn.Parameter, nn.Parameter]] = []
-        for index, (fan_in, fan_out) in enumerate(pairwise(sizes)):
-            gain = output_gain if index == len(sizes) - 2 else math.sqrt(2.0)
-            weight = nn.init.orthogonal_(torch.empty(fan_out, fan_in), gain=gain,
-                                         generator=generator)
-            layer = (nn.Parameter(weight.t().contiguous()), nn.Parameter(torch.zeros(fan_out)))
-            self.weights.append(layer[0])
-            self.biases.append(layer[1])
-            layers.append(layer)
-        # Optimiser steps and load_state_dict change these tensors in place, so the list
-        # stays current, and so do the numpy arrays, which share the tensors' memory.
-        self._layers = layers
-        self._numpy_layers = [(weight.detach().numpy(), bias.detach().numpy())
-                              for weight, bias in layers]
-        self._activation = {"tanh": torch.tanh, "relu": torch.relu}[activation]
-        self._numpy_activation = _numpy_tanh if activation == "tanh" else _numpy_relu
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        *hidden, (last_weight, last_bias) = self._layers
-        for weight, bias in hidden:
-            x = self._activation(torch.addmm(bias, x, weight))
-        return torch.addmm(last_bias, x, last_weight)
-
-    def forward_numpy(self, x: np.ndarray) -> np.ndarray:
-        """`forward` on a float32 numpy batch, outside autograd. Acting evaluates a few rows
-        per call, where numpy's per-call overhead is a fraction of torch's: a whole PPO step
-        (both networks and the sampling) costs about a third of the torch version."""
-        *hidden, (last_weight, last_bias) = self._numpy_layers
-        for weight, bias in hidden:
-            x = self._numpy_activation(x @ weight + bias)
-        out: np.ndarray = x @ last_weight + last_bias
-        return out
-
-
-def _numpy_tanh(x: np.ndarray) -> np.ndarray:
-    out: np.ndarray = np.tanh(x)
-    return out
-
-
-def _numpy_relu(x: np.ndarray) -> np.ndarray:
-    out: np.ndarray = np.maximum(x, 0.0)
-    return out
 
 
 # -- PPO's building blocks ------------------------------------------------------------------
@@ -596,14 +411,6 @@ class RolloutBuffer:
         following[:-1] = self.values[1:]
         following[-1] = last_values
         return np.where(self.truncated, self.final_values, following)
-
-
-def clip_grad_norm(parameters: Sequence[torch.Tensor], max_norm: float) -> None:
-    """Scale the gradients so their global L2 norm is at most `max_norm`: what
-    `nn.utils.clip_grad_norm_` does, without its per-call bookkeeping (half its cost here)."""
-    grads = [p.grad for p in parameters if p.grad is not None]
-    total_norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
-    torch._foreach_mul_(grads, (max_norm / (total_norm + 1e-6)).clamp(max=1.0))
 
 
 # -- the agent -------------------------------------------------------------------------------

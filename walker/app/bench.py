@@ -176,7 +176,7 @@ def training_loop(steps: int = 2000, rounds: int = 3) -> tuple[str, dict[str, An
     def loop_run() -> None:
         recorded.clear()
         agent = QLearning(probe.observation_space, probe.action_space, seed=0)
-        train(agent, make, TrainConfig(steps=steps, seed=0, progress=False, eval_max_steps=1),
+        train(agent, make, TrainConfig(steps=steps, seed=0, progress=False, final_eval=False),
               hooks=[Recorder()])
 
     loop_run()
@@ -252,7 +252,7 @@ def _our_training(agent_kind: str, env_id: str, config: Any, steps: int) -> Call
         agent = kind.build(probe.observation_space, probe.action_space, config, 0)
         probe.close()
         train(agent, lambda: gym.make(env_id), TrainConfig(steps=steps, seed=0, progress=False,
-                                                           eval_max_steps=1))
+                                                           final_eval=False))
 
     return run
 

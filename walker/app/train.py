@@ -75,6 +75,8 @@ class TrainConfig:
     """The run folder; None writes nothing."""
     progress: bool = True
     """Show a progress bar."""
+    final_eval: bool = True
+    """Play full greedy episodes at the end (benchmarks that time training turn it off)."""
 
     def __post_init__(self) -> None:
         if self.steps is None and self.episodes is None:
@@ -364,7 +366,7 @@ def train(agent: Learner, make_env: Callable[[], gym.Env[Any, Any]], config: Tra
         for hook in hooks:
             hook.close(loop)
     # A final greedy evaluation, unless Ctrl-C asked to stop now or one just ran.
-    if not interrupted:
+    if not interrupted and config.final_eval:
         if evaluations and evaluations[-1]["step"] == loop.steps:
             evaluations.pop()  # replaced by a full-length one
         run_eval(final=True)
