@@ -207,3 +207,50 @@ def test_written_files_get_normal_permissions(tmp_path):
 
     path = atomic_write_text(tmp_path / "note.txt", "hello")
     assert path.stat().st_mode & 0o044  # readable by others, like any new file under umask 022
+
+
+@pytest.mark.parametrize(
+    ("argv", "checks"),
+    [
+        (["--agent", "ppo", "--env", "CartPole-v1", "--steps", "2048", "--n-steps", "512",
+          "--num-envs", "2"], {"n_envs": 2}),
+        (["--agent", "ppo", "--env", "HenryContinuous-v0", "--steps", "1024", "--n-steps",
+          "256"], {"n_envs": 1}),
+        (["--agent", "ppo", "--steps", "1024", "--n-steps", "256", "--episode-steps", "20"],
+         {"n_envs": 1}),
+        (["--agent", "dqn", "--steps", "600", "--learning-starts", "100",
+          "--episode-steps", "20"], {"total_steps": 600}),
+    ],
+)
+def test_deep_agents_train_and_evaluate_through_the_cli(tmp_path, capsys, argv, checks):
+    out = tmp_path / "run"
+    code, text, _ = run(capsys, "train", *argv, "--out", str(out), "--no-progress")
+    assert code == 0, text
+    config = json.loads((out / "config.json").read_text())
+    for key, value in checks.items():
+        assert config["agent_config"][key] == value
+    code, text, _ = run(capsys, "eval", str(out / "checkpoint.pt"), "--episodes", "1")
+    assert code == 0 and "checkpoint.pt" in text
+
+
+def test_checkpoint_of_one_agent_kind_cannot_resume_another(tmp_path, capsys):
+    out = tmp_path / "q"
+    run(capsys, "train", "--steps", "100", "--out", str(out), "--no-progress")
+    code, _, err = run(capsys, "train", "--agent", "dqn", "--steps", "100", "--resume",
+                       str(out / "checkpoint.pt"), "--out", str(tmp_path / "d"),
+                       "--no-progress")
+    assert code == 2 and "'qlearning' agent, not a 'dqn' agent" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--agent", "ppo", "--learning-rate", "-1"], "learning_rate"),
+        (["--agent", "ppo", "--batch-size", "4096", "--n-steps", "256"], "batch_size"),
+        (["--agent", "dqn", "--gamma", "2"], "gamma"),
+        (["--agent", "ppo", "--num-envs", "2", "--n-envs", "3"], "disagrees"),
+    ],
+)
+def test_deep_hyperparameters_out_of_range(capsys, argv, message):
+    code, _, err = run(capsys, "train", *argv, "--steps", "10", "--no-progress")
+    assert code == 2 and message in err

@@ -198,8 +198,9 @@ def build_parser(agent: str = "qlearning") -> argparse.ArgumentParser:
         "experiment", help="the article's findings as experiments with figures",
         description="learned: learned vs hard-coded vs best possible speed; robustness: "
         "recovery from every start state; exploration: low vs high epsilon; dungeon: the "
-        "accountant and the gambler.")
-    experiment.add_argument("name", choices=["learned", "robustness", "exploration", "dungeon"])
+        "accountant and the gambler; deep: PPO and DQN against the hard-coded gaits.")
+    experiment.add_argument("name", choices=["learned", "robustness", "exploration", "dungeon",
+                                             "deep"])
     experiment.add_argument("--seeds", type=_positive_int, default=10,
                             help="training seeds (default: 10)")
     experiment.add_argument("--steps", type=_positive_int, default=None,

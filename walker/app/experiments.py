@@ -338,6 +338,8 @@ def run(name: str, seeds: int = 10, steps: int | None = None, out: Path | None =
         report = exploration(seeds, steps or 6000)
     elif name == "dungeon":
         report = dungeon(steps or 5000)
+    elif name == "deep":
+        report = deep_agents(seeds)
     else:
         raise ValueError(f"unknown experiment {name!r}")
     if out is not None:
@@ -347,3 +349,87 @@ def run(name: str, seeds: int = 10, steps: int | None = None, out: Path | None =
 
 def as_dict(report: Report) -> dict[str, Any]:
     return asdict(report)
+
+
+@dataclass(frozen=True)
+class DeepSetup:
+    """One deep-agent experiment: which agent, on which env, how it is trained."""
+
+    label: str
+    agent: str
+    env_id: str
+    steps: int
+    eval_every: int
+    num_envs: int = 1
+    random_starts: bool = False
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+DEEP_SETUPS = (
+    DeepSetup("PPO, continuous Henry", "ppo", envs.CONTINUOUS_ID, 200_000, 20_000, num_envs=4),
+    DeepSetup("DQN, discrete Henry", "dqn", envs.DISCRETE_ID, 30_000, 2_500,
+              random_starts=True),
+    DeepSetup("PPO with masks, discrete Henry", "ppo", envs.DISCRETE_ID, 60_000, 6_000,
+              random_starts=True, config={"n_steps": 1024, "ent_coef": 0.01}),
+)
+
+
+def deep_agents(seeds: int = 5, setups: Sequence[DeepSetup] = DEEP_SETUPS,
+                scale: float = 1.0) -> Report:
+    """Over `seeds` seeds: env steps and training wall time until the greedy policy first
+    beats the hard-coded gait of its env, and the final greedy speed."""
+    import dataclasses as dc
+
+    from walker.app.policies import learner_kind, load_policy, make_env
+
+    rows, figures = [], {}
+    for setup in setups:
+        steps = max(1, int(setup.steps * scale))
+        every = max(1, int(setup.eval_every * scale))
+        env_kwargs: dict[str, Any] = {}
+        probe = make_env(setup.env_id)
+        reference = evaluate(lambda setup=setup: make_env(setup.env_id),
+                             load_policy("hardcoded", probe), 1)["speed_m_s"]
+        kind = learner_kind(setup.agent)
+        found_steps, found_seconds, finals = [], [], []
+        for seed in range(seeds):
+            config = kind.config_cls(**setup.config)
+            names = {f.name for f in dc.fields(config)}
+            if "n_envs" in names:
+                config = dc.replace(config, n_envs=setup.num_envs)
+            if "total_steps" in names:
+                config = dc.replace(config, total_steps=steps)
+            agent = kind.build(probe.observation_space, probe.action_space, config, seed)
+            train_env = (lambda setup=setup: make_env(setup.env_id, env_kwargs,
+                                                      max_episode_steps=TRAIN_EPISODE_DECISIONS)
+                         ) if setup.random_starts else (lambda setup=setup:
+                                                        make_env(setup.env_id, env_kwargs))
+            result = train(agent, train_env, TrainConfig(
+                steps=steps, seed=seed, num_envs=setup.num_envs, progress=False,
+                reset_options={"pose": "random"} if setup.random_starts else {},
+                eval_every=every), make_eval_env=lambda setup=setup: make_env(setup.env_id))
+            beaten = next((e for e in result.evaluations
+                           if e.get("speed_m_s", -1.0) > reference), None)
+            found_steps.append(None if beaten is None else int(beaten["step"]))
+            found_seconds.append(None if beaten is None else float(beaten["train_seconds"]))
+            finals.append(result.evaluations[-1]["speed_m_s"])
+        probe.close()
+        mean, lo, hi = mean_ci95(finals)
+        hits = [s for s in found_steps if s is not None]
+        hit_seconds = [s for s in found_seconds if s is not None]
+        rows.append([
+            setup.label, f"{reference:.4f}", f"{mean:.4f} [{lo:.4f}, {hi:.4f}]",
+            f"{mean / reference:.2f}x", f"{len(hits)}/{seeds}",
+            f"{int(np.median(hits)):,}" if hits else "-",
+            f"{np.median(hit_seconds):.0f} s" if hit_seconds else "-",
+        ])
+        figures[setup.label] = {"hardcoded_speed_m_s": reference, "final_speeds_m_s": finals,
+                                "first_beat_steps": found_steps,
+                                "first_beat_train_seconds": found_seconds, "steps": steps}
+    text = "\n".join([
+        f"Deep agents on Henry: {seeds} seeds each; greedy speed checked periodically",
+        _table(["agent", "hard-coded m/s", "final speed m/s (95% CI)", "vs hard-coded",
+                "seeds that beat it", "median env steps to beat it",
+                "median training time to beat it"], rows),
+    ])
+    return Report("deep", text, figures)

@@ -266,10 +266,16 @@ def train(agent: Learner, make_env: Callable[[], gym.Env[Any, Any]], config: Tra
         _write_logs(out, episode_log, evaluations)
         return path
 
+    eval_seconds = [0.0]
+
     def run_eval(final: bool = False) -> None:
+        started = time.perf_counter()
         summary = evaluate(make_eval_env, agent, config.eval_episodes,
                            max_steps=None if final else config.eval_max_steps)
         summary["step"] = float(loop.steps)
+        # Wall time spent training so far, evaluations excluded.
+        summary["train_seconds"] = started - loop.started - eval_seconds[0]
+        eval_seconds[0] += time.perf_counter() - started
         evaluations.append(summary)
         loop.last_eval = summary
 
