@@ -19,6 +19,7 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -386,10 +387,11 @@ def deep_agents(seeds: int = 5, setups: Sequence[DeepSetup] = DEEP_SETUPS,
     for setup in setups:
         steps = max(1, int(setup.steps * scale))
         every = max(1, int(setup.eval_every * scale))
-        env_kwargs: dict[str, Any] = {}
         probe = make_env(setup.env_id)
-        reference = evaluate(lambda setup=setup: make_env(setup.env_id),
-                             load_policy("hardcoded", probe), 1)["speed_m_s"]
+        standard_env = partial(make_env, setup.env_id)
+        train_env = (partial(make_env, setup.env_id, max_episode_steps=TRAIN_EPISODE_DECISIONS)
+                     if setup.random_starts else standard_env)
+        reference = evaluate(standard_env, load_policy("hardcoded", probe), 1)["speed_m_s"]
         kind = learner_kind(setup.agent)
         found_steps, found_seconds, finals = [], [], []
         for seed in range(seeds):
@@ -400,14 +402,10 @@ def deep_agents(seeds: int = 5, setups: Sequence[DeepSetup] = DEEP_SETUPS,
             if "total_steps" in names:
                 config = dc.replace(config, total_steps=steps)
             agent = kind.build(probe.observation_space, probe.action_space, config, seed)
-            train_env = (lambda setup=setup: make_env(setup.env_id, env_kwargs,
-                                                      max_episode_steps=TRAIN_EPISODE_DECISIONS)
-                         ) if setup.random_starts else (lambda setup=setup:
-                                                        make_env(setup.env_id, env_kwargs))
             result = train(agent, train_env, TrainConfig(
                 steps=steps, seed=seed, num_envs=setup.num_envs, progress=False,
                 reset_options={"pose": "random"} if setup.random_starts else {},
-                eval_every=every), make_eval_env=lambda setup=setup: make_env(setup.env_id))
+                eval_every=every), make_eval_env=standard_env)
             beaten = next((e for e in result.evaluations
                            if e.get("speed_m_s", -1.0) > reference), None)
             found_steps.append(None if beaten is None else int(beaten["step"]))
