@@ -101,8 +101,11 @@ class _Camera:
     def follow(self, x: float) -> None:
         if self.center_x is None or abs(x - self.center_x) > 5.0:
             self.center_x = x  # first frame, or a reset far away: jump, don't glide
-        else:
-            self.center_x += (x - self.center_x) * self.smoothing
+            return
+        self.center_x += (x - self.center_x) * self.smoothing
+        # However fast Henry goes, he stays in the middle half of the view.
+        leash = 0.25 * self.width / self.px_per_m
+        self.center_x = min(max(self.center_x, x - leash), x + leash)
 
     def to_px(self, x: float, y: float) -> tuple[float, float]:
         assert self.center_x is not None
