@@ -20,9 +20,5 @@ build() {  # name, then the training arguments
 }
 
 build qlearning-henry --agent qlearning --steps 12000 --episode-steps 20 --random-starts
-if "$walker" train --agent dqn --help >/dev/null 2>&1; then
-  build dqn-henry --agent dqn --steps 30000 --episode-steps 20 --random-starts
-fi
-if "$walker" train --agent ppo --help >/dev/null 2>&1; then
-  build ppo-henry-continuous --agent ppo --env HenryContinuous-v0 --steps 300000 --num-envs 4
-fi
+build dqn-henry --agent dqn --steps 30000 --episode-steps 20 --random-starts
+build ppo-henry-continuous --agent ppo --env HenryContinuous-v0 --steps 200000 --num-envs 4

@@ -195,11 +195,16 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
     assert (out / "checkpoint.pt").exists() and (out / "metrics.jsonl").exists()
 
 
-def test_pretrained_policy_in_assets_walks_by_name(capsys):
-    code, text, _ = run(capsys, "eval", "hardcoded", "qlearning-henry", "--episodes", "1")
+@pytest.mark.parametrize(
+    ("name", "env", "at_least"),
+    [("qlearning-henry", "Henry-v0", 1.9), ("dqn-henry", "Henry-v0", 1.9),
+     ("ppo-henry-continuous", "HenryContinuous-v0", 2.0)],
+)
+def test_pretrained_policies_in_assets_walk_by_name(capsys, name, env, at_least):
+    code, text, _ = run(capsys, "eval", "hardcoded", name, "--env", env, "--episodes", "1")
     assert code == 0
     ratio = float(text.strip().splitlines()[-1].split()[-1].rstrip("x"))
-    assert ratio > 1.9
+    assert ratio > at_least
 
 
 def test_written_files_get_normal_permissions(tmp_path):
