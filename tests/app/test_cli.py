@@ -259,3 +259,16 @@ def test_checkpoint_of_one_agent_kind_cannot_resume_another(tmp_path, capsys):
 def test_deep_hyperparameters_out_of_range(capsys, argv, message):
     code, _, err = run(capsys, "train", *argv, "--steps", "10", "--no-progress")
     assert code == 2 and message in err
+
+
+def test_tensorboard_logging_when_installed(tmp_path, capsys):
+    import importlib.util
+
+    argv = ["train", "--steps", "200", "--out", str(tmp_path / "run"), "--tensorboard",
+            str(tmp_path / "tb"), "--no-progress"]
+    if importlib.util.find_spec("tensorboard") is None:
+        code, _, err = run(capsys, *argv)
+        assert code == 2 and "needs the tensorboard package" in err
+    else:
+        assert run(capsys, *argv)[0] == 0
+        assert list((tmp_path / "tb").glob("events.out.tfevents.*"))

@@ -160,6 +160,8 @@ def build_parser(agent: str = "qlearning") -> argparse.ArgumentParser:
     train.add_argument("--checkpoint-every", type=int, default=0, metavar="STEPS",
                        help="save a checkpoint every STEPS steps (default: end and Ctrl-C)")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.add_argument("--tensorboard", type=Path, default=None, metavar="DIR",
+                       help="also log scalars for TensorBoard into DIR (needs tensorboard)")
     train.add_argument("--watch", action="store_true",
                        help="show training live in a window (needs a display)")
     train.add_argument("--record", type=Path, default=None, metavar="VIDEO",
@@ -319,6 +321,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         eval_episodes=args.eval_episodes, checkpoint_every=args.checkpoint_every,
         progress=not args.no_progress, watch=args.watch, record=args.record,
         record_every=args.record_every, episode_steps=args.episode_steps,
+        tensorboard=args.tensorboard,
     )
     print(result.summary())
     return 130 if result.interrupted else 0

@@ -89,7 +89,7 @@ def train_run(*, agent_name: str, config: Any, env_id: str, env_kwargs: dict[str
               record: Path | None = None, record_every: int = 0,
               episode_steps: int | None = None, eval_max_steps: int | None = None,
               watch_fast: bool = False, watch_speed: float = 1.0,
-              extra_hooks: Sequence[Hook] = ()) -> RunResult:
+              tensorboard: Path | None = None, extra_hooks: Sequence[Hook] = ()) -> RunResult:
     """Train one agent into run folder `out` and plot it."""
     kind = learner_kind(agent_name)
     probe = make_env(env_id, env_kwargs)
@@ -127,6 +127,10 @@ def train_run(*, agent_name: str, config: Any, env_id: str, env_kwargs: dict[str
         out=folder, progress=progress,
     )
     hooks: list[Hook] = list(extra_hooks)
+    if tensorboard is not None:
+        from walker.app.train import TensorBoardLog
+
+        hooks.append(TensorBoardLog(tensorboard))
     if watch or record is not None or record_every:
         from walker.app import live
 

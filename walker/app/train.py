@@ -381,6 +381,41 @@ def train(agent: Learner, make_env: Callable[[], gym.Env[Any, Any]], config: Tra
                        interrupted, saved, evaluations, episode_log)
 
 
+class TensorBoardLog:
+    """Episode metrics and greedy evaluations as TensorBoard scalars (needs `tensorboard`)."""
+
+    def __init__(self, folder: Path) -> None:
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError as error:
+            raise TrainError("--tensorboard needs the tensorboard package: "
+                             ".venv/bin/pip install tensorboard") from error
+        self.writer = SummaryWriter(log_dir=str(folder))
+        self.evaluations_seen = 0
+
+    def on_start(self, loop: LoopState) -> None:
+        return None
+
+    def on_step(self, loop: LoopState) -> None:
+        if loop.last_eval is not None and loop.last_eval.get("step") != self.evaluations_seen:
+            self.evaluations_seen = int(loop.last_eval["step"])
+            for key, value in loop.last_eval.items():
+                if key != "step":
+                    self.writer.add_scalar(f"eval/{key}", value, loop.steps)
+
+    def on_episode(self, loop: LoopState, result: EpisodeResult) -> None:
+        self.writer.add_scalar("episode/return", result.episode_return, loop.steps)
+        self.writer.add_scalar("episode/length", result.length, loop.steps)
+        if result.speed_m_s is not None:
+            self.writer.add_scalar("episode/speed_m_s", result.speed_m_s, loop.steps)
+        for key, value in loop.agent.hud().items():
+            if isinstance(value, (int, float)):
+                self.writer.add_scalar(f"agent/{key}", value, loop.steps)
+
+    def close(self, loop: LoopState) -> None:
+        self.writer.close()
+
+
 def _budget_spent(loop: LoopState, config: TrainConfig) -> bool:
     if config.steps is not None and loop.steps >= config.steps:
         return True
