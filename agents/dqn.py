@@ -45,7 +45,7 @@ from agents.nets import (
     is_whole,
     require,
     set_torch_threads,
-    space_from_checkpoint,
+    spaces_from_checkpoint,
 )
 
 AGENT_KIND = "dqn"
@@ -396,10 +396,8 @@ class DQN:
         try:
             state = payload["state"]
             config = DQNConfig.from_dict(payload["config"])
-            obs_space = space_from_checkpoint(state["observation_space"], observation_space,
-                                              "observation", path)
-            act_space = space_from_checkpoint(state["action_space"], action_space, "action",
-                                              path)
+            obs_space, act_space = spaces_from_checkpoint(state, observation_space,
+                                                          action_space, path)
             agent = cls(obs_space, act_space, config, seed=int(state["seed"]))
             agent.q_net.load_state_dict(state["q_net"])
             agent.target_net.load_state_dict(state["target_net"])

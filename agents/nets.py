@@ -97,6 +97,16 @@ def space_from_checkpoint(saved: dict[str, Any], given: spaces.Space[Any] | None
     return given
 
 
+def spaces_from_checkpoint(state: dict[str, Any], observation_space: spaces.Space[Any] | None,
+                           action_space: spaces.Space[Any] | None, source: str | Path
+                           ) -> tuple[spaces.Space[Any], spaces.Space[Any]]:
+    """The observation and action spaces a checkpoint's `state` records, checked against the
+    given ones (None: use the recorded one)."""
+    return (space_from_checkpoint(state["observation_space"], observation_space, "observation",
+                                  source),
+            space_from_checkpoint(state["action_space"], action_space, "action", source))
+
+
 class ObservationEncoder:
     """Turns a batch of raw observations into rows of float32 features for a network.
 

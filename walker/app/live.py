@@ -529,7 +529,7 @@ class ClipRecorder:
         return path
 
     def close(self, loop: LoopState) -> None:
-        if not self.clips or (loop.stop_requested and not self.clips):
+        if not self.clips:
             return
         frames: list[np.ndarray] = []
         for clip in self.clips:
