@@ -264,9 +264,13 @@ def _sb3_training(algorithm: str, env_id: str, kwargs: dict[str, Any], steps: in
         import torch
 
         torch.set_num_threads(1)
+        from stable_baselines3.common.logger import Logger
+
         cls = getattr(sb3, algorithm)
         model = cls("MlpPolicy", gym.make(env_id), seed=0, device="cpu", verbose=0, **kwargs)
-        model.learn(total_timesteps=steps)
+        # A logger with no outputs: SB3's default makes a folder in /tmp on every run.
+        model.set_logger(Logger(folder=None, output_formats=[]))
+        model.learn(total_timesteps=steps, reset_num_timesteps=False)
 
     return run
 
