@@ -270,7 +270,7 @@ def _sb3_training(algorithm: str, env_id: str, kwargs: dict[str, Any], steps: in
         model = cls("MlpPolicy", gym.make(env_id), seed=0, device="cpu", verbose=0, **kwargs)
         # A logger with no outputs: SB3's default makes a folder in /tmp on every run.
         model.set_logger(Logger(folder=None, output_formats=[]))
-        model.learn(total_timesteps=steps, reset_num_timesteps=False)
+        model.learn(total_timesteps=steps)
 
     return run
 
