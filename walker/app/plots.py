@@ -57,8 +57,7 @@ def learning_curves(path: str | Path, episodes: list[dict[str, Any]],
     else:
         reference = hardcoded.get("return") if hardcoded else None
         panels.append(("episode_return", "episode return", reference))
-    if len({row["length"] for row in episodes}) > 1:
-        panels.append(("length", "episode length (steps)", None))
+    panels.append(("length", "episode length (steps)", None))
     rows = len(panels) + (1 if evaluations else 0)
     fig, axes = plt.subplots(rows, 1, figsize=(8, 2.8 * rows), sharex=False, squeeze=False)
     axes = axes[:, 0]
