@@ -17,6 +17,7 @@ import importlib.util
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import gymnasium as gym
@@ -324,9 +325,85 @@ def agents(rounds: int = 2) -> tuple[str, dict[str, Any]]:
     return text, figures
 
 
+def _greedy_return(predict: Callable[[np.ndarray], Any], env_id: str, episodes: int) -> float:
+    env = gym.make(env_id)
+    total = 0.0
+    for episode in range(episodes):
+        obs, _ = env.reset(seed=50_000 + episode)
+        done = False
+        while not done:
+            obs, reward, terminated, truncated, _ = env.step(predict(obs))
+            total += float(reward)
+            done = terminated or truncated
+    env.close()
+    return total / episodes
+
+
+def _sb3_action(model: Any, obs: np.ndarray) -> int:
+    return int(model.predict(obs, deterministic=True)[0])
+
+
+def curves(seeds: int = 3, episodes: int = 10) -> tuple[str, dict[str, Any]]:
+    """Learning per env step against SB3: the greedy return after the same budget, with the
+    same settings, over several seeds."""
+    if not has_sb3():
+        return ("Stable-Baselines3 is not installed: run scripts/setup.sh bench",
+                {"skipped": True})
+    import stable_baselines3 as sb3
+    import torch
+    from stable_baselines3.common.logger import Logger
+
+    from agents.dqn import DQNConfig
+    from agents.ppo import PPOConfig
+    from walker.app.policies import learner_kind
+    from walker.app.train import TrainConfig, train
+
+    torch.set_num_threads(1)
+    cases = [
+        ("PPO", "ppo", "CartPole-v1", 30_000,
+         PPOConfig(n_steps=1024, batch_size=64, n_epochs=10, learning_rate=3e-4,
+                   normalize_obs=False),
+         {"n_steps": 1024, "batch_size": 64, "n_epochs": 10, "learning_rate": 3e-4}),
+        ("DQN", "dqn", "CartPole-v1", 30_000,
+         DQNConfig(learning_rate=1e-3, buffer_size=50_000, learning_starts=1000, batch_size=64,
+                   train_freq=4, target_update_interval=500, exploration_fraction=0.2,
+                   total_steps=30_000),
+         {"learning_rate": 1e-3, "buffer_size": 50_000, "learning_starts": 1000,
+          "batch_size": 64, "train_freq": 4, "target_update_interval": 500,
+          "exploration_fraction": 0.2}),
+    ]
+    rows, figures = [], {}
+    for label, kind_name, env_id, steps, config, sb3_kwargs in cases:
+        ours, theirs = [], []
+        kind = learner_kind(kind_name)
+        for seed in range(seeds):
+            probe = gym.make(env_id)
+            agent = kind.build(probe.observation_space, probe.action_space, config, seed)
+            probe.close()
+            train(agent, partial(gym.make, env_id),
+                  TrainConfig(steps=steps, seed=seed, progress=False, final_eval=False))
+            ours.append(_greedy_return(partial(act_one, agent), env_id, episodes))
+            model = getattr(sb3, label)("MlpPolicy", gym.make(env_id), seed=seed,
+                                        device="cpu", verbose=0, **sb3_kwargs)
+            model.set_logger(Logger(folder=None, output_formats=[]))
+            model.learn(total_timesteps=steps)
+            theirs.append(_greedy_return(partial(_sb3_action, model), env_id, episodes))
+        rows.append([label, env_id, f"{steps:,}", f"{np.mean(ours):.1f}", f"{np.mean(theirs):.1f}",
+                     " ".join(f"{v:.0f}" for v in ours), " ".join(f"{v:.0f}" for v in theirs)])
+        figures[f"{label} {env_id}"] = {"ours": ours, "sb3": theirs, "steps": steps}
+    text = "\n".join([
+        _table(rows, ["agent", "env", "steps", "ours mean", "SB3 mean", "ours per seed",
+                      "SB3 per seed"]), "",
+        f"greedy return over {episodes} episodes after the same budget and settings, "
+        f"seeds 0-{seeds - 1}",
+    ])
+    return text, figures
+
+
 BENCHMARKS: dict[str, Callable[[], tuple[str, dict[str, Any]]]] = {
     "physics": physics,
     "train": training_loop,
     "render": render,
     "agents": agents,
+    "curves": curves,
 }
