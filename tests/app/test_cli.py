@@ -272,3 +272,18 @@ def test_tensorboard_logging_when_installed(tmp_path, capsys):
     else:
         assert run(capsys, *argv)[0] == 0
         assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
+
+
+@pytest.mark.parametrize("agent", ["dqn", "ppo"])
+def test_deep_agents_resume_from_their_checkpoints(tmp_path, capsys, agent):
+    import torch
+
+    extra = ["--n-steps", "128"] if agent == "ppo" else ["--learning-starts", "50"]
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert run(capsys, "train", "--agent", agent, "--steps", "256", *extra, "--out",
+               str(first), "--no-progress")[0] == 0
+    code, text, _ = run(capsys, "train", "--agent", agent, "--steps", "256", "--resume",
+                        str(first / "checkpoint.pt"), "--out", str(second), "--no-progress")
+    assert code == 0, text
+    state = torch.load(second / "checkpoint.pt", weights_only=True)["state"]
+    assert state["steps"] == 512
