@@ -290,10 +290,6 @@ def _legend() -> str:
 # -- verbs ---------------------------------------------------------------------------------
 
 
-def _banner(text: str) -> None:
-    print(text, flush=True)
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     import envs
     from walker.app import runs

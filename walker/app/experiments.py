@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -347,9 +347,6 @@ def run(name: str, seeds: int = 10, steps: int | None = None, out: Path | None =
         report.save(out)
     return report.text + (f"\nreport: {out}" if out is not None else "")
 
-
-def as_dict(report: Report) -> dict[str, Any]:
-    return asdict(report)
 
 
 @dataclass(frozen=True)
