@@ -11,7 +11,14 @@ import numpy as np
 from gymnasium import spaces
 
 from agents.base import checked_masks
-from envs.henry import Action
+from envs.henry import (
+    LIFT_WINDOW,
+    LOWER_WINDOW,
+    MOVE_WINDOW,
+    SHIFT_WINDOW,
+    Action,
+    window_progress,
+)
 
 
 class HardcodedGait:
@@ -84,11 +91,8 @@ class ContinuousGait:
     def _cycle(swing_limit: float, stand: float, lift: float, dt: float, step: float,
                motion_s: float) -> np.ndarray:
         steps = max(4, round(motion_s / dt))
-
-        def smooth(u: float) -> float:
-            u = min(max(u, 0.0), 1.0)
-            return u * u * (3.0 - 2.0 * u)
-
+        windows = {"lift": (LIFT_WINDOW, LIFT_WINDOW), "move": (MOVE_WINDOW, MOVE_WINDOW),
+                   "down": (LOWER_WINDOW, SHIFT_WINDOW)}
         offsets = [0.0, 0.0]
         lifted = [False, False]
         rows = []
@@ -105,12 +109,11 @@ class ContinuousGait:
                 shift = offsets[leg]
                 offsets = [offsets[0] - shift, offsets[1] - shift]
             end_drops = [stand - lift if up else stand for up in lifted]
+            drop_window, offset_window = windows[kind]
             for i in range(steps):
                 u = i / steps
-                if kind == "down":
-                    k_drop, k_offset = smooth(u / 0.2), smooth((u - 0.2) / 0.65)
-                else:
-                    k_drop = k_offset = smooth(u / (0.5 if kind == "lift" else 0.6))
+                k_drop = window_progress(u, drop_window)
+                k_offset = window_progress(u, offset_window)
                 row = []
                 for j in range(2):
                     drop = start_drops[j] + (end_drops[j] - start_drops[j]) * k_drop

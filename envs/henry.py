@@ -63,6 +63,21 @@ ACTION_LEG = {
 }
 
 
+# When, within one decision (progress u from 0 to 1), each motion happens, as (start,
+# length). A lift raises the foot in the first half; a move swings it in the first 60%; a
+# put-down lowers the foot in the first 20% and shifts the weight from 20% to 85%, leaving
+# the rest to settle. The continuous hard-coded gait replays the same timing.
+LIFT_WINDOW = (0.0, 0.5)
+MOVE_WINDOW = (0.0, 0.6)
+LOWER_WINDOW = (0.0, 0.2)
+SHIFT_WINDOW = (0.2, 0.65)
+
+
+def window_progress(u: float, window: tuple[float, float]) -> float:
+    """Smoothstep progress of a motion that runs during `window` (start, length)."""
+    return _smoothstep((u - window[0]) / window[1])
+
+
 def _smoothstep(u: float) -> float:
     """0 -> 1 with zero velocity at both ends (so commanded motions start and stop gently)."""
     if u <= 0.0:
@@ -425,9 +440,11 @@ class HenryDiscreteEnv(HenryEnv):
         spec = self.henry_spec
         return spec.lifted_drop_m if lifted else spec.stand_drop_m
 
+    def _drops(self) -> list[float]:
+        return [self._drop(self._lifted[RIGHT]), self._drop(self._lifted[LEFT])]
+
     def _hold(self) -> Any:
-        commands = self._commands(self._target_offset,
-                                  [self._drop(self._lifted[RIGHT]), self._drop(self._lifted[LEFT])])
+        commands = self._commands(self._target_offset, self._drops())
         return lambda u: commands
 
     def _plan(self, action: Action) -> Any:
@@ -435,11 +452,11 @@ class HenryDiscreteEnv(HenryEnv):
         leg = ACTION_LEG[action]
         other = 1 - leg
         offsets = list(self._target_offset)
-        drops_before = [self._drop(self._lifted[RIGHT]), self._drop(self._lifted[LEFT])]
+        drops_before = self._drops()
         observed_offset = (int(self._obs[2 * leg]) - self._half) * self.step_length_m
         if action in (Action.LIFT_RIGHT, Action.LIFT_LEFT):
             self._lifted[leg] = True
-            return self._move_plan(offsets, offsets, drops_before, leg, 0.0, 0.5)
+            return self._interpolation(offsets, offsets, drops_before, LIFT_WINDOW, LIFT_WINDOW)
         if action in (Action.RIGHT_FORWARD, Action.LEFT_FORWARD,
                       Action.RIGHT_BACKWARD, Action.LEFT_BACKWARD):
             direction = 1 if action in (Action.RIGHT_FORWARD, Action.LEFT_FORWARD) else -1
@@ -447,7 +464,7 @@ class HenryDiscreteEnv(HenryEnv):
             end = list(offsets)
             end[leg] = observed_offset + direction * self.step_length_m
             self._target_offset = end
-            return self._move_plan(offsets, end, drops_before, leg, 0.0, 0.6)
+            return self._interpolation(offsets, end, drops_before, MOVE_WINDOW, MOVE_WINDOW)
         # Put down, then shift the weight onto the planted foot.
         self._lifted[leg] = False
         other_offset = (int(self._obs[2 * other]) - self._half) * self.step_length_m
@@ -457,31 +474,20 @@ class HenryDiscreteEnv(HenryEnv):
         end[leg] = observed_offset - shift
         end[other] = other_offset - shift
         self._target_offset = end
-        return self._put_down_plan(offsets, end, drops_before, leg)
+        return self._interpolation(offsets, end, drops_before, LOWER_WINDOW, SHIFT_WINDOW)
 
-    def _move_plan(self, start: list[float], end: list[float], drops_before: list[float],
-                   leg: int, t0: float, t1: float) -> Any:
-        drops_after = [self._drop(self._lifted[RIGHT]), self._drop(self._lifted[LEFT])]
-
-        def plan(u: float) -> tuple[LegCommand, LegCommand]:
-            k = _smoothstep((u - t0) / (t1 - t0))
-            offsets = [a + (b - a) * k for a, b in zip(start, end, strict=True)]
-            drops = [a + (b - a) * k for a, b in zip(drops_before, drops_after, strict=True)]
-            return self._commands(offsets, drops)
-
-        return plan
-
-    def _put_down_plan(self, start: list[float], end: list[float], drops_before: list[float],
-                       leg: int) -> Any:
-        # The foot first goes (back) to its level and down; then both hips shift together.
-        drops_after = [self._drop(self._lifted[RIGHT]), self._drop(self._lifted[LEFT])]
-        shift_start = [start[RIGHT], start[LEFT]]
+    def _interpolation(self, start: list[float], end: list[float], drops_before: list[float],
+                       drop_window: tuple[float, float], offset_window: tuple[float, float]
+                       ) -> Any:
+        """Foot depths move to their new targets during `drop_window` of the decision and
+        foot offsets during `offset_window` (each a (start, length) pair), along smoothsteps."""
+        drops_after = self._drops()
 
         def plan(u: float) -> tuple[LegCommand, LegCommand]:
-            lower = _smoothstep(u / 0.2)
-            drops = [a + (b - a) * lower for a, b in zip(drops_before, drops_after, strict=True)]
-            k = _smoothstep((u - 0.2) / 0.65)
-            offsets = [a + (b - a) * k for a, b in zip(shift_start, end, strict=True)]
+            k_drop = window_progress(u, drop_window)
+            k_offset = window_progress(u, offset_window)
+            drops = [a + (b - a) * k_drop for a, b in zip(drops_before, drops_after, strict=True)]
+            offsets = [a + (b - a) * k_offset for a, b in zip(start, end, strict=True)]
             return self._commands(offsets, drops)
 
         return plan
