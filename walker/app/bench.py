@@ -26,6 +26,7 @@ import numpy as np
 import envs
 from agents.base import act_one
 from agents.baselines import RandomPolicy
+from walker.app.tables import format_table
 from walker.sim.world import HenryWorld, LegCommand
 
 
@@ -61,14 +62,6 @@ def best_of(rounds: int, contenders: dict[str, tuple[str, int, Callable[[], None
 
 def has_box2d() -> bool:
     return importlib.util.find_spec("Box2D") is not None
-
-
-def _table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(lines)
 
 
 def physics(steps: int = 3000, decisions: int = 150, rounds: int = 3) -> tuple[str, dict[str, Any]]:
@@ -134,7 +127,7 @@ def physics(steps: int = 3000, decisions: int = 150, rounds: int = 3) -> tuple[s
     raw_t = timings["raw pymunk (10 substeps)"]
     cont = timings["HenryContinuous-v0"]
     figures: dict[str, Any] = {name: t.rate for name, t in timings.items()}
-    lines = [_table(rows, ["what", "unit", "per second", "us each"]), ""]
+    lines = [format_table(["what", "unit", "per second", "us each"], rows), ""]
     ratio_raw = cont.micros / raw_t.micros
     figures["continuous_cost_over_raw_pymunk"] = ratio_raw
     lines.append(f"continuous env step cost / raw pymunk stepping it does: {ratio_raw:.2f}x "
@@ -199,7 +192,7 @@ def training_loop(steps: int = 2000, rounds: int = 3) -> tuple[str, dict[str, An
     overhead = loop_t.seconds / bare_t.seconds - 1.0
     rows = [[t.name, f"{t.rate:,.0f}", f"{t.micros:.0f}"] for t in timings.values()]
     text = "\n".join([
-        _table(rows, ["what", "decisions/s", "us each"]), "",
+        format_table(["what", "decisions/s", "us each"], rows), "",
         f"training loop time / bare env time: {1 + overhead:.3f}x (the loop adds "
         f"{overhead:.1%}; goal: at most 20%)",
     ])
@@ -228,7 +221,7 @@ def render(frames: int = 300, rounds: int = 3) -> tuple[str, dict[str, Any]]:
     timings = best_of(rounds, contenders)
     rows = [[t.name, f"{t.micros / 1000:.3f}", f"{t.rate:,.0f}"] for t in timings.values()]
     figures: dict[str, Any] = {name: t.micros / 1000 for name, t in timings.items()}
-    lines = [_table(rows, ["what", "ms per frame", "frames/s"]), ""]
+    lines = [format_table(["what", "ms per frame", "frames/s"], rows), ""]
     henry_ms = timings["Henry-v0 rgb_array 600x400"].micros / 1000
     lines.append(f"Henry frame cost: {henry_ms:.3f} ms (goal: at most 1 ms)")
     if len(timings) > 1:
@@ -317,7 +310,7 @@ def agents(rounds: int = 2) -> tuple[str, dict[str, Any]]:
         figures[f"{algorithm} {env_id}"] = {"ours": timings["ours"].rate,
                                             "sb3": timings["sb3"].rate, "ratio": ratio}
     text = "\n".join([
-        _table(rows, ["agent", "env", "ours steps/s", "SB3 steps/s", "ours / SB3"]), "",
+        format_table(["agent", "env", "ours steps/s", "SB3 steps/s", "ours / SB3"], rows), "",
         f"PPO: {ppo_steps} steps (2 rollouts of 2048, 10 epochs of 64-sample minibatches, "
         "64x64 MLP); DQN: 10,000 steps (train every 4, batch 32, 64x64 MLP); one env, one "
         "torch thread each (goal: ours at least 1.5x SB3)",
@@ -392,8 +385,8 @@ def curves(seeds: int = 3, episodes: int = 10) -> tuple[str, dict[str, Any]]:
                      " ".join(f"{v:.0f}" for v in ours), " ".join(f"{v:.0f}" for v in theirs)])
         figures[f"{label} {env_id}"] = {"ours": ours, "sb3": theirs, "steps": steps}
     text = "\n".join([
-        _table(rows, ["agent", "env", "steps", "ours mean", "SB3 mean", "ours per seed",
-                      "SB3 per seed"]), "",
+        format_table(["agent", "env", "steps", "ours mean", "SB3 mean", "ours per seed",
+                      "SB3 per seed"], rows), "",
         f"greedy return over {episodes} episodes after the same budget and settings, "
         f"seeds 0-{seeds - 1}",
     ])

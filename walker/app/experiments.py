@@ -31,6 +31,7 @@ from agents.base import Agent, Batch, act_one
 from agents.baselines import HardcodedGait
 from agents.qlearning import EpsilonSchedule, QLearning, QLearningConfig
 from walker.app.planning import TablePolicy, best_cycle, plan, sample_model
+from walker.app.tables import format_table
 from walker.app.train import TrainConfig, evaluate, run_episode, train
 from walker.files import atomic_write_text, ensure_writable_dir
 
@@ -131,15 +132,6 @@ class Report:
         return folder
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[str(c) for c in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(header)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
-    return "\n".join(lines)
-
-
 def best_possible() -> tuple[float, str, float]:
     """(speed m/s measured in the physics, the gait cycle, model progress per decision)."""
     model = sample_model(henry)
@@ -177,7 +169,7 @@ def learned_vs_hardcoded(seeds: int = 10, steps: int = 6000, track_every: int = 
     text = "\n".join([
         "Learned beats hard-coded: greedy speed over 200 decisions (120 s) from the standard "
         "start",
-        _table(["gait", "speed m/s", "vs hard-coded (95% CI)", "of best"], rows),
+        format_table(["gait", "speed m/s", "vs hard-coded (95% CI)", "of best"], rows),
         f"best cycle: {cycle}",
         f"per-seed ratios: {', '.join(f'{r:.2f}' for r in ratios)}",
         "decisions until the greedy gait first matched the hard-coded one (checked every "
@@ -237,7 +229,7 @@ def robustness(seeds: int = 10, steps: int = 12000, decisions: int = 30,
         f"Robustness: share of the {len(envs.legal_start_states(5))} start states from which "
         f"the gait walks >= {min_distance_m} m within {decisions} decisions "
         f"({decisions * 0.6:.0f} s)",
-        _table(["gait", "start states recovered (95% CI)"], rows),
+        format_table(["gait", "start states recovered (95% CI)"], rows),
         f"the hard-coded gait fails from {len(hardcoded_failed)} states, among them "
         "[2, 1, 2, 0] (left foot up)" if (2, 1, 2, 0) in hardcoded_failed else "",
     ])
@@ -288,7 +280,7 @@ def exploration(seeds: int = 10, steps: int = 6000, low: float = 0.02,
     text = "\n".join([
         f"Exploration vs exploitation: {seeds} seeds, {steps} decisions each, trained from the "
         "standard start with Q-values starting at 0 (no optimism), so epsilon alone explores",
-        _table(["agent", "speed m/s (95% CI)", "vs hard-coded", "extension range used",
+        format_table(["agent", "speed m/s (95% CI)", "vs hard-coded", "extension range used",
                 "seeds using full range"], rows),
     ])
     figures["hardcoded_speed_m_s"] = hardcoded
@@ -322,7 +314,7 @@ def dungeon(steps: int = 5000, seed: int = 0) -> Report:
                   else "BACKWARD" if agent.q[s, 1] > agent.q[s, 0] else "tie"
                   for s in range(env.observation_space.n)]  # type: ignore[attr-defined]
         lines.append(f"{name}: greedy policy per tile {policy}")
-        lines.append(_table(["tile", "Q(FORWARD)", "Q(BACKWARD)"],
+        lines.append(format_table(["tile", "Q(FORWARD)", "Q(BACKWARD)"],
                             [[s, f"{agent.q[s, 0]:.2f}", f"{agent.q[s, 1]:.2f}"]
                              for s in range(agent.q.shape[0])]))
         figures[name] = {"q": agent.q.tolist(), "policy": policy}
@@ -423,7 +415,7 @@ def deep_agents(seeds: int = 5, setups: Sequence[DeepSetup] = DEEP_SETUPS,
                                 "first_beat_train_seconds": found_seconds, "steps": steps}
     text = "\n".join([
         f"Deep agents on Henry: {seeds} seeds each; greedy speed checked periodically",
-        _table(["agent", "hard-coded m/s", "final speed m/s (95% CI)", "vs hard-coded",
+        format_table(["agent", "hard-coded m/s", "final speed m/s (95% CI)", "vs hard-coded",
                 "seeds that beat it", "median env steps to beat it",
                 "median training time to beat it"], rows),
     ])

@@ -25,6 +25,7 @@ from walker.app.policies import (
     load_policy,
     make_env,
 )
+from walker.app.tables import format_table
 from walker.app.train import Hook, TrainConfig, TrainResult, evaluate, train
 from walker.files import atomic_write_text, ensure_writable_dir
 
@@ -150,14 +151,6 @@ def train_run(*, agent_name: str, config: Any, env_id: str, env_kwargs: dict[str
     return RunResult(folder, result, final_eval, reference)
 
 
-def _format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
-    line = "  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True))
-    rule = "  ".join("-" * w for w in widths)
-    body = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    return "\n".join([line, rule, *body])
-
-
 def compare_policies(policies: Sequence[str], env_id: str | None = None,
                      env_kwargs: dict[str, Any] | None = None, episodes: int = 3,
                      seed: int = 0, pose: str | None = None,
@@ -196,7 +189,7 @@ def compare_policies(policies: Sequence[str], env_id: str | None = None,
     if results and "speed_m_s" in results[0][1]:
         header += ["distance m", "speed m/s", "vs hard-coded"]
     title = f"{env_id}, {episodes} greedy episode(s) each" + (f", pose {pose}" if pose else "")
-    return title + "\n" + _format_table(header, rows)
+    return title + "\n" + format_table(header, rows)
 
 
 def qtable_report(checkpoint: Path, out: Path | None = None,
