@@ -77,6 +77,23 @@ def _qrows(agent: Any, base: envs.HenryEnv, obs: Any, chosen: int | None) -> lis
             for a in np.flatnonzero(legal)]
 
 
+def _hud(base: envs.HenryEnv, episode: int, step: int | None, episode_return: float,
+         epsilon: float | None, best_distance_m: float) -> dict[str, Any]:
+    """The HUD lines every lane shows, in order."""
+    distance, time_s = base.distance_m, base.world.time_s
+    hud: dict[str, Any] = {"episode": episode}
+    if step is not None:
+        hud["step"] = step
+    hud.update({"time": f"{time_s:.1f} s", "distance": f"{distance:+.3f} m",
+                "speed": f"{distance / time_s if time_s else 0.0:.3f} m/s",
+                "return": f"{episode_return:.3f}"})
+    if epsilon is not None:
+        hud["epsilon"] = f"{float(epsilon):.3f}"
+    if math.isfinite(best_distance_m):
+        hud["best distance"] = f"{best_distance_m:.3f} m"
+    return hud
+
+
 class _Controls:
     """Key handling shared by the playback, race and training windows."""
 
@@ -164,17 +181,9 @@ class Lane:
 
     def scene(self, extra: dict[str, Any] | None = None) -> Scene:
         base = self.base
-        distance = base.distance_m
-        time_s = base.world.time_s
-        hud: dict[str, Any] = {"episode": self.episode, "time": f"{time_s:.1f} s",
-                               "distance": f"{distance:+.3f} m",
-                               "speed": f"{distance / time_s if time_s else 0.0:.3f} m/s",
-                               "return": f"{self.episode_return:.3f}"}
-        epsilon = getattr(self.agent, "epsilon", None)
-        if self.learn and epsilon is not None:
-            hud["epsilon"] = f"{float(epsilon):.3f}"
-        if math.isfinite(self.best_distance_m):
-            hud["best distance"] = f"{self.best_distance_m:.3f} m"
+        epsilon = getattr(self.agent, "epsilon", None) if self.learn else None
+        hud = _hud(base, self.episode, None, self.episode_return, epsilon,
+                   self.best_distance_m)
         hud.update(extra or {})
         return Scene(base.world.geometry(), base._start_x, self.label, self.color, hud,
                      _qrows(self.agent, base, self.obs, self.last_action), list(self.returns))
@@ -419,18 +428,8 @@ class TrainingView:
     def _scene(self) -> Scene:
         assert self.loop is not None and self.base is not None
         loop, base = self.loop, self.base
-        distance, time_s = base.distance_m, base.world.time_s
-        hud: dict[str, Any] = {
-            "episode": loop.episodes + 1, "step": loop.steps,
-            "time": f"{time_s:.1f} s", "distance": f"{distance:+.3f} m",
-            "speed": f"{distance / time_s if time_s else 0.0:.3f} m/s",
-            "return": f"{loop.current_return:.3f}",
-        }
-        agent_hud = self.agent.hud()
-        if "epsilon" in agent_hud:
-            hud["epsilon"] = f"{agent_hud['epsilon']:.3f}"
-        if math.isfinite(loop.best_distance_m):
-            hud["best distance"] = f"{loop.best_distance_m:.3f} m"
+        hud = _hud(base, loop.episodes + 1, loop.steps, loop.current_return,
+                   self.agent.hud().get("epsilon"), loop.best_distance_m)
         if self.window is not None:
             hud["sim speed"] = f"x{self.controls.speed:g}"
             hud["keys"] = LEGEND
