@@ -38,6 +38,11 @@ class Batch(NamedTuple):
     """(n, n_actions) bool legal actions for `obs`, or None when the env has no mask."""
     next_masks: np.ndarray | None = None
     """(n, n_actions) bool legal actions for `next_obs`, or None."""
+    acted: bool = False
+    """True when `actions` are what this agent's latest `act(obs, masks, explore=True)` call
+    returned for these `obs` (the collector says so). An agent that remembers what it drew
+    then (PPO's log-probabilities and values) may use that record; otherwise it must treat
+    the actions as someone else's."""
 
 
 @runtime_checkable

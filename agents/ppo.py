@@ -351,10 +351,6 @@ class ActorCritic(nn.Module):
 class RolloutStep(NamedTuple):
     """What the policy did on one vector step, as the rollout keeps it."""
 
-    obs: np.ndarray
-    """The raw observations acted on, (n, *obs_shape) (to recognise them in `learn`)."""
-    env_actions: np.ndarray
-    """The actions sent to the envs (clipped for Box)."""
     raw_features: np.ndarray
     """Encoded observations before normalisation, (n, features)."""
     features: np.ndarray
@@ -420,8 +416,8 @@ class PPO:
     """PPO agent for Box or Discrete actions (see the module docstring).
 
     `act(obs, masks, explore=True)` remembers what it drew (the unclipped actions, their
-    log-probabilities and V(obs)); the `learn(batch)` that follows recognises its own step by
-    the observations and actions and stores that record, so nothing is computed twice.
+    log-probabilities and V(obs)); the `learn(batch)` that follows stores that record when
+    `batch.acted` says the batch holds those actions, so nothing is computed twice.
     """
 
     kind = AGENT_KIND
@@ -528,18 +524,18 @@ class PPO:
             log_probs = (-0.5 * noise * noise - log_std - LOG_SQRT_2PI).sum(axis=-1)
             env_actions = np.clip(actions, self._low, self._high)
         values = self.net.critic.forward_numpy(features)[:, 0]
-        self._pending = RolloutStep(np.array(obs), env_actions, raw_features, features,
-                                    actions, log_probs, values, legal)
+        self._pending = RolloutStep(raw_features, features, actions, log_probs, values, legal)
         return env_actions
 
     def _recorded_step(self, batch: Batch) -> RolloutStep:
-        """The step `act(explore=True)` recorded for `batch`, or, when `learn` gets a batch
-        the agent did not sample (say, another policy's actions), the batch's actions
-        evaluated under the current policy as if it had drawn them."""
-        step = self._pending
-        if (step is not None and np.array_equal(step.obs, batch.obs)
-                and np.array_equal(step.env_actions, batch.actions)):
-            return step
+        """The step `act(explore=True)` recorded, when `batch.acted` says the batch holds
+        the actions that call returned; otherwise (say, another policy's actions) the
+        batch's actions evaluated under the current policy as if it had drawn them."""
+        if batch.acted:
+            if self._pending is None:
+                raise ValueError("batch.acted says these actions came from act(explore=True), "
+                                 "but no such call is pending")
+            return self._pending
         raw_features = self.encoder.encode(batch.obs)
         features = self._features(raw_features)
         n = len(features)
@@ -553,8 +549,8 @@ class PPO:
             log_probs, _, values = self.net.evaluate(
                 torch.from_numpy(features), torch.from_numpy(actions),
                 None if legal is None else torch.from_numpy(legal))
-        return RolloutStep(np.array(batch.obs), np.array(batch.actions), raw_features, features,
-                           actions, log_probs.numpy(), values.numpy(), legal)
+        return RolloutStep(raw_features, features, actions, log_probs.numpy(), values.numpy(),
+                           legal)
 
     def _values(self, obs: np.ndarray) -> np.ndarray:
         values: np.ndarray = self.net.critic.forward_numpy(

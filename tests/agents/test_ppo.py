@@ -2,8 +2,8 @@
 determinism, and learning runs on CartPole-v1 and Pendulum-v1.
 
 `train_agent` and `greedy_return` are the small training loop and evaluation the learning
-tests use (test_dqn.py uses them too): a `SyncVectorEnv` in SAME_STEP autoreset mode, so an
-episode's final observation arrives in `info["final_obs"]` and goes into `Batch.next_obs`.
+tests use (test_dqn.py uses them too); the loop collects through `agents.collect.Collector`,
+the collector `walker train` uses.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import torch
 import envs  # noqa: F401  (registers Henry-v0)
 from agents.base import Agent, Batch, Learner
 from agents.checkpoint import CheckpointError
+from agents.collect import Collector
 from agents.ppo import (
     ILLEGAL_LOGIT,
     PPO,
@@ -42,8 +43,8 @@ from agents.ppo import (
 def train_agent(agent: Any, env_id: str, n_envs: int, total_steps: int, seed: int,
                 env_kwargs: dict[str, Any] | None = None,
                 every: int = 0, callback: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Train `agent` for `total_steps` env steps on `n_envs` copies of `env_id`, calling
-    `callback(steps)` every `every` env steps if given.
+    """Train `agent` for `total_steps` env steps on `n_envs` copies of `env_id` through the
+    collector `walker train` uses, calling `callback(steps)` every `every` env steps if given.
 
     Returns the returns of the episodes finished while training and whether any action the
     agent took was illegal (for envs that report `info["illegal_action"]`).
@@ -52,41 +53,21 @@ def train_agent(agent: Any, env_id: str, n_envs: int, total_steps: int, seed: in
         [lambda: gym.make(env_id, **(env_kwargs or {})) for _ in range(n_envs)],
         autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
     )
-    obs, info = envs_.reset(seed=seed)
-    masks = info.get("action_mask")
+    collector = Collector(envs_, agent)
+    collector.reset(seed=seed)
     episode_returns: list[float] = []
-    running = np.zeros(n_envs)
-    illegal = False
+    illegal = 0
     for steps in range(n_envs, total_steps + n_envs, n_envs):
-        actions = agent.act(obs, masks, explore=True)
-        next_obs, rewards, terminated, truncated, info = envs_.step(actions)
-        next_masks = info.get("action_mask")
-        # (Where an episode ended, the step's own info is in info["final_info"].)
-        for step_info in (info, info.get("final_info", {})):
-            illegal = illegal or bool(np.any(step_info.get("illegal_action", False)))
-        done = terminated | truncated
-        final_obs, final_masks = next_obs, next_masks
-        if done.any():
-            # SAME_STEP autoreset: next_obs already starts the next episode where one ended;
-            # the learner needs the final observation (and its mask) there instead.
-            final_obs = next_obs.copy()
-            if next_masks is not None:
-                final_masks = next_masks.copy()
-            for env in np.flatnonzero(done):
-                final_obs[env] = info["final_obs"][env]
-                if next_masks is not None:
-                    final_masks[env] = info["final_info"]["action_mask"][env]
-        agent.learn(Batch(obs, actions, rewards, final_obs, terminated, truncated, masks,
-                          final_masks))
-        running += rewards
-        for env in np.flatnonzero(done):
-            episode_returns.append(float(running[env]))
-            running[env] = 0.0
-        obs, masks = next_obs, next_masks
+        step = collector.step()
+        agent.learn(step.batch)
+        for end in step.ended:
+            episode_returns.append(end.episode_return)
+            illegal += end.illegal_actions
         if callback is not None and steps % every < n_envs:
             callback(steps)
+    illegal += int(collector.illegal.sum())  # in episodes still running
     envs_.close()
-    return {"episode_returns": episode_returns, "illegal": illegal}
+    return {"episode_returns": episode_returns, "illegal": illegal > 0}
 
 
 def greedy_return(agent: Any, env_id: str, episodes: int, seed: int) -> float:

@@ -282,7 +282,7 @@ def _bench_names() -> list[str]:
 
 
 def _legend() -> str:
-    from walker.app.live import LEGEND
+    from walker.app.controls import LEGEND
 
     return LEGEND
 
@@ -379,39 +379,39 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    from walker.app import live
+    from walker.app.playback import watch_policy
 
-    live.watch_policy(args.policy, seconds=args.seconds, env_id=args.env,
+    watch_policy(args.policy, seconds=args.seconds, env_id=args.env,
                       env_kwargs=_env_kwargs(args), seed=args.seed, pose=args.pose,
                       record=args.record)
     return 0
 
 
 def cmd_race(args: argparse.Namespace) -> int:
-    from walker.app import live
+    from walker.app.playback import race
     from walker.draw.renderer import display_available
 
     window = args.window if args.window is not None else (display_available()
                                                           and args.out is None)
     if not window and args.out is None:
         raise UsageError("no display for a window: give --out race.mp4 to record the race")
-    print(live.race(args.policies, learn_specs=args.learn, seconds=args.seconds, fps=args.fps,
+    print(race(args.policies, learn_specs=args.learn, seconds=args.seconds, fps=args.fps,
                     env_id=args.env, env_kwargs=_env_kwargs(args), seed=args.seed,
                     window=window, out=args.out, finish_m=args.finish))
     return 0
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    from walker.app import live
+    from walker.app.playback import race, record_policy
 
     if (args.policy is None) == (args.race is None):
         raise UsageError("give either one POLICY or --race POLICY POLICY ...")
     if args.race is not None:
-        print(live.race(args.race, seconds=args.seconds, fps=args.fps, size=args.size,
+        print(race(args.race, seconds=args.seconds, fps=args.fps, size=args.size,
                         env_id=args.env, env_kwargs=_env_kwargs(args), seed=args.seed,
                         window=False, out=args.out))
         return 0
-    path = live.record_policy(args.policy, args.out, seconds=args.seconds, fps=args.fps,
+    path = record_policy(args.policy, args.out, seconds=args.seconds, fps=args.fps,
                               size=args.size, env_id=args.env, env_kwargs=_env_kwargs(args),
                               seed=args.seed, pose=args.pose)
     print(f"video: {path} ({round(args.seconds * args.fps)} frames at {args.fps:g} fps)")

@@ -27,12 +27,15 @@ import gymnasium as gym
 import numpy as np
 
 import envs
-from agents.base import Agent, Batch, act_one
+from agents.base import Agent, act_one
 from agents.baselines import HardcodedGait
+from agents.collect import Collector
 from agents.qlearning import EpsilonSchedule, QLearning, QLearningConfig
+from walker.app.evaluation import evaluate, run_episode
+from walker.app.hooks import Hook, RunView
 from walker.app.planning import TablePolicy, best_cycle, plan, sample_model
 from walker.app.tables import format_table
-from walker.app.train import TrainConfig, evaluate, run_episode, train
+from walker.app.train import TrainConfig, train
 from walker.files import atomic_write_text, ensure_writable_dir
 
 EVAL_DECISIONS = 200  # 120 s of simulated walking per greedy evaluation
@@ -100,23 +103,14 @@ def train_qlearning(seed: int, steps: int, epsilon: EpsilonSchedule | None = Non
     return agent
 
 
-class _Tracker:
+class _Tracker(Hook):
     def __init__(self, track: Callable[[QLearning, int], None], every: int) -> None:
         self.track = track
         self.every = every
 
-    def on_start(self, loop: Any) -> None:
-        return None
-
-    def on_step(self, loop: Any) -> None:
-        if loop.steps % self.every == 0:
-            self.track(loop.agent, loop.steps)
-
-    def on_episode(self, loop: Any, result: Any) -> None:
-        return None
-
-    def close(self, loop: Any) -> None:
-        return None
+    def on_step(self, run: RunView) -> None:
+        if run.steps % self.every == 0:
+            self.track(run.agent, run.steps)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -300,16 +294,14 @@ def dungeon(steps: int = 5000, seed: int = 0) -> Report:
     for name, config in agents.items():
         env = gym.make(envs.DUNGEON_ID)
         agent = QLearning(env.observation_space, env.action_space, config, seed)
-        obs, _ = env.reset(seed=seed)
+        vector_env = gym.vector.SyncVectorEnv(
+            [lambda: gym.make(envs.DUNGEON_ID)],
+            autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+        collector = Collector(vector_env, agent)
+        collector.reset(seed=seed)
         for _ in range(steps):
-            action = agent.act(np.array([obs]), None, explore=True)
-            next_obs, reward, terminated, truncated, _ = env.step(int(action[0]))
-            agent.learn(Batch(np.array([obs]), action, np.array([float(reward)]),
-                              np.array([next_obs]), np.array([terminated]),
-                              np.array([truncated])))
-            obs = next_obs
-            if terminated or truncated:
-                obs, _ = env.reset()
+            agent.learn(collector.step().batch)
+        vector_env.close()
         policy = ["FORWARD" if agent.greedy(s, None) == 0 and agent.q[s, 0] != agent.q[s, 1]
                   else "BACKWARD" if agent.q[s, 1] > agent.q[s, 0] else "tie"
                   for s in range(env.observation_space.n)]  # type: ignore[attr-defined]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ import envs
 from agents.base import Learner
 from agents.checkpoint import CheckpointError, check_env_matches, load_checkpoint
 from agents.qlearning import QLearning
+from walker.app.evaluation import evaluate
+from walker.app.hooks import Hook
 from walker.app.policies import (
     PolicyError,
     checkpoint_env,
@@ -26,7 +29,7 @@ from walker.app.policies import (
     make_env,
 )
 from walker.app.tables import format_table
-from walker.app.train import Hook, TrainConfig, TrainResult, evaluate, train
+from walker.app.train import TrainConfig, TrainResult, train
 from walker.files import atomic_write_text, ensure_writable_dir
 
 
@@ -82,6 +85,15 @@ def hardcoded_reference(env_id: str, env_kwargs: dict[str, Any]) -> dict[str, fl
     return evaluate(lambda: make_env(env_id, env_kwargs), policy, episodes=1)
 
 
+def compose(outer: Callable[[Any], Any], inner: Callable[[], Any]) -> Callable[[], Any]:
+    """`lambda: outer(inner())`, picklable for async vector envs when both parts are."""
+    return partial(_call_composed, outer, inner)
+
+
+def _call_composed(outer: Callable[[Any], Any], inner: Callable[[], Any]) -> Any:
+    return outer(inner())
+
+
 def train_run(*, agent_name: str, config: Any, env_id: str, env_kwargs: dict[str, Any],
               seed: int, steps: int | None, episodes: int | None, out: Path,
               resume: Path | None = None, num_envs: int = 1, vector: str = "sync",
@@ -129,18 +141,23 @@ def train_run(*, agent_name: str, config: Any, env_id: str, env_kwargs: dict[str
     )
     hooks: list[Hook] = list(extra_hooks)
     if tensorboard is not None:
-        from walker.app.train import TensorBoardLog
+        from walker.app.hooks import TensorBoardLog
 
         hooks.append(TensorBoardLog(tensorboard))
+    make_train_env = partial(make_env, env_id, env_kwargs, max_episode_steps=episode_steps)
+    make_first_env = None
     if watch or record is not None or record_every:
-        from walker.app import live
+        from walker.app.training_view import training_hooks
 
-        hooks.extend(live.training_hooks(env_id, env_kwargs, agent, folder, watch=watch,
-                                         record=record, record_every=record_every, seed=seed,
-                                         fast=watch_fast, speed=watch_speed))
-    result = train(agent, lambda: make_env(env_id, env_kwargs, max_episode_steps=episode_steps),
-                   train_config, metadata, hooks,
-                   make_eval_env=lambda: make_env(env_id, env_kwargs))
+        watching, wrap_first_env = training_hooks(
+            env_id, env_kwargs, agent, folder, watch=watch, record=record,
+            record_every=record_every, seed=seed, fast=watch_fast, speed=watch_speed)
+        hooks.extend(watching)
+        if wrap_first_env is not None:
+            make_first_env = compose(wrap_first_env, make_train_env)
+    result = train(agent, make_train_env, train_config, metadata, hooks,
+                   make_eval_env=partial(make_env, env_id, env_kwargs),
+                   make_first_env=make_first_env)
     reference = hardcoded_reference(env_id, env_kwargs) if henry else None
     final_eval = result.evaluations[-1] if result.evaluations else {}
     if result.episode_log:
@@ -270,14 +287,14 @@ def demo(steps: int = 6000, seed: int = 0, out: Path = Path("runs/demo"),
                              labels=["hard-coded gait", "random", "Q-learning"])
     parts = [run.summary(), "", table]
     if show:
-        from walker.app import live
+        from walker.app.playback import race
 
-        parts.append("\n" + live.race(["hardcoded", str(checkpoint)], seconds=30.0,
+        parts.append("\n" + race(["hardcoded", str(checkpoint)], seconds=30.0,
                                        env_id=envs.DISCRETE_ID, seed=seed, window=True))
     if video:
-        from walker.app import live
+        from walker.app.playback import record_policy
 
-        path = live.record_policy(str(checkpoint), out / "gait.mp4", seconds=20.0,
+        path = record_policy(str(checkpoint), out / "gait.mp4", seconds=20.0,
                                   env_id=envs.DISCRETE_ID, seed=seed)
         parts.append(f"\ngait video: {path}")
     parts.append(f"plots: {out / 'learning_curves.png'}")
