@@ -43,7 +43,7 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
-from agents.base import Batch, checked_masks
+from agents.base import Batch, RunPlan, checked_masks, saved_run_plan
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from agents.nets import (
     MLP,
@@ -75,12 +75,9 @@ class PPOConfig:
     """Hyperparameters of PPO. Defaults are Stable-Baselines3's, with observation
     normalisation switched on."""
 
-    n_envs: int = 1
-    """Environments stepped together: every `learn` batch has this many rows."""
-
     n_steps: int = 2048
-    """Steps per environment in one rollout; the rollout holds `n_steps * n_envs`
-    transitions."""
+    """Steps per environment in one rollout; the rollout holds `n_steps` times the run's
+    number of envs transitions."""
 
     batch_size: int = 64
     """Minibatch size of one gradient step (SB3's name). The last minibatch of an epoch is
@@ -94,10 +91,7 @@ class PPOConfig:
 
     anneal_lr: bool = False
     """Decay the learning rate linearly to 0 over training. Progress is `set_progress`'s
-    fraction when the training loop calls it, else steps taken / `total_steps`."""
-
-    total_steps: int | None = None
-    """The training budget in env steps (all envs together), for `anneal_lr`."""
+    fraction when the training loop calls it, else steps taken / the run's total steps."""
 
     gamma: float = 0.99
     """Discount factor."""
@@ -152,17 +146,11 @@ class PPOConfig:
     thread is fastest for these small networks on a 2-core machine."""
 
     def __post_init__(self) -> None:
-        for name in ("n_envs", "n_steps", "batch_size", "n_epochs"):
+        for name in ("n_steps", "batch_size", "n_epochs"):
             require(is_whole(getattr(self, name)),
                     f"{name} must be a whole number >= 1, got {getattr(self, name)!r}")
-        rollout = self.n_steps * self.n_envs
-        require(self.batch_size <= rollout,
-                f"batch_size ({self.batch_size}) must not exceed the rollout of n_steps * "
-                f"n_envs = {rollout} transitions")
         require(is_number(self.learning_rate) and self.learning_rate > 0,
                 f"learning_rate must be a positive number, got {self.learning_rate!r}")
-        require(self.total_steps is None or is_whole(self.total_steps),
-                f"total_steps must be a whole number >= 1 or None, got {self.total_steps!r}")
         for name in ("gamma", "gae_lambda"):
             require(is_number(getattr(self, name), 0.0, 1.0),
                     f"{name} must be in [0, 1], got {getattr(self, name)!r}")
@@ -182,6 +170,13 @@ class PPOConfig:
         require(self.num_threads is None or is_whole(self.num_threads),
                 f"num_threads must be a whole number >= 1 or None, got {self.num_threads!r}")
         check_hidden_sizes(self)
+
+    def check_rollout(self, n_envs: int) -> None:
+        """A ValueError unless a minibatch fits in the rollout of `n_envs` envs."""
+        rollout = self.n_steps * n_envs
+        require(self.batch_size <= rollout,
+                f"batch_size ({self.batch_size}) must not exceed the rollout of n_steps * "
+                f"n_envs = {rollout} transitions")
 
     def to_dict(self) -> dict[str, Any]:
         values = asdict(self)
@@ -423,13 +418,17 @@ class PPO:
     kind = AGENT_KIND
 
     def __init__(self, observation_space: spaces.Space[Any], action_space: spaces.Space[Any],
-                 config: PPOConfig | None = None, seed: int | None = None) -> None:
+                 config: PPOConfig | None = None, seed: int | None = None,
+                 plan: RunPlan | None = None) -> None:
         if not isinstance(action_space, (spaces.Discrete, spaces.Box)):
             raise TypeError(f"PPO needs a Discrete or Box action space, got {action_space}")
         if isinstance(action_space, spaces.Box) and not (
                 np.isfinite(action_space.low).all() and np.isfinite(action_space.high).all()):
             raise ValueError(f"PPO needs a bounded Box action space, got {action_space}")
         self.config = config if config is not None else PPOConfig()
+        self.plan = (plan or RunPlan()).check()
+        """The number of envs and the budget of the run this agent learns in."""
+        self.config.check_rollout(self.plan.n_envs)
         set_torch_threads(self.config.num_threads)
         self.observation_space = observation_space
         self.action_space = action_space
@@ -455,8 +454,9 @@ class PPO:
                                           eps=1e-5, fused=True)
         self.obs_rms = RunningMeanStd((self.encoder.features,))
         self.return_rms = RunningMeanStd(())
-        self._discounted_returns = np.zeros(cfg.n_envs)
-        self.buffer = RolloutBuffer(cfg.n_steps, cfg.n_envs, self.encoder.features, action_shape,
+        self._discounted_returns = np.zeros(self.plan.n_envs)
+        self.buffer = RolloutBuffer(cfg.n_steps, self.plan.n_envs, self.encoder.features,
+                                    action_shape,
                                     np.int64 if self.discrete else np.float32, self.n_actions)
         self.steps = 0
         """Env steps learned from (all envs together)."""
@@ -573,8 +573,8 @@ class PPO:
             return cfg.learning_rate
         if self._progress is not None:
             progress = self._progress
-        elif cfg.total_steps is not None:
-            progress = min(self.steps / cfg.total_steps, 1.0)
+        elif self.plan.total_steps is not None:
+            progress = min(self.steps / self.plan.total_steps, 1.0)
         else:
             progress = 0.0
         return cfg.learning_rate * (1.0 - progress)
@@ -590,9 +590,9 @@ class PPO:
 
     def learn(self, batch: Batch) -> dict[str, float]:
         """Record one vector step; every `n_steps` calls, update and return the losses."""
-        n = self.config.n_envs
+        n = self.plan.n_envs
         if len(batch.obs) != n:
-            raise ValueError(f"this PPO was configured for n_envs={n}, but the batch has "
+            raise ValueError(f"this PPO was planned for n_envs={n}, but the batch has "
                              f"{len(batch.obs)} rows")
         step = self._recorded_step(batch)
         self._pending = None
@@ -712,6 +712,8 @@ class PPO:
             "discounted_returns": torch.from_numpy(self._discounted_returns.copy()),
             "observation_space": describe_space(self.observation_space),
             "action_space": describe_space(self.action_space),
+            "n_envs": self.plan.n_envs,
+            "total_steps": self.plan.total_steps,
             "steps": self.steps,
             "updates": self.updates,
             "progress": self._progress,
@@ -722,21 +724,28 @@ class PPO:
 
     @classmethod
     def load(cls, path: str | Path, observation_space: spaces.Space[Any] | None = None,
-             action_space: spaces.Space[Any] | None = None) -> PPO:
+             action_space: spaces.Space[Any] | None = None, plan: RunPlan | None = None
+             ) -> PPO:
         """Restore an agent saved by `save`. Given spaces must equal those trained on; left
-        out, the recorded ones are used. Raises `CheckpointError` saying what is wrong."""
+        out, the recorded ones are used. `plan` is the run it goes on learning in (left out,
+        the one it was saved from). Raises `CheckpointError` saying what is wrong."""
         payload = load_checkpoint(path, AGENT_KIND)
         try:
             state = payload["state"]
-            config = PPOConfig.from_dict(payload["config"])
+            values = dict(payload["config"])
+            saved_plan = saved_run_plan(values, state)
+            config = PPOConfig.from_dict(values)
             obs_space, act_space = spaces_from_checkpoint(state, observation_space,
                                                           action_space, path)
-            agent = cls(obs_space, act_space, config, seed=int(state["seed"]))
+            plan = plan or saved_plan
+            agent = cls(obs_space, act_space, config, seed=int(state["seed"]), plan=plan)
             agent.net.load_state_dict(state["network"])
             agent.optimizer.load_state_dict(state["optimizer"])
             agent.obs_rms.load_state_dict(state["obs_rms"])
             agent.return_rms.load_state_dict(state["return_rms"])
-            agent._discounted_returns = state["discounted_returns"].numpy().astype(np.float64)
+            if plan.n_envs == saved_plan.n_envs:
+                agent._discounted_returns = \
+                    state["discounted_returns"].numpy().astype(np.float64)
             agent.steps = int(state["steps"])
             agent.updates = int(state["updates"])
             agent._progress = state["progress"]

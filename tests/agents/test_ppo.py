@@ -20,7 +20,7 @@ import pytest
 import torch
 
 import envs  # noqa: F401  (registers Henry-v0)
-from agents.base import Agent, Batch, Learner
+from agents.base import Agent, Batch, Learner, RunPlan
 from agents.checkpoint import CheckpointError
 from agents.collect import Collector
 from agents.ppo import (
@@ -134,7 +134,8 @@ def test_rollout_buffer_next_values_use_final_values_where_truncated() -> None:
 def test_truncated_step_records_the_value_of_the_final_observation() -> None:
     env = cartpole()
     agent = PPO(env.observation_space, env.action_space,
-                PPOConfig(n_envs=2, n_steps=8, batch_size=4, normalize_obs=False), seed=0)
+                PPOConfig(n_steps=8, batch_size=4, normalize_obs=False), seed=0,
+                plan=RunPlan(n_envs=2))
     obs = np.zeros((2, 4), dtype=np.float32)
     final = np.full((2, 4), 0.3, dtype=np.float32)
     actions = agent.act(obs, explore=True)
@@ -230,7 +231,6 @@ def test_numpy_acting_matches_the_torch_networks() -> None:
     ("learning_rate", -1e-3, "learning_rate must be a positive number"),
     ("gamma", 1.5, r"gamma must be in \[0, 1\]"),
     ("gae_lambda", -0.1, r"gae_lambda must be in \[0, 1\]"),
-    ("batch_size", 4096, "must not exceed the rollout"),
     ("n_steps", 0, "n_steps must be a whole number"),
     ("n_epochs", 2.5, "n_epochs must be a whole number"),
     ("clip_range", 0.0, "clip_range must be a positive number"),
@@ -245,8 +245,19 @@ def test_config_rejects_bad_values(field: str, value: Any, message: str) -> None
 
 
 def test_config_round_trips_through_a_dict() -> None:
-    config = PPOConfig(n_envs=4, hidden_sizes=(32, 16), target_kl=0.02)
+    config = PPOConfig(n_steps=64, hidden_sizes=(32, 16), target_kl=0.02)
     assert PPOConfig.from_dict(config.to_dict()) == config
+
+
+def test_a_minibatch_must_fit_in_the_rollout_of_the_runs_envs() -> None:
+    env = cartpole()
+    config = PPOConfig(n_steps=256, batch_size=1024)
+    with pytest.raises(ValueError, match=r"batch_size \(1024\) must not exceed the rollout"):
+        PPO(env.observation_space, env.action_space, config)
+    agent = PPO(env.observation_space, env.action_space, config, plan=RunPlan(n_envs=4))
+    assert agent.buffer.values.shape == (256, 4)
+    with pytest.raises(ValueError, match="n_envs must be a whole number"):
+        PPO(env.observation_space, env.action_space, plan=RunPlan(n_envs=0))
 
 
 def test_unsupported_spaces_are_refused() -> None:
@@ -302,8 +313,8 @@ def test_running_mean_std_matches_numpy_over_batches() -> None:
 
 def test_learning_rate_anneals_with_progress() -> None:
     env = cartpole()
-    config = PPOConfig(anneal_lr=True, total_steps=1000, learning_rate=1e-3)
-    agent = PPO(env.observation_space, env.action_space, config)
+    config = PPOConfig(anneal_lr=True, learning_rate=1e-3)
+    agent = PPO(env.observation_space, env.action_space, config, plan=RunPlan(total_steps=1000))
     agent.steps = 250
     assert agent.learning_rate == pytest.approx(7.5e-4)
     agent.set_progress(0.5)
@@ -316,8 +327,8 @@ def test_learning_rate_anneals_with_progress() -> None:
 
 def trained_pendulum_agent(seed: int, steps: int = 192) -> PPO:
     env = pendulum()
-    config = PPOConfig(n_envs=2, n_steps=32, batch_size=32, n_epochs=2, normalize_reward=True)
-    agent = PPO(env.observation_space, env.action_space, config, seed=seed)
+    config = PPOConfig(n_steps=32, batch_size=32, n_epochs=2, normalize_reward=True)
+    agent = PPO(env.observation_space, env.action_space, config, seed=seed, plan=RunPlan(2))
     train_agent(agent, "Pendulum-v1", 2, steps, seed=seed)
     return agent
 
@@ -423,9 +434,10 @@ def test_ppo_balances_cartpole() -> None:
 @pytest.mark.slow
 def test_ppo_swings_up_pendulum() -> None:
     env = pendulum()
-    config = PPOConfig(n_envs=8, n_steps=256, batch_size=128, gamma=0.95, learning_rate=1e-3,
-                       anneal_lr=True, total_steps=200_000)
-    agent = PPO(env.observation_space, env.action_space, config, seed=0)
+    config = PPOConfig(n_steps=256, batch_size=128, gamma=0.95, learning_rate=1e-3,
+                       anneal_lr=True)
+    agent = PPO(env.observation_space, env.action_space, config, seed=0,
+                plan=RunPlan(8, 200_000))
     start = time.perf_counter()
     train_agent(agent, "Pendulum-v1", 8, 200_000, seed=0)
     elapsed = time.perf_counter() - start

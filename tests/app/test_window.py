@@ -173,7 +173,7 @@ def test_race_window_runs_and_closes(display):
     env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER",)}
     env["DISPLAY"] = display
     process = subprocess.Popen([sys.executable, "-m", "walker", "race", "hardcoded", "random",
-                                "--learn", "qlearning:epsilon_end=0.01", "--seconds", "600"],
+                                "--learn", "qlearning --epsilon-end 0.01", "--seconds", "600"],
                                cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import walker
-from walker.app.options import add_config_options, config_from_args
+from walker.app.options import add_config_options, config_from_args, key_value
 
 DEFAULT_OUT = Path("runs")
 
@@ -56,21 +56,13 @@ def _add_env_options(parser: argparse.ArgumentParser, default: str | None = None
                         help="Gymnasium env id (Henry-v0, HenryContinuous-v0, CartPole-v1, ...)"
                         + (f" (default: {default})" if default else ""))
     parser.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE",
+                        type=key_value,
                         help="keyword argument for the env, e.g. extension_levels=7 "
                         "(repeatable; values are parsed as JSON when they can be)")
 
 
 def _env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {}
-    for item in args.env_arg:
-        if "=" not in item:
-            raise UsageError(f"--env-arg needs KEY=VALUE, got {item!r}")
-        key, raw = item.split("=", 1)
-        try:
-            kwargs[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            kwargs[key] = raw
-    return kwargs
+    return dict(args.env_arg)
 
 
 def _positive_int(text: str) -> int:
@@ -97,7 +89,29 @@ def _size(text: str) -> tuple[int, int]:
 # -- parser --------------------------------------------------------------------------------
 
 
-def build_parser(agent: str = "qlearning") -> argparse.ArgumentParser:
+def _add_train_parser(verbs: Any) -> None:
+    """`walker train AGENT [options]`: one subparser per agent, each generated from
+    `TrainConfig` (the run) and the agent's config dataclass (its hyperparameters)."""
+    from walker.app.policies import learner_kinds
+    from walker.app.train_config import TrainConfig
+
+    train = verbs.add_parser(
+        "train", help="train an agent",
+        description="Train an agent with the shared training loop. 'walker train AGENT "
+        "--help' lists the run's options and AGENT's hyperparameters. AGENT defaults to "
+        "qlearning; 'walker train --agent AGENT ...' is the older spelling.")
+    agents = train.add_subparsers(dest="agent", metavar="AGENT", required=True)
+    for name, kind in sorted(learner_kinds().items()):
+        parser = agents.add_parser(name, help=f"train {name} (default env {kind.default_env})",
+                                   description=f"Train {name}; the env defaults to "
+                                   f"{kind.default_env}.")
+        add_config_options(parser.add_argument_group("the run"), TrainConfig)
+        add_config_options(parser.add_argument_group(f"{name} hyperparameters"),
+                           kind.config_cls)
+        parser.set_defaults(func=cmd_train)
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="walker",
         description="Henry, a simulated two-legged robot that learns to walk.",
@@ -123,56 +137,7 @@ def build_parser(agent: str = "qlearning") -> argparse.ArgumentParser:
                       help="write a short gait video of the learned policy (default: on)")
     demo.set_defaults(func=cmd_demo)
 
-    train = verbs.add_parser(
-        "train", help="train an agent",
-        description="Train an agent with the shared training loop. The options after "
-        "'agent hyperparameters' belong to the chosen --agent; 'walker train --agent ppo "
-        "--help' lists PPO's.")
-    from walker.app.policies import learner_kinds
-
-    kinds = learner_kinds()
-    train.add_argument("--agent", choices=sorted(kinds), default="qlearning",
-                       help="learning agent (default: qlearning)")
-    _add_env_options(train)
-    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    train.add_argument("--steps", type=_positive_int, default=None,
-                       help="training budget in env steps (default: 20000 unless --episodes)")
-    train.add_argument("--episodes", type=_positive_int, default=None,
-                       help="training budget in finished episodes")
-    train.add_argument("--out", type=Path, default=None,
-                       help="run folder (default: runs/<agent>-<env>-seed<seed>)")
-    train.add_argument("--resume", type=Path, default=None, metavar="CHECKPOINT",
-                       help="continue training from a checkpoint")
-    train.add_argument("--num-envs", type=_positive_int, default=1,
-                       help="environments stepped together (default: 1)")
-    train.add_argument("--vector", choices=["sync", "async"], default="sync",
-                       help="vector env kind when --num-envs > 1 (default: sync)")
-    train.add_argument("--random-starts", action=argparse.BooleanOptionalAction, default=None,
-                       help="start training episodes from random legal states "
-                       "(default: on for Henry-v0)")
-    train.add_argument("--episode-steps", type=_positive_int, default=None, metavar="STEPS",
-                       help="cut training episodes after STEPS steps (default: the env's time "
-                       "limit); short episodes with --random-starts visit more start states")
-    train.add_argument("--eval-every", type=int, default=0, metavar="STEPS",
-                       help="greedy evaluation every STEPS steps (default: only at the end)")
-    train.add_argument("--eval-episodes", type=_positive_int, default=1,
-                       help="episodes per greedy evaluation (default: 1)")
-    train.add_argument("--checkpoint-every", type=int, default=0, metavar="STEPS",
-                       help="save a checkpoint every STEPS steps (default: end and Ctrl-C)")
-    train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    train.add_argument("--tensorboard", type=Path, default=None, metavar="DIR",
-                       help="also log scalars for TensorBoard into DIR (needs tensorboard)")
-    train.add_argument("--watch", action="store_true",
-                       help="show training live in a window (needs a display)")
-    train.add_argument("--record", type=Path, default=None, metavar="VIDEO",
-                       help="with --watch: also write what the window shows to VIDEO")
-    train.add_argument("--record-every", type=int, default=0, metavar="EPISODES",
-                       help="save a short clip of the greedy policy every EPISODES episodes, "
-                       "and a montage of them at the end")
-    group = train.add_argument_group(f"agent hyperparameters ({agent})")
-    add_config_options(group, kinds[agent].config_cls if agent in kinds
-                       else kinds["qlearning"].config_cls)
-    train.set_defaults(func=cmd_train)
+    _add_train_parser(verbs)
 
     evaluate = verbs.add_parser("eval", help="evaluate policies and print a table",
                                 description="Greedy episodes of each POLICY ('hardcoded', "
@@ -227,11 +192,12 @@ def build_parser(agent: str = "qlearning") -> argparse.ArgumentParser:
 
     race = verbs.add_parser("race", help="several policies or learners side by side",
                             description="Each POLICY gets a lane; --learn adds lanes of agents "
-                            "learning as they race, e.g. --learn qlearning:epsilon_end=0.01 "
-                            "qlearning:epsilon_end=0.3 (the article's two epsilons).")
+                            "learning as they race, each 'AGENT [OPTIONS]' with the options "
+                            "of 'walker train AGENT', e.g. --learn 'qlearning --epsilon-end "
+                            "0.01' 'qlearning --epsilon-end 0.3' (the article's two epsilons).")
     race.add_argument("policies", nargs="*", metavar="POLICY")
-    race.add_argument("--learn", nargs="+", default=[], metavar="AGENT[:KEY=VALUE,...]",
-                      help="learning lanes")
+    race.add_argument("--learn", nargs="+", default=[], metavar="'AGENT [OPTIONS]'",
+                      help="learning lanes, one quoted 'AGENT [OPTIONS]' each")
     _add_env_options(race)
     race.add_argument("--seconds", type=float, default=60.0,
                       help="simulated seconds (default: 60)")
@@ -291,52 +257,18 @@ def _legend() -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    import envs
     from walker.app import runs
     from walker.app.policies import learner_kind
+    from walker.app.train_config import TrainConfig
 
     kind = learner_kind(args.agent)
-    env_id = args.env or kind.default_env
-    env_kwargs = _env_kwargs(args)
-    if args.steps is None and args.episodes is None:
-        args.steps = 20_000
-    random_starts = args.random_starts
-    if random_starts is None:
-        random_starts = env_id == envs.DISCRETE_ID
     try:
-        config = config_from_args(kind.config_cls, args)
-        config = _fit_to_run(config, args)
+        agent_config = config_from_args(kind.config_cls, args)
     except (ValueError, TypeError) as error:
         raise UsageError(f"bad {args.agent} hyperparameter: {error}") from error
-    out = args.out or DEFAULT_OUT / f"{args.agent}-{env_id}-seed{args.seed}"
-    result = runs.train_run(
-        agent_name=args.agent, config=config, env_id=env_id, env_kwargs=env_kwargs,
-        seed=args.seed, steps=args.steps, episodes=args.episodes, out=out,
-        resume=args.resume, num_envs=args.num_envs, vector=args.vector,
-        random_starts=random_starts, eval_every=args.eval_every,
-        eval_episodes=args.eval_episodes, checkpoint_every=args.checkpoint_every,
-        progress=not args.no_progress, watch=args.watch, record=args.record,
-        record_every=args.record_every, episode_steps=args.episode_steps,
-        tensorboard=args.tensorboard,
-    )
+    result = runs.train_run(args.agent, agent_config, config_from_args(TrainConfig, args))
     print(result.summary())
     return 130 if result.interrupted else 0
-
-
-def _fit_to_run(config: Any, args: argparse.Namespace) -> Any:
-    """Fields a config shares with the run take the run's values unless given explicitly:
-    `n_envs` follows --num-envs, `total_steps` (schedules, annealing) follows --steps."""
-    import dataclasses
-
-    names = {f.name for f in dataclasses.fields(config)}
-    changes: dict[str, Any] = {}
-    if "n_envs" in names and getattr(args, "n_envs", None) is None:
-        changes["n_envs"] = args.num_envs
-    elif "n_envs" in names and args.n_envs != args.num_envs:
-        raise UsageError(f"--n-envs {args.n_envs} disagrees with --num-envs {args.num_envs}")
-    if "total_steps" in names and getattr(args, "total_steps", None) is None and args.steps:
-        changes["total_steps"] = args.steps
-    return dataclasses.replace(config, **changes) if changes else config
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -440,19 +372,23 @@ def cmd_bench(args: argparse.Namespace) -> int:
 # -- entry point ---------------------------------------------------------------------------
 
 
-def _agent_from_argv(argv: Sequence[str]) -> str:
-    for i, item in enumerate(argv):
-        if item == "--agent" and i + 1 < len(argv):
-            return argv[i + 1]
-        if item.startswith("--agent="):
-            return item.split("=", 1)[1]
-    return "qlearning"
+def _train_spelling(argv: list[str]) -> list[str]:
+    """`walker train AGENT ...` from the older spellings `walker train --agent AGENT ...`
+    and `walker train [options]` (Q-learning)."""
+    if len(argv) < 2 or argv[0] != "train" or argv[1] in ("-h", "--help"):
+        return argv
+    if argv[1] == "--agent" and len(argv) > 2:
+        return ["train", argv[2], *argv[3:]]
+    if argv[1].startswith("--agent="):
+        return ["train", argv[1].split("=", 1)[1], *argv[2:]]
+    if argv[1].startswith("-"):
+        return ["train", "qlearning", *argv[1:]]
+    return argv
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(_agent_from_argv(argv))
-    args = parser.parse_args(argv)
+    argv = _train_spelling(list(sys.argv[1:] if argv is None else argv))
+    args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
     except _user_errors() as error:

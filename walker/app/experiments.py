@@ -97,9 +97,8 @@ def train_qlearning(seed: int, steps: int, epsilon: EpsilonSchedule | None = Non
     if track is not None and track_every:
         hooks.append(_Tracker(track, track_every))
     train(agent, henry_for_training if random_starts else henry,
-          TrainConfig(steps=steps, seed=seed, progress=False,
-                                    reset_options={"pose": "random"} if random_starts else {},
-                                    eval_episodes=1, eval_max_steps=1), hooks=hooks)
+          TrainConfig(steps=steps, seed=seed, progress=False, random_starts=random_starts,
+                      eval_episodes=1, eval_max_steps=1), hooks=hooks)
     return agent
 
 
@@ -360,8 +359,6 @@ def deep_agents(seeds: int = 5, setups: Sequence[DeepSetup] = DEEP_SETUPS,
                 scale: float = 1.0) -> Report:
     """Over `seeds` seeds: env steps and training wall time until the greedy policy first
     beats the hard-coded gait of its env, and the final greedy speed."""
-    import dataclasses as dc
-
     from walker.app.policies import learner_kind, load_policy, make_env
 
     rows, figures = [], {}
@@ -376,17 +373,12 @@ def deep_agents(seeds: int = 5, setups: Sequence[DeepSetup] = DEEP_SETUPS,
         kind = learner_kind(setup.agent)
         found_steps, found_seconds, finals = [], [], []
         for seed in range(seeds):
-            config = kind.config_cls(**setup.config)
-            names = {f.name for f in dc.fields(config)}
-            if "n_envs" in names:
-                config = dc.replace(config, n_envs=setup.num_envs)
-            if "total_steps" in names:
-                config = dc.replace(config, total_steps=steps)
-            agent = kind.build(probe.observation_space, probe.action_space, config, seed)
-            result = train(agent, train_env, TrainConfig(
-                steps=steps, seed=seed, num_envs=setup.num_envs, progress=False,
-                reset_options={"pose": "random"} if setup.random_starts else {},
-                eval_every=every), make_eval_env=standard_env)
+            run_config = TrainConfig(steps=steps, seed=seed, num_envs=setup.num_envs,
+                                     progress=False, random_starts=setup.random_starts,
+                                     eval_every=every)
+            agent = kind.build(probe.observation_space, probe.action_space,
+                               kind.config_cls(**setup.config), seed, run_config.plan)
+            result = train(agent, train_env, run_config, make_eval_env=standard_env)
             beaten = next((e for e in result.evaluations
                            if e.get("speed_m_s", -1.0) > reference), None)
             found_steps.append(None if beaten is None else int(beaten["step"]))

@@ -15,16 +15,14 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from agents.base import Learner
 from agents.collect import Step
 from walker.app.evaluation import EpisodeResult
-
-if TYPE_CHECKING:
-    from walker.app.train import TrainConfig
+from walker.app.train_config import TrainConfig, TrainError
 
 
 class Request(enum.Flag):
@@ -156,8 +154,6 @@ class TensorBoardLog(Hook):
     """Episode metrics and greedy evaluations as TensorBoard scalars (needs `tensorboard`)."""
 
     def __init__(self, folder: Path) -> None:
-        from walker.app.train import TrainError
-
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError as error:

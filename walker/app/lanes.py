@@ -17,9 +17,10 @@ from typing import Any
 import gymnasium as gym
 
 import envs
-from agents.base import Agent, Learner
+from agents.base import Agent, Learner, RunPlan
 from agents.collect import Collector
 from walker.app.controls import LEGEND, Controls
+from walker.app.options import OptionsError, config_from_words
 from walker.app.policies import PolicyError, checkpoint_env, learner_kind, load_policy, make_env
 from walker.app.scenes import (
     Frame,
@@ -147,27 +148,18 @@ def open_lanes(specs: Sequence[str], env_id: str | None, env_kwargs: dict[str, A
 
 
 def learner_from_spec(spec: str, env: Any, seed: int) -> Learner:
-    """`qlearning` or `qlearning:alpha=0.3,epsilon_end=0.01` (epsilon_* set the schedule)."""
-    name, _, settings = spec.partition(":")
+    """A learning lane's agent from `AGENT [OPTIONS]`, the options named as for
+    `walker train AGENT`, e.g. `qlearning --alpha 0.3 --epsilon-end 0.01`."""
+    name, _, options = spec.strip().partition(" ")
+    if ":" in name:
+        raise PolicyError(f"learning lane {spec!r}: give options as for walker train, e.g. "
+                          "--learn 'qlearning --epsilon-end 0.01'")
     kind = learner_kind(name)
-    config = kind.config_cls()
-    for item in filter(None, settings.split(",")):
-        key, _, raw = item.partition("=")
-        try:
-            value: Any = float(raw) if "." in raw or "e" in raw.lower() else int(raw)
-        except ValueError as error:
-            raise PolicyError(f"bad setting {item!r} in {spec!r}: expected KEY=NUMBER") \
-                from error
-        if key.startswith("epsilon_") and hasattr(config, "epsilon"):
-            inner = key.removeprefix("epsilon_")
-            config = dataclasses.replace(
-                config, epsilon=dataclasses.replace(config.epsilon, **{inner: value}))
-        else:
-            try:
-                config = dataclasses.replace(config, **{key: value})
-            except TypeError as error:
-                raise PolicyError(f"{name} has no setting {key!r}") from error
-    return kind.build(env.observation_space, env.action_space, config, seed)
+    try:
+        config = config_from_words(kind.config_cls, options, f"learning lane {name!r}")
+    except OptionsError as error:
+        raise PolicyError(str(error)) from error
+    return kind.build(env.observation_space, env.action_space, config, seed, RunPlan())
 
 
 def run_lanes(lanes: Sequence[Lane], *, seconds: float | None, fps: float,

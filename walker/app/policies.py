@@ -16,7 +16,7 @@ from typing import Any
 import gymnasium as gym
 
 import envs
-from agents.base import Agent, Learner
+from agents.base import Agent, Learner, RunPlan
 from agents.baselines import ContinuousGait, HardcodedGait, RandomPolicy
 from agents.checkpoint import CheckpointError, check_env_matches, load_checkpoint
 from agents.qlearning import QLearning, QLearningConfig
@@ -34,15 +34,19 @@ class LearnerKind:
 
     name: str
     config_cls: type
-    build: Callable[[Any, Any, Any, int | None], Learner]
-    load: Callable[[Path, Any, Any], Learner]
+    build: Callable[[Any, Any, Any, int | None, RunPlan | None], Learner]
+    """(observation space, action space, config, seed, plan) -> a new learner."""
+    load: Callable[[Path, Any, Any, RunPlan | None], Learner]
+    """(checkpoint, observation space, action space, plan) -> the saved learner."""
     default_env: str
 
 
 def _qlearning_kind() -> LearnerKind:
+    # Tabular Q-learning learns from one transition at a time and its epsilon schedule is
+    # its own hyperparameter, so it needs nothing from the run's plan.
     return LearnerKind("qlearning", QLearningConfig,
-                       lambda obs, act, cfg, seed: QLearning(obs, act, cfg, seed),
-                       lambda path, obs, act: QLearning.load(path, obs, act),
+                       lambda obs, act, cfg, seed, plan: QLearning(obs, act, cfg, seed),
+                       lambda path, obs, act, plan: QLearning.load(path, obs, act),
                        envs.DISCRETE_ID)
 
 
@@ -52,8 +56,9 @@ def _deep_kinds() -> dict[str, LearnerKind]:
         from agents.ppo import PPO, PPOConfig
 
         kinds["ppo"] = LearnerKind("ppo", PPOConfig,
-                                   lambda obs, act, cfg, seed: PPO(obs, act, cfg, seed),
-                                   lambda path, obs, act: PPO.load(path, obs, act),
+                                   lambda obs, act, cfg, seed, plan: PPO(obs, act, cfg, seed,
+                                                                         plan),
+                                   lambda path, obs, act, plan: PPO.load(path, obs, act, plan),
                                    envs.CONTINUOUS_ID)
     except ImportError:
         pass
@@ -61,8 +66,9 @@ def _deep_kinds() -> dict[str, LearnerKind]:
         from agents.dqn import DQN, DQNConfig
 
         kinds["dqn"] = LearnerKind("dqn", DQNConfig,
-                                   lambda obs, act, cfg, seed: DQN(obs, act, cfg, seed),
-                                   lambda path, obs, act: DQN.load(path, obs, act),
+                                   lambda obs, act, cfg, seed, plan: DQN(obs, act, cfg, seed,
+                                                                         plan),
+                                   lambda path, obs, act, plan: DQN.load(path, obs, act, plan),
                                    envs.DISCRETE_ID)
     except ImportError:
         pass
@@ -156,4 +162,4 @@ def load_policy(spec: str, env: gym.Env[Any, Any], seed: int | None = None,
     payload = load_checkpoint(path)
     check_env_matches(payload, env_id, env_kwargs, source=f"checkpoint {path}")
     kind = learner_kind(payload["agent"])
-    return kind.load(path, env.observation_space, env.action_space)
+    return kind.load(path, env.observation_space, env.action_space, None)

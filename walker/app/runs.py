@@ -20,6 +20,7 @@ from agents.qlearning import QLearning
 from walker.app.evaluation import evaluate
 from walker.app.hooks import Hook
 from walker.app.policies import (
+    LearnerKind,
     PolicyError,
     checkpoint_env,
     env_metadata,
@@ -31,6 +32,9 @@ from walker.app.policies import (
 from walker.app.tables import format_table
 from walker.app.train import TrainConfig, TrainResult, train
 from walker.files import atomic_write_text, ensure_writable_dir
+
+DEFAULT_RUNS = Path("runs")
+"""The folder `walker train` and `walker demo` write their runs into by default."""
 
 
 @dataclass
@@ -85,6 +89,21 @@ def hardcoded_reference(env_id: str, env_kwargs: dict[str, Any]) -> dict[str, fl
     return evaluate(lambda: make_env(env_id, env_kwargs), policy, episodes=1)
 
 
+def _learner(kind: LearnerKind, config: Any, run: TrainConfig, probe: Any) -> Learner:
+    """The agent `run` trains: loaded from `run.resume`, or new from `config`."""
+    spaces = (probe.observation_space, probe.action_space)
+    if run.resume is not None:
+        payload = load_checkpoint(run.resume, kind.name)
+        check_env_matches(payload, run.env, run.env_kwargs, source=f"checkpoint {run.resume}")
+        return kind.load(run.resume, *spaces, run.plan)
+    try:
+        return kind.build(*spaces, config, run.seed, run.plan)
+    except TypeError as error:
+        raise PolicyError(f"{kind.name} cannot train on {run.env}: {error}") from error
+    except ValueError as error:
+        raise PolicyError(f"bad {kind.name} hyperparameter: {error}") from error
+
+
 def compose(outer: Callable[[Any], Any], inner: Callable[[], Any]) -> Callable[[], Any]:
     """`lambda: outer(inner())`, picklable for async vector envs when both parts are."""
     return partial(_call_composed, outer, inner)
@@ -94,68 +113,53 @@ def _call_composed(outer: Callable[[Any], Any], inner: Callable[[], Any]) -> Any
     return outer(inner())
 
 
-def train_run(*, agent_name: str, config: Any, env_id: str, env_kwargs: dict[str, Any],
-              seed: int, steps: int | None, episodes: int | None, out: Path,
-              resume: Path | None = None, num_envs: int = 1, vector: str = "sync",
-              random_starts: bool = False, eval_every: int = 0, eval_episodes: int = 1,
-              checkpoint_every: int = 0, progress: bool = True, watch: bool = False,
-              record: Path | None = None, record_every: int = 0,
-              episode_steps: int | None = None, eval_max_steps: int | None = None,
-              watch_fast: bool = False, watch_speed: float = 1.0,
-              tensorboard: Path | None = None, extra_hooks: Sequence[Hook] = ()) -> RunResult:
-    """Train one agent into run folder `out` and plot it."""
+def run_folder(agent_name: str, run: TrainConfig) -> Path:
+    """Where a `walker train` run writes: `run.out`, or runs/<agent>-<env>-seed<seed>."""
+    return run.out or DEFAULT_RUNS / f"{agent_name}-{run.env}-seed{run.seed}"
+
+
+def train_run(agent_name: str, agent_config: Any, run: TrainConfig,
+              extra_hooks: Sequence[Hook] = ()) -> RunResult:
+    """Train one agent as `run` says into its run folder, and plot it."""
     kind = learner_kind(agent_name)
+    env_id = run.env or kind.default_env
+    run = run.replace(env=env_id, random_starts=(env_id == envs.DISCRETE_ID
+                                                 if run.random_starts is None
+                                                 else run.random_starts))
+    env_kwargs = run.env_kwargs
     probe = make_env(env_id, env_kwargs)
     try:
         henry = is_henry(probe)
-        if random_starts and not isinstance(probe.unwrapped, envs.HenryEnv):
+        if run.random_starts and not isinstance(probe.unwrapped, envs.HenryEnv):
             raise PolicyError(f"--random-starts needs one of Henry's envs, not {env_id}")
         metadata = env_metadata(env_id, env_kwargs, probe)
-        if resume is not None:
-            payload = load_checkpoint(resume, agent_name)
-            check_env_matches(payload, env_id, env_kwargs, source=f"checkpoint {resume}")
-            agent: Learner = kind.load(resume, probe.observation_space, probe.action_space)
-        else:
-            try:
-                agent = kind.build(probe.observation_space, probe.action_space, config, seed)
-            except TypeError as error:
-                raise PolicyError(f"{agent_name} cannot train on {env_id}: {error}") from error
+        agent = _learner(kind, agent_config, run, probe)
     finally:
         probe.close()
-    folder = ensure_writable_dir(out)
-    run_config = {
-        "agent": agent_name, "agent_config": _config_dict(getattr(agent, "config", config)),
-        "env_id": env_id, "env_kwargs": env_kwargs, "seed": seed, "steps": steps,
-        "episodes": episodes, "num_envs": num_envs, "vector": vector,
-        "random_starts": random_starts, "episode_steps": episode_steps,
-        "resumed_from": str(resume) if resume else None,
+    folder = ensure_writable_dir(run_folder(agent_name, run))
+    run = run.replace(out=folder)
+    run_record = {
+        "agent": agent_name, "agent_config": _config_dict(getattr(agent, "config", agent_config)),
+        "env_id": env_id, **run.to_dict(),
+        "resumed_from": str(run.resume) if run.resume else None,
         **({"henry_spec": metadata["henry_spec"]} if "henry_spec" in metadata else {}),
     }
-    atomic_write_text(folder / "config.json", json.dumps(run_config, indent=2) + "\n")
-    train_config = TrainConfig(
-        steps=steps, episodes=episodes, seed=seed, num_envs=num_envs, vector=vector,
-        reset_options={"pose": "random"} if random_starts else {},
-        eval_every=eval_every, eval_episodes=eval_episodes, eval_max_steps=eval_max_steps,
-        checkpoint_every=checkpoint_every,
-        out=folder, progress=progress,
-    )
+    atomic_write_text(folder / "config.json", json.dumps(run_record, indent=2) + "\n")
     hooks: list[Hook] = list(extra_hooks)
-    if tensorboard is not None:
+    if run.tensorboard is not None:
         from walker.app.hooks import TensorBoardLog
 
-        hooks.append(TensorBoardLog(tensorboard))
-    make_train_env = partial(make_env, env_id, env_kwargs, max_episode_steps=episode_steps)
+        hooks.append(TensorBoardLog(run.tensorboard))
+    make_train_env = partial(make_env, env_id, env_kwargs, max_episode_steps=run.episode_steps)
     make_first_env = None
-    if watch or record is not None or record_every:
+    if run.watch or run.record is not None or run.record_every:
         from walker.app.training_view import training_hooks
 
-        watching, wrap_first_env = training_hooks(
-            env_id, env_kwargs, agent, folder, watch=watch, record=record,
-            record_every=record_every, seed=seed, fast=watch_fast, speed=watch_speed)
+        watching, wrap_first_env = training_hooks(agent, run)
         hooks.extend(watching)
         if wrap_first_env is not None:
             make_first_env = compose(wrap_first_env, make_train_env)
-    result = train(agent, make_train_env, train_config, metadata, hooks,
+    result = train(agent, make_train_env, run, metadata, hooks,
                    make_eval_env=partial(make_env, env_id, env_kwargs),
                    make_first_env=make_first_env)
     reference = hardcoded_reference(env_id, env_kwargs) if henry else None
@@ -164,7 +168,7 @@ def train_run(*, agent_name: str, config: Any, env_id: str, env_kwargs: dict[str
         from walker.app.plots import learning_curves
 
         learning_curves(folder / "learning_curves.png", result.episode_log, result.evaluations,
-                        f"{agent_name} on {env_id} (seed {seed})", reference)
+                        f"{agent_name} on {env_id} (seed {run.seed})", reference)
     return RunResult(folder, result, final_eval, reference)
 
 
@@ -274,12 +278,12 @@ def demo(steps: int = 6000, seed: int = 0, out: Path = Path("runs/demo"),
                                                      max(1, steps // 2)))
     print(f"Training Q-learning on {envs.DISCRETE_ID} for {steps} decisions "
           f"(seed {seed}){' in a window' if show else ''}...", flush=True)
-    run = train_run(agent_name="qlearning", config=config, env_id=envs.DISCRETE_ID,
-                    env_kwargs={}, seed=seed, steps=steps, episodes=None, out=out,
-                    random_starts=True, episode_steps=TRAIN_EPISODE_DECISIONS, watch=show,
-                    eval_every=max(1, steps // 10), eval_max_steps=60,
-                    # In the window: every 10th episode drawn, at 4x speed ('f' and '[' change it).
-                    watch_fast=True, watch_speed=4.0)
+    run = train_run("qlearning", config, TrainConfig(
+        env=envs.DISCRETE_ID, seed=seed, steps=steps, out=out, random_starts=True,
+        episode_steps=TRAIN_EPISODE_DECISIONS, watch=show, eval_every=max(1, steps // 10),
+        eval_max_steps=60,
+        # In the window: every 10th episode drawn, at 4x speed ('f' and '[' change it).
+        watch_fast=True, watch_speed=4.0))
     checkpoint = run.train.checkpoint
     assert checkpoint is not None
     table = compare_policies(["hardcoded", "random", str(checkpoint)], envs.DISCRETE_ID,

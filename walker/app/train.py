@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -26,11 +26,11 @@ from agents.base import Learner
 from agents.collect import Collector, Step
 from walker.app.evaluation import EpisodeResult, evaluate
 from walker.app.hooks import Hook, Request, RunBooks, RunView
+from walker.app.train_config import TrainConfig, TrainError
 from walker.files import atomic_write_text, ensure_writable_dir
 
-
-class TrainError(ValueError):
-    """A training run was configured in a way that cannot work."""
+__all__ = ["ResetOptions", "TrainConfig", "TrainError", "TrainResult", "make_vector_env",
+           "train"]
 
 
 class ResetOptions(gym.Wrapper[Any, Any, Any, Any]):
@@ -44,57 +44,6 @@ class ResetOptions(gym.Wrapper[Any, Any, Any, Any]):
               options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         merged = {**self.options, **(options or {})}
         return self.env.reset(seed=seed, options=merged or None)
-
-
-@dataclass
-class TrainConfig:
-    """What to train on, for how long, and where the run's files go."""
-
-    steps: int | None = 10_000
-    """Stop after this many environment steps (all envs together); None for no limit."""
-    episodes: int | None = None
-    """Stop after this many finished episodes; None for no limit."""
-    seed: int = 0
-    """Seeds the envs (seed, seed + 1, ...) and, through the caller, the agent."""
-    num_envs: int = 1
-    """Environments stepped together."""
-    vector: str = "sync"
-    """`sync` (one process) or `async` (one process per env)."""
-    reset_options: dict[str, Any] = field(default_factory=dict)
-    """Options for every training reset, e.g. {"pose": "random"} for random start states."""
-    eval_every: int = 0
-    """Greedy evaluation every this many steps (0: only at the end)."""
-    eval_episodes: int = 1
-    """Episodes per evaluation (greedy, from the standard start)."""
-    eval_max_steps: int | None = None
-    """Cap on the length of each periodic evaluation episode (None: the env's time limit).
-    The final evaluation always plays full episodes."""
-    checkpoint_every: int = 0
-    """Save a checkpoint every this many steps (0: only at the end and on Ctrl-C)."""
-    out: Path | None = None
-    """The run folder; None writes nothing."""
-    progress: bool = True
-    """Show a progress bar."""
-    final_eval: bool = True
-    """Play full greedy episodes at the end (benchmarks that time training turn it off)."""
-
-    def __post_init__(self) -> None:
-        if self.steps is None and self.episodes is None:
-            raise TrainError("give a budget: steps or episodes (or both)")
-        for name in ("steps", "episodes"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise TrainError(f"{name} must be a whole number >= 1, got {value!r}")
-        if not isinstance(self.num_envs, int) or self.num_envs < 1:
-            raise TrainError(f"num_envs must be a whole number >= 1, got {self.num_envs!r}")
-        if self.vector not in ("sync", "async"):
-            raise TrainError(f"vector must be 'sync' or 'async', got {self.vector!r}")
-        for name in ("eval_every", "checkpoint_every"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 0:
-                raise TrainError(f"{name} must be a whole number >= 0, got {value!r}")
-        if not isinstance(self.eval_episodes, int) or self.eval_episodes < 1:
-            raise TrainError(f"eval_episodes must be >= 1, got {self.eval_episodes!r}")
 
 
 @dataclass

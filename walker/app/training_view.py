@@ -27,13 +27,16 @@ from walker.app.scenes import (
     CONTROL_HZ,
     Frame,
     FrameSampler,
+    action_names,
     chosen_action,
     frame_stride,
+    henry_of,
     hud,
     qrows,
     require_display,
     step_frames,
 )
+from walker.app.train_config import TrainConfig
 from walker.draw.renderer import DEFAULT_SIZE, LANE_COLORS, QRow, Renderer, Scene, Window
 from walker.draw.video import VideoWriter, read_frames, write_video
 from walker.files import atomic_write_text
@@ -153,31 +156,29 @@ class ClipRecorder(Hook):
         write_video(self.folder.parent / "montage.mp4", frames, self.fps)
 
 
-def training_hooks(env_id: str, env_kwargs: dict[str, Any], agent: Learner, folder: Path, *,
-                   watch: bool, record: Path | None, record_every: int, seed: int,
-                   fast: bool = False, speed: float = 1.0
+def training_hooks(agent: Learner, run: TrainConfig
                    ) -> tuple[list[Hook], Callable[[gym.Env[Any, Any]], gym.Env[Any, Any]] | None]:
-    """The hooks `--watch`, `--record` and `--record-every` ask for, and the wrapper env 0
-    of the run needs for the window (None without one)."""
+    """The hooks `run` asks for (`watch`, `record`, `record_every`; `run.env` and `run.out`
+    set), and the wrapper env 0 of the run needs for the window (None without one)."""
+    assert run.env is not None and run.out is not None
     hooks: list[Hook] = []
     wrap_first_env = None
-    if watch or record is not None:
-        if record is not None and not watch:
+    if run.watch or run.record is not None:
+        if run.record is not None and not run.watch:
             raise PolicyError("--record goes with --watch (it writes what the window shows); "
                               "use --record-every for clips without a window")
-        from walker.app.scenes import action_names, henry_of
-
-        probe = make_env(env_id, env_kwargs)
+        probe = make_env(run.env, run.env_kwargs)
         try:
             henry_of(probe)
             names = action_names(probe)
         finally:
             probe.close()
-        view = TrainingView(agent, folder, names, window=watch, record=record, fast=fast,
-                            speed=speed)
+        view = TrainingView(agent, run.out, names, window=run.watch, record=run.record,
+                            fast=run.watch_fast, speed=run.watch_speed)
         hooks.append(view)
         # A partial, not a bound method: async vector envs pickle it to their workers.
         wrap_first_env = partial(FrameSampler, stride=view.stride)
-    if record_every:
-        hooks.append(ClipRecorder(agent, env_id, env_kwargs, folder, record_every, seed=seed))
+    if run.record_every:
+        hooks.append(ClipRecorder(agent, run.env, run.env_kwargs, run.out, run.record_every,
+                                  seed=run.seed))
     return hooks, wrap_first_env
