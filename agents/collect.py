@@ -97,6 +97,9 @@ class Collector:
         self.lengths = np.zeros(self.n_envs, dtype=np.int64)
         """Steps taken so far in each env's current episode."""
         self.illegal = np.zeros(self.n_envs, dtype=np.int64)
+        self._to_reset: list[int] = []
+        """Envs whose episode ended on the last step: the agent forgets them before it acts
+        again (not at once, so it can still learn from that step's batch first)."""
 
     def reset(self, seed: int | Sequence[int] | None = None,
               options: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -107,12 +110,17 @@ class Collector:
         self.returns[:] = 0.0
         self.lengths[:] = 0
         self.illegal[:] = 0
+        self._to_reset = []
         self.agent.reset()
         return self.infos
 
     def step(self) -> Step:
-        """Act in every env once; the agent is reset for each env whose episode ended."""
+        """Act in every env once. The agent is reset for each env whose episode ended on
+        the previous step, before it acts in the next episode."""
         n = self.n_envs
+        for index in self._to_reset:
+            self.agent.reset(index)
+        self._to_reset = []
         obs, masks = self.obs, self.masks
         actions = self.agent.act(obs, masks, explore=self.explore)
         next_obs, rewards, terminated, truncated, infos = self.vector_env.step(actions)
@@ -158,5 +166,5 @@ class Collector:
             self.returns[index] = 0.0
             self.lengths[index] = 0
             self.illegal[index] = 0
-            self.agent.reset(index)
+            self._to_reset.append(index)
         return final_obs, final_masks, ended

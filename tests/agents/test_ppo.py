@@ -20,22 +20,19 @@ import pytest
 import torch
 
 import envs  # noqa: F401  (registers Henry-v0)
-from agents.base import Agent, Batch, Learner, RunPlan
-from agents.checkpoint import CheckpointError
-from agents.collect import Collector
-from agents.ppo import (
+from agents.actor_critic import (
     ILLEGAL_LOGIT,
-    PPO,
     ActorCritic,
-    PPOConfig,
-    RolloutBuffer,
-    RunningMeanStd,
     categorical_entropy,
-    compute_gae,
     log_softmax,
     masked_logits,
     sample_categorical,
 )
+from agents.base import Agent, Batch, Learner, RunPlan
+from agents.checkpoint import CheckpointError
+from agents.collect import Collector
+from agents.ppo import PPO, PPOConfig
+from agents.rollout import RolloutBuffer, RunningMeanStd, compute_gae
 
 # -- the training loop the learning tests use -------------------------------------------------
 
