@@ -24,7 +24,7 @@ discrete state `MultiDiscrete([5, 2, 5, 2])` reaches the network as 14 zeros and
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -40,9 +40,11 @@ from agents.nets import (
     ObservationEncoder,
     check_hidden_sizes,
     clip_grad_norm,
+    config_from_dict,
     describe_space,
     is_number,
     is_whole,
+    network_config_to_dict,
     require,
     set_torch_threads,
     spaces_from_checkpoint,
@@ -138,15 +140,11 @@ class DQNConfig:
         check_hidden_sizes(self)
 
     def to_dict(self) -> dict[str, Any]:
-        values = asdict(self)
-        values["hidden_sizes"] = list(self.hidden_sizes)
-        return values
+        return network_config_to_dict(self)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> DQNConfig:
-        unknown = set(values) - {f.name for f in fields(cls)}
-        require(not unknown, f"unknown DQN config field(s) {sorted(unknown)}")
-        return cls(**values)
+        return config_from_dict(cls, values, "DQN")
 
 
 def q_targets(rewards: torch.Tensor, terminated: torch.Tensor, next_q_target: torch.Tensor,

@@ -7,10 +7,17 @@ are the run's (`agents.base.RunPlan`), not fields here.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
-from agents.nets import check_hidden_sizes, is_number, is_whole, require
+from agents.nets import (
+    check_hidden_sizes,
+    config_from_dict,
+    is_number,
+    is_whole,
+    network_config_to_dict,
+    require,
+)
 
 
 @dataclass(frozen=True)
@@ -122,12 +129,8 @@ class PPOConfig:
                 f"n_envs = {rollout} transitions")
 
     def to_dict(self) -> dict[str, Any]:
-        values = asdict(self)
-        values["hidden_sizes"] = list(self.hidden_sizes)
-        return values
+        return network_config_to_dict(self)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> PPOConfig:
-        unknown = set(values) - {f.name for f in fields(cls)}
-        require(not unknown, f"unknown PPO config field(s) {sorted(unknown)}")
-        return cls(**values)
+        return config_from_dict(cls, values, "PPO")

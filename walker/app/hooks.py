@@ -1,10 +1,11 @@
 """What watches a training run: the read-only view hooks get, and the hook protocol.
 
 `train` calls each hook at the start, after every step, when an episode ends and at the
-close. A hook sees the run through a `RunView` (counts, recent returns, the last collected
-step, the agent), never the vector env, so it works the same whether the envs run in this
-process or in workers. It steers the run only by what `on_step` returns: a `Request` to save
-a checkpoint or to stop, which `train` carries out between env steps.
+close. A hook sees the run through a `RunView`, a frozen snapshot (counts, recent returns,
+the last collected step, the agent), never the vector env, so it works the same whether
+the envs run in this process or in workers. It steers the run only by what `on_step`
+returns: a `Request` to save a checkpoint or to stop, which `train` carries out between
+env steps.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import enum
 import math
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import numpy as np
@@ -35,9 +38,52 @@ class Request(enum.Flag):
     """End training (it is then saved, as at the end of the budget)."""
 
 
+@dataclass(frozen=True)
+class RunView:
+    """What a hook may read of a training run: a frozen snapshot, taken for each call."""
+
+    agent: Learner
+    """The agent being trained (read its `hud()` and the like)."""
+    config: TrainConfig
+    """The run's options."""
+    steps: int
+    """Env steps taken so far, all envs together."""
+    episodes: int
+    """Episodes finished so far, all envs together."""
+    returns: tuple[float, ...]
+    """Returns of the last 100 finished episodes, oldest first."""
+    distances: tuple[float, ...]
+    """Distances of the last 100 finished episodes, for Henry's envs (else empty)."""
+    best_distance_m: float
+    """The longest distance an episode reached (-inf before the first)."""
+    last_eval: Mapping[str, float] | None
+    """The latest greedy evaluation's summary (None before the first)."""
+    last_step: Step | None
+    """The step just collected: its batch, the episodes it ended, the infos after it."""
+    current_return: float
+    """The running return of env 0's current episode."""
+    stopped: bool
+    """Whether a hook asked the run to stop."""
+
+    @property
+    def recent_return(self) -> float:
+        """Mean return of the last 100 episodes (NaN before the first)."""
+        return float(np.mean(self.returns)) if self.returns else math.nan
+
+    @property
+    def recent_distance(self) -> float:
+        """Mean distance of the last 100 episodes (NaN without any)."""
+        return float(np.mean(self.distances)) if self.distances else math.nan
+
+    @property
+    def actions(self) -> Any:
+        """The actions of the step just collected (None before the first)."""
+        return None if self.last_step is None else self.last_step.batch.actions
+
+
 @dataclass
 class RunBooks:
-    """The training loop's running record (`train` writes it; hooks read it via RunView)."""
+    """The training loop's running record: `train` writes it, hooks see `view()`s of it."""
 
     agent: Learner
     config: TrainConfig
@@ -52,81 +98,11 @@ class RunBooks:
     current_return: float = 0.0
     stopped: bool = False
 
-
-class RunView:
-    """A read-only window on a training run, for hooks."""
-
-    def __init__(self, books: RunBooks) -> None:
-        self._books = books
-
-    @property
-    def agent(self) -> Learner:
-        """The agent being trained (read its `hud()` and the like)."""
-        return self._books.agent
-
-    @property
-    def config(self) -> TrainConfig:
-        return self._books.config
-
-    @property
-    def steps(self) -> int:
-        """Env steps taken so far, all envs together."""
-        return self._books.steps
-
-    @property
-    def episodes(self) -> int:
-        """Episodes finished so far, all envs together."""
-        return self._books.episodes
-
-    @property
-    def elapsed_s(self) -> float:
-        return time.perf_counter() - self._books.started
-
-    @property
-    def returns(self) -> tuple[float, ...]:
-        """Returns of the last 100 finished episodes, oldest first."""
-        return tuple(self._books.returns)
-
-    @property
-    def recent_return(self) -> float:
-        books = self._books
-        return float(np.mean(books.returns)) if books.returns else math.nan
-
-    @property
-    def recent_distance(self) -> float:
-        books = self._books
-        return float(np.mean(books.distances)) if books.distances else math.nan
-
-    @property
-    def best_distance_m(self) -> float:
-        return self._books.best_distance_m
-
-    @property
-    def last_eval(self) -> dict[str, float] | None:
-        """The latest greedy evaluation's summary (None before the first)."""
-        last = self._books.last_eval
-        return None if last is None else dict(last)
-
-    @property
-    def last_step(self) -> Step | None:
-        """The step just collected: its batch, the episodes it ended, the infos after it."""
-        return self._books.last_step
-
-    @property
-    def actions(self) -> Any:
-        """The actions of the step just collected (None before the first)."""
-        step = self._books.last_step
-        return None if step is None else step.batch.actions
-
-    @property
-    def current_return(self) -> float:
-        """The running return of env 0's current episode."""
-        return self._books.current_return
-
-    @property
-    def stopped(self) -> bool:
-        """Whether a hook asked the run to stop."""
-        return self._books.stopped
+    def view(self) -> RunView:
+        return RunView(self.agent, self.config, self.steps, self.episodes, tuple(self.returns),
+                       tuple(self.distances), self.best_distance_m,
+                       None if self.last_eval is None else MappingProxyType(self.last_eval),
+                       self.last_step, self.current_return, self.stopped)
 
 
 class Hook(Protocol):

@@ -90,7 +90,6 @@ class _Run:
         self.make_eval_env = make_eval_env
         self.out = ensure_writable_dir(config.out) if config.out is not None else None
         self.books = RunBooks(agent=agent, config=config)
-        self.view = RunView(self.books)
         self.evaluations: list[dict[str, float]] = []
         self.episode_log: list[dict[str, Any]] = []
         self.eval_seconds = 0.0
@@ -127,7 +126,7 @@ class _Run:
                 row["speed_m_s"] = result.speed_m_s
             self.episode_log.append(row)
             for hook in self.hooks:
-                hook.on_episode(self.view, result)
+                hook.on_episode(self.books.view(), result)
 
     def evaluate(self, final: bool = False) -> None:
         config, books = self.config, self.books
@@ -179,7 +178,7 @@ def train(agent: Learner, make_env: Callable[[], gym.Env[Any, Any]], config: Tra
     try:
         collector.reset(seed=[config.seed + i for i in range(n)])
         for hook in hooks:
-            hook.on_start(run.view)
+            hook.on_start(run.books.view())
         while not run.budget_spent():
             if set_progress is not None and config.steps:
                 set_progress(run.books.steps / config.steps)  # annealing and the like
@@ -187,14 +186,14 @@ def train(agent: Learner, make_env: Callable[[], gym.Env[Any, Any]], config: Tra
             metrics = agent.learn(step.batch)
             run.books.current_return = float(collector.returns[0])
             run.record(step, metrics)
-            request = _ask(hooks, run.view) if hooks else Request.NOTHING
+            request = _ask(hooks, run.books.view()) if hooks else Request.NOTHING
             if run.due(config.eval_every, n):
                 run.evaluate()
             if Request.SAVE in request or run.due(config.checkpoint_every, n):
                 run.save()
             if bar is not None:
                 bar.update(n if config.steps is not None else len(step.ended))
-                bar.set_postfix(_postfix(run.view), refresh=False)
+                bar.set_postfix(_postfix(run.books), refresh=False)
             if Request.STOP in request:
                 run.books.stopped = True
                 break
@@ -212,7 +211,7 @@ def train(agent: Learner, make_env: Callable[[], gym.Env[Any, Any]], config: Tra
             if not interrupted:
                 raise
         for hook in hooks:
-            hook.close(run.view)
+            hook.close(run.books.view())
     # A final greedy evaluation, unless Ctrl-C asked to stop now.
     if not interrupted and config.final_eval:
         run.evaluate(final=True)
@@ -238,15 +237,15 @@ def _progress_bar(config: TrainConfig) -> Any:
     return tqdm(total=config.episodes, unit="episode", dynamic_ncols=True, mininterval=0.5)
 
 
-def _postfix(run: RunView) -> dict[str, str]:
-    postfix = {"episodes": str(run.episodes)}
-    hud = run.agent.hud()
+def _postfix(books: RunBooks) -> dict[str, str]:
+    postfix = {"episodes": str(books.episodes)}
+    hud = books.agent.hud()
     if "epsilon" in hud:
         postfix["eps"] = f"{hud['epsilon']:.3f}"
-    if not np.isnan(run.recent_return):
-        postfix["return"] = f"{run.recent_return:.3g}"
-    if not np.isnan(run.recent_distance):
-        postfix["dist"] = f"{run.recent_distance:.2f}m"
+    if books.returns:
+        postfix["return"] = f"{np.mean(books.returns):.3g}"
+    if books.distances:
+        postfix["dist"] = f"{np.mean(books.distances):.2f}m"
     return postfix
 
 

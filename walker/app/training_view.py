@@ -90,7 +90,7 @@ class TrainingView(Hook):
             lines["sim speed"] = f"x{self.controls.speed:g}"
             lines["keys"] = LEGEND
         surface = self.renderer.draw([Scene(frame.geometry, frame.start_x_m, "training",
-                                            LANE_COLORS[0], lines, rows, run.returns)])
+                                            LANE_COLORS[0], lines, rows, list(run.returns))])
         if self.writer is not None:
             self.writer.append(self.renderer.frame())
         self.controls.show(surface)
