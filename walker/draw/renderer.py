@@ -363,7 +363,7 @@ class EnvRenderer:
         extras = getattr(env, "hud_extras", None) or {}
         return Scene(
             geometry=env.world.geometry(),
-            start_x_m=env._start_x,
+            start_x_m=env.start_x_m,
             label=extras.get("label", ""),
             color=extras.get("color", LANE_COLORS[0]),
             hud=hud,
