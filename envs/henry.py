@@ -13,6 +13,7 @@ Both variants drive the same `HenryWorld` (pymunk). They differ in what an actio
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Mapping, Sequence
 from enum import IntEnum
 from typing import Any, SupportsFloat
@@ -26,6 +27,7 @@ from walker.sim.world import (
     LEFT,
     RIGHT,
     STATE_FIELDS,
+    FlatState,
     HenryWorld,
     LegCommand,
     LegPose,
@@ -164,8 +166,6 @@ class HenryEnv(gym.Env[np.ndarray, Any]):
         self._push_queue: list[tuple[int, float]] = []
         self._renderer: Any = None
         self._start_x = 0.0
-        self.hud: dict[str, Any] = {}
-        """Extra lines the renderer shows (set by training loops: episode, epsilon, ...)."""
         self.control_step_observers: list[Any] = []
         """Callables run after every control step (1/60 s) inside `step`: the live window
         and video recorders use them to see Henry move within one discrete action."""
@@ -207,7 +207,7 @@ class HenryEnv(gym.Env[np.ndarray, Any]):
         right, left = self.world.commands()
         for _ in range(self._settle_steps):
             self.world.step(right, left)
-        self._start_x = self.world.read_state()[0]
+        self._start_x = self.world.read_state().torso_x_m
         dt = self.henry_spec.control_dt_s
         origin = self.world.control_steps
         self._push_queue = [(origin + math.ceil(time_s / dt - 1e-9), impulse)
@@ -215,13 +215,14 @@ class HenryEnv(gym.Env[np.ndarray, Any]):
 
     _settle_steps = 12
 
-    def _fallen(self, state: Sequence[float]) -> bool:
-        return state[6] > 0.5 or abs(state[2]) > FALL_ANGLE_RAD
+    def _fallen(self, state: FlatState) -> bool:
+        """Henry has fallen: his torso touches the ground or tilts beyond `FALL_ANGLE_RAD`."""
+        return state.torso_contact > 0.5 or abs(state.torso_angle_rad) > FALL_ANGLE_RAD
 
     @property
     def distance_m(self) -> float:
         """How far Henry's torso is ahead of where this episode started."""
-        return float(self.world.read_state()[0] - self._start_x)
+        return float(self.world.read_state().torso_x_m - self._start_x)
 
     def render(self) -> np.ndarray | None:
         if self.render_mode is None:
@@ -380,12 +381,12 @@ class HenryDiscreteEnv(HenryEnv):
         level = round(offset_m / self.step_length_m) + self._half
         return min(max(level, 0), self.extension_levels - 1)
 
-    def _observe(self, state: Sequence[float]) -> np.ndarray:
+    def _observe(self, state: FlatState) -> np.ndarray:
         obs = self._obs
-        obs[0] = self._level(state[11])
-        obs[1] = 1 if state[12] > 0.5 else 0
-        obs[2] = self._level(state[17])
-        obs[3] = 1 if state[18] > 0.5 else 0
+        obs[0] = self._level(state.right_foot_offset_m)
+        obs[1] = 1 if state.right_foot_contact > 0.5 else 0
+        obs[2] = self._level(state.left_foot_offset_m)
+        obs[3] = 1 if state.left_foot_contact > 0.5 else 0
         return obs.copy()
 
     # -- legality ---------------------------------------------------------------------
@@ -454,12 +455,13 @@ class HenryDiscreteEnv(HenryEnv):
         if len(state) != 4 or not exact:
             raise HenryEnvError(f"reset state must be four whole numbers "
                                 f"[r_ext, r_down, l_ext, l_down], got {value!r}")
-        if state not in legal_start_states(self.extension_levels):
-            raise HenryEnvError(
-                f"reset state {list(state)} is not a valid start: extensions must be in "
-                f"0..{self.extension_levels - 1}, contacts 0 or 1, and at least one foot down"
-            )
-        return state[0], state[1], state[2], state[3]
+        for start in legal_start_states(self.extension_levels):
+            if start == state:
+                return start
+        raise HenryEnvError(
+            f"reset state {list(state)} is not a valid start: extensions must be in "
+            f"0..{self.extension_levels - 1}, contacts 0 or 1, and at least one foot down"
+        )
 
     def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
         action = self._checked_action(action)
@@ -481,7 +483,7 @@ class HenryDiscreteEnv(HenryEnv):
         except PhysicsDivergedError as error:
             raise PhysicsDivergedError(f"{error} (during action {Action(action).name})") \
                 from error
-        reward = state[0] - start[0]
+        reward = state.torso_x_m - start.torso_x_m
         obs = self._observe(state)
         info = self._info(illegal=not legal, terms={"progress": reward})
         if world.measure_work:
@@ -618,7 +620,8 @@ OBSERVATION_FIELDS: tuple[str, ...] = (
 )
 """Names of the continuous observation's entries, in order."""
 
-_OBS_SOURCE = [STATE_FIELDS.index(name) for name in OBSERVATION_FIELDS]
+_observed_values = operator.itemgetter(*(STATE_FIELDS.index(name) for name in OBSERVATION_FIELDS))
+"""The observed entries of a `FlatState`, by name, in one C call."""
 
 ACTION_FIELDS: tuple[str, ...] = ("right_swing", "right_extension", "left_swing",
                                   "left_extension")
@@ -711,8 +714,9 @@ class HenryContinuousEnv(HenryEnv):
         self._lift = spec.lift_height_m
 
     def _observe(self, state: Sequence[float]) -> np.ndarray:
-        obs = np.array([state[i] for i in _OBS_SOURCE], dtype=np.float32)
-        return np.clip(obs, self._low, self._high, out=obs)
+        obs = np.array(_observed_values(state), dtype=np.float32)
+        # Two ufuncs instead of np.clip, which costs twice as much on 15 values.
+        return np.minimum(np.maximum(obs, self._low, out=obs), self._high, out=obs)
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -720,7 +724,7 @@ class HenryContinuousEnv(HenryEnv):
         super().reset(seed=seed)
         self._reset_world(self._start_pose(options))
         state = self.world.read_state()
-        self._last_x = state[0]
+        self._last_x = state.torso_x_m
         return self._observe(state), {"distance_m": 0.0, "time_s": self.world.time_s}
 
     def _start_pose(self, options: Mapping[str, Any] | None) -> Pose:
@@ -781,17 +785,24 @@ class HenryContinuousEnv(HenryEnv):
         for _ in range(self.frame_skip):
             self._control_step(*commands)
         state = world.read_state()
-        self._last_x = state[0]
+        x_after = self._last_x = state.torso_x_m
         fell = self._fallen(state)
-        forward = self.forward_reward_weight * (state[0] - x_before) / self.dt
-        control = -self.ctrl_cost_weight * sum(v * v for v in values)
-        fall = -self.fall_penalty if fell else 0.0
+        x_velocity = (x_after - x_before) / self.dt
+        reward, terms = self._reward(x_velocity, values, fell)
         info = {
-            "reward_terms": {"forward": forward, "control": control, "fall": fall},
-            "distance_m": state[0] - self._start_x,
+            "reward_terms": terms,
+            "distance_m": x_after - self._start_x,
             "time_s": world.time_s,
-            "x_velocity_m_s": (state[0] - x_before) / self.dt,
+            "x_velocity_m_s": x_velocity,
         }
         if world.measure_work:
             info["positive_work_j"] = world.positive_work_j - work_before
-        return self._observe(state), forward + control + fall, fell, False, info
+        return self._observe(state), reward, fell, False, info
+
+    def _reward(self, x_velocity_m_s: float, action: Sequence[float], fell: bool
+                ) -> tuple[float, dict[str, float]]:
+        """The reward and its terms (see Rewards): forward speed, control cost, fall."""
+        forward = self.forward_reward_weight * x_velocity_m_s
+        control = -self.ctrl_cost_weight * sum(v * v for v in action)
+        fall = -self.fall_penalty if fell else 0.0
+        return forward + control + fall, {"forward": forward, "control": control, "fall": fall}

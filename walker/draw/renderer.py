@@ -359,17 +359,7 @@ class EnvRenderer:
             "time": f"{env.world.time_s:.1f} s",
             "distance": f"{env.distance_m:+.3f} m",
         }
-        hud.update(getattr(env, "hud", {}) or {})
-        extras = getattr(env, "hud_extras", None) or {}
-        return Scene(
-            geometry=env.world.geometry(),
-            start_x_m=env.start_x_m,
-            label=extras.get("label", ""),
-            color=extras.get("color", LANE_COLORS[0]),
-            hud=hud,
-            qrows=extras.get("qrows", ()),
-            curve=extras.get("curve", ()),
-        )
+        return Scene(geometry=env.world.geometry(), start_x_m=env.start_x_m, hud=hud)
 
     def render(self) -> np.ndarray | None:
         surface = self.renderer.draw([self.scene()])

@@ -125,17 +125,36 @@ class Geometry(NamedTuple):
     left: LegGeometry
 
 
-STATE_FIELDS: tuple[str, ...] = (
-    "torso_x_m",
-    "torso_height_m",
-    "torso_angle_rad",
-    "torso_vx_m_s",
-    "torso_vy_m_s",
-    "torso_angular_velocity_rad_s",
-    "torso_contact",
-    *(f"{leg}_{name}" for leg in LEG_NAMES for name in LegState._fields),
-)
-"""Names of the values `HenryWorld.read_state` returns, in order (contacts as 0.0/1.0)."""
+class FlatState(NamedTuple):
+    """Every sensor reading as one flat tuple of floats (contacts as 0.0 or 1.0).
+
+    The fast form of `SensedState` that environments read each control step: a NamedTuple,
+    so values are read by name (`state.torso_x_m`) at the cost of a tuple index.
+    """
+
+    torso_x_m: float
+    torso_height_m: float
+    torso_angle_rad: float
+    torso_vx_m_s: float
+    torso_vy_m_s: float
+    torso_angular_velocity_rad_s: float
+    torso_contact: float
+    right_swing_rad: float
+    right_swing_rate_rad_s: float
+    right_length_m: float
+    right_length_rate_m_s: float
+    right_foot_offset_m: float
+    right_foot_contact: float
+    left_swing_rad: float
+    left_swing_rate_rad_s: float
+    left_length_m: float
+    left_length_rate_m_s: float
+    left_foot_offset_m: float
+    left_foot_contact: float
+
+
+STATE_FIELDS: tuple[str, ...] = FlatState._fields
+"""Names of the values `HenryWorld.read_state` returns, in order."""
 
 
 class _Leg:
@@ -493,10 +512,10 @@ class HenryWorld:
                 work += max(0.0, lib.cpConstraintGetImpulse(extension) * rate)
         return work
 
-    def read_state(self) -> tuple[float, ...]:
-        """Every sensor reading as a flat tuple, in the order of `STATE_FIELDS`.
+    def read_state(self) -> FlatState:
+        """Every sensor reading as a `FlatState`: the fast path environments use.
 
-        This is the fast path environments use; `sense` wraps the same values in names.
+        `sense` gives the same values grouped per leg, with contacts as booleans.
         """
         torso = self._torso_handle
         position = _lib.cpBodyGetPosition(torso)
@@ -540,21 +559,35 @@ class HenryWorld:
                     1.0 if touched[index] else 0.0,
                 )
             )
-        return tuple(values)
+        return FlatState._make(values)
 
     def sense(self) -> SensedState:
         """Read Henry's sensors: torso GPS, height, angle, velocities, joints and contacts."""
-        v = self.read_state()
+        state = self.read_state()
         return SensedState(
-            v[0],
-            v[1],
-            v[2],
-            v[3],
-            v[4],
-            v[5],
-            v[6] > 0.5,
-            LegState(v[7], v[8], v[9], v[10], v[11], v[12] > 0.5),
-            LegState(v[13], v[14], v[15], v[16], v[17], v[18] > 0.5),
+            state.torso_x_m,
+            state.torso_height_m,
+            state.torso_angle_rad,
+            state.torso_vx_m_s,
+            state.torso_vy_m_s,
+            state.torso_angular_velocity_rad_s,
+            state.torso_contact > 0.5,
+            LegState(
+                state.right_swing_rad,
+                state.right_swing_rate_rad_s,
+                state.right_length_m,
+                state.right_length_rate_m_s,
+                state.right_foot_offset_m,
+                state.right_foot_contact > 0.5,
+            ),
+            LegState(
+                state.left_swing_rad,
+                state.left_swing_rate_rad_s,
+                state.left_length_m,
+                state.left_length_rate_m_s,
+                state.left_foot_offset_m,
+                state.left_foot_contact > 0.5,
+            ),
         )
 
     def geometry(self) -> Geometry:
