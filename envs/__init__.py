@@ -10,7 +10,6 @@ from gymnasium.envs.registration import register, registry
 from envs.henry import (
     ACTION_FIELDS,
     OBSERVATION_FIELDS,
-    Action,
     HenryContinuousEnv,
     HenryDiscreteEnv,
     HenryEnv,
@@ -18,6 +17,7 @@ from envs.henry import (
     discrete_action_mask,
     legal_start_states,
 )
+from envs.motions import Action
 
 DISCRETE_ID = "Henry-v0"
 CONTINUOUS_ID = "HenryContinuous-v0"

@@ -15,17 +15,15 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Mapping, Sequence
-from enum import IntEnum
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from envs.motions import Action, FootTargets, Stride, hold_motion, plan_motion
 from walker.sim.spec import HenrySpec, SpecError
 from walker.sim.world import (
-    LEFT,
-    RIGHT,
     STATE_FIELDS,
     FlatState,
     HenryWorld,
@@ -42,51 +40,6 @@ FALL_ANGLE_RAD = 0.6
 
 class HenryEnvError(ValueError):
     """A bad argument, action or reset option was given to a Henry environment."""
-
-
-class Action(IntEnum):
-    """The discrete Henry's actions, as the article lists them."""
-
-    LIFT_RIGHT = 0
-    LIFT_LEFT = 1
-    RIGHT_FORWARD = 2
-    RIGHT_BACKWARD = 3
-    LEFT_FORWARD = 4
-    LEFT_BACKWARD = 5
-    PUT_DOWN_RIGHT = 6
-    PUT_DOWN_LEFT = 7
-
-
-ACTION_LEG = {
-    Action.LIFT_RIGHT: RIGHT, Action.LIFT_LEFT: LEFT,
-    Action.RIGHT_FORWARD: RIGHT, Action.RIGHT_BACKWARD: RIGHT,
-    Action.LEFT_FORWARD: LEFT, Action.LEFT_BACKWARD: LEFT,
-    Action.PUT_DOWN_RIGHT: RIGHT, Action.PUT_DOWN_LEFT: LEFT,
-}
-
-
-# When, within one decision (progress u from 0 to 1), each motion happens, as (start,
-# length). A lift raises the foot in the first half; a move swings it in the first 60%; a
-# put-down lowers the foot in the first 20% and shifts the weight from 20% to 85%, leaving
-# the rest to settle. The continuous hard-coded gait replays the same timing.
-LIFT_WINDOW = (0.0, 0.5)
-MOVE_WINDOW = (0.0, 0.6)
-LOWER_WINDOW = (0.0, 0.2)
-SHIFT_WINDOW = (0.2, 0.65)
-
-
-def window_progress(u: float, window: tuple[float, float]) -> float:
-    """Smoothstep progress of a motion that runs during `window` (start, length)."""
-    return _smoothstep((u - window[0]) / window[1])
-
-
-def _smoothstep(u: float) -> float:
-    """0 -> 1 with zero velocity at both ends (so commanded motions start and stop gently)."""
-    if u <= 0.0:
-        return 0.0
-    if u >= 1.0:
-        return 1.0
-    return u * u * (3.0 - 2.0 * u)
 
 
 Push = tuple[float, float]
@@ -361,9 +314,9 @@ class HenryDiscreteEnv(HenryEnv):
         self._nvec = (extension_levels, 2, extension_levels, 2)
         self.observation_space = spaces.MultiDiscrete(list(self._nvec))
         self.action_space = spaces.Discrete(len(Action))
-        # Controller memory: the commanded foot offsets (m) and which feet are meant up.
-        self._target_offset = [0.0, 0.0]
-        self._lifted = [False, False]
+        self._stride = Stride.for_spec(spec, self.step_length_m, half * self.step_length_m)
+        self._targets = FootTargets((0.0, 0.0), (False, False))
+        """Where the controller holds the feet between actions."""
         self._obs = np.zeros(4, dtype=np.int64)
 
     # -- state encoding ---------------------------------------------------------------
@@ -413,8 +366,10 @@ class HenryDiscreteEnv(HenryEnv):
             left=LegPose((l_level - self._half) * self.step_length_m, lifted=not l_down),
         )
         self._reset_world(pose)
-        self._target_offset = [pose.right.foot_offset_m, pose.left.foot_offset_m]
-        self._lifted = [pose.right.lifted, pose.left.lifted]
+        self._targets = FootTargets(
+            (pose.right.foot_offset_m, pose.left.foot_offset_m),
+            (pose.right.lifted, pose.left.lifted),
+        )
         obs = self._observe(self.world.read_state())
         return obs, self._info(illegal=False, terms=None)
 
@@ -468,14 +423,19 @@ class HenryDiscreteEnv(HenryEnv):
         mask = self.legal_action_mask()
         legal = bool(mask[action])
         start = self.world.read_state()
-        plan = self._plan(Action(action)) if legal else self._hold()
+        if legal:
+            motion, self._targets = plan_motion(
+                self._targets, Action(action), self._stride, self._sensed_offsets()
+            )
+        else:
+            motion = hold_motion(self._targets, self._stride)
         terminated = False
         world = self.world
         state = start
         work_before = world.positive_work_j
         try:
             for step in range(self.decision_steps):
-                self._control_step(*plan(step / self.decision_steps))
+                self._control_step(*motion.commands(step / self.decision_steps))
                 state = world.read_state()
                 if self._fallen(state):
                     terminated = True
@@ -515,70 +475,10 @@ class HenryDiscreteEnv(HenryEnv):
             info["reward_terms"] = terms
         return info
 
-    # -- motion primitives -------------------------------------------------------------
-
-    def _commands(self, offsets: Sequence[float], drops: Sequence[float]
-                  ) -> tuple[LegCommand, LegCommand]:
-        return (
-            LegCommand(math.atan2(offsets[RIGHT], drops[RIGHT]), drops[RIGHT]),
-            LegCommand(math.atan2(offsets[LEFT], drops[LEFT]), drops[LEFT]),
-        )
-
-    def _drop(self, lifted: bool) -> float:
-        spec = self.henry_spec
-        return spec.lifted_drop_m if lifted else spec.stand_drop_m
-
-    def _drops(self) -> list[float]:
-        return [self._drop(self._lifted[RIGHT]), self._drop(self._lifted[LEFT])]
-
-    def _hold(self) -> Any:
-        commands = self._commands(self._target_offset, self._drops())
-        return lambda u: commands
-
-    def _plan(self, action: Action) -> Any:
-        """A function of decision progress u in [0, 1) giving the servo commands."""
-        leg = ACTION_LEG[action]
-        other = 1 - leg
-        offsets = list(self._target_offset)
-        drops_before = self._drops()
-        observed_offset = (int(self._obs[2 * leg]) - self._half) * self.step_length_m
-        if action in (Action.LIFT_RIGHT, Action.LIFT_LEFT):
-            self._lifted[leg] = True
-            return self._interpolation(offsets, offsets, drops_before, LIFT_WINDOW, LIFT_WINDOW)
-        if action in (Action.RIGHT_FORWARD, Action.LEFT_FORWARD,
-                      Action.RIGHT_BACKWARD, Action.LEFT_BACKWARD):
-            direction = 1 if action in (Action.RIGHT_FORWARD, Action.LEFT_FORWARD) else -1
-            self._lifted[leg] = True
-            end = list(offsets)
-            end[leg] = observed_offset + direction * self.step_length_m
-            self._target_offset = end
-            return self._interpolation(offsets, end, drops_before, MOVE_WINDOW, MOVE_WINDOW)
-        # Put down, then shift the weight onto the planted foot.
-        self._lifted[leg] = False
-        other_offset = (int(self._obs[2 * other]) - self._half) * self.step_length_m
-        reach = self._half * self.step_length_m
-        shift = min(max(observed_offset, other_offset - reach), other_offset + reach)
-        end = [0.0, 0.0]
-        end[leg] = observed_offset - shift
-        end[other] = other_offset - shift
-        self._target_offset = end
-        return self._interpolation(offsets, end, drops_before, LOWER_WINDOW, SHIFT_WINDOW)
-
-    def _interpolation(self, start: list[float], end: list[float], drops_before: list[float],
-                       drop_window: tuple[float, float], offset_window: tuple[float, float]
-                       ) -> Any:
-        """Foot depths move to their new targets during `drop_window` of the decision and
-        foot offsets during `offset_window` (each a (start, length) pair), along smoothsteps."""
-        drops_after = self._drops()
-
-        def plan(u: float) -> tuple[LegCommand, LegCommand]:
-            k_drop = window_progress(u, drop_window)
-            k_offset = window_progress(u, offset_window)
-            drops = [a + (b - a) * k_drop for a, b in zip(drops_before, drops_after, strict=True)]
-            offsets = [a + (b - a) * k_offset for a, b in zip(start, end, strict=True)]
-            return self._commands(offsets, drops)
-
-        return plan
+    def _sensed_offsets(self) -> tuple[float, float]:
+        """The feet's offsets as the observation quantises them (m)."""
+        obs, half, step = self._obs, self._half, self.step_length_m
+        return ((int(obs[0]) - half) * step, (int(obs[2]) - half) * step)
 
 
 def discrete_action_mask(obs: np.ndarray | Sequence[int], extension_levels: int) -> np.ndarray:
