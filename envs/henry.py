@@ -649,12 +649,18 @@ class HenryContinuousEnv(HenryEnv):
     `control = -ctrl_cost_weight * sum(action**2)`, and `fall = -fall_penalty` on the step
     Henry falls.
 
+    With `walking_reward=True` two more terms make hopping and skating worse than walking:
+    `flight = -flight_cost` on every step that ends with both foot switches open, and
+    `slip = -slip_cost * sum(|ankle x velocity|)` over the feet on the ground (m/s of sole
+    sliding; a planted foot that does not slide costs nothing). Off by default (today's reward).
+
     ## Episode End
     Terminates when Henry falls (torso touches the ground or tilts more than
     `FALL_ANGLE_RAD`). `gymnasium.make` truncates after 1000 steps (16.7 s).
 
     ## Arguments
     `forward_reward_weight` (10.0), `ctrl_cost_weight` (0.01), `fall_penalty` (1.0),
+    `walking_reward` (False), `flight_cost` (10.0), `slip_cost` (10.0),
     `frame_skip` (1: control steps of 1/60 s per env step); `spec`, `pushes`,
     `measure_work`, `render_mode`: see `HenryEnv`.
 
@@ -672,11 +678,17 @@ class HenryContinuousEnv(HenryEnv):
         render_mode: str | None = None,
         pushes: Sequence[Push] = (),
         measure_work: bool = False,
+        walking_reward: bool = False,
+        flight_cost: float = 10.0,
+        slip_cost: float = 10.0,
     ) -> None:
         super().__init__(spec, render_mode, pushes, measure_work)
+        if not isinstance(walking_reward, (bool, np.bool_)):
+            raise HenryEnvError(f"walking_reward must be True or False, got {walking_reward!r}")
         for name, value in (("forward_reward_weight", forward_reward_weight),
                             ("ctrl_cost_weight", ctrl_cost_weight),
-                            ("fall_penalty", fall_penalty)):
+                            ("fall_penalty", fall_penalty), ("flight_cost", flight_cost),
+                            ("slip_cost", slip_cost)):
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise HenryEnvError(f"{name} must be a finite number >= 0, got {value!r}")
         if not isinstance(frame_skip, int) or isinstance(frame_skip, bool) or frame_skip < 1:
@@ -684,6 +696,9 @@ class HenryContinuousEnv(HenryEnv):
         self.forward_reward_weight = float(forward_reward_weight)
         self.ctrl_cost_weight = float(ctrl_cost_weight)
         self.fall_penalty = float(fall_penalty)
+        self.walking_reward = bool(walking_reward)
+        self.flight_cost = float(flight_cost)
+        self.slip_cost = float(slip_cost)
         self.frame_skip = frame_skip
         spec = self.henry_spec
         self.dt = spec.control_dt_s * frame_skip
@@ -786,12 +801,34 @@ class HenryContinuousEnv(HenryEnv):
         forward = self.forward_reward_weight * (state[0] - x_before) / self.dt
         control = -self.ctrl_cost_weight * sum(v * v for v in values)
         fall = -self.fall_penalty if fell else 0.0
+        terms = {"forward": forward, "control": control, "fall": fall}
+        if self.walking_reward:
+            terms["flight"] = -self.flight_cost if state[12] + state[18] < 0.5 else 0.0
+            terms["slip"] = -self.slip_cost * self._sole_slip_m_s(state)
         info = {
-            "reward_terms": {"forward": forward, "control": control, "fall": fall},
+            "reward_terms": terms,
             "distance_m": state[0] - self._start_x,
             "time_s": world.time_s,
             "x_velocity_m_s": (state[0] - x_before) / self.dt,
         }
         if world.measure_work:
             info["positive_work_j"] = world.positive_work_j - work_before
-        return self._observe(state), forward + control + fall, fell, False, info
+        return self._observe(state), sum(terms.values()), fell, False, info
+
+    def _sole_slip_m_s(self, state: Sequence[float]) -> float:
+        """Summed |horizontal ankle velocity| of the feet on the ground (0 when planted).
+
+        The ankle is `length` along the leg from the hip, which sits `torso_height_m / 2`
+        below the torso's centre; its velocity follows from the sensed rates."""
+        angle, omega = state[2], state[5]
+        half = 0.5 * self.henry_spec.torso_height_m
+        hip_vx = state[3] + omega * half * math.cos(angle)
+        slip = 0.0
+        for base in (7, 13):
+            if state[base + 5] > 0.5:
+                leg_angle = angle + state[base]
+                leg_rate = omega + state[base + 1]
+                length, length_rate = state[base + 2], state[base + 3]
+                slip += abs(hip_vx + length_rate * math.sin(leg_angle)
+                            + length * math.cos(leg_angle) * leg_rate)
+        return slip
