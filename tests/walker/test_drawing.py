@@ -21,7 +21,7 @@ def test_rgb_array_frames_show_henry_and_are_not_blank():
     frame = env.render()
     assert frame.shape == (400, 600, 3) and frame.dtype == np.uint8
     assert len(np.unique(frame.reshape(-1, 3), axis=0)) > 10
-    assert colour_pixels(frame, SOLE_DOWN) > 500  # planted soles drawn green
+    assert colour_pixels(frame, SOLE_DOWN) > 300  # planted soles drawn green
 
 
 def test_henry_moves_on_screen_when_he_walks():
