@@ -212,14 +212,15 @@ def race_frames(frames: int) -> Callable[[], None]:
     walks = []
     for lane in range(4):
         env = gym.make(envs.DISCRETE_ID)
-        obs, info = env.reset(seed=lane)
+        _, info = env.reset(seed=lane)
+        henry: envs.HenryEnv = env.unwrapped  # type: ignore[assignment]
         geometries = []
         for _ in range(40):
             legal = np.flatnonzero(info["action_mask"])
-            obs, _, terminated, truncated, info = env.step(int(rng.choice(legal)))
+            _, _, terminated, truncated, info = env.step(int(rng.choice(legal)))
             if terminated or truncated:
-                obs, info = env.reset(seed=lane)
-            geometries.append(env.unwrapped.world.geometry())
+                _, info = env.reset(seed=lane)
+            geometries.append(henry.world.geometry())
         walks.append(geometries)
         env.close()
     renderer = Renderer(race_size(4), lanes=4)

@@ -67,6 +67,8 @@ class QTableView:
     """Row of `q` for the current state (None: not among the rows shown)."""
     action: int | None = None
     """Column of the action just chosen."""
+    action_colors: Sequence[Color] = ()
+    """Colours for the action labels (for example the leg each action moves)."""
 
 
 @dataclass
@@ -187,8 +189,9 @@ def draw_qtable(surface: pygame.Surface, rect: pygame.Rect, view: QTableView,
     image = pg.surfarray.make_surface(np.ascontiguousarray(colors))  # x = state, y = action
     scaled = pg.transform.scale(image, (round(cell_w * states), round(cell_h * actions)))
     surface.blit(scaled, (left, top))
+    colours = list(view.action_colors) or [TEXT] * len(names)
     for a, name in enumerate(names):
-        label = text(name, TEXT)
+        label = text(name, colours[a] if a < len(colours) else TEXT)
         surface.blit(label, (left - label.get_width() - 6,
                              top + cell_h * (a + 0.5) - label.get_height() / 2))
     if view.state is not None and 0 <= view.state < states:
