@@ -7,7 +7,7 @@ optionally a tabular agent's Q-values, a small learning curve and a translucent 
 surface; `Renderer.frame` returns it as an HxWx3 uint8 array.
 
 Layout scales with the frame: lanes share the height above the panel strip, Henry is drawn
-about 70% of a lane tall (at most so large that 2.4 m of ground stays in view), the HUD
+about 70% of a lane tall (at most so large that 2 m of ground stays in view), the HUD
 flows into further columns when a lane is short, and everything a lane draws is clipped to
 that lane, so one lane's text never lands in another. `race_size` gives frames big enough
 for every lane to be at least 150 px tall. `EnvRenderer` is what an environment's
@@ -162,7 +162,7 @@ class Renderer:
         self.panel_height = round(height * PANEL_SHARE) if panels else 0
         lane_h = (height - self.panel_height) / self.lanes
         self._lane_h = lane_h
-        px_per_m = min(lane_h * 0.70 / HENRY_HEIGHT_M, width / 2.4)
+        px_per_m = min(lane_h * 0.70 / HENRY_HEIGHT_M, width / 2.0)
         old = getattr(self, "_cameras", None)
         self._cameras = [
             _Camera(px_per_m, width, round(lane_h * (i + 1) - lane_h * 0.17), self.smoothing)
