@@ -1,4 +1,5 @@
-"""The `walker` command: demo, train, eval, qtable, experiment, watch, race, record, bench.
+"""The `walker` command: demo, train, eval, qtable, experiment, watch, race, record, bench,
+speed.
 
 Each verb is a function `cmd_<verb>(args) -> int`. Errors a user can fix (bad options,
 damaged checkpoints, unwritable folders, no display) are caught here and printed as one
@@ -262,21 +263,21 @@ def build_parser(agent: str = "qlearning") -> argparse.ArgumentParser:
     record.add_argument("--pose", default=None, help="start pose for Henry")
     record.set_defaults(func=cmd_record)
 
-    bench = verbs.add_parser("bench", help="speed benchmarks against peers, as ratios",
+    speed = verbs.add_parser("speed", help="throughput against peers, as ratios",
                              description="physics: pymunk, Henry's envs and BipedalWalker-v3; "
                              "train: the training loop against bare env stepping; render: "
                              "frame cost against BipedalWalker-v3; agents: PPO and DQN against "
                              "Stable-Baselines3. Peers need 'scripts/setup.sh bench'.")
-    bench.add_argument("names", nargs="*", metavar="NAME",
-                       help="benchmarks to run (default: all): " + ", ".join(_bench_names()))
-    bench.add_argument("--out", type=Path, default=None,
+    speed.add_argument("names", nargs="*", metavar="NAME",
+                       help="benchmarks to run (default: all): " + ", ".join(_speed_names()))
+    speed.add_argument("--out", type=Path, default=None,
                        help="also write the figures as JSON here")
-    bench.set_defaults(func=cmd_bench)
+    speed.set_defaults(func=cmd_speed)
     return parser
 
 
-def _bench_names() -> list[str]:
-    from walker.app.bench import BENCHMARKS
+def _speed_names() -> list[str]:
+    from walker.app.speed import BENCHMARKS
 
     return list(BENCHMARKS)
 
@@ -418,8 +419,8 @@ def cmd_record(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    from walker.app.bench import BENCHMARKS
+def cmd_speed(args: argparse.Namespace) -> int:
+    from walker.app.speed import BENCHMARKS
     from walker.files import atomic_write_text
 
     names = args.names or list(BENCHMARKS)
