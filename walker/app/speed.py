@@ -1,4 +1,4 @@
-"""Speed, measured side by side with a peer in one run and quoted as ratios (`walker bench`).
+"""Speed, measured side by side with a peer in one run and quoted as ratios (`walker speed`).
 
 Every benchmark times each contender in several interleaved rounds and keeps each one's
 best round, so a background hiccup on a 2-core machine does not decide a ratio. Nothing here
