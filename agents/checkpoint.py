@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from walker.files import OutputPathError, atomic_path
+from walker.files import OutputPathError, atomic_write_bytes
 
 FORMAT = "henry-checkpoint"
 VERSION = 1
@@ -38,13 +38,14 @@ def save_checkpoint(path: str | Path, agent: str, config: dict[str, Any],
         "metadata": metadata,
     }
     target = Path(path)
+    # Serialised in memory first: torch's zip writer reports a full disk as a RuntimeError
+    # without the cause, while a plain file write raises OSError with its errno.
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
     try:
-        with atomic_path(target) as temp:
-            torch.save(payload, temp)
+        atomic_write_bytes(target, buffer.getbuffer())
     except OutputPathError as error:
         raise CheckpointError(f"cannot save checkpoint: {error}") from error
-    except OSError as error:
-        raise CheckpointError(f"cannot save checkpoint to {target}: {error}") from error
     return target
 
 
