@@ -28,8 +28,10 @@ def test_a_million_random_continuous_steps_stay_finite():
         obs, reward, terminated, truncated, info = env.step(action)
         terms = np.array(list(info["reward_terms"].values()), dtype=np.float64)
         if not (np.isfinite(obs).all() and np.isfinite(reward) and np.isfinite(terms).all()):
-            pytest.fail(f"step {step} (episode {episodes}) with action {action!r} gave "
-                        f"obs {obs!r}, reward {reward!r}, terms {info['reward_terms']!r}")
+            pytest.fail(
+                f"step {step} (episode {episodes}) with action {action!r} gave "
+                f"obs {obs!r}, reward {reward!r}, terms {info['reward_terms']!r}"
+            )
         if terminated or truncated:
             episodes += 1
             obs, _info = env.reset()

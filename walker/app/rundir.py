@@ -390,12 +390,3 @@ class RunFolder:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
-
-
-def changed_settings(recorded: dict[str, Any], requested: dict[str, Any]) -> dict[str, Any]:
-    """The settings in `requested` that differ from `recorded`, as {name: [old, new]}."""
-    return {
-        name: [recorded.get(name), value]
-        for name, value in sorted(requested.items())
-        if recorded.get(name) != value
-    }
