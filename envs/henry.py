@@ -552,12 +552,18 @@ class HenryContinuousEnv(HenryEnv):
     `control = -ctrl_cost_weight * sum(action**2)`, and `fall = -fall_penalty` on the step
     Henry falls.
 
+    With `walking_reward=True` two more terms make hopping and skating worse than walking:
+    `flight = -flight_cost` on every step that ends with both foot switches open, and
+    `slip = -slip_cost * sum(|ankle x velocity|)` over the feet on the ground (m/s of sole
+    sliding; a planted foot that does not slide costs nothing). Off by default (today's reward).
+
     ## Episode End
     Terminates when Henry falls (torso touches the ground or tilts more than
     `FALL_ANGLE_RAD`). `gymnasium.make` truncates after 1000 steps (16.7 s).
 
     ## Arguments
     `forward_reward_weight` (10.0), `ctrl_cost_weight` (0.01), `fall_penalty` (1.0),
+    `walking_reward` (False), `flight_cost` (10.0), `slip_cost` (10.0),
     `frame_skip` (1: control steps of 1/60 s per env step); `spec`, `pushes`,
     `measure_work`, `render_mode`: see `HenryEnv`.
 
@@ -575,11 +581,17 @@ class HenryContinuousEnv(HenryEnv):
         render_mode: str | None = None,
         pushes: Sequence[Push] = (),
         measure_work: bool = False,
+        walking_reward: bool = False,
+        flight_cost: float = 10.0,
+        slip_cost: float = 10.0,
     ) -> None:
         super().__init__(spec, render_mode, pushes, measure_work)
+        if not isinstance(walking_reward, (bool, np.bool_)):
+            raise HenryEnvError(f"walking_reward must be True or False, got {walking_reward!r}")
         for name, value in (("forward_reward_weight", forward_reward_weight),
                             ("ctrl_cost_weight", ctrl_cost_weight),
-                            ("fall_penalty", fall_penalty)):
+                            ("fall_penalty", fall_penalty), ("flight_cost", flight_cost),
+                            ("slip_cost", slip_cost)):
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise HenryEnvError(f"{name} must be a finite number >= 0, got {value!r}")
         if not isinstance(frame_skip, int) or isinstance(frame_skip, bool) or frame_skip < 1:
@@ -587,6 +599,9 @@ class HenryContinuousEnv(HenryEnv):
         self.forward_reward_weight = float(forward_reward_weight)
         self.ctrl_cost_weight = float(ctrl_cost_weight)
         self.fall_penalty = float(fall_penalty)
+        self.walking_reward = bool(walking_reward)
+        self.flight_cost = float(flight_cost)
+        self.slip_cost = float(slip_cost)
         self.frame_skip = frame_skip
         spec = self.henry_spec
         self.dt = spec.control_dt_s * frame_skip
@@ -688,7 +703,7 @@ class HenryContinuousEnv(HenryEnv):
         x_after = self._last_x = state.torso_x_m
         fell = self._fallen(state)
         x_velocity = (x_after - x_before) / self.dt
-        reward, terms = self._reward(x_velocity, values, fell)
+        reward, terms = self._reward(state, x_velocity, values, fell)
         info = {
             "reward_terms": terms,
             "distance_m": x_after - self._start_x,
@@ -699,10 +714,40 @@ class HenryContinuousEnv(HenryEnv):
             info["positive_work_j"] = world.positive_work_j - work_before
         return self._observe(state), reward, fell, False, info
 
-    def _reward(self, x_velocity_m_s: float, action: Sequence[float], fell: bool
-                ) -> tuple[float, dict[str, float]]:
-        """The reward and its terms (see Rewards): forward speed, control cost, fall."""
-        forward = self.forward_reward_weight * x_velocity_m_s
-        control = -self.ctrl_cost_weight * sum(v * v for v in action)
-        fall = -self.fall_penalty if fell else 0.0
-        return forward + control + fall, {"forward": forward, "control": control, "fall": fall}
+    def _reward(
+        self, state: FlatState, x_velocity_m_s: float, action: Sequence[float], fell: bool
+    ) -> tuple[float, dict[str, float]]:
+        """The reward and its terms (see Rewards): forward speed, control cost, fall, and
+        with `walking_reward` the flight and slip costs."""
+        terms = {
+            "forward": self.forward_reward_weight * x_velocity_m_s,
+            "control": -self.ctrl_cost_weight * sum(v * v for v in action),
+            "fall": -self.fall_penalty if fell else 0.0,
+        }
+        if self.walking_reward:
+            both_up = state.right_foot_contact + state.left_foot_contact < 0.5
+            terms["flight"] = -self.flight_cost if both_up else 0.0
+            terms["slip"] = -self.slip_cost * self._sole_slip_m_s(state)
+        return sum(terms.values()), terms
+
+    def _sole_slip_m_s(self, state: FlatState) -> float:
+        """Summed |horizontal ankle velocity| of the feet on the ground (0 when planted).
+
+        The ankle is `length` along the leg from the hip, which sits `torso_height_m / 2`
+        below the torso's centre; its velocity follows from the sensed rates."""
+        angle, omega = state.torso_angle_rad, state.torso_angular_velocity_rad_s
+        half = 0.5 * self.henry_spec.torso_height_m
+        hip_vx = state.torso_vx_m_s + omega * half * math.cos(angle)
+        slip = 0.0
+        for swing, swing_rate, length, length_rate, contact in (
+            (state.right_swing_rad, state.right_swing_rate_rad_s, state.right_length_m,
+             state.right_length_rate_m_s, state.right_foot_contact),
+            (state.left_swing_rad, state.left_swing_rate_rad_s, state.left_length_m,
+             state.left_length_rate_m_s, state.left_foot_contact),
+        ):
+            if contact > 0.5:
+                leg_angle = angle + swing
+                leg_rate = omega + swing_rate
+                slip += abs(hip_vx + length_rate * math.sin(leg_angle)
+                            + length * math.cos(leg_angle) * leg_rate)
+        return slip
