@@ -36,8 +36,13 @@ class DungeonEnv(gym.Env[Any, Any]):
 
     metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012
 
-    def __init__(self, length: int = 5, slip: float = 0.1, small_reward: float = 2.0,
-                 large_reward: float = 10.0) -> None:
+    def __init__(
+        self,
+        length: int = 5,
+        slip: float = 0.1,
+        small_reward: float = 2.0,
+        large_reward: float = 10.0,
+    ) -> None:
         if not isinstance(length, int) or length < 2:
             raise ValueError(f"length must be a whole number >= 2, got {length!r}")
         if not 0.0 <= slip <= 1.0:
@@ -50,8 +55,9 @@ class DungeonEnv(gym.Env[Any, Any]):
         self.action_space = spaces.Discrete(2)
         self.tile = 0
 
-    def reset(self, *, seed: int | None = None,
-              options: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[int, dict[str, Any]]:
         super().reset(seed=seed)
         self.tile = 0
         return self.tile, {}
