@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
+import numpy as np
 from gymnasium import spaces
 
 FORWARD = 0
@@ -63,7 +64,8 @@ class DungeonEnv(gym.Env[Any, Any]):
         return self.tile, {}
 
     def step(self, action: int) -> tuple[int, SupportsFloat, bool, bool, dict[str, Any]]:
-        if not self.action_space.contains(action):
+        # A bool is an int to Python and to the space, but not an action anyone means.
+        if isinstance(action, (bool, np.bool_)) or not self.action_space.contains(action):
             raise ValueError(f"action must be 0 (FORWARD) or 1 (BACKWARD), got {action!r}")
         slipped = bool(self.np_random.random() < self.slip)
         move = (1 - int(action)) if slipped else int(action)
