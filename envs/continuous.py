@@ -192,9 +192,9 @@ class HenryContinuousEnv(HenryEnv):
             "'random' or a walker.sim.world.Pose"
         )
 
-    def _commands_for(self, values: Sequence[float]) -> tuple[LegCommand, LegCommand]:
+    def _commands_for(self, clipped: Sequence[float]) -> tuple[LegCommand, LegCommand]:
         swing, stand, lift = self._swing_scale, self._stand_drop, self._lift
-        a0, a1, a2, a3 = (-1.0 if v < -1.0 else (1.0 if v > 1.0 else v) for v in values)
+        a0, a1, a2, a3 = clipped
         return (
             LegCommand(a0 * swing, stand + a1 * lift),
             LegCommand(a2 * swing, stand + a3 * lift),
@@ -211,10 +211,17 @@ class HenryContinuousEnv(HenryEnv):
                 f"left_extension], got shape {array.shape}"
             )
         values = array.tolist()
-        # One sum catches any NaN or infinity (inf - inf is NaN too).
-        if not math.isfinite(values[0] + values[1] + values[2] + values[3]):
+        isfinite = math.isfinite
+        if not (
+            isfinite(values[0])
+            and isfinite(values[1])
+            and isfinite(values[2])
+            and isfinite(values[3])
+        ):
             raise HenryEnvError(f"action must be finite, got {values}")
-        commands = self._commands_for(values)
+        # The servos and the control cost both see the action clipped to the space's bounds.
+        clipped = [-1.0 if v < -1.0 else (1.0 if v > 1.0 else v) for v in values]
+        commands = self._commands_for(clipped)
         world = self.world
         x_before = self._last_x
         work_before = world.positive_work_j
@@ -224,7 +231,7 @@ class HenryContinuousEnv(HenryEnv):
         x_after = self._last_x = state.torso_x_m
         fell = self._fallen(state)
         x_velocity = (x_after - x_before) / self.dt
-        reward, terms = self._reward(state, x_velocity, values, fell)
+        reward, terms = self._reward(state, x_velocity, clipped, fell)
         info = {
             "reward_terms": terms,
             "distance_m": x_after - self._start_x,

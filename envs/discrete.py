@@ -279,18 +279,18 @@ class HenryDiscreteEnv(HenryEnv):
         return obs, reward, terminated, False, info
 
     def _checked_action(self, action: Any) -> int:
-        if isinstance(action, (bool, np.bool_)):
-            raise HenryEnvError(f"action must be an integer in [0, {len(Action)}), got {action!r}")
-        try:
+        """The action as an int: Python and numpy integers (a 0-d integer array too) are
+        actions; bools, floats such as 1.0 and strings such as "3" are not."""
+        if isinstance(action, np.ndarray) and action.ndim == 0:
+            action = action[()]
+        if isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)):
             value = int(action)
-            exact = float(action) == value
-        except (TypeError, ValueError, OverflowError) as error:
-            raise HenryEnvError(
-                f"action must be an integer in [0, {len(Action)}), got {action!r}"
-            ) from error
-        if not exact or not 0 <= value < len(Action):
-            raise HenryEnvError(f"action must be an integer in [0, {len(Action)}), got {action!r}")
-        return value
+            if 0 <= value < len(Action):
+                return value
+        raise HenryEnvError(
+            f"action must be an integer in [0, {len(Action)}), got {action!r} "
+            f"({type(action).__name__})"
+        )
 
     def _info(self, illegal: bool, terms: dict[str, float] | None) -> dict[str, Any]:
         info: dict[str, Any] = {

@@ -109,3 +109,13 @@ def test_bad_options_and_arguments_raise():
         HenryContinuousEnv(ctrl_cost_weight=-1.0)
     with pytest.raises(HenryEnvError, match="frame_skip"):
         HenryContinuousEnv(frame_skip=0)
+
+
+@pytest.mark.parametrize("action", [[1e200, 0.0, 0.0, 0.0], [5.0, -5.0, 1.0, -1.0]])
+def test_the_control_cost_is_charged_on_the_clipped_action(action):
+    env = gym.make("HenryContinuous-v0")
+    env.reset(seed=0)
+    _, reward, *_, info = env.step(np.array(action))
+    clipped = np.clip(action, -1.0, 1.0)
+    assert info["reward_terms"]["control"] == pytest.approx(-0.01 * float(clipped @ clipped))
+    assert np.isfinite(reward)

@@ -103,7 +103,7 @@ def test_vector_envs_step_each_copy_as_a_single_env_would(env_id, vector):
 
 def bad_actions(space):
     if isinstance(space, gym.spaces.Discrete):
-        return [int(space.n), -1, 1.5, np.nan, "lift", None, True, np.array([0, 1])]
+        return [int(space.n), -1, 1.5, 1.0, "1", np.nan, "lift", None, True, np.array([0, 1])]
     size = space.shape[0]
     return [
         [0.0] * (size - 1),

@@ -231,3 +231,18 @@ def test_other_level_counts_work():
     env.step(Action.LIFT_RIGHT)
     obs, *_ = env.step(Action.RIGHT_FORWARD)
     assert tuple(obs) == (2, 0, 1, 1)
+
+
+@pytest.mark.parametrize("action", ["3", 1.0, np.float32(2.0), np.array(1.0), [1]])
+def test_actions_must_be_integers(action):
+    env = gym.make("Henry-v0").unwrapped
+    env.reset(seed=0)
+    with pytest.raises(HenryEnvError, match=r"action must be an integer in \[0, 8\), got"):
+        env.step(action)
+
+
+@pytest.mark.parametrize("action", [np.int8(0), np.uint64(0), np.array(0), 0])
+def test_every_kind_of_integer_is_an_action(action):
+    env = gym.make("Henry-v0").unwrapped
+    env.reset(seed=0)
+    assert tuple(env.step(action)[0]) == (M, 0, M, 1)
