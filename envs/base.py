@@ -15,8 +15,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from walker.sim.body import Pose, PoseError
 from walker.sim.spec import HenrySpec, SpecError
-from walker.sim.world import FlatState, HenryWorld, LegCommand, Pose, PoseError
+from walker.sim.world import FlatState, HenryWorld, LegCommand
 
 FALL_ANGLE_RAD = 0.6
 """Henry has fallen when his torso tilts further than this (about 34 degrees)."""

@@ -16,8 +16,9 @@ import numpy as np
 from gymnasium import spaces
 
 from envs.base import HenryEnv, HenryEnvError, Push
+from walker.sim.body import LegPose, Pose
 from walker.sim.spec import HenrySpec
-from walker.sim.world import STATE_FIELDS, FlatState, LegCommand, LegPose, Pose
+from walker.sim.world import STATE_FIELDS, FlatState, LegCommand
 
 OBSERVATION_FIELDS: tuple[str, ...] = (
     "torso_height_m",
@@ -189,7 +190,7 @@ class HenryContinuousEnv(HenryEnv):
             return pose
         raise HenryEnvError(
             f"unknown pose {pose!r}; use 'standing', 'left_foot_up', 'right_foot_up', "
-            "'random' or a walker.sim.world.Pose"
+            "'random' or a walker.sim.body.Pose"
         )
 
     def _commands_for(self, clipped: Sequence[float]) -> tuple[LegCommand, LegCommand]:

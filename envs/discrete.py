@@ -17,8 +17,9 @@ from gymnasium import spaces
 
 from envs.base import HenryEnv, HenryEnvError, Push
 from envs.motions import Action, FootTargets, Stride, hold_motion, plan_motion
+from walker.sim.body import LegPose, Pose
 from walker.sim.spec import HenrySpec
-from walker.sim.world import FlatState, LegPose, PhysicsDivergedError, Pose
+from walker.sim.world import FlatState, PhysicsDivergedError
 
 
 class HenryDiscreteEnv(HenryEnv):

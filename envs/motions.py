@@ -14,8 +14,9 @@ import math
 from enum import IntEnum
 from typing import NamedTuple
 
+from walker.sim.body import LEFT, RIGHT
 from walker.sim.spec import HenrySpec
-from walker.sim.world import LEFT, RIGHT, LegCommand
+from walker.sim.world import LegCommand
 
 
 class Action(IntEnum):
