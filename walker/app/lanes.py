@@ -93,7 +93,7 @@ class Lane:
             self.scenes.append(Scene(
                 frame.geometry, frame.start_x_m, self.label, self.color,
                 hud(frame, self.episode, None, episode_return, epsilon, self.best_distance_m),
-                rows, list(self.returns)))
+                rows, list(self.returns), episode=self.episode))
             self.frame = frame
 
     def step(self) -> bool:

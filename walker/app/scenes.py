@@ -88,7 +88,7 @@ class FrameSampler(gym.Wrapper[Any, Any, Any, Any]):
 
     def _frame(self) -> Frame:
         base = self.base
-        return Frame(base.world.geometry(), base._start_x, base.distance_m, base.world.time_s)
+        return Frame(base.world.geometry(), base.start_x_m, base.distance_m, base.world.time_s)
 
     def _sample(self) -> None:
         self.count += 1

@@ -62,35 +62,43 @@ class TrainingView(Hook):
         self.controls = Controls(self.window, agent, fast=fast, speed=speed)
         self.renderer = Renderer(DEFAULT_SIZE)
         self.skipped = 0
+        self.episode = 1
+        """Env 0's episode, the one drawn."""
 
     def on_step(self, run: RunView) -> Request:
         step = run.last_step
         assert step is not None
         self.controls.step_once = False  # '.' advanced one step; pause again
+        env0_ended = any(end.env_index == 0 for end in step.ended)
         if self.controls.fast and run.episodes % FAST_DRAWS_EVERY:
             self.skipped += 1
             if self.skipped % 10 == 0:
                 self.controls.poll()  # stay responsive while skipping
-        else:
-            batch = step.batch
-            mask = None if batch.masks is None else batch.masks[0]
-            rows = qrows(self.agent, self.names, np.asarray(batch.obs)[0], mask,
-                         chosen_action(batch.actions))
-            frames, started = step_frames(step)
-            for frame in [*frames, *started]:
-                self._draw(run, frame, rows)
-                if self.controls.quit:
-                    break
+            self.episode += env0_ended
+            return self._requests()
+        batch = step.batch
+        mask = None if batch.masks is None else batch.masks[0]
+        rows = qrows(self.agent, self.names, np.asarray(batch.obs)[0], mask,
+                     chosen_action(batch.actions))
+        frames, started = step_frames(step)
+        for frame in frames:
+            self._draw(run, frame, rows)
+        self.episode += env0_ended
+        for frame in started:
+            self._draw(run, frame, rows)
         return self._requests()
 
     def _draw(self, run: RunView, frame: Frame, rows: list[QRow]) -> None:
+        if self.controls.quit:
+            return
         lines = hud(frame, run.episodes + 1, run.steps, run.current_return,
                     run.agent.hud().get("epsilon"), run.best_distance_m)
         if self.window is not None:
             lines["sim speed"] = f"x{self.controls.speed:g}"
             lines["keys"] = LEGEND
         surface = self.renderer.draw([Scene(frame.geometry, frame.start_x_m, "training",
-                                            LANE_COLORS[0], lines, rows, list(run.returns))])
+                                            LANE_COLORS[0], lines, rows, list(run.returns),
+                                            episode=self.episode)])
         if self.writer is not None:
             self.writer.append(self.renderer.frame())
         self.controls.show(surface)

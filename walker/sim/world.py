@@ -1,49 +1,49 @@
-"""Henry's rigid-body world: bodies, force-limited servos, ground contact, fixed-step stepping.
+"""Henry's rigid-body world: servo commands, fixed-step stepping, sensing, perturbations.
 
-A `HenryWorld` owns one pymunk space holding the ground and Henry: a torso and two legs.
-Each leg is a thigh pivoting at the hip (the **swing** degree of freedom) and a foot that
-slides along the thigh (the **extension** degree of freedom), with a flat sole kept parallel
-to the torso. All four actuators are pymunk constraints whose `max_force` and `max_bias`
-limit force and speed, so the targets set by `step` are pursued, not imposed: Henry can
-slip, stumble and fall, and nothing is teleported while a step runs.
+A `HenryWorld` owns one pymunk space holding the ground and Henry (built by
+`walker.sim.body`: a torso and two legs, each with a swing and an extension servo). All four
+servos are force- and speed-limited pymunk constraints, so the targets set by `step` are
+pursued, not imposed: Henry can slip, stumble and fall, and nothing is teleported while a
+step runs. Contact is sensed from pymunk's collision events.
 
 The extension servo is commanded as a *drop*: the foot's vertical distance below the hip in
 the torso frame. The leg length that realises it follows the measured swing angle
 (`length = drop / cos(swing)`), so a planted leg lengthens as it swings and the two legs
 never fight each other through the ground when both feet are down.
+
+Perturbations for robustness tests live here too: low bumps on the ground (`HenrySpec`'s
+`bump_*` fields), a horizontal push on the torso (`push`), and a meter of the actuators'
+positive mechanical work (`measure_work`), from which cost of transport is computed.
 """
 
 from __future__ import annotations
 
 import math
 from array import array
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import pymunk
 from pymunk._chipmunk_cffi import lib as _lib
 
+from walker.sim.body import (
+    GROUND_TYPE,
+    LEFT,
+    LEFT_SOLE_TYPE,
+    RIGHT,
+    RIGHT_SOLE_TYPE,
+    TORSO_TYPE,
+    Bump,
+    Leg,
+    Pose,
+    build_ground,
+    build_torso,
+    check_pose,
+)
 from walker.sim.spec import HenrySpec
-
-RIGHT = 0
-LEFT = 1
-LEG_NAMES = ("right", "left")
-
-_HENRY_GROUP = 1  # shapes in one group never collide with each other
-_RIGHT_SOLE_TYPE = 1  # collision types double as indices into the contact counters (+1)
-_LEFT_SOLE_TYPE = 2
-_TORSO_TYPE = 3
-_GROUND_TYPE = 10
-_GROUND_HALF_WIDTH_M = 5_000.0
-_GROUND_DEPTH_M = 1.0
 
 
 class PhysicsDivergedError(RuntimeError):
     """The simulation produced a non-finite value; the world cannot continue."""
-
-
-class PoseError(ValueError):
-    """A requested starting pose is not physically possible."""
 
 
 class LegCommand(NamedTuple):
@@ -54,54 +54,6 @@ class LegCommand(NamedTuple):
 
     drop_m: float
     """Vertical distance of the ankle below the hip, in the torso frame."""
-
-
-@dataclass(frozen=True)
-class LegPose:
-    """Starting configuration of one leg."""
-
-    foot_offset_m: float = 0.0
-    """Horizontal distance of the ankle ahead of the hip (negative: behind)."""
-
-    lifted: bool = False
-    """Whether the foot starts raised off the ground."""
-
-
-@dataclass(frozen=True)
-class Pose:
-    """Starting configuration of Henry: the torso is level and above x = 0."""
-
-    right: LegPose = LegPose()
-    left: LegPose = LegPose()
-
-
-class LegState(NamedTuple):
-    """What one leg senses."""
-
-    swing_rad: float
-    swing_rate_rad_s: float
-    length_m: float
-    length_rate_m_s: float
-    foot_offset_m: float
-    """Horizontal ankle position ahead of the hip, in the torso frame."""
-    foot_contact: bool
-    """The sole touched the ground during the last control step (pymunk's contact events)."""
-
-
-class SensedState(NamedTuple):
-    """Everything Henry's sensors report after a step."""
-
-    torso_x_m: float
-    """Henry's GPS: horizontal position of the torso's centre."""
-    torso_height_m: float
-    torso_angle_rad: float
-    torso_vx_m_s: float
-    torso_vy_m_s: float
-    torso_angular_velocity_rad_s: float
-    torso_contact: bool
-    """The torso itself touches the ground (Henry has fallen)."""
-    right: LegState
-    left: LegState
 
 
 class LegGeometry(NamedTuple):
@@ -121,92 +73,53 @@ class Geometry(NamedTuple):
     left: LegGeometry
 
 
-STATE_FIELDS: tuple[str, ...] = (
-    "torso_x_m", "torso_height_m", "torso_angle_rad", "torso_vx_m_s", "torso_vy_m_s",
-    "torso_angular_velocity_rad_s", "torso_contact",
-    *(f"{leg}_{name}" for leg in LEG_NAMES for name in LegState._fields),
-)
-"""Names of the values `HenryWorld.read_state` returns, in order (contacts as 0.0/1.0)."""
+class FlatState(NamedTuple):
+    """Every sensor reading as one flat tuple of floats (contacts as 0.0 or 1.0).
+
+    Environments read it every control step: a NamedTuple, so values are read by name
+    (`state.torso_x_m`) at the cost of a tuple index. Angles are relative to the torso for
+    the legs; lengths are hip to ankle.
+    """
+
+    torso_x_m: float
+    """Henry's GPS: horizontal position of the torso's centre."""
+    torso_height_m: float
+    torso_angle_rad: float
+    torso_vx_m_s: float
+    torso_vy_m_s: float
+    torso_angular_velocity_rad_s: float
+    torso_contact: float
+    """The torso itself touches the ground (Henry has fallen)."""
+    right_swing_rad: float
+    right_swing_rate_rad_s: float
+    right_length_m: float
+    right_length_rate_m_s: float
+    right_foot_offset_m: float
+    """Horizontal ankle position ahead of the hip, in the torso frame."""
+    right_foot_contact: float
+    """The sole touched the ground (or a bump) during the last control step."""
+    left_swing_rad: float
+    left_swing_rate_rad_s: float
+    left_length_m: float
+    left_length_rate_m_s: float
+    left_foot_offset_m: float
+    left_foot_contact: float
 
 
-class _Leg:
-    """The bodies and constraints of one leg, and its two servos."""
-
-    def __init__(self, space: pymunk.Space, spec: HenrySpec, torso: pymunk.Body,
-                 hip_world: pymunk.Vec2d, pose: LegPose, collision_type: int) -> None:
-        drop = spec.lifted_drop_m if pose.lifted else spec.stand_drop_m
-        swing = math.atan2(pose.foot_offset_m, drop)
-        length = math.hypot(pose.foot_offset_m, drop)
-
-        self.thigh = pymunk.Body(spec.thigh_mass_kg, _rod_moment(spec.thigh_mass_kg, length))
-        self.thigh.position = hip_world
-        self.thigh.angle = swing
-
-        sole_w, sole_h = spec.sole_length_m, spec.sole_thickness_m
-        self.foot = pymunk.Body(spec.foot_mass_kg,
-                                pymunk.moment_for_box(spec.foot_mass_kg, (sole_w, sole_h)))
-        self.foot.position = hip_world + (pose.foot_offset_m, -drop)
-        self.sole = pymunk.Poly.create_box_bb(
-            self.foot, pymunk.BB(-sole_w / 2, -sole_h, sole_w / 2, 0.0)
-        )
-        self.sole.friction = spec.foot_friction
-        self.sole.filter = pymunk.ShapeFilter(group=_HENRY_GROUP)
-        # The foot switch: a sensor pad under the sole that reports touches but pushes on
-        # nothing. Its small travel lets a loaded sole that hovers a fraction of a millimetre
-        # above the ground (double support is statically indeterminate) still count as down.
-        pad = spec.contact_switch_travel_m
-        self.switch = pymunk.Poly.create_box_bb(
-            self.foot, pymunk.BB(-sole_w / 2, -sole_h - pad, sole_w / 2, -sole_h + pad)
-        )
-        self.switch.sensor = True
-        self.switch.filter = pymunk.ShapeFilter(group=_HENRY_GROUP)
-        self.switch.collision_type = collision_type
-
-        hip = pymunk.PivotJoint(torso, self.thigh, hip_world)
-        self.swing_servo = pymunk.RotaryLimitJoint(torso, self.thigh, swing, swing)
-        self.swing_servo.max_force = spec.hip_max_torque_nm
-        self.swing_servo.max_bias = spec.hip_max_speed_rad_s
-        swing_stop = pymunk.RotaryLimitJoint(
-            torso, self.thigh, -spec.swing_limit_rad, spec.swing_limit_rad
-        )
-        stroke = pymunk.GrooveJoint(
-            self.thigh, self.foot, (0.0, -spec.leg_min_length_m), (0.0, -spec.leg_max_length_m),
-            (0.0, 0.0),
-        )
-        self.extension_servo = pymunk.SlideJoint(
-            self.thigh, self.foot, (0.0, 0.0), (0.0, 0.0), length, length
-        )
-        self.extension_servo.max_force = spec.leg_max_force_n
-        self.extension_servo.max_bias = spec.leg_max_speed_m_s
-        # pymunk's error_bias is the fraction of a joint error left after one second.
-        servo_error_bias = math.exp(-spec.servo_gain_1_s)
-        self.swing_servo.error_bias = servo_error_bias
-        self.extension_servo.error_bias = servo_error_bias
-        ankle = pymunk.GearJoint(torso, self.foot, 0.0, 1.0)
-        ankle.max_force = spec.ankle_max_torque_nm
-        for constraint in (hip, self.swing_servo, swing_stop, stroke, self.extension_servo, ankle):
-            constraint.collide_bodies = False
-        space.add(self.thigh, self.foot, self.sole, self.switch, hip, self.swing_servo,
-                  swing_stop, stroke, self.extension_servo, ankle)
-        self.initial_command = (swing, drop)
-
-
-def _rod_moment(mass: float, length: float) -> float:
-    # A uniform rod pivoting at one end; the floor keeps pymunk happy for tiny legs.
-    return max(mass * length * length / 3.0, 1e-6)
+STATE_FIELDS: tuple[str, ...] = FlatState._fields
+"""Names of the values `HenryWorld.read_state` returns, in order."""
 
 
 def _contact_begin(arbiter: pymunk.Arbiter, space: pymunk.Space, data: dict[str, Any]) -> None:
     a, b = arbiter.shapes
-    kind = a.collision_type if b.collision_type == _GROUND_TYPE else b.collision_type
+    kind = a.collision_type if b.collision_type == GROUND_TYPE else b.collision_type
     data["touching"][kind - 1] += 1
     data["touched"][kind - 1] = True
 
 
-def _contact_separate(arbiter: pymunk.Arbiter, space: pymunk.Space,
-                      data: dict[str, Any]) -> None:
+def _contact_separate(arbiter: pymunk.Arbiter, space: pymunk.Space, data: dict[str, Any]) -> None:
     a, b = arbiter.shapes
-    kind = a.collision_type if b.collision_type == _GROUND_TYPE else b.collision_type
+    kind = a.collision_type if b.collision_type == GROUND_TYPE else b.collision_type
     data["touching"][kind - 1] -= 1
     data["touched"][kind - 1] = True  # it was touching earlier in this control step
 
@@ -216,64 +129,61 @@ class HenryWorld:
 
     >>> world = HenryWorld()
     >>> world.step(LegCommand(0.0, 0.34), LegCommand(0.0, 0.34))
-    >>> world.sense().right.foot_contact
-    True
+    >>> world.read_state().right_foot_contact
+    1.0
     """
 
-    def __init__(self, spec: HenrySpec | None = None, pose: Pose | None = None) -> None:
+    def __init__(
+        self, spec: HenrySpec | None = None, pose: Pose | None = None, measure_work: bool = False
+    ) -> None:
         self.spec = spec if spec is not None else HenrySpec()
+        self.measure_work = bool(measure_work)
+        """Whether `step` meters the actuators' positive work into `positive_work_j`. It
+        reads the four servos after every physics substep, which roughly doubles the cost of
+        a control step, so it is off unless a benchmark asks for it."""
         self.reset(pose)
 
     def reset(self, pose: Pose | None = None) -> None:
         """Rebuild the world with Henry standing in `pose` (both feet down by default)."""
         spec = self.spec
         pose = pose if pose is not None else Pose()
-        _check_pose(spec, pose)
+        check_pose(spec, pose)
         self._pose = pose
         self._log = array("d")  # every command since this reset, for exact pickling
+        self._push_log: list[tuple[int, float]] = []  # (control step, impulse), likewise
         space = pymunk.Space()
         space.gravity = (0.0, -spec.gravity_m_s2)
         space.iterations = spec.solver_iterations
         space.collision_slop = spec.collision_slop_m
         space.sleep_time_threshold = float("inf")
 
-        self.ground = pymunk.Poly.create_box_bb(
-            space.static_body,
-            pymunk.BB(-_GROUND_HALF_WIDTH_M, -_GROUND_DEPTH_M, _GROUND_HALF_WIDTH_M, 0.0),
-        )
-        self.ground.friction = spec.ground_friction
-        self.ground.collision_type = _GROUND_TYPE
-        space.add(self.ground)
-
-        # The ankle of a planted foot rests one sole thickness above the ground.
-        hip_height = spec.stand_drop_m + spec.sole_thickness_m + 0.5 * spec.collision_slop_m
-        torso_moment = pymunk.moment_for_box(spec.torso_mass_kg,
-                                             (spec.torso_width_m, spec.torso_height_m))
-        self.torso = pymunk.Body(spec.torso_mass_kg, torso_moment)
-        self.torso.position = (0.0, hip_height + spec.torso_height_m / 2)
-        self.torso_shape = pymunk.Poly.create_box(
-            self.torso, (spec.torso_width_m, spec.torso_height_m)
-        )
-        self.torso_shape.friction = spec.torso_friction
-        self.torso_shape.filter = pymunk.ShapeFilter(group=_HENRY_GROUP)
-        self.torso_shape.collision_type = _TORSO_TYPE
-        space.add(self.torso, self.torso_shape)
+        self.bumps: tuple[Bump, ...]
+        """The bumps on the ground as (near x, far x, height) in metres, for drawing."""
+        self.ground, self.bumps = build_ground(space, spec)
+        self.torso, self.torso_shape, hip_height = build_torso(space, spec)
         self._hip_local = (0.0, -spec.torso_height_m / 2)
 
         hip_world = pymunk.Vec2d(0.0, hip_height)
         self.legs = (
-            _Leg(space, spec, self.torso, hip_world, pose.right, collision_type=_RIGHT_SOLE_TYPE),
-            _Leg(space, spec, self.torso, hip_world, pose.left, collision_type=_LEFT_SOLE_TYPE),
+            Leg(space, spec, self.torso, hip_world, pose.right, collision_type=RIGHT_SOLE_TYPE),
+            Leg(space, spec, self.torso, hip_world, pose.left, collision_type=LEFT_SOLE_TYPE),
         )
         # Contact comes from pymunk's begin/separate events: counters change only when a
         # shape starts or stops touching the ground, so sensing costs nothing per step. A
         # sole counts as on the ground if it touched it at any time during the last control
         # step, which debounces the sub-millimetre chatter of a loaded flat sole.
-        self._contact_data: dict[str, Any] = {"touching": [0, 0, 0],
-                                              "touched": [False, False, False]}
-        for kind in (_RIGHT_SOLE_TYPE, _LEFT_SOLE_TYPE, _TORSO_TYPE):
-            space.on_collision(kind, _GROUND_TYPE, begin=_contact_begin,
-                               separate=_contact_separate, data=self._contact_data)
+        self._contact_data: dict[str, Any] = {
+            "touching": [0, 0, 0],
+            "touched": [False, False, False],
+        }
+        for kind in (RIGHT_SOLE_TYPE, LEFT_SOLE_TYPE, TORSO_TYPE):
+            space.on_collision(
+                kind,
+                GROUND_TYPE,
+                begin=_contact_begin,
+                separate=_contact_separate,
+                data=self._contact_data,
+            )
         # A zero-length step through pymunk's public API validates the bodies; after that
         # the control loop calls chipmunk directly (see _bind).
         space.step(0.0)
@@ -281,6 +191,9 @@ class HenryWorld:
         self._commands = [self.legs[RIGHT].initial_command, self.legs[LEFT].initial_command]
         self.time_s = 0.0
         self.control_steps = 0
+        self.positive_work_j = 0.0
+        """Positive mechanical work done by the four servos since `reset` (J), summed over
+        physics substeps; stays 0 unless `measure_work` is on (see `_step_measuring`)."""
         self._bind()
 
     def _bind(self) -> None:
@@ -300,8 +213,12 @@ class HenryWorld:
         self._space_handle = self.space._space
         self._torso_handle = self.torso._body
         self._leg_handles = tuple(
-            (leg.thigh._body, leg.foot._body, leg.swing_servo._constraint,
-             leg.extension_servo._constraint)
+            (
+                leg.thigh._body,
+                leg.foot._body,
+                leg.swing_servo._constraint,
+                leg.extension_servo._constraint,
+            )
             for leg in self.legs
         )
         self._touching = self._contact_data["touching"]
@@ -313,14 +230,41 @@ class HenryWorld:
     # commands reproduces the trajectory bit for bit (the simulation is deterministic).
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"spec": self.spec, "pose": self._pose, "log": self._log}
+        return {
+            "spec": self.spec,
+            "pose": self._pose,
+            "log": self._log,
+            "pushes": self._push_log,
+            "measure_work": self.measure_work,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.spec = state["spec"]
+        self.measure_work = state["measure_work"]
         self.reset(state["pose"])
         log = state["log"]
-        for i in range(0, len(log), 4):
-            self.step(LegCommand(log[i], log[i + 1]), LegCommand(log[i + 2], log[i + 3]))
+        pushes = list(state["pushes"])
+        for i in range(0, len(log) // 4 + 1):
+            while pushes and pushes[0][0] == i:
+                self.push(pushes.pop(0)[1])
+            if 4 * i < len(log):
+                self.step(
+                    LegCommand(log[4 * i], log[4 * i + 1]),
+                    LegCommand(log[4 * i + 2], log[4 * i + 3]),
+                )
+
+    def push(self, impulse_n_s: float) -> None:
+        """Give the torso a horizontal impulse at its centre of mass (+ pushes forward).
+
+        The impulse model: the torso's horizontal velocity changes at once by
+        `impulse_n_s / torso_mass_kg` (a kick much shorter than a control step, so no
+        rotation and no other body moves directly); the legs feel it through the joints
+        during the following substeps. 1 N*s on the default 3 kg torso is 0.33 m/s.
+        """
+        if not isinstance(impulse_n_s, (int, float)) or not math.isfinite(impulse_n_s):
+            raise ValueError(f"impulse_n_s must be a finite number of N*s, got {impulse_n_s!r}")
+        self._push_log.append((self.control_steps, float(impulse_n_s)))
+        self.torso.apply_impulse_at_world_point((float(impulse_n_s), 0.0), self.torso.position)
 
     @property
     def hip_height_m(self) -> float:
@@ -348,18 +292,24 @@ class HenryWorld:
             lib.cpRotaryLimitJointSetMin(swing_servo, swing)
             lib.cpRotaryLimitJointSetMax(swing_servo, swing)
             length = drop / math.cos(lib.cpBodyGetAngle(thigh) - torso_angle)
-            length = (min_length if length < min_length
-                      else (max_length if length > max_length else length))
+            length = (
+                min_length
+                if length < min_length
+                else (max_length if length > max_length else length)
+            )
             lib.cpSlideJointSetMin(extension_servo, length)
             lib.cpSlideJointSetMax(extension_servo, length)
         touching, touched = self._touching, self._touched
         for index in range(3):
             touched[index] = touching[index] > 0
-        space_step = _lib.cpSpaceStep
-        handle = self._space_handle
-        dt = self._physics_dt
-        for _ in range(self._substeps):
-            space_step(handle, dt)
+        if self.measure_work:
+            self.positive_work_j += self._step_measuring()
+        else:
+            space_step = _lib.cpSpaceStep
+            handle = self._space_handle
+            dt = self._physics_dt
+            for _ in range(self._substeps):
+                space_step(handle, dt)
         self.control_steps += 1
         self.time_s = self.control_steps * self.spec.control_dt_s
         position = _lib.cpBodyGetPosition(self._torso_handle)
@@ -369,10 +319,48 @@ class HenryWorld:
                 "the parameters or commands make the physics unstable"
             )
 
-    def read_state(self) -> tuple[float, ...]:
-        """Every sensor reading as a flat tuple, in the order of `STATE_FIELDS`.
+    def _step_measuring(self) -> float:
+        """Run the substeps and return the servos' positive work during them (J).
 
-        This is the fast path environments use; `sense` wraps the same values in names.
+        Each servo is a one-sided pymunk constraint: it only ever pushes toward its target
+        (a swing servo turns the thigh toward the target angle, an extension servo pushes
+        or pulls the foot toward the target length), with the impulse magnitude pymunk
+        reports for the substep. Its work in a substep is that impulse times the joint's
+        relative velocity after the substep, `J * omega = torque * omega * dt`; only positive
+        work counts (a servo that brakes a joint is not credited with the energy).
+        """
+        lib = _lib
+        handle, dt, torso = self._space_handle, self._physics_dt, self._torso_handle
+        targets = [
+            (lib.cpRotaryLimitJointGetMin(swing), lib.cpSlideJointGetMin(extension))
+            for _, _, swing, extension in self._leg_handles
+        ]
+        work = 0.0
+        for _ in range(self._substeps):
+            lib.cpSpaceStep(handle, dt)
+            torso_angle = lib.cpBodyGetAngle(torso)
+            torso_omega = lib.cpBodyGetAngularVelocity(torso)
+            for (thigh, foot, swing, extension), (swing_target, length_target) in zip(
+                self._leg_handles, targets, strict=True
+            ):
+                rate = lib.cpBodyGetAngularVelocity(thigh) - torso_omega
+                if lib.cpBodyGetAngle(thigh) - torso_angle > swing_target:
+                    rate = -rate
+                work += max(0.0, lib.cpConstraintGetImpulse(swing) * rate)
+                hip, ankle = lib.cpBodyGetPosition(thigh), lib.cpBodyGetPosition(foot)
+                hip_v, ankle_v = lib.cpBodyGetVelocity(thigh), lib.cpBodyGetVelocity(foot)
+                dx, dy = ankle.x - hip.x, ankle.y - hip.y
+                length = math.hypot(dx, dy)
+                rate = ((ankle_v.x - hip_v.x) * dx + (ankle_v.y - hip_v.y) * dy) / length
+                if length > length_target:
+                    rate = -rate
+                work += max(0.0, lib.cpConstraintGetImpulse(extension) * rate)
+        return work
+
+    def read_state(self) -> FlatState:
+        """Every sensor reading as a `FlatState`: the fast path environments use.
+
+        `sense` gives the same values grouped per leg, with contacts as booleans.
         """
         torso = self._torso_handle
         position = _lib.cpBodyGetPosition(torso)
@@ -387,8 +375,15 @@ class HenryWorld:
         hip_vx = velocity.x - omega * (hip_y - position.y)
         hip_vy = velocity.y + omega * (hip_x - position.x)
         touched = self._touched
-        values = [position.x, position.y, angle, velocity.x, velocity.y, omega,
-                  1.0 if touched[2] else 0.0]
+        values = [
+            position.x,
+            position.y,
+            angle,
+            velocity.x,
+            velocity.y,
+            omega,
+            1.0 if touched[2] else 0.0,
+        ]
         for index, (thigh, foot, _, _) in enumerate(self._leg_handles):
             foot_position = _lib.cpBodyGetPosition(foot)
             foot_velocity = _lib.cpBodyGetVelocity(foot)
@@ -399,36 +394,31 @@ class HenryWorld:
                 length if length > 0.0 else 1.0
             )
             swing = _lib.cpBodyGetAngle(thigh) - angle
-            values.extend((
-                swing,
-                _lib.cpBodyGetAngularVelocity(thigh) - omega,
-                length,
-                length_rate,
-                length * math.sin(swing),
-                1.0 if touched[index] else 0.0,
-            ))
-        return tuple(values)
-
-    def sense(self) -> SensedState:
-        """Read Henry's sensors: torso GPS, height, angle, velocities, joints and contacts."""
-        v = self.read_state()
-        return SensedState(
-            v[0], v[1], v[2], v[3], v[4], v[5], v[6] > 0.5,
-            LegState(v[7], v[8], v[9], v[10], v[11], v[12] > 0.5),
-            LegState(v[13], v[14], v[15], v[16], v[17], v[18] > 0.5),
-        )
+            values.extend(
+                (
+                    swing,
+                    _lib.cpBodyGetAngularVelocity(thigh) - omega,
+                    length,
+                    length_rate,
+                    length * math.sin(swing),
+                    1.0 if touched[index] else 0.0,
+                )
+            )
+        return FlatState._make(values)
 
     def geometry(self) -> Geometry:
         """Where Henry's parts are, in world metres, for drawing."""
         torso = self.torso
-        corners = tuple((p.x, p.y) for p in (torso.local_to_world(v)
-                                              for v in self.torso_shape.get_vertices()))
+        corners = tuple(
+            (p.x, p.y) for p in (torso.local_to_world(v) for v in self.torso_shape.get_vertices())
+        )
         hip = torso.local_to_world(self._hip_local)
         legs = []
         for index, leg in enumerate(self.legs):
             ankle = leg.foot.position
-            sole = tuple((p.x, p.y) for p in (leg.foot.local_to_world(v)
-                                               for v in leg.sole.get_vertices()))
+            sole = tuple(
+                (p.x, p.y) for p in (leg.foot.local_to_world(v) for v in leg.sole.get_vertices())
+            )
             legs.append(LegGeometry((ankle.x, ankle.y), sole, bool(self._touched[index])))
         return Geometry(corners, (hip.x, hip.y), legs[RIGHT], legs[LEFT])
 
@@ -443,19 +433,3 @@ class HenryWorld:
             for vertex in leg.sole.get_vertices():
                 deepest = max(deepest, -leg.foot.local_to_world(vertex).y)
         return deepest
-
-
-def _check_pose(spec: HenrySpec, pose: Pose) -> None:
-    if pose.right.lifted and pose.left.lifted:
-        raise PoseError("a starting pose needs at least one foot on the ground")
-    for name, leg in (("right", pose.right), ("left", pose.left)):
-        if not math.isfinite(leg.foot_offset_m):
-            raise PoseError(f"{name} foot offset must be finite, got {leg.foot_offset_m!r}")
-        drop = spec.lifted_drop_m if leg.lifted else spec.stand_drop_m
-        swing = math.atan2(leg.foot_offset_m, drop)
-        if abs(swing) > spec.swing_limit_rad + 1e-9:
-            limit = drop * math.tan(spec.swing_limit_rad)
-            raise PoseError(
-                f"{name} foot offset {leg.foot_offset_m:+.3f} m is beyond the swing range "
-                f"(at most {limit:.3f} m either way)"
-            )
