@@ -78,10 +78,10 @@ def test_nudges_push_henry_forward_and_stand_him_up_in_a_vector_env():
             vec.reset(seed=0)
             lift = np.array([int(envs.Action.LIFT_RIGHT)] * 2)
             nudge(vec, 0, push_n_s=6.0)  # hard enough to throw him forward
-            _, _, terminated, _, infos = vec.step(lift)
+            _, _, terminated, _, _ = vec.step(lift)
             assert terminated[0] and not terminated[1]
             nudge(vec, 1, stand_up=True)
-            _, _, _, truncated, infos = vec.step(np.array([0, int(envs.Action.PUT_DOWN_RIGHT)]))
+            _, _, _, truncated, _ = vec.step(np.array([0, int(envs.Action.PUT_DOWN_RIGHT)]))
             assert truncated[1] and not truncated[0]
         finally:
             vec.close()
