@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -49,6 +49,20 @@ class ViewError(ValueError):
     """A viewing option is out of range."""
 
 
+class Push(NamedTuple):
+    """A push carried out, as the step's `info["push"]` reports it."""
+
+    impulse_n_s: float
+    vx_before_m_s: float
+    """The torso's horizontal velocity just before the impulse..."""
+    vx_after_m_s: float
+    """...and just after it."""
+
+    def describe(self) -> str:
+        return (f"push {self.impulse_n_s:+.2f} N*s: torso vx {self.vx_before_m_s:+.2f} -> "
+                f"{self.vx_after_m_s:+.2f} m/s")
+
+
 class Nudges(gym.Wrapper[Any, Any, Any, Any]):
     """Pushes and stand-ups asked for from outside the env (see the module docstring)."""
 
@@ -64,10 +78,15 @@ class Nudges(gym.Wrapper[Any, Any, Any, Any]):
         """End the episode after the next step and start the next one standing."""
 
     def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
+        push: Push | None = None
         if self.pending_push_n_s:
+            before = self.base.world.read_state().torso_vx_m_s
             self.base.push(self.pending_push_n_s)
+            push = Push(self.pending_push_n_s, before, self.base.world.read_state().torso_vx_m_s)
             self.pending_push_n_s = 0.0
         obs, reward, terminated, truncated, info = self.env.step(action)
+        if push is not None:
+            info = {**info, "push": push}
         return obs, reward, terminated, truncated or self.stand_up_requested, info
 
     def reset(self, *, seed: int | None = None,
