@@ -77,6 +77,30 @@ def test_conditions_are_named_env_arguments():
     assert CONDITIONS["left_foot_up"].reset_options == {"pose": "left_foot_up"}
 
 
+def test_each_condition_reaches_the_world_it_names():
+    import gymnasium as gym
+
+    import envs
+
+    built = {
+        name: gym.make("HenryContinuous-v0", **c.env_kwargs()).unwrapped
+        for name, c in CONDITIONS.items()
+    }
+    spec = {name: env.henry_spec for name, env in built.items()}
+    assert spec["friction_low"].ground_friction == 0.5
+    assert spec["friction_high"].ground_friction == 1.25
+    assert spec["light"].torso_mass_kg == pytest.approx(2.4)
+    assert spec["weak"].hip_max_torque_nm == pytest.approx(0.7 * spec["standard"].hip_max_torque_nm)
+    assert spec["weak"].leg_max_force_n == pytest.approx(0.7 * spec["standard"].leg_max_force_n)
+    assert spec["bumps"].bump_height_m == 0.02 and spec["standard"].bump_height_m == 0.0
+    assert built["push_forward"].pushes == ((4.0, 4.0),)
+    assert built["push_backward"].pushes == ((4.0, -4.0),)
+    obs, _ = built["left_foot_up"].reset(
+        seed=0, options=dict(CONDITIONS["left_foot_up"].reset_options)
+    )
+    assert obs[list(envs.OBSERVATION_FIELDS).index("left_foot_contact")] == 0.0
+
+
 def test_bench_writes_its_table_files_and_plots(tmp_path, capsys):
     out = tmp_path / "bench"
     code, text, _ = run(
