@@ -147,7 +147,7 @@ def play_condition(task: EpisodeTask, shared: Mapping[str, Any]) -> dict[str, An
     condition = CONDITIONS[task.condition]
     options = dict(condition.reset_options) or None
     with one_torch_thread(), tempfile.TemporaryDirectory(prefix="henry-bench-") as folder:
-        env = make_env(task.env_id, condition.env_kwargs())
+        env = make_env(task.env_id, {**condition.env_kwargs(), "measure_work": True})
         try:
             agent = _policy(task, env, shared, Path(folder))
             episodes = [
