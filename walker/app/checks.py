@@ -194,6 +194,6 @@ def check_output_file(
     allowed = tuple(suffixes or ())
     if allowed and target.suffix.lower() not in allowed:
         raise ArgumentValueError(
-            f"{option} {target}: use a file name ending in {' or '.join(allowed)}"
+            f"cannot write {option} {target}: use a {' or '.join(allowed)} file name"
         )
     return check_writable_file(target, option)

@@ -17,6 +17,7 @@ from agents.base import Learner
 from agents.checkpoint import CheckpointError, check_env_matches, load_checkpoint
 from agents.qlearning import QLearning
 from walker.app.policies import (
+    ASSETS,
     PolicyError,
     checkpoint_env,
     env_metadata,
@@ -24,6 +25,7 @@ from walker.app.policies import (
     learner_kind,
     load_policy,
     make_env,
+    require_checkpoint,
 )
 from walker.app.tables import format_table
 from walker.app.train import Hook, TrainConfig, TrainResult, evaluate, train
@@ -192,9 +194,11 @@ def compare_policies(policies: Sequence[str], env_id: str | None = None,
     return title + "\n" + format_table(header, rows)
 
 
-def qtable_report(checkpoint: Path, out: Path | None = None,
+def qtable_report(spec: str | Path, out: Path | None = None,
                   show_all: bool = False) -> tuple[str, Path]:
-    """The article's state-action table for a Q-learning checkpoint, and a heatmap PNG."""
+    """The article's state-action table for a Q-learning checkpoint (a path or a pretrained
+    name, as every POLICY argument), and a heatmap PNG."""
+    checkpoint = require_checkpoint(str(spec))
     payload = load_checkpoint(checkpoint)
     if payload["agent"] != "qlearning":
         raise CheckpointError(f"checkpoint {checkpoint} holds a {payload['agent']!r} agent; "
@@ -238,7 +242,10 @@ def qtable_report(checkpoint: Path, out: Path | None = None,
         raise CheckpointError(f"checkpoint {checkpoint} has no visited states to show")
     from walker.app.plots import qtable_heatmap
 
-    heatmap = out or checkpoint.with_name(checkpoint.stem + "_qtable.png")
+    # Beside the checkpoint, except for pretrained ones: assets/ is not the user's folder.
+    beside = Path(checkpoint.stem + "_qtable.png") if checkpoint.parent == ASSETS else \
+        checkpoint.with_name(checkpoint.stem + "_qtable.png")
+    heatmap = out or beside
     qtable_heatmap(heatmap, np.array(rows), np.array(legal_rows), labels, action_names,
                    f"Q-table ({env_id})")
     return "\n".join(lines), heatmap
