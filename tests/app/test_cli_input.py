@@ -42,7 +42,7 @@ CASES = [
     (["record", "hardcoded", "--out", "v.mp4", "--fps", "0"], "fps must be between"),
     (["record", "hardcoded", "--out", "v.mp4", "--size", "100000x100000"], "size must be"),
     (["record", "hardcoded", "--out", "v.avi"], ".mp4 or .gif"),
-    (["record", "hardcoded", "--out", "/sys/kernel/v.mp4"], "cannot write into --out"),
+    (["record", "hardcoded", "--out", "/sys/kernel/v.mp4"], "cannot write --out /sys/kernel/v.mp4"),
     (["record", "hardcoded", "--out", "v.mp4", "--seed", "-1"], "a seed must be"),
     (
         ["record", "hardcoded", "--out", "v.mp4", "--env-arg", "max_episode_steps=0"],
@@ -60,7 +60,7 @@ CASES = [
     (["demo", "--out", "/sys/kernel"], "cannot write into --out /sys/kernel"),
     (["experiment", "learned", "--seeds", "0"], "expected a whole number >= 1"),
     (["experiment", "learned", "--out", "/sys/kernel"], "cannot write into --out"),
-    (["bench", "physics", "--out", "/sys/kernel/bench.json"], "cannot write into --out"),
+    (["bench", "physics", "--out", "/sys/kernel/bench.json"], "cannot write --out /sys/kernel"),
 ]
 
 
