@@ -60,7 +60,8 @@ CASES = [
     (["demo", "--out", "/sys/kernel"], "cannot write into --out /sys/kernel"),
     (["experiment", "learned", "--seeds", "0"], "expected a whole number >= 1"),
     (["experiment", "learned", "--out", "/sys/kernel"], "cannot write into --out"),
-    (["bench", "physics", "--out", "/sys/kernel/bench.json"], "cannot write --out /sys/kernel"),
+    (["bench", "hardcoded", "--out", "/sys/kernel"], "cannot write into --out /sys/kernel"),
+    (["speed", "physics", "--out", "/sys/kernel/speed.json"], "cannot write --out /sys/kernel"),
 ]
 
 

@@ -507,9 +507,9 @@ def check_outputs(args: argparse.Namespace) -> None:
         checks.check_output_file(args.out, "--out", _VIDEO_SUFFIXES)
     if verb in ("watch", "train") and getattr(args, "record", None) is not None:
         checks.check_output_file(args.record, "--record", _VIDEO_SUFFIXES)
-    if verb in ("bench", "qtable") and args.out is not None:
+    if verb in ("speed", "qtable") and args.out is not None:
         checks.check_output_file(args.out, "--out")
-    if verb in ("demo", "experiment", "train") and args.out is not None:
+    if verb in ("demo", "experiment", "train", "bench") and args.out is not None:
         checks.check_output_dir(args.out, "--out")
     if verb == "train" and args.tensorboard is not None:
         checks.check_output_dir(args.tensorboard, "--tensorboard")
