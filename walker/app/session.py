@@ -48,17 +48,16 @@ RUN_SETTINGS = (
 class RunLogs:
     """The run's continuing logs and the counts the training loop starts from."""
 
-    metrics: JsonlLog | None = None
-    evaluations: JsonlLog | None = None
+    metrics: JsonlLog
+    evaluations: JsonlLog
     start_steps: int = 0
     """Environment steps the agent was trained for before this segment."""
     start_episodes: int = 0
 
     def flush(self) -> None:
         """Append the rows gathered since the last flush (call it after a checkpoint)."""
-        for log in (self.metrics, self.evaluations):
-            if log is not None:
-                log.flush()
+        self.metrics.flush()
+        self.evaluations.flush()
 
 
 def _read_json(path: Path) -> dict[str, Any]:
