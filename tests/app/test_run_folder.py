@@ -135,7 +135,7 @@ def test_resume_appends_and_continues_the_counts(tmp_path, capsys):
     assert metadata["trained_episodes"] == len(metrics)
     evals = jsonl(folder / "eval.jsonl")
     assert evals[: len(first_evals)] == first_evals
-    assert [row["step"] for row in evals[len(first_evals) :]] == [700, 1000]
+    assert [row["step"] for row in evals[len(first_evals) :]] == [600, 900, 1000]
     history = jsonl(folder / "history.jsonl")
     assert [event["event"] for event in history] == ["start", "end", "resume", "end"]
     assert history[1]["steps"] == 400 and history[3]["steps"] == 1000
