@@ -159,7 +159,7 @@ def test_unwritable_out_folder(tmp_path, capsys):
     blocker.write_text("x")
     code, _, err = run(capsys, "train", "--steps", "10", "--out", str(blocker / "run"),
                        "--no-progress")
-    assert code == 2 and "cannot create folder" in err
+    assert code == 2 and "is a file, not a folder" in err
 
 
 def test_record_writes_the_requested_frames(tmp_path, capsys):
