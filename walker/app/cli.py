@@ -442,6 +442,8 @@ def cmd_speed(args: argparse.Namespace) -> int:
 def _train_spelling(argv: list[str]) -> list[str]:
     """`walker train AGENT ...` from the older spellings `walker train --agent AGENT ...`
     and `walker train [options]` (Q-learning)."""
+    if argv == ["train"]:
+        return ["train", "qlearning"]
     if len(argv) < 2 or argv[0] != "train" or argv[1] in ("-h", "--help"):
         return argv
     if argv[1] == "--agent" and len(argv) > 2:
