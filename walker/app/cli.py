@@ -455,32 +455,13 @@ def _train_spelling(argv: list[str]) -> list[str]:
     return argv
 
 
-_VIDEO_SUFFIXES = (".mp4", ".gif")
-
-
-def check_outputs(args: argparse.Namespace) -> None:
-    """Refuse output paths no file could be written to, before any work (writes nothing).
-    `walker train`'s default folder is checked by `runs.train_run` once it is known."""
-    verb = args.verb
-    if verb in ("record", "race") and args.out is not None:
-        checks.check_output_file(args.out, "--out", _VIDEO_SUFFIXES)
-    if verb in ("watch", "train") and getattr(args, "record", None) is not None:
-        checks.check_output_file(args.record, "--record", _VIDEO_SUFFIXES)
-    if verb in ("speed", "qtable") and args.out is not None:
-        checks.check_output_file(args.out, "--out")
-    if verb in ("demo", "experiment", "train", "bench") and args.out is not None:
-        checks.check_output_dir(args.out, "--out")
-    if verb == "train" and args.tensorboard is not None:
-        checks.check_output_dir(args.tensorboard, "--tensorboard")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = _train_spelling(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
     args.command = argv
     with stop_on_signals():
         try:
-            check_outputs(args)
+            checks.check_output_options(args)
             return int(args.func(args))
         except _user_errors() as error:
             _say(f"walker: error: {error}")
