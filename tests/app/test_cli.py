@@ -58,6 +58,11 @@ def test_train_spellings_name_the_agent_first_or_default_to_qlearning():
     assert _train_spelling(["train", "--agent=dqn"]) == ["train", "dqn"]
     assert _train_spelling(["train", "ppo", "--agent", "x"]) == ["train", "ppo", "--agent", "x"]
     assert _train_spelling(["train", "--help"]) == ["train", "--help"]
+    # --agent was an ordinary option: after other options it still names the agent
+    assert _train_spelling(["train", "--steps", "5", "--agent", "dqn", "--seed", "1"]) == [
+        "train", "dqn", "--steps", "5", "--seed", "1"]
+    assert _train_spelling(["train", "--steps", "5", "--agent=ppo"]) == [
+        "train", "ppo", "--steps", "5"]
     assert _train_spelling(["eval", "--agent", "x"]) == ["eval", "--agent", "x"]
 
 
