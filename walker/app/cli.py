@@ -440,19 +440,22 @@ def cmd_speed(args: argparse.Namespace) -> int:
 
 
 def _train_spelling(argv: list[str]) -> list[str]:
-    """`walker train AGENT ...` from the older spellings `walker train --agent AGENT ...`
-    and `walker train [options]` (Q-learning)."""
+    """`walker train AGENT ...` from the older spellings `walker train [options] --agent
+    AGENT [options]` and `walker train [options]` (Q-learning)."""
     if argv == ["train"]:
         return ["train", "qlearning"]
     if len(argv) < 2 or argv[0] != "train" or argv[1] in ("-h", "--help"):
         return argv
-    if argv[1] == "--agent" and len(argv) > 2:
-        return ["train", argv[2], *argv[3:]]
-    if argv[1].startswith("--agent="):
-        return ["train", argv[1].split("=", 1)[1], *argv[2:]]
-    if argv[1].startswith("-"):
-        return ["train", "qlearning", *argv[1:]]
-    return argv
+    if not argv[1].startswith("-"):
+        return argv
+    options = argv[1:]
+    # `--agent` was an ordinary option before the subparsers: it may come anywhere.
+    for i, item in enumerate(options):
+        if item == "--agent" and i + 1 < len(options):
+            return ["train", options[i + 1], *options[:i], *options[i + 2:]]
+        if item.startswith("--agent="):
+            return ["train", item.split("=", 1)[1], *options[:i], *options[i + 1:]]
+    return ["train", "qlearning", *options]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
