@@ -58,6 +58,11 @@ def test_train_spellings_name_the_agent_first_or_default_to_qlearning():
     assert _train_spelling(["train", "--agent=dqn"]) == ["train", "dqn"]
     assert _train_spelling(["train", "ppo", "--agent", "x"]) == ["train", "ppo", "--agent", "x"]
     assert _train_spelling(["train", "--help"]) == ["train", "--help"]
+    # --agent was an ordinary option: after other options it still names the agent
+    assert _train_spelling(["train", "--steps", "5", "--agent", "dqn", "--seed", "1"]) == [
+        "train", "dqn", "--steps", "5", "--seed", "1"]
+    assert _train_spelling(["train", "--steps", "5", "--agent=ppo"]) == [
+        "train", "ppo", "--steps", "5"]
     assert _train_spelling(["eval", "--agent", "x"]) == ["eval", "--agent", "x"]
 
 
@@ -342,3 +347,15 @@ def test_deep_agents_resume_from_their_checkpoints(tmp_path, capsys, agent):
     assert code == 0, text
     state = torch.load(second / "checkpoint.pt", weights_only=True)["state"]
     assert state["steps"] == 512
+
+
+def test_resume_onto_another_env_is_refused_naming_both(tmp_path, capsys):
+    out = tmp_path / "q"
+    run(capsys, "train", "--steps", "100", "--out", str(out), "--no-progress")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    code, _, err = run(capsys, "train", "--steps", "100", "--resume", str(out / "checkpoint.pt"),
+                       "--env", "HenryContinuous-v0", "--no-progress")
+    assert code == 2
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "--env HenryContinuous-v0 cannot apply with --resume" in err and "Henry-v0" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

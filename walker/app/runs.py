@@ -16,6 +16,7 @@ import envs
 from agents.base import Learner
 from agents.checkpoint import CheckpointError, load_checkpoint
 from agents.qlearning import QLearning
+from walker.app.checks import ArgumentValueError
 from walker.app.evaluation import evaluate
 from walker.app.hooks import Hook, RunView
 from walker.app.policies import (
@@ -171,6 +172,10 @@ def train_run(agent_name: str, agent_config: Any, run: TrainConfig,
         checkpoint = require_checkpoint(str(run.resume))
         resume = read_resume_point(checkpoint, kind.name)
         refuse_agent_changes(resume.agent_config, given or {}, checkpoint)
+        if run.env is not None and resume.env_id is not None and run.env != resume.env_id:
+            raise ArgumentValueError(
+                f"--env {run.env} cannot apply with --resume: {checkpoint} was trained on "
+                f"{resume.env_id}; drop --env, or start a new run with another --out")
         run = run.replace(resume=checkpoint, env=run.env or resume.env_id,
                           env_kwargs=run.env_kwargs or resume.env_kwargs)
     env_id = run.env or kind.default_env
