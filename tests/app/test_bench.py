@@ -265,6 +265,7 @@ def test_learning_agents_train_once_per_seed_and_train_the_same_anywhere(tmp_pat
 def local_ray():
     ray = pytest.importorskip("ray")
     ray.init(
+        address="local",
         num_cpus=2,
         object_store_memory=80 * 1024 * 1024,
         include_dashboard=False,

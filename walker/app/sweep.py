@@ -243,9 +243,10 @@ def _run_ray(
             "log_to_driver": False,
             "logging_level": logging.WARNING,
         }
-        if backend.ray_address:
-            options["address"] = backend.ray_address
-        elif backend.workers_given:
+        # "local" starts a Ray of our own even when `ray start` left a cluster running here:
+        # joining one is what an ADDRESS (or "auto") asks for.
+        options["address"] = backend.ray_address or "local"
+        if not backend.ray_address and backend.workers_given:
             options["num_cpus"] = backend.workers
         try:
             ray.init(**options)
