@@ -172,7 +172,7 @@ class WalkingController:
         base = getattr(env, "unwrapped", env)
         if not isinstance(base, HenryContinuousEnv):
             raise WalkingConfigError(
-                f"the walking controller drives the continuous Henry (HenryContinuous-v0), "
+                f"the walking controller needs the continuous Henry (HenryContinuous-v0), "
                 f"not {type(base).__name__}; on Henry-v0 use the 'hardcoded' gait"
             )
         spec = base.henry_spec
