@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from walker.files import OutputPathError, atomic_path
+from walker.files import OutputPathError, atomic_write_bytes
 
 FORMAT = "henry-checkpoint"
 VERSION = 1
@@ -38,13 +38,14 @@ def save_checkpoint(path: str | Path, agent: str, config: dict[str, Any],
         "metadata": metadata,
     }
     target = Path(path)
+    # Serialised in memory first: torch's zip writer reports a full disk as a RuntimeError
+    # without the cause, while a plain file write raises OSError with its errno.
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
     try:
-        with atomic_path(target) as temp:
-            torch.save(payload, temp)
+        atomic_write_bytes(target, buffer.getbuffer())
     except OutputPathError as error:
         raise CheckpointError(f"cannot save checkpoint: {error}") from error
-    except OSError as error:
-        raise CheckpointError(f"cannot save checkpoint to {target}: {error}") from error
     return target
 
 
@@ -84,18 +85,24 @@ def load_checkpoint(path: str | Path, agent: str | None = None) -> dict[str, Any
 
 
 def check_env_matches(payload: dict[str, Any], env_id: str | None,
-                      env_kwargs: dict[str, Any] | None = None, source: str = "checkpoint"
-                      ) -> None:
-    """Raise `CheckpointError` if the checkpoint was trained on a different env."""
+                      env_kwargs: dict[str, Any] | None = None, source: str = "checkpoint",
+                      defaults: dict[str, Any] | None = None) -> None:
+    """Raise `CheckpointError` if the checkpoint was trained on a different env.
+
+    `defaults` are the values the env takes for arguments not given, so an argument given
+    explicitly at its default matches a checkpoint trained without it.
+    """
     metadata = payload.get("metadata", {})
     trained = metadata.get("env_id")
     if env_id is not None and trained is not None and trained != env_id:
         raise CheckpointError(f"{source} was trained on {trained}, not on {env_id}")
     if env_kwargs is not None and "env_kwargs" in metadata:
-        saved = metadata["env_kwargs"]
-        for key in sorted(set(saved) | set(env_kwargs)):
-            if saved.get(key) != env_kwargs.get(key):
+        base = dict(defaults or {})
+        saved = {**base, **metadata["env_kwargs"]}
+        wanted = {**base, **env_kwargs}
+        for key in sorted(set(saved) | set(wanted)):
+            if saved.get(key) != wanted.get(key):
                 raise CheckpointError(
                     f"{source} was trained with {key}={saved.get(key)!r}, but the env has "
-                    f"{key}={env_kwargs.get(key)!r}"
+                    f"{key}={wanted.get(key)!r}"
                 )

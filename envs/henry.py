@@ -21,7 +21,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from walker.sim.spec import HenrySpec
+from walker.sim.spec import HenrySpec, SpecError
 from walker.sim.world import (
     LEFT,
     RIGHT,
@@ -87,22 +87,81 @@ def _smoothstep(u: float) -> float:
     return u * u * (3.0 - 2.0 * u)
 
 
+Push = tuple[float, float]
+"""A scheduled push: (time in s since the episode began, horizontal impulse in N*s)."""
+
+
+def resolve_spec(spec: HenrySpec | Mapping[str, Any] | None) -> HenrySpec:
+    """The `spec` keyword of both Henry envs: a `HenrySpec`, a mapping of field overrides on
+    the defaults (`{"ground_friction": 0.5}`, as `--env-arg spec={...}` gives), or None."""
+    if spec is None:
+        return HenrySpec()
+    if isinstance(spec, HenrySpec):
+        return spec
+    if isinstance(spec, Mapping):
+        try:
+            return HenrySpec.with_overrides(spec)
+        except SpecError as error:
+            raise HenryEnvError(f"spec: {error}") from error
+    raise HenryEnvError(f"spec must be a HenrySpec or a mapping of HenrySpec field overrides, "
+                        f"got {type(spec).__name__}")
+
+
+def checked_pushes(pushes: Any) -> tuple[Push, ...]:
+    """Validate the `pushes` keyword: pairs (time_s >= 0, impulse_n_s), both finite."""
+    message = ("pushes must be a sequence of (time_s, impulse_n_s) pairs of finite numbers "
+               f"with time_s >= 0, got {pushes!r}")
+    if isinstance(pushes, (str, bytes)) or not isinstance(pushes, Sequence):
+        raise HenryEnvError(message)
+    checked = []
+    for push in pushes:
+        if isinstance(push, (str, bytes)) or not isinstance(push, Sequence) or len(push) != 2:
+            raise HenryEnvError(message)
+        time_s, impulse = push
+        for value in (time_s, impulse):
+            if (isinstance(value, bool) or not isinstance(value, (int, float, np.number))
+                    or not math.isfinite(value)):
+                raise HenryEnvError(message)
+        if time_s < 0:
+            raise HenryEnvError(message)
+        checked.append((float(time_s), float(impulse)))
+    return tuple(sorted(checked))
+
+
 class HenryEnv(gym.Env[np.ndarray, Any]):
-    """What both variants share: the world, reset options, falling, rendering."""
+    """What both variants share: the world, reset options, falling, perturbations, rendering.
+
+    Keywords common to both variants:
+    * `spec`: a `HenrySpec`, or a mapping of field overrides on the default one, e.g.
+      `{"ground_friction": 0.5, "torso_mass_kg": 3.6}` (an unknown name is an error listing
+      the valid ones). Bumps on the ground are `bump_height_m` and its siblings.
+    * `pushes`: `((time_s, impulse_n_s), ...)`; each is applied (`HenryWorld.push`: a
+      horizontal impulse on the torso's centre of mass, + forward) before the first control
+      step that starts at or after `time_s` of simulated time since the episode began (after
+      the settling at reset), so the same seed and actions give the same trajectory.
+    * `measure_work`: when True, every `step`'s info has `positive_work_j`, the positive
+      mechanical work the four servos did during it (all of its control steps), summed over
+      physics substeps. It roughly doubles the cost of the physics, hence off by default.
+    * `render_mode`: `"human"` or `"rgb_array"`.
+    """
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 60}  # noqa: RUF012
 
-    def __init__(self, spec: HenrySpec | None = None, render_mode: str | None = None) -> None:
-        if spec is not None and not isinstance(spec, HenrySpec):
-            raise HenryEnvError(f"spec must be a HenrySpec, got {type(spec).__name__}")
+    def __init__(self, spec: HenrySpec | Mapping[str, Any] | None = None,
+                 render_mode: str | None = None, pushes: Sequence[Push] = (),
+                 measure_work: bool = False) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise HenryEnvError(
                 f"render_mode must be one of {self.metadata['render_modes']} or None, "
                 f"got {render_mode!r}"
             )
-        self.henry_spec = spec if spec is not None else HenrySpec()
+        if not isinstance(measure_work, (bool, np.bool_)):
+            raise HenryEnvError(f"measure_work must be True or False, got {measure_work!r}")
+        self.henry_spec = resolve_spec(spec)
+        self.pushes = checked_pushes(pushes)
         self.render_mode = render_mode
-        self.world = HenryWorld(self.henry_spec)
+        self.world = HenryWorld(self.henry_spec, measure_work=bool(measure_work))
+        self._push_queue: list[tuple[int, float]] = []
         self._renderer: Any = None
         self._start_x = 0.0
         self.hud: dict[str, Any] = {}
@@ -111,11 +170,31 @@ class HenryEnv(gym.Env[np.ndarray, Any]):
         """Callables run after every control step (1/60 s) inside `step`: the live window
         and video recorders use them to see Henry move within one discrete action."""
 
-    def _after_control_step(self) -> None:
-        for observer in self.control_step_observers:
-            observer()
-        if self.render_mode == "human":
-            self.render()
+    def _control_step(self, right: LegCommand, left: LegCommand) -> None:
+        """One control step of the physics, with the pushes that are due and the observers."""
+        queue = self._push_queue
+        if queue and queue[0][0] <= self.world.control_steps:
+            while queue and queue[0][0] <= self.world.control_steps:
+                self.world.push(queue.pop(0)[1])
+        self.world.step(right, left)
+        if self.control_step_observers or self.render_mode == "human":
+            for observer in self.control_step_observers:
+                observer()
+            if self.render_mode == "human":
+                self.render()
+
+    def push(self, impulse_n_s: float) -> None:
+        """Push Henry's torso now: a horizontal impulse (N*s, + forward) at its centre of mass
+        (see `HenryWorld.push`). For a window's mouse drag; scheduled pushes are `pushes`."""
+        try:
+            self.world.push(impulse_n_s)
+        except ValueError as error:
+            raise HenryEnvError(str(error)) from error
+
+    @property
+    def start_x_m(self) -> float:
+        """Henry's torso x (m) where this episode started, after settling on his feet."""
+        return self._start_x
 
     # -- shared helpers -------------------------------------------------------------------
 
@@ -129,6 +208,10 @@ class HenryEnv(gym.Env[np.ndarray, Any]):
         for _ in range(self._settle_steps):
             self.world.step(right, left)
         self._start_x = self.world.read_state()[0]
+        dt = self.henry_spec.control_dt_s
+        origin = self.world.control_steps
+        self._push_queue = [(origin + math.ceil(time_s / dt - 1e-9), impulse)
+                            for time_s, impulse in self.pushes]
 
     _settle_steps = 12
 
@@ -226,7 +309,8 @@ class HenryDiscreteEnv(HenryEnv):
     * `extension_levels` (K, odd, >= 3, default 5): levels of foot extension.
     * `step_length_m` (default 0.07): distance between two extension levels.
     * `decision_steps` (default 36): control steps (1/60 s each) per action (0.6 s).
-    * `spec`: a `HenrySpec` for the body; `render_mode`: `"human"` or `"rgb_array"`.
+    * `spec`, `pushes`, `measure_work`, `render_mode`: see `HenryEnv` (field overrides,
+      scheduled pushes, `info["positive_work_j"]`).
 
     ## Version History
     * v0: first release.
@@ -239,10 +323,12 @@ class HenryDiscreteEnv(HenryEnv):
         extension_levels: int = 5,
         step_length_m: float = 0.07,
         decision_steps: int = 36,
-        spec: HenrySpec | None = None,
+        spec: HenrySpec | Mapping[str, Any] | None = None,
         render_mode: str | None = None,
+        pushes: Sequence[Push] = (),
+        measure_work: bool = False,
     ) -> None:
-        super().__init__(spec, render_mode)
+        super().__init__(spec, render_mode, pushes, measure_work)
         if (not isinstance(extension_levels, int) or isinstance(extension_levels, bool)
                 or extension_levels < 3 or extension_levels % 2 == 0):
             raise HenryEnvError(
@@ -384,11 +470,10 @@ class HenryDiscreteEnv(HenryEnv):
         terminated = False
         world = self.world
         state = start
+        work_before = world.positive_work_j
         try:
             for step in range(self.decision_steps):
-                world.step(*plan(step / self.decision_steps))
-                if self.control_step_observers or self.render_mode == "human":
-                    self._after_control_step()
+                self._control_step(*plan(step / self.decision_steps))
                 state = world.read_state()
                 if self._fallen(state):
                     terminated = True
@@ -398,9 +483,10 @@ class HenryDiscreteEnv(HenryEnv):
                 from error
         reward = state[0] - start[0]
         obs = self._observe(state)
-        return obs, reward, terminated, False, self._info(
-            illegal=not legal, terms={"progress": reward}
-        )
+        info = self._info(illegal=not legal, terms={"progress": reward})
+        if world.measure_work:
+            info["positive_work_j"] = world.positive_work_j - work_before
+        return obs, reward, terminated, False, info
 
     def _checked_action(self, action: Any) -> int:
         if isinstance(action, (bool, np.bool_)):
@@ -575,7 +661,8 @@ class HenryContinuousEnv(HenryEnv):
     ## Arguments
     `forward_reward_weight` (10.0), `ctrl_cost_weight` (0.01), `fall_penalty` (1.0),
     `walking_reward` (False), `flight_cost` (10.0), `slip_cost` (10.0),
-    `frame_skip` (1: control steps of 1/60 s per env step), `spec`, `render_mode`.
+    `frame_skip` (1: control steps of 1/60 s per env step); `spec`, `pushes`,
+    `measure_work`, `render_mode`: see `HenryEnv`.
 
     ## Version History
     * v0: first release.
@@ -587,13 +674,15 @@ class HenryContinuousEnv(HenryEnv):
         ctrl_cost_weight: float = 0.01,
         fall_penalty: float = 1.0,
         frame_skip: int = 1,
-        spec: HenrySpec | None = None,
+        spec: HenrySpec | Mapping[str, Any] | None = None,
         render_mode: str | None = None,
+        pushes: Sequence[Push] = (),
+        measure_work: bool = False,
         walking_reward: bool = False,
         flight_cost: float = 10.0,
         slip_cost: float = 10.0,
     ) -> None:
-        super().__init__(spec, render_mode)
+        super().__init__(spec, render_mode, pushes, measure_work)
         if not isinstance(walking_reward, (bool, np.bool_)):
             raise HenryEnvError(f"walking_reward must be True or False, got {walking_reward!r}")
         for name, value in (("forward_reward_weight", forward_reward_weight),
@@ -703,10 +792,9 @@ class HenryContinuousEnv(HenryEnv):
         commands = self._commands_for(values)
         world = self.world
         x_before = self._last_x
+        work_before = world.positive_work_j
         for _ in range(self.frame_skip):
-            world.step(*commands)
-            if self.control_step_observers or self.render_mode == "human":
-                self._after_control_step()
+            self._control_step(*commands)
         state = world.read_state()
         self._last_x = state[0]
         fell = self._fallen(state)
@@ -723,6 +811,8 @@ class HenryContinuousEnv(HenryEnv):
             "time_s": world.time_s,
             "x_velocity_m_s": (state[0] - x_before) / self.dt,
         }
+        if world.measure_work:
+            info["positive_work_j"] = world.positive_work_j - work_before
         return self._observe(state), sum(terms.values()), fell, False, info
 
     def _sole_slip_m_s(self, state: Sequence[float]) -> float:

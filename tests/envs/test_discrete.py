@@ -259,7 +259,8 @@ def test_random_pose_draws_from_the_env_seed():
         ({"step_length_m": -0.1}, "positive number"),
         ({"decision_steps": 2}, "decision_steps"),
         ({"render_mode": "ascii"}, "render_mode"),
-        ({"spec": {"torso_mass_kg": 2}}, "HenrySpec"),
+        ({"spec": {"torso_mas_kg": 2}}, "unknown HenrySpec field"),
+        ({"spec": 3}, "HenrySpec"),
     ],
 )
 def test_bad_constructor_arguments_raise(kwargs, message):

@@ -24,6 +24,9 @@ def test_defaults_are_valid_and_in_si_units():
         ("leg_min_length_m", 0.6, "leg_min_length_m"),
         ("lift_height_m", 0.3, "must be at least leg_min_length_m"),
         ("swing_limit_rad", 1.2, "leg_max_length_m"),
+        ("bump_height_m", -0.01, "bump_height_m must be 0 \\(flat\\) or positive"),
+        ("bump_length_m", 0.6, "bump_length_m .* must be below bump_spacing_m"),
+        ("bump_spacing_m", 0.0, "bump_spacing_m must be positive"),
     ],
 )
 def test_invalid_values_raise_a_clear_error(field, value, message):
@@ -39,5 +42,17 @@ def test_spec_is_frozen():
 def test_dict_round_trip_and_unknown_keys():
     spec = HenrySpec(torso_mass_kg=2.5)
     assert HenrySpec.from_dict(spec.to_dict()) == spec
-    with pytest.raises(SpecError, match="unknown HenrySpec parameter"):
+    with pytest.raises(SpecError, match="unknown HenrySpec field"):
         HenrySpec.from_dict({**spec.to_dict(), "wings": 2})
+
+
+def test_overrides_replace_named_fields_and_list_the_valid_names_on_a_typo():
+    spec = HenrySpec.with_overrides({"ground_friction": 0.5, "bump_height_m": 0.02})
+    assert spec == HenrySpec(ground_friction=0.5, bump_height_m=0.02)
+    with pytest.raises(
+        SpecError,
+        match=r"unknown HenrySpec field.*gruond_friction; valid names "
+        r"are gravity_m_s2, .*ground_friction",
+    ):
+        HenrySpec.with_overrides({"gruond_friction": 0.5})
+    assert HenrySpec().bump_height_m == 0.0  # flat ground by default

@@ -117,6 +117,43 @@ def test_pickled_world_continues_from_the_same_state():
     assert copy.sense().right.foot_contact
 
 
+def test_pickling_replays_pushes_at_the_steps_they_came():
+    world = HenryWorld(measure_work=True)
+    world.push(0.5)
+    run(world, STAND, LIFTED, 10)
+    world.push(-1.0)
+    run(world, STAND, STAND, 10)
+    world.push(0.25)  # after the last step: replayed after it too
+    copy = pickle.loads(pickle.dumps(world))
+    assert copy.read_state() == world.read_state()
+    assert copy.positive_work_j == world.positive_work_j > 0.0
+    run(copy, STAND, STAND, 5)
+    run(world, STAND, STAND, 5)
+    assert copy.read_state() == world.read_state()
+
+
+def test_work_is_metered_only_when_asked_and_does_not_change_the_physics():
+    metered, plain = HenryWorld(measure_work=True), HenryWorld()
+    run(metered, LIFTED, STAND, 30)
+    run(plain, LIFTED, STAND, 30)
+    assert metered.read_state() == plain.read_state()
+    assert plain.positive_work_j == 0.0
+    # Lifting the right foot raises its 0.3 kg by 7 cm: at least m*g*h = 0.21 J.
+    foot_lift = SPEC.foot_mass_kg * SPEC.gravity_m_s2 * SPEC.lift_height_m
+    assert foot_lift < metered.positive_work_j < 5 * foot_lift
+
+
+def test_bumps_are_ground_for_the_contact_switches():
+    spec = HenrySpec(bump_height_m=0.02, bump_start_m=0.3)
+    world = HenryWorld(spec, pose=Pose(right=LegPose(0.1, lifted=True)))
+    # Put the right foot down ahead: its front end lands on the first bump (x 0.3-0.35).
+    state = run(world, LegCommand(math.atan2(0.1, SPEC.stand_drop_m), SPEC.stand_drop_m), STAND, 60)
+    assert state.right.foot_contact
+    toe = world.legs[0].foot.local_to_world((spec.sole_length_m / 2, -spec.sole_thickness_m))
+    assert toe.y == pytest.approx(0.02, abs=0.002)  # the sole's front rests on the bump
+    assert state.torso_angle_rad > 0.02  # and tilts Henry back
+
+
 @pytest.mark.slow
 def test_long_random_command_soak_stays_finite_and_above_ground():
     """100k control steps of random commands: no NaN, no sinking, joints within limits."""
@@ -128,10 +165,12 @@ def test_long_random_command_soak_stays_finite_and_above_ground():
     for step in range(steps):
         if step % 15 == 0:
             lifted = rng.integers(3)
-            right = LegCommand(rng.uniform(-0.6, 0.6),
-                               SPEC.lifted_drop_m if lifted == 0 else SPEC.stand_drop_m)
-            left = LegCommand(rng.uniform(-0.6, 0.6),
-                              SPEC.lifted_drop_m if lifted == 1 else SPEC.stand_drop_m)
+            right = LegCommand(
+                rng.uniform(-0.6, 0.6), SPEC.lifted_drop_m if lifted == 0 else SPEC.stand_drop_m
+            )
+            left = LegCommand(
+                rng.uniform(-0.6, 0.6), SPEC.lifted_drop_m if lifted == 1 else SPEC.stand_drop_m
+            )
         world.step(right, left)
         if step % 10 == 0:
             state = world.read_state()

@@ -1,4 +1,5 @@
-"""The `walker` command: demo, train, eval, qtable, experiment, watch, race, record, bench.
+"""The `walker` command: demo, train, eval, qtable, experiment, watch, race, record, bench,
+speed.
 
 Each verb is a function `cmd_<verb>(args) -> int`. Errors a user can fix (bad options,
 damaged checkpoints, unwritable folders, no display) are caught here and printed as one
@@ -262,21 +263,59 @@ def build_parser(agent: str = "qlearning") -> argparse.ArgumentParser:
     record.add_argument("--pose", default=None, help="start pose for Henry")
     record.set_defaults(func=cmd_record)
 
-    bench = verbs.add_parser("bench", help="speed benchmarks against peers, as ratios",
+    bench = verbs.add_parser(
+        "bench", help="agents against the hard-coded policy, under perturbations, with CIs",
+        description="Plays each AGENT on each seed under each condition and reports the "
+        "mean and IQM with 95% bootstrap intervals over seeds, the probability of beating "
+        "the hard-coded policy, fall rates and cost of transport: a Markdown table on "
+        "stdout and in --out, with per-episode CSV and JSON and PNG plots. Run it again "
+        "with the same --out to resume. Conditions: " + ", ".join(_condition_names()) + ".")
+    bench.add_argument("agents", nargs="*", metavar="AGENT",
+                       help="hardcoded, random, qlearning, dqn, ppo, a checkpoint path or a "
+                       "pretrained name (default: every agent each env supports)")
+    bench.add_argument("--env", default=None, metavar="ID",
+                       help="Henry-v0 or HenryContinuous-v0 (default: both)")
+    bench.add_argument("--conditions", nargs="+", default=[], metavar="NAME",
+                       help="conditions to run (default: all; 'friction', 'mass' and 'push' "
+                       "name both of theirs)")
+    bench.add_argument("--seeds", type=_positive_int, default=10,
+                       help="seeds, the unit of replication (default: 10)")
+    bench.add_argument("--episodes", type=_positive_int, default=1,
+                       help="greedy episodes per seed and condition (default: 1)")
+    bench.add_argument("--train-steps", type=_positive_int, default=None, metavar="K",
+                       help="train each learning agent per seed for K env steps (default: "
+                       "load its pretrained policy)")
+    bench.add_argument("--workers", type=_positive_int, default=None, metavar="W",
+                       help="worker processes (default: all cores)")
+    bench.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                       help="run the tasks on Ray: a local Ray without ADDRESS, a cluster's "
+                       "head (HOST:PORT) with it (needs scripts/setup.sh ray)")
+    bench.add_argument("--out", type=Path, default=DEFAULT_OUT / "bench",
+                       help="folder for the results (default: runs/bench)")
+    bench.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    bench.set_defaults(func=cmd_bench)
+
+    speed = verbs.add_parser("speed", help="throughput against peers, as ratios",
                              description="physics: pymunk, Henry's envs and BipedalWalker-v3; "
                              "train: the training loop against bare env stepping; render: "
                              "frame cost against BipedalWalker-v3; agents: PPO and DQN against "
                              "Stable-Baselines3. Peers need 'scripts/setup.sh bench'.")
-    bench.add_argument("names", nargs="*", metavar="NAME",
-                       help="benchmarks to run (default: all): " + ", ".join(_bench_names()))
-    bench.add_argument("--out", type=Path, default=None,
+    speed.add_argument("names", nargs="*", metavar="NAME",
+                       help="benchmarks to run (default: all): " + ", ".join(_speed_names()))
+    speed.add_argument("--out", type=Path, default=None,
                        help="also write the figures as JSON here")
-    bench.set_defaults(func=cmd_bench)
+    speed.set_defaults(func=cmd_speed)
     return parser
 
 
-def _bench_names() -> list[str]:
-    from walker.app.bench import BENCHMARKS
+def _condition_names() -> list[str]:
+    from walker.app.conditions import CONDITIONS
+
+    return list(CONDITIONS)
+
+
+def _speed_names() -> list[str]:
+    from walker.app.speed import BENCHMARKS
 
     return list(BENCHMARKS)
 
@@ -419,7 +458,33 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from walker.app.bench import BENCHMARKS
+    from walker.app.benchmark import BenchError, run_bench
+    from walker.app.conditions import ConditionError
+    from walker.app.sweep import Backend, SweepError, default_workers
+
+    backend = Backend(workers=args.workers or default_workers(), ray=args.ray is not None,
+                      ray_address=args.ray or None, workers_given=args.workers is not None)
+    started = time.perf_counter()
+    try:
+        result = run_bench(args.agents, env_id=args.env, conditions=args.conditions,
+                           seeds=args.seeds, episodes=args.episodes,
+                           train_steps=args.train_steps, out=args.out, backend=backend,
+                           progress=not args.no_progress)
+    except (BenchError, ConditionError, SweepError) as error:
+        raise UsageError(str(error)) from error
+    print(result.report)
+    print(f"results: {', '.join(str(p) for p in result.files)}")
+    print(f"({len(result.records)} results on {backend.describe()}, "
+          f"{time.perf_counter() - started:.0f} s)")
+    for failure in result.failures:
+        agent, seed, condition = failure.task.identity
+        print(f"walker: task (agent {agent}, seed {seed}, condition {condition}) on "
+              f"{failure.task.env_id} failed: {failure.message}", file=sys.stderr)
+    return 1 if result.failures else 0
+
+
+def cmd_speed(args: argparse.Namespace) -> int:
+    from walker.app.speed import BENCHMARKS
     from walker.files import atomic_write_text
 
     names = args.names or list(BENCHMARKS)

@@ -185,7 +185,7 @@ class Lane:
         hud = _hud(base, self.episode, None, self.episode_return, epsilon,
                    self.best_distance_m)
         hud.update(extra or {})
-        return Scene(base.world.geometry(), base._start_x, self.label, self.color, hud,
+        return Scene(base.world.geometry(), base.start_x_m, self.label, self.color, hud,
                      _qrows(self.agent, base, self.obs, self.last_action), list(self.returns))
 
     def step(self) -> bool:
@@ -436,7 +436,7 @@ class TrainingView:
         chosen = None if loop.actions is None else int(np.asarray(loop.actions)[0])
         obs = None if loop.obs is None else np.asarray(loop.obs)[0]
         rows = _qrows(self.agent, base, obs, chosen) if obs is not None else []
-        return Scene(base.world.geometry(), base._start_x, "training", LANE_COLORS[0], hud,
+        return Scene(base.world.geometry(), base.start_x_m, "training", LANE_COLORS[0], hud,
                      rows, list(loop.returns))
 
     def _draw(self) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from walker.draw.henry import LEFT_LEG, RIGHT_LEG
 from walker.files import atomic_path
 
 
@@ -26,6 +27,10 @@ def _save(plt: Any, fig: Any, path: str | Path) -> Path:
         fig.savefig(temp, dpi=100, format="png")
     plt.close(fig)
     return Path(path)
+
+
+def _hex(color: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*color)
 
 
 def smooth(values: Sequence[float], window: int) -> np.ndarray:
@@ -57,7 +62,13 @@ def learning_curves(path: str | Path, episodes: list[dict[str, Any]],
     else:
         reference = hardcoded.get("return") if hardcoded else None
         panels.append(("episode_return", "episode return", reference))
-    panels.append(("length", "episode length (steps)", None))
+    lengths = {row["length"] for row in episodes}
+    if len(lengths) > 1:
+        panels.append(("length", "episode length (steps)", None))
+    elif lengths:
+        # Every episode ran the same number of steps (cut to a fixed length): a flat line
+        # says nothing, so the number goes into the title instead.
+        title = f"{title} (every training episode: {lengths.pop():g} steps)"
     rows = len(panels) + (1 if evaluations else 0)
     fig, axes = plt.subplots(rows, 1, figsize=(8, 2.8 * rows), sharex=False, squeeze=False)
     axes = axes[:, 0]
@@ -100,6 +111,12 @@ def qtable_heatmap(path: str | Path, q: np.ndarray, legal: np.ndarray,
     ax.set_xticks(range(len(action_labels)), action_labels, rotation=45, ha="right",
                   fontsize=8)
     ax.set_yticks(range(len(state_labels)), state_labels, fontsize=7)
+    for tick, name in zip(ax.get_xticklabels(), action_labels, strict=True):
+        # The same leg colours as the window and the videos.
+        if "RIGHT" in name.upper():
+            tick.set_color(_hex(RIGHT_LEG))
+        elif "LEFT" in name.upper():
+            tick.set_color(_hex(LEFT_LEG))
     for row in range(masked.shape[0]):
         values = masked[row]
         if np.isfinite(values).any():

@@ -9,6 +9,8 @@ Learners are made by name (`qlearning`, `dqn`, `ppo`) with their config dataclas
 
 from __future__ import annotations
 
+import importlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,6 +108,36 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
         raise PolicyError(f"bad arguments for env {env_id!r}: {error}") from error
 
 
+def env_defaults(env_id: str) -> dict[str, Any]:
+    """The value each argument of env `env_id` takes when it is not given: the constructor's
+    defaults, overridden by the registration's kwargs, and the registered time limit."""
+    try:
+        spec = gym.spec(env_id)
+    except gym.error.Error:
+        return {}
+    entry = spec.entry_point
+    try:
+        if isinstance(entry, str):
+            module, _, name = entry.partition(":")
+            entry = getattr(importlib.import_module(module), name)
+        parameters = inspect.signature(entry).parameters.values() if callable(entry) else []
+    except (ImportError, AttributeError, ValueError, TypeError):
+        parameters = []
+    defaults = {p.name: p.default for p in parameters
+                if p.default is not inspect.Parameter.empty and p.name != "render_mode"}
+    defaults.update(spec.kwargs)
+    defaults["max_episode_steps"] = spec.max_episode_steps
+    return defaults
+
+
+def check_checkpoint_env(payload: dict[str, Any], env_id: str | None,
+                         env_kwargs: dict[str, Any] | None, source: str) -> None:
+    """`check_env_matches`, with arguments given at their defaults counting as not given."""
+    trained = payload.get("metadata", {}).get("env_id")
+    defaults = env_defaults(env_id or trained) if (env_id or trained) else {}
+    check_env_matches(payload, env_id, env_kwargs, source=source, defaults=defaults)
+
+
 def env_metadata(env_id: str, env_kwargs: dict[str, Any], env: gym.Env[Any, Any]
                  ) -> dict[str, Any]:
     """What a checkpoint records about the env it was trained on."""
@@ -169,6 +201,6 @@ def load_policy(spec: str, env: gym.Env[Any, Any], seed: int | None = None,
             f"unknown policy {spec!r}: use 'hardcoded', 'random', a checkpoint path{hint}"
         )
     payload = load_checkpoint(path)
-    check_env_matches(payload, env_id, env_kwargs, source=f"checkpoint {path}")
+    check_checkpoint_env(payload, env_id, env_kwargs, source=f"checkpoint {path}")
     kind = learner_kind(payload["agent"])
     return kind.load(path, env.observation_space, env.action_space)

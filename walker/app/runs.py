@@ -185,7 +185,9 @@ def compare_policies(policies: Sequence[str], env_id: str | None = None,
                      if reference_speed else math.nan)
             row.append(f"{ratio:.2f}x" if math.isfinite(ratio) else "-")
         rows.append(row)
-    header = ["policy", "return", "steps", "falls"]
+    # A terminated Henry has fallen; other envs end for their own reasons (Taxi: a drop-off).
+    header = ["policy", "return", "steps",
+              "falls" if env_id in (envs.DISCRETE_ID, envs.CONTINUOUS_ID) else "terminated"]
     if results and "speed_m_s" in results[0][1]:
         header += ["distance m", "speed m/s", "vs hard-coded"]
     title = f"{env_id}, {episodes} greedy episode(s) each" + (f", pose {pose}" if pose else "")

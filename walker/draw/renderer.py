@@ -1,32 +1,46 @@
-"""Drawing Henry's world with pygame: one or several robots in lanes, a HUD, frames as arrays.
+"""Drawing Henry's world with pygame: robots in lanes, a HUD per lane, learning panels.
 
 Physics keeps y pointing up in metres; this module owns the flip to pixels. A `Scene` is
 everything one lane shows (Henry's geometry, where his episode started, a label, HUD lines,
-optionally a tabular agent's Q-values and a learning curve). `Renderer.draw` paints scenes
-onto one surface and `Renderer.frame` returns it as an HxWx3 uint8 array. `Window` shows a
-surface on screen and turns key presses into commands; `EnvRenderer` is what an
-environment's `render()` uses.
+optionally a tabular agent's Q-values, a small learning curve and a translucent ghost).
+`Renderer.draw` paints scenes (and optionally `Panels` in a strip below the lanes) onto one
+surface; `Renderer.frame` returns it as an HxWx3 uint8 array.
 
-pygame is imported lazily and only `pygame.display` and `pygame.font` are initialised, so
-importing this module costs nothing and needs no display.
+Layout scales with the frame: lanes share the height above the panel strip, Henry is drawn
+about 70% of a lane tall (at most so large that 2 m of ground stays in view), the HUD
+flows into further columns when a lane is short, and everything a lane draws is clipped to
+that lane, so one lane's text never lands in another. `race_size` gives frames big enough
+for every lane to be at least 150 px tall. `EnvRenderer` is what an environment's
+`render()` uses.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from walker.draw.henry import SOLE_DOWN as SOLE_DOWN
+from walker.draw.henry import SOLE_UP as SOLE_UP
+from walker.draw.henry import Footprints, draw_henry, legend_items
+from walker.draw.panels import Panels, draw_panels
+from walker.draw.window import DisplayUnavailableError as DisplayUnavailableError
+from walker.draw.window import Window as Window
+from walker.draw.window import display_available as display_available
+from walker.draw.window import pygame_module
 from walker.sim.world import Geometry
 
 if TYPE_CHECKING:
     import pygame
 
 DEFAULT_SIZE = (600, 400)
+WINDOW_SIZE = (960, 540)
+MIN_LANE_PX = 150
+HENRY_HEIGHT_M = 0.5
+"""Standing height of Henry (sole to torso top) with the default spec."""
 
 BACKGROUND = (236, 241, 246)
 SKY_LINE = (210, 220, 230)
@@ -34,22 +48,19 @@ GROUND = (120, 104, 88)
 GROUND_MARK = (245, 240, 230)
 START_LINE = (200, 60, 60)
 TEXT = (30, 34, 40)
-SOLE_DOWN = (46, 160, 67)
-SOLE_UP = (160, 160, 170)
-LEG = (60, 64, 72)
+GHOST_KEY = (255, 0, 255)
+GHOST_ALPHA = 110
 LANE_COLORS = [(52, 120, 200), (230, 140, 30), (140, 80, 190), (40, 160, 150),
                (200, 70, 90), (110, 110, 110)]
+PANEL_SHARE = 0.44
+"""Part of the frame's height the learning panels take when they are shown."""
 
 
-class DisplayUnavailableError(RuntimeError):
-    """A window was asked for but there is no display to open it on."""
-
-
-def display_available() -> bool:
-    """Whether a real window can be opened (an X11 or Wayland display is set)."""
-    if os.environ.get("SDL_VIDEODRIVER", "") in ("dummy", "offscreen"):
-        return False
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+def race_size(lanes: int) -> tuple[int, int]:
+    """A frame for `lanes` lanes side by side: 1280x720 up to four, taller beyond."""
+    if lanes < 1:
+        raise ValueError(f"lanes must be at least 1, got {lanes}")
+    return (1280, max(720, 180 * lanes))
 
 
 @dataclass
@@ -77,15 +88,13 @@ class Scene:
     """Recent episode returns (or distances), drawn as a small live learning curve."""
     finish_x_m: float | None = None
     """Draw a finish line this far from the start, for races."""
-
-
-def _ensure_pygame() -> Any:
-    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    import pygame
-
-    if not pygame.font.get_init():
-        pygame.font.init()
-    return pygame
+    episode: object = None
+    """Which episode this is; footprints are cleared when it changes."""
+    ghost: Geometry | None = None
+    """A second Henry drawn translucent in the same lane, aligned on the start line."""
+    ghost_start_x_m: float = 0.0
+    ghost_label: str = ""
+    ghost_color: tuple[int, int, int] = LANE_COLORS[1]
 
 
 class _Camera:
@@ -112,124 +121,237 @@ class _Camera:
         return (self.width / 2 + (x - self.center_x) * self.px_per_m,
                 self.ground_px - y * self.px_per_m)
 
+    def to_m(self, x_px: float, y_px: float) -> tuple[float, float]:
+        assert self.center_x is not None
+        return (self.center_x + (x_px - self.width / 2) / self.px_per_m,
+                (self.ground_px - y_px) / self.px_per_m)
+
 
 class Renderer:
     """Draws scenes into an off-screen surface of `size` pixels, one lane per scene."""
 
     def __init__(self, size: tuple[int, int] = DEFAULT_SIZE, lanes: int = 1,
                  smoothing: float = 0.15) -> None:
-        width, height = size
-        if width < 64 or height < 64:
-            raise ValueError(f"frame size must be at least 64x64 pixels, got {width}x{height}")
         if lanes < 1:
             raise ValueError(f"lanes must be at least 1, got {lanes}")
-        self.pygame = _ensure_pygame()
-        self.size = (int(width), int(height))
+        self.pygame = pygame_module()
         self.lanes = lanes
-        self.surface = self.pygame.Surface(self.size)
-        lane_h = height / lanes
-        # Henry stands about 0.55 m tall; let him fill about 55% of a lane.
-        px_per_m = min(lane_h * 0.55 / 0.55, width / 1.6)
-        self._lane_h = lane_h
-        self._cameras = [
-            _Camera(px_per_m, width, round(lane_h * (i + 1) - lane_h * 0.16), smoothing)
-            for i in range(lanes)
-        ]
-        font_px = max(11, min(16, int(lane_h / 14)))
-        self._font = self.pygame.font.Font(None, font_px + 4)
+        self.smoothing = smoothing
+        self._footprints = [Footprints() for _ in range(lanes)]
+        self._geometries: list[Geometry | None] = [None] * lanes
         self._text_cache: dict[tuple[str, tuple[int, int, int]], pygame.Surface] = {}
+        self._layout_key: tuple[tuple[int, int], bool] | None = None
+        self.resize(size)
+
+    def resize(self, size: tuple[int, int]) -> None:
+        """Draw at a new frame size from the next `draw` on (a resized window)."""
+        width, height = int(size[0]), int(size[1])
+        if width < 64 or height < 64:
+            raise ValueError(f"frame size must be at least 64x64 pixels, got {width}x{height}")
+        self.size = (width, height)
+        self.surface = self.pygame.Surface(self.size)
+        self._layout_key = None
+        self._layout(False)
+
+    def _layout(self, panels: bool) -> None:
+        key = (self.size, panels)
+        if key == self._layout_key:
+            return
+        self._layout_key = key
+        width, height = self.size
+        self.panel_height = round(height * PANEL_SHARE) if panels else 0
+        lane_h = (height - self.panel_height) / self.lanes
+        self._lane_h = lane_h
+        px_per_m = min(lane_h * 0.70 / HENRY_HEIGHT_M, width / 2.0)
+        old = getattr(self, "_cameras", None)
+        self._cameras = [
+            _Camera(px_per_m, width, round(lane_h * (i + 1) - lane_h * 0.17), self.smoothing)
+            for i in range(self.lanes)
+        ]
+        if old:
+            for camera, previous in zip(self._cameras, old, strict=True):
+                camera.center_x = previous.center_x
+        font_px = round(min(22.0, max(15.0, lane_h / 11)))
+        self._font = self.pygame.font.Font(None, font_px)
+        self._small = self.pygame.font.Font(None, max(14, font_px - 3))
+        self._text_cache.clear()
+        self._ghost_layer = self.pygame.Surface((width, max(1, math.ceil(lane_h))))
+        self._ghost_layer.set_colorkey(GHOST_KEY)
+        self._ghost_layer.set_alpha(GHOST_ALPHA)
+
+    def lane_rect(self, index: int) -> pygame.Rect:
+        """The pixels lane `index` owns."""
+        top = round(index * self._lane_h)
+        rect: pygame.Rect = self.pygame.Rect(0, top, self.size[0],
+                                             round((index + 1) * self._lane_h) - top)
+        return rect
+
+    def px_per_m(self, index: int = 0) -> float:
+        return self._cameras[index].px_per_m
+
+    def henry_at(self, pos: tuple[int, int], margin_m: float = 0.08) -> int | None:
+        """The lane whose Henry (as last drawn) is under window pixel `pos`, if any."""
+        for index, geometry in enumerate(self._geometries):
+            camera = self._cameras[index]
+            if geometry is None or camera.center_x is None:
+                continue
+            x_m, y_m = camera.to_m(*pos)
+            points = [*geometry.torso, *geometry.right.sole, *geometry.left.sole]
+            xs, ys = [p[0] for p in points], [p[1] for p in points]
+            if (min(xs) - margin_m <= x_m <= max(xs) + margin_m
+                    and min(ys) - margin_m <= y_m <= max(ys) + margin_m):
+                return index
+        return None
 
     # -- text -------------------------------------------------------------------------
 
-    def _text(self, text: str, color: tuple[int, int, int] = TEXT) -> pygame.Surface:
-        key = (text, color)
+    def _text(self, text: str, color: tuple[int, int, int] = TEXT,
+              small: bool = False) -> pygame.Surface:
+        key = (("\x00" if small else "") + text, color)
         surface = self._text_cache.get(key)
         if surface is None:
-            if len(self._text_cache) > 512:
+            if len(self._text_cache) > 1024:
                 self._text_cache.clear()
-            surface = self._font.render(text, True, color)
+            surface = (self._small if small else self._font).render(text, True, color)
             self._text_cache[key] = surface
         return surface
 
+    def _small_text(self, text: str, color: tuple[int, int, int]) -> pygame.Surface:
+        return self._text(text, color, small=True)
+
     # -- drawing ----------------------------------------------------------------------
 
-    def draw(self, scenes: Sequence[Scene]) -> pygame.Surface:
-        """Paint `scenes` (at most `lanes` of them) and return the surface."""
+    def draw(self, scenes: Sequence[Scene], panels: Panels | None = None) -> pygame.Surface:
+        """Paint `scenes` (at most `lanes` of them) and the panels, and return the surface."""
         if len(scenes) > self.lanes:
             raise ValueError(f"{len(scenes)} scenes do not fit in {self.lanes} lane(s)")
+        self._layout(panels is not None)
         surface = self.surface
         surface.fill(BACKGROUND)
+        rows = len(legend_items()) + any(scene.ghost is not None for scene in scenes)
+        self._legend_bottom = 16 + rows * self._small.get_linesize()
         for index, scene in enumerate(scenes):
-            self._draw_lane(surface, index, scene)
+            rect = self.lane_rect(index)
+            surface.set_clip(rect)
+            self._draw_lane(surface, index, scene, rect)
+        if scenes:
+            surface.set_clip(self.lane_rect(0))
+            self._draw_legend(surface, scenes)
+        surface.set_clip(None)
+        if panels is not None:
+            rect = self.pygame.Rect(0, self.size[1] - self.panel_height, self.size[0],
+                                    self.panel_height)
+            draw_panels(surface, rect, panels, self._small_text)
         return surface  # type: ignore[no-any-return]
 
-    def _draw_lane(self, surface: pygame.Surface, index: int, scene: Scene) -> None:
+    def _draw_lane(self, surface: pygame.Surface, index: int, scene: Scene,
+                   rect: pygame.Rect) -> None:
         pg = self.pygame
         camera = self._cameras[index]
         geometry = scene.geometry
         camera.follow(geometry.hip[0])
-        top = round(index * self._lane_h)
-        width = self.size[0]
+        self._geometries[index] = geometry
         if index > 0:
-            pg.draw.line(surface, SKY_LINE, (0, top), (width, top), 2)
+            pg.draw.line(surface, SKY_LINE, (0, rect.top), (rect.right, rect.top), 2)
         ground_px = camera.ground_px
-        bottom = round((index + 1) * self._lane_h)
-        pg.draw.rect(surface, GROUND, (0, ground_px, width, bottom - ground_px))
+        pg.draw.rect(surface, GROUND, (0, ground_px, rect.width, rect.bottom - ground_px))
         self._draw_marks(surface, camera, scene)
-
-        # Far leg (left) first, then torso, then near leg (right) on top.
-        for leg, shade in ((geometry.left, 0.65), (geometry.right, 1.0)):
-            hip_px = camera.to_px(*geometry.hip)
-            ankle_px = camera.to_px(*leg.ankle)
-            leg_color = tuple(int(c * shade + 255 * (1 - shade) * 0.5) for c in LEG)
-            pg.draw.line(surface, leg_color, hip_px, ankle_px, max(3, int(camera.px_per_m * 0.025)))
-            base_color = SOLE_DOWN if leg.contact else SOLE_UP
-            sole_color = tuple(int(c * shade + 255 * (1 - shade) * 0.6) for c in base_color)
-            pg.draw.polygon(surface, sole_color, [camera.to_px(*p) for p in leg.sole])
-            if leg is geometry.left:
-                self._draw_torso(surface, camera, scene)
-        hip_radius = max(3, int(camera.px_per_m * 0.02))
-        pg.draw.circle(surface, TEXT, camera.to_px(*geometry.hip), hip_radius)
-
-        y = top + 6
-        if scene.label:
-            surface.blit(self._text(scene.label, scene.color), (8, y))
-            y += self._font.get_linesize()
-        for name, value in scene.hud.items():
-            surface.blit(self._text(f"{name}: {_format(value)}"), (8, y))
-            y += self._font.get_linesize()
-        if scene.qrows:
-            for row in scene.qrows:
-                marker = ">" if row.chosen else " "
-                color = scene.color if row.chosen else TEXT
-                surface.blit(self._text(f"{marker} {row.name:<15s} {row.value:+.3f}", color),
-                             (8, y))
-                y += self._font.get_linesize()
+        footprints = self._footprints[index]
+        footprints.update(geometry, scene.episode)
+        footprints.draw(surface, camera.to_px, camera.px_per_m)
+        if scene.ghost is not None:
+            self._draw_ghost(surface, camera, scene, rect)
+        draw_henry(surface, camera.to_px, geometry, scene.color, camera.px_per_m)
+        right_edge = rect.width - 8
         if len(scene.curve) >= 2:
-            self._draw_curve(surface, scene, top)
+            right_edge = self._draw_curve(surface, scene, rect, index == 0) - 8
+        self._draw_hud(surface, scene, rect, ground_px, right_edge)
 
-    def _draw_torso(self, surface: pygame.Surface, camera: _Camera, scene: Scene) -> None:
-        points = [camera.to_px(*p) for p in scene.geometry.torso]
-        self.pygame.draw.polygon(surface, scene.color, points)
-        self.pygame.draw.polygon(surface, TEXT, points, 2)
+    def _draw_ghost(self, surface: pygame.Surface, camera: _Camera, scene: Scene,
+                    rect: pygame.Rect) -> None:
+        assert scene.ghost is not None
+        layer = self._ghost_layer
+        layer.fill(GHOST_KEY)
+        shift = scene.start_x_m - scene.ghost_start_x_m  # both start lines in one place
+        top = rect.top
+
+        def to_layer(x: float, y: float) -> tuple[float, float]:
+            px, py = camera.to_px(x + shift, y)
+            return px, py - top
+
+        draw_henry(layer, to_layer, scene.ghost, scene.ghost_color, camera.px_per_m)
+        surface.blit(layer, (0, top))
+
+    def _draw_hud(self, surface: pygame.Surface, scene: Scene, rect: pygame.Rect,
+                  ground_px: int, right_edge: int) -> None:
+        """The label, HUD and Q rows, top-left, flowing into further columns when short."""
+        lines: list[tuple[str, tuple[int, int, int]]] = []
+        if scene.label:
+            lines.append((scene.label, scene.color))
+        lines += [(f"{name}: {_format(value)}", TEXT) for name, value in scene.hud.items()]
+        for row in scene.qrows:
+            marker = ">" if row.chosen else " "
+            lines.append((f"{marker} {row.name:<15s} {row.value:+.3f}",
+                          scene.color if row.chosen else TEXT))
+        line_h = self._font.get_linesize()
+        top, bottom = rect.top + 6, ground_px - 4
+        x, y, column_w = 8, top, 0
+        for text, color in lines:
+            image = self._text(text, color)
+            if y + line_h > bottom and y > top:
+                x, y, column_w = x + column_w + 18, top, 0
+            if x + min(image.get_width(), 60) > right_edge:
+                return  # no room left: drop the rest rather than draw over something
+            surface.blit(image, (x, y), (0, 0, max(0, right_edge - x), line_h))
+            column_w = max(column_w, image.get_width())
+            y += line_h
+
+    def _draw_legend(self, surface: pygame.Surface, scenes: Sequence[Scene]) -> None:
+        """Which colour is which leg (and which Henry is a ghost), top-right of lane 0."""
+        pg = self.pygame
+        items = list(legend_items())
+        ghosts = [s for s in scenes if s.ghost is not None]
+        line_h = self._small.get_linesize()
+        width = max(self._small_text(name, TEXT).get_width() for name, _ in items) + 34
+        for scene in ghosts[:1]:
+            width = max(width, self._small_text(f"ghost: {scene.ghost_label}",
+                                                TEXT).get_width() + 34)
+        rows = len(items) + (1 if ghosts else 0)
+        x0, y0 = self.size[0] - width - 8, 8
+        pg.draw.rect(surface, (250, 251, 253), (x0, y0, width, rows * line_h + 8))
+        pg.draw.rect(surface, SKY_LINE, (x0, y0, width, rows * line_h + 8), 1)
+        y = y0 + 4
+        for name, color in items:
+            pg.draw.line(surface, color, (x0 + 6, y + line_h / 2), (x0 + 26, y + line_h / 2), 6)
+            surface.blit(self._small_text(name, TEXT), (x0 + 30, y))
+            y += line_h
+        for scene in ghosts[:1]:
+            pg.draw.rect(surface, scene.ghost_color, (x0 + 6, y + 2, 20, line_h - 4), 2)
+            surface.blit(self._small_text(f"ghost: {scene.ghost_label}", TEXT), (x0 + 30, y))
 
     def _draw_marks(self, surface: pygame.Surface, camera: _Camera, scene: Scene) -> None:
+        """Ruler ticks every 10 cm and labels spaced so they never touch, from the start."""
         pg = self.pygame
         assert camera.center_x is not None
         half_width_m = camera.width / 2 / camera.px_per_m
         first = math.floor((camera.center_x - half_width_m - scene.start_x_m) * 10)
         last = math.ceil((camera.center_x + half_width_m - scene.start_x_m) * 10)
         ground_px = camera.ground_px
+        label_y = max(ground_px + 9, camera.ground_px + round(0.17 * self._lane_h)
+                      - self._small.get_linesize())
+        widest = self._small_text("-88.8 m", GROUND_MARK).get_width() + 12
+        label_every = next((k for k in (5, 10, 20, 50, 100)
+                            if k / 10 * camera.px_per_m >= widest), 200)
         for tenth in range(first, last + 1):
             x_px, _ = camera.to_px(scene.start_x_m + tenth / 10, 0.0)
             whole = tenth % 10 == 0
-            length = 12 if whole else (8 if tenth % 5 == 0 else 4)
-            pg.draw.line(surface, GROUND_MARK, (x_px, ground_px), (x_px, ground_px + length), 2)
-            if whole or tenth % 5 == 0:
-                label = self._text(f"{tenth / 10:g} m", GROUND_MARK)
-                surface.blit(label, (x_px - label.get_width() / 2, ground_px + length + 2))
+            length = 8 if whole else (5 if tenth % 5 == 0 else 3)
+            pg.draw.line(surface, GROUND_MARK, (x_px, ground_px), (x_px, ground_px + length), 1)
+            if tenth % label_every == 0:
+                label = self._small_text(f"{tenth / 10:g} m", GROUND_MARK)
+                surface.blit(label, (x_px - label.get_width() / 2, label_y))
         start_px, _ = camera.to_px(scene.start_x_m, 0.0)
-        pg.draw.line(surface, START_LINE, (start_px, ground_px - 0.6 * camera.px_per_m),
+        pg.draw.line(surface, START_LINE, (start_px, ground_px - 0.15 * camera.px_per_m),
                      (start_px, ground_px), 2)
         if scene.finish_x_m is not None:
             finish_px, _ = camera.to_px(scene.start_x_m + scene.finish_x_m, 0.0)
@@ -239,18 +361,21 @@ class Renderer:
                 pg.draw.line(surface, color, (finish_px, y0),
                              (finish_px, y0 + 0.075 * camera.px_per_m), 4)
 
-    def _draw_curve(self, surface: pygame.Surface, scene: Scene, top: int) -> None:
+    def _draw_curve(self, surface: pygame.Surface, scene: Scene, rect: pygame.Rect,
+                    under_legend: bool) -> int:
+        """A small curve of recent returns, top-right of the lane; returns its left edge."""
         pg = self.pygame
         width = self.size[0]
-        box_w = min(200, width // 3)
-        box_h = min(70, int(self._lane_h / 4))
-        x0, y0 = width - box_w - 8, top + 8
+        box_w = min(200, width // 4)
+        y0 = rect.top + 8 + (self._legend_bottom if under_legend else 0)
+        box_h = min(70, max(24, int(rect.bottom - 0.45 * self._lane_h - y0)))
+        x0 = width - box_w - 8
         pg.draw.rect(surface, (250, 251, 253), (x0, y0, box_w, box_h))
         pg.draw.rect(surface, SKY_LINE, (x0, y0, box_w, box_h), 1)
         values = np.asarray(scene.curve[-box_w:], dtype=float)
         finite = values[np.isfinite(values)]
         if finite.size < 2:
-            return
+            return x0
         lo, hi = float(finite.min()), float(finite.max())
         span = hi - lo if hi > lo else 1.0
         n = len(values)
@@ -260,8 +385,10 @@ class Renderer:
             for i, v in enumerate(values) if math.isfinite(v)
         ]
         pg.draw.lines(surface, scene.color, False, points, 2)
-        surface.blit(self._text(f"{hi:.3g}"), (x0 + 3, y0 + 2))
-        surface.blit(self._text(f"{lo:.3g}"), (x0 + 3, y0 + box_h - self._font.get_linesize()))
+        surface.blit(self._small_text(f"return {hi:.3g}", TEXT), (x0 + 3, y0 + 2))
+        low = self._small_text(f"{lo:.3g}", TEXT)
+        surface.blit(low, (x0 + 3, y0 + box_h - low.get_height() - 1))
+        return x0
 
     def frame(self) -> np.ndarray:
         """The surface as an HxWx3 uint8 array.
@@ -281,67 +408,6 @@ def _format(value: Any) -> str:
     return str(value)
 
 
-class Window:
-    """An on-screen window that shows surfaces and reports the keys pressed.
-
-    Events are pumped on every `show` and `poll` call, so the window stays responsive when
-    the caller is paused or between episodes, as long as it keeps calling `poll`.
-    """
-
-    def __init__(self, size: tuple[int, int], title: str = "Henry") -> None:
-        offscreen = os.environ.get("SDL_VIDEODRIVER", "") in ("dummy", "offscreen")
-        if not (display_available() or offscreen):
-            raise DisplayUnavailableError(
-                "no display is available for a window (DISPLAY is not set); use "
-                "'walker record' to write a video instead, or run under xvfb-run"
-            )
-        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-        import pygame
-
-        self.pygame = pygame
-        pygame.display.init()
-        try:
-            self.screen = pygame.display.set_mode(size)
-        except pygame.error as error:
-            raise DisplayUnavailableError(
-                f"could not open a window ({error}); use 'walker record' to write a video"
-            ) from error
-        pygame.display.set_caption(title)
-        self.clock = pygame.time.Clock()
-        self.closed = False
-
-    def poll(self) -> list[str]:
-        """Pump events; return key names pressed since the last call ('quit' on close)."""
-        pg = self.pygame
-        keys: list[str] = []
-        for event in pg.event.get():
-            if event.type == pg.QUIT:
-                self.closed = True
-                keys.append("quit")
-            elif event.type == pg.KEYDOWN:
-                if event.key == pg.K_ESCAPE:
-                    keys.append("escape")
-                elif event.unicode:
-                    keys.append(event.unicode)
-                else:
-                    keys.append(pg.key.name(event.key))
-        return keys
-
-    def show(self, surface: pygame.Surface, fps: float | None = None) -> list[str]:
-        """Blit `surface`, flip, pump events; wait to hold `fps` if given."""
-        self.screen.blit(surface, (0, 0))
-        self.pygame.display.flip()
-        keys = self.poll()
-        if fps:
-            self.clock.tick(fps)
-        return keys
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-        self.pygame.display.quit()
-
-
 class EnvRenderer:
     """`render()` for a Henry environment: one lane, the env's HUD, rgb_array or a window."""
 
@@ -350,8 +416,11 @@ class EnvRenderer:
         self.mode = mode
         self.renderer = Renderer(size)
         self.window: Window | None = None
+        self._last_time_s = math.inf
+        self._episodes = 0
         if mode == "human":
-            self.window = Window(size, "Henry")
+            self.window = Window(WINDOW_SIZE, "Henry")
+            self.renderer.resize(WINDOW_SIZE)
 
     def scene(self) -> Scene:
         env = self.env
@@ -361,17 +430,23 @@ class EnvRenderer:
         }
         hud.update(getattr(env, "hud", {}) or {})
         extras = getattr(env, "hud_extras", None) or {}
+        if env.world.time_s < self._last_time_s:  # time went back: a new episode
+            self._episodes += 1
+        self._last_time_s = env.world.time_s
         return Scene(
             geometry=env.world.geometry(),
-            start_x_m=env._start_x,
+            start_x_m=env.start_x_m,
             label=extras.get("label", ""),
             color=extras.get("color", LANE_COLORS[0]),
             hud=hud,
             qrows=extras.get("qrows", ()),
             curve=extras.get("curve", ()),
+            episode=self._episodes,
         )
 
     def render(self) -> np.ndarray | None:
+        if self.window is not None and self.window.size != self.renderer.size:
+            self.renderer.resize(self.window.size)
         surface = self.renderer.draw([self.scene()])
         if self.window is not None:
             keys = self.window.show(surface, self.env.metadata.get("render_fps"))

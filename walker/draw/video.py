@@ -96,6 +96,9 @@ class VideoWriter:
         except Exception as error:
             self.abort()
             raise VideoError(f"the encoder failed to finish {self.path}: {error}") from error
+        except BaseException:  # Ctrl-C or a stop signal while the encoder finishes
+            self.abort()
+            raise
         self._stack.close()
         return self.path
 

@@ -1,16 +1,20 @@
 """Every physical parameter of Henry and his world, in SI units, in one frozen dataclass.
 
 `HenrySpec` is the single source of truth for the body (sizes, masses), the actuators
-(force, torque and speed limits), the ground (friction) and time stepping. It validates
-itself on construction, so a bad value fails loudly at the point where it was written
-rather than as a NaN a thousand steps later.
+(force, torque and speed limits), the ground (friction, optional bumps) and time stepping.
+It validates itself on construction, so a bad value fails loudly at the point where it was
+written rather than as a NaN a thousand steps later.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
+
+BUMP_RUN_M = 100.0
+"""How far ahead of Henry's start the bumps continue (when `bump_height_m` > 0)."""
 
 
 class SpecError(ValueError):
@@ -105,6 +109,24 @@ class HenrySpec:
     collision_slop_m: float = 0.002
     """Allowed overlap between shapes; pymunk's default (0.1) assumes pixels, not metres."""
 
+    bump_height_m: float = 0.0
+    """Height of the low obstacles on the ground; 0 (the default) is flat ground. Bumps are
+    static boxes with the ground's friction: a sole put down on one rests tilted on its edge,
+    and a torso that touches one has fallen. The benchmark uses 1-2 cm, well below
+    `lift_height_m`, so a lifted foot clears them."""
+
+    bump_start_m: float = 0.4
+    """Distance from Henry's starting position (the hip, x = 0) to the near edge of the first
+    bump: beyond the front of a sole in any starting pose (at most 0.36 m with the defaults),
+    near enough that the slow continuous gait meets it within an episode."""
+
+    bump_spacing_m: float = 0.5
+    """Distance from one bump's near edge to the next one's; bumps continue for
+    `BUMP_RUN_M` (100 m), further than any episode walks."""
+
+    bump_length_m: float = 0.05
+    """Length of each bump along the walking direction (less than `bump_spacing_m`)."""
+
     def __post_init__(self) -> None:
         for field in fields(self):
             value = getattr(self, field.name)
@@ -116,6 +138,10 @@ class HenrySpec:
                 raise SpecError(f"{field.name} must be a number, got {value!r}")
             if not math.isfinite(value):
                 raise SpecError(f"{field.name} must be finite, got {value!r}")
+            if field.name == "bump_height_m":
+                if value < 0:
+                    raise SpecError(f"bump_height_m must be 0 (flat) or positive, got {value!r}")
+                continue
             if value <= 0:
                 raise SpecError(f"{field.name} must be positive, got {value!r}")
         if self.leg_min_length_m >= self.leg_max_length_m:
@@ -135,6 +161,11 @@ class HenrySpec:
                 f"a planted foot at the full swing needs a leg of {longest:.3f} m, longer than "
                 f"leg_max_length_m ({self.leg_max_length_m}); lower swing_limit_rad or stand_drop_m"
             )
+        if self.bump_length_m >= self.bump_spacing_m:
+            raise SpecError(
+                f"bump_length_m ({self.bump_length_m}) must be below bump_spacing_m "
+                f"({self.bump_spacing_m}) so the bumps do not merge into a step"
+            )
         if self.swing_limit_rad >= math.pi / 2:
             raise SpecError(f"swing_limit_rad must be below pi/2, got {self.swing_limit_rad}")
 
@@ -153,6 +184,31 @@ class HenrySpec:
         """Horizontal hip-to-ankle distance of a planted foot at the full swing."""
         return self.stand_drop_m * math.tan(self.swing_limit_rad)
 
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """Every parameter's name, in declaration order."""
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def with_overrides(cls, overrides: Mapping[str, Any]) -> HenrySpec:
+        """The default spec with some parameters replaced, e.g. `{"ground_friction": 0.5}`.
+
+        An unknown name is a `SpecError` that lists the valid ones, so a typo in a
+        command-line `--env-arg spec={...}` is caught rather than silently ignored.
+        """
+        if not isinstance(overrides, Mapping):
+            raise SpecError(
+                f"spec overrides must be a mapping of field names to values, got "
+                f"{type(overrides).__name__}"
+            )
+        unknown = sorted(str(name) for name in set(overrides) - set(cls.field_names()))
+        if unknown:
+            raise SpecError(
+                f"unknown HenrySpec field(s) {', '.join(unknown)}; valid names are "
+                f"{', '.join(cls.field_names())}"
+            )
+        return cls(**dict(overrides))
+
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of every parameter, for checkpoints and configs."""
         return asdict(self)
@@ -160,8 +216,4 @@ class HenrySpec:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> HenrySpec:
         """Build a spec from `to_dict` output; unknown keys are an error, not ignored."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise SpecError(f"unknown HenrySpec parameter(s): {', '.join(unknown)}")
-        return cls(**values)
+        return cls.with_overrides(values)

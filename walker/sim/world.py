@@ -11,6 +11,10 @@ The extension servo is commanded as a *drop*: the foot's vertical distance below
 the torso frame. The leg length that realises it follows the measured swing angle
 (`length = drop / cos(swing)`), so a planted leg lengthens as it swings and the two legs
 never fight each other through the ground when both feet are down.
+
+Perturbations for robustness tests live here too: low bumps on the ground (`HenrySpec`'s
+`bump_*` fields), a horizontal push on the torso (`push`), and a meter of the actuators'
+positive mechanical work (`measure_work`), from which cost of transport is computed.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any, NamedTuple
 import pymunk
 from pymunk._chipmunk_cffi import lib as _lib
 
-from walker.sim.spec import HenrySpec
+from walker.sim.spec import BUMP_RUN_M, HenrySpec
 
 RIGHT = 0
 LEFT = 1
@@ -122,8 +126,13 @@ class Geometry(NamedTuple):
 
 
 STATE_FIELDS: tuple[str, ...] = (
-    "torso_x_m", "torso_height_m", "torso_angle_rad", "torso_vx_m_s", "torso_vy_m_s",
-    "torso_angular_velocity_rad_s", "torso_contact",
+    "torso_x_m",
+    "torso_height_m",
+    "torso_angle_rad",
+    "torso_vx_m_s",
+    "torso_vy_m_s",
+    "torso_angular_velocity_rad_s",
+    "torso_contact",
     *(f"{leg}_{name}" for leg in LEG_NAMES for name in LegState._fields),
 )
 """Names of the values `HenryWorld.read_state` returns, in order (contacts as 0.0/1.0)."""
@@ -132,8 +141,15 @@ STATE_FIELDS: tuple[str, ...] = (
 class _Leg:
     """The bodies and constraints of one leg, and its two servos."""
 
-    def __init__(self, space: pymunk.Space, spec: HenrySpec, torso: pymunk.Body,
-                 hip_world: pymunk.Vec2d, pose: LegPose, collision_type: int) -> None:
+    def __init__(
+        self,
+        space: pymunk.Space,
+        spec: HenrySpec,
+        torso: pymunk.Body,
+        hip_world: pymunk.Vec2d,
+        pose: LegPose,
+        collision_type: int,
+    ) -> None:
         drop = spec.lifted_drop_m if pose.lifted else spec.stand_drop_m
         swing = math.atan2(pose.foot_offset_m, drop)
         length = math.hypot(pose.foot_offset_m, drop)
@@ -143,8 +159,9 @@ class _Leg:
         self.thigh.angle = swing
 
         sole_w, sole_h = spec.sole_length_m, spec.sole_thickness_m
-        self.foot = pymunk.Body(spec.foot_mass_kg,
-                                pymunk.moment_for_box(spec.foot_mass_kg, (sole_w, sole_h)))
+        self.foot = pymunk.Body(
+            spec.foot_mass_kg, pymunk.moment_for_box(spec.foot_mass_kg, (sole_w, sole_h))
+        )
         self.foot.position = hip_world + (pose.foot_offset_m, -drop)
         self.sole = pymunk.Poly.create_box_bb(
             self.foot, pymunk.BB(-sole_w / 2, -sole_h, sole_w / 2, 0.0)
@@ -170,7 +187,10 @@ class _Leg:
             torso, self.thigh, -spec.swing_limit_rad, spec.swing_limit_rad
         )
         stroke = pymunk.GrooveJoint(
-            self.thigh, self.foot, (0.0, -spec.leg_min_length_m), (0.0, -spec.leg_max_length_m),
+            self.thigh,
+            self.foot,
+            (0.0, -spec.leg_min_length_m),
+            (0.0, -spec.leg_max_length_m),
             (0.0, 0.0),
         )
         self.extension_servo = pymunk.SlideJoint(
@@ -186,8 +206,18 @@ class _Leg:
         ankle.max_force = spec.ankle_max_torque_nm
         for constraint in (hip, self.swing_servo, swing_stop, stroke, self.extension_servo, ankle):
             constraint.collide_bodies = False
-        space.add(self.thigh, self.foot, self.sole, self.switch, hip, self.swing_servo,
-                  swing_stop, stroke, self.extension_servo, ankle)
+        space.add(
+            self.thigh,
+            self.foot,
+            self.sole,
+            self.switch,
+            hip,
+            self.swing_servo,
+            swing_stop,
+            stroke,
+            self.extension_servo,
+            ankle,
+        )
         self.initial_command = (swing, drop)
 
 
@@ -203,8 +233,7 @@ def _contact_begin(arbiter: pymunk.Arbiter, space: pymunk.Space, data: dict[str,
     data["touched"][kind - 1] = True
 
 
-def _contact_separate(arbiter: pymunk.Arbiter, space: pymunk.Space,
-                      data: dict[str, Any]) -> None:
+def _contact_separate(arbiter: pymunk.Arbiter, space: pymunk.Space, data: dict[str, Any]) -> None:
     a, b = arbiter.shapes
     kind = a.collision_type if b.collision_type == _GROUND_TYPE else b.collision_type
     data["touching"][kind - 1] -= 1
@@ -220,8 +249,14 @@ class HenryWorld:
     True
     """
 
-    def __init__(self, spec: HenrySpec | None = None, pose: Pose | None = None) -> None:
+    def __init__(
+        self, spec: HenrySpec | None = None, pose: Pose | None = None, measure_work: bool = False
+    ) -> None:
         self.spec = spec if spec is not None else HenrySpec()
+        self.measure_work = bool(measure_work)
+        """Whether `step` meters the actuators' positive work into `positive_work_j`. It
+        reads the four servos after every physics substep, which roughly doubles the cost of
+        a control step, so it is off unless a benchmark asks for it."""
         self.reset(pose)
 
     def reset(self, pose: Pose | None = None) -> None:
@@ -231,6 +266,7 @@ class HenryWorld:
         _check_pose(spec, pose)
         self._pose = pose
         self._log = array("d")  # every command since this reset, for exact pickling
+        self._push_log: list[tuple[int, float]] = []  # (control step, impulse), likewise
         space = pymunk.Space()
         space.gravity = (0.0, -spec.gravity_m_s2)
         space.iterations = spec.solver_iterations
@@ -244,11 +280,14 @@ class HenryWorld:
         self.ground.friction = spec.ground_friction
         self.ground.collision_type = _GROUND_TYPE
         space.add(self.ground)
+        self.bumps = _add_bumps(space, spec)
+        """The bumps on the ground as (near x, far x, height) in metres, for drawing."""
 
         # The ankle of a planted foot rests one sole thickness above the ground.
         hip_height = spec.stand_drop_m + spec.sole_thickness_m + 0.5 * spec.collision_slop_m
-        torso_moment = pymunk.moment_for_box(spec.torso_mass_kg,
-                                             (spec.torso_width_m, spec.torso_height_m))
+        torso_moment = pymunk.moment_for_box(
+            spec.torso_mass_kg, (spec.torso_width_m, spec.torso_height_m)
+        )
         self.torso = pymunk.Body(spec.torso_mass_kg, torso_moment)
         self.torso.position = (0.0, hip_height + spec.torso_height_m / 2)
         self.torso_shape = pymunk.Poly.create_box(
@@ -269,11 +308,18 @@ class HenryWorld:
         # shape starts or stops touching the ground, so sensing costs nothing per step. A
         # sole counts as on the ground if it touched it at any time during the last control
         # step, which debounces the sub-millimetre chatter of a loaded flat sole.
-        self._contact_data: dict[str, Any] = {"touching": [0, 0, 0],
-                                              "touched": [False, False, False]}
+        self._contact_data: dict[str, Any] = {
+            "touching": [0, 0, 0],
+            "touched": [False, False, False],
+        }
         for kind in (_RIGHT_SOLE_TYPE, _LEFT_SOLE_TYPE, _TORSO_TYPE):
-            space.on_collision(kind, _GROUND_TYPE, begin=_contact_begin,
-                               separate=_contact_separate, data=self._contact_data)
+            space.on_collision(
+                kind,
+                _GROUND_TYPE,
+                begin=_contact_begin,
+                separate=_contact_separate,
+                data=self._contact_data,
+            )
         # A zero-length step through pymunk's public API validates the bodies; after that
         # the control loop calls chipmunk directly (see _bind).
         space.step(0.0)
@@ -281,6 +327,9 @@ class HenryWorld:
         self._commands = [self.legs[RIGHT].initial_command, self.legs[LEFT].initial_command]
         self.time_s = 0.0
         self.control_steps = 0
+        self.positive_work_j = 0.0
+        """Positive mechanical work done by the four servos since `reset` (J), summed over
+        physics substeps; stays 0 unless `measure_work` is on (see `_step_measuring`)."""
         self._bind()
 
     def _bind(self) -> None:
@@ -300,8 +349,12 @@ class HenryWorld:
         self._space_handle = self.space._space
         self._torso_handle = self.torso._body
         self._leg_handles = tuple(
-            (leg.thigh._body, leg.foot._body, leg.swing_servo._constraint,
-             leg.extension_servo._constraint)
+            (
+                leg.thigh._body,
+                leg.foot._body,
+                leg.swing_servo._constraint,
+                leg.extension_servo._constraint,
+            )
             for leg in self.legs
         )
         self._touching = self._contact_data["touching"]
@@ -313,14 +366,41 @@ class HenryWorld:
     # commands reproduces the trajectory bit for bit (the simulation is deterministic).
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"spec": self.spec, "pose": self._pose, "log": self._log}
+        return {
+            "spec": self.spec,
+            "pose": self._pose,
+            "log": self._log,
+            "pushes": self._push_log,
+            "measure_work": self.measure_work,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.spec = state["spec"]
+        self.measure_work = state["measure_work"]
         self.reset(state["pose"])
         log = state["log"]
-        for i in range(0, len(log), 4):
-            self.step(LegCommand(log[i], log[i + 1]), LegCommand(log[i + 2], log[i + 3]))
+        pushes = list(state["pushes"])
+        for i in range(0, len(log) // 4 + 1):
+            while pushes and pushes[0][0] == i:
+                self.push(pushes.pop(0)[1])
+            if 4 * i < len(log):
+                self.step(
+                    LegCommand(log[4 * i], log[4 * i + 1]),
+                    LegCommand(log[4 * i + 2], log[4 * i + 3]),
+                )
+
+    def push(self, impulse_n_s: float) -> None:
+        """Give the torso a horizontal impulse at its centre of mass (+ pushes forward).
+
+        The impulse model: the torso's horizontal velocity changes at once by
+        `impulse_n_s / torso_mass_kg` (a kick much shorter than a control step, so no
+        rotation and no other body moves directly); the legs feel it through the joints
+        during the following substeps. 1 N*s on the default 3 kg torso is 0.33 m/s.
+        """
+        if not isinstance(impulse_n_s, (int, float)) or not math.isfinite(impulse_n_s):
+            raise ValueError(f"impulse_n_s must be a finite number of N*s, got {impulse_n_s!r}")
+        self._push_log.append((self.control_steps, float(impulse_n_s)))
+        self.torso.apply_impulse_at_world_point((float(impulse_n_s), 0.0), self.torso.position)
 
     @property
     def hip_height_m(self) -> float:
@@ -348,18 +428,24 @@ class HenryWorld:
             lib.cpRotaryLimitJointSetMin(swing_servo, swing)
             lib.cpRotaryLimitJointSetMax(swing_servo, swing)
             length = drop / math.cos(lib.cpBodyGetAngle(thigh) - torso_angle)
-            length = (min_length if length < min_length
-                      else (max_length if length > max_length else length))
+            length = (
+                min_length
+                if length < min_length
+                else (max_length if length > max_length else length)
+            )
             lib.cpSlideJointSetMin(extension_servo, length)
             lib.cpSlideJointSetMax(extension_servo, length)
         touching, touched = self._touching, self._touched
         for index in range(3):
             touched[index] = touching[index] > 0
-        space_step = _lib.cpSpaceStep
-        handle = self._space_handle
-        dt = self._physics_dt
-        for _ in range(self._substeps):
-            space_step(handle, dt)
+        if self.measure_work:
+            self.positive_work_j += self._step_measuring()
+        else:
+            space_step = _lib.cpSpaceStep
+            handle = self._space_handle
+            dt = self._physics_dt
+            for _ in range(self._substeps):
+                space_step(handle, dt)
         self.control_steps += 1
         self.time_s = self.control_steps * self.spec.control_dt_s
         position = _lib.cpBodyGetPosition(self._torso_handle)
@@ -368,6 +454,44 @@ class HenryWorld:
                 f"Henry's state became non-finite after {self.time_s:.3f} s of simulation; "
                 "the parameters or commands make the physics unstable"
             )
+
+    def _step_measuring(self) -> float:
+        """Run the substeps and return the servos' positive work during them (J).
+
+        Each servo is a one-sided pymunk constraint: it only ever pushes toward its target
+        (a swing servo turns the thigh toward the target angle, an extension servo pushes
+        or pulls the foot toward the target length), with the impulse magnitude pymunk
+        reports for the substep. Its work in a substep is that impulse times the joint's
+        relative velocity after the substep, `J * omega = torque * omega * dt`; only positive
+        work counts (a servo that brakes a joint is not credited with the energy).
+        """
+        lib = _lib
+        handle, dt, torso = self._space_handle, self._physics_dt, self._torso_handle
+        targets = [
+            (lib.cpRotaryLimitJointGetMin(swing), lib.cpSlideJointGetMin(extension))
+            for _, _, swing, extension in self._leg_handles
+        ]
+        work = 0.0
+        for _ in range(self._substeps):
+            lib.cpSpaceStep(handle, dt)
+            torso_angle = lib.cpBodyGetAngle(torso)
+            torso_omega = lib.cpBodyGetAngularVelocity(torso)
+            for (thigh, foot, swing, extension), (swing_target, length_target) in zip(
+                self._leg_handles, targets, strict=True
+            ):
+                rate = lib.cpBodyGetAngularVelocity(thigh) - torso_omega
+                if lib.cpBodyGetAngle(thigh) - torso_angle > swing_target:
+                    rate = -rate
+                work += max(0.0, lib.cpConstraintGetImpulse(swing) * rate)
+                hip, ankle = lib.cpBodyGetPosition(thigh), lib.cpBodyGetPosition(foot)
+                hip_v, ankle_v = lib.cpBodyGetVelocity(thigh), lib.cpBodyGetVelocity(foot)
+                dx, dy = ankle.x - hip.x, ankle.y - hip.y
+                length = math.hypot(dx, dy)
+                rate = ((ankle_v.x - hip_v.x) * dx + (ankle_v.y - hip_v.y) * dy) / length
+                if length > length_target:
+                    rate = -rate
+                work += max(0.0, lib.cpConstraintGetImpulse(extension) * rate)
+        return work
 
     def read_state(self) -> tuple[float, ...]:
         """Every sensor reading as a flat tuple, in the order of `STATE_FIELDS`.
@@ -387,8 +511,15 @@ class HenryWorld:
         hip_vx = velocity.x - omega * (hip_y - position.y)
         hip_vy = velocity.y + omega * (hip_x - position.x)
         touched = self._touched
-        values = [position.x, position.y, angle, velocity.x, velocity.y, omega,
-                  1.0 if touched[2] else 0.0]
+        values = [
+            position.x,
+            position.y,
+            angle,
+            velocity.x,
+            velocity.y,
+            omega,
+            1.0 if touched[2] else 0.0,
+        ]
         for index, (thigh, foot, _, _) in enumerate(self._leg_handles):
             foot_position = _lib.cpBodyGetPosition(foot)
             foot_velocity = _lib.cpBodyGetVelocity(foot)
@@ -399,21 +530,29 @@ class HenryWorld:
                 length if length > 0.0 else 1.0
             )
             swing = _lib.cpBodyGetAngle(thigh) - angle
-            values.extend((
-                swing,
-                _lib.cpBodyGetAngularVelocity(thigh) - omega,
-                length,
-                length_rate,
-                length * math.sin(swing),
-                1.0 if touched[index] else 0.0,
-            ))
+            values.extend(
+                (
+                    swing,
+                    _lib.cpBodyGetAngularVelocity(thigh) - omega,
+                    length,
+                    length_rate,
+                    length * math.sin(swing),
+                    1.0 if touched[index] else 0.0,
+                )
+            )
         return tuple(values)
 
     def sense(self) -> SensedState:
         """Read Henry's sensors: torso GPS, height, angle, velocities, joints and contacts."""
         v = self.read_state()
         return SensedState(
-            v[0], v[1], v[2], v[3], v[4], v[5], v[6] > 0.5,
+            v[0],
+            v[1],
+            v[2],
+            v[3],
+            v[4],
+            v[5],
+            v[6] > 0.5,
             LegState(v[7], v[8], v[9], v[10], v[11], v[12] > 0.5),
             LegState(v[13], v[14], v[15], v[16], v[17], v[18] > 0.5),
         )
@@ -421,14 +560,16 @@ class HenryWorld:
     def geometry(self) -> Geometry:
         """Where Henry's parts are, in world metres, for drawing."""
         torso = self.torso
-        corners = tuple((p.x, p.y) for p in (torso.local_to_world(v)
-                                              for v in self.torso_shape.get_vertices()))
+        corners = tuple(
+            (p.x, p.y) for p in (torso.local_to_world(v) for v in self.torso_shape.get_vertices())
+        )
         hip = torso.local_to_world(self._hip_local)
         legs = []
         for index, leg in enumerate(self.legs):
             ankle = leg.foot.position
-            sole = tuple((p.x, p.y) for p in (leg.foot.local_to_world(v)
-                                               for v in leg.sole.get_vertices()))
+            sole = tuple(
+                (p.x, p.y) for p in (leg.foot.local_to_world(v) for v in leg.sole.get_vertices())
+            )
             legs.append(LegGeometry((ankle.x, ankle.y), sole, bool(self._touched[index])))
         return Geometry(corners, (hip.x, hip.y), legs[RIGHT], legs[LEFT])
 
@@ -443,6 +584,25 @@ class HenryWorld:
             for vertex in leg.sole.get_vertices():
                 deepest = max(deepest, -leg.foot.local_to_world(vertex).y)
         return deepest
+
+
+def _add_bumps(space: pymunk.Space, spec: HenrySpec) -> tuple[tuple[float, float, float], ...]:
+    """Static boxes on the ground ahead of Henry's start (none when bump_height_m is 0)."""
+    if spec.bump_height_m == 0.0:
+        return ()
+    count = int((BUMP_RUN_M - spec.bump_start_m) // spec.bump_spacing_m) + 1
+    bumps = []
+    for index in range(count):
+        near = spec.bump_start_m + index * spec.bump_spacing_m
+        far = near + spec.bump_length_m
+        shape = pymunk.Poly.create_box_bb(
+            space.static_body, pymunk.BB(near, -_GROUND_DEPTH_M, far, spec.bump_height_m)
+        )
+        shape.friction = spec.ground_friction
+        shape.collision_type = _GROUND_TYPE
+        space.add(shape)
+        bumps.append((near, far, spec.bump_height_m))
+    return tuple(bumps)
 
 
 def _check_pose(spec: HenrySpec, pose: Pose) -> None:

@@ -1,4 +1,4 @@
-"""Speed, measured side by side with a peer in one run and quoted as ratios (`walker bench`).
+"""Speed, measured side by side with a peer in one run and quoted as ratios (`walker speed`).
 
 Every benchmark times each contender in several interleaved rounds and keeps each one's
 best round, so a background hiccup on a 2-core machine does not decide a ratio. Nothing here
@@ -7,7 +7,8 @@ is asserted in tests; the README quotes the figures with the command that produc
 * `physics`: raw pymunk stepping of Henry's space, `HenryWorld.step`, the continuous env,
   the discrete env (decisions), and gymnasium's BipedalWalker-v3.
 * `train`: the Q-learning training loop against bare env stepping with the same actions.
-* `render`: an rgb_array frame of Henry against one of BipedalWalker-v3.
+* `render`: an rgb_array frame of Henry against one of BipedalWalker-v3, and a four-lane
+  1280x720 race frame (HUD text changing every frame, as in a race).
 * `agents`: PPO and DQN training throughput against Stable-Baselines3 with matched settings.
 """
 
@@ -200,6 +201,43 @@ def training_loop(steps: int = 2000, rounds: int = 3) -> tuple[str, dict[str, An
                   "loop_overhead": overhead}
 
 
+RACE_FRAME = "race 4 lanes 1280x720"
+
+
+def race_frames(frames: int) -> Callable[[], None]:
+    """Draw and grab `frames` four-lane race frames of Henrys taking random legal steps."""
+    from walker.draw.renderer import LANE_COLORS, Renderer, Scene, race_size
+
+    rng = np.random.default_rng(0)
+    walks = []
+    for lane in range(4):
+        env = gym.make(envs.DISCRETE_ID)
+        _, info = env.reset(seed=lane)
+        henry: envs.HenryEnv = env.unwrapped  # type: ignore[assignment]
+        geometries = []
+        for _ in range(40):
+            legal = np.flatnonzero(info["action_mask"])
+            _, _, terminated, truncated, info = env.step(int(rng.choice(legal)))
+            if terminated or truncated:
+                _, info = env.reset(seed=lane)
+            geometries.append(henry.world.geometry())
+        walks.append(geometries)
+        env.close()
+    renderer = Renderer(race_size(4), lanes=4)
+
+    def draw() -> None:
+        for i in range(frames):
+            scenes = [Scene(walk[i % len(walk)], 0.0, f"lane {lane}", LANE_COLORS[lane],
+                            {"episode": 1 + i // 100, "time": f"{i / 30:.1f} s",
+                             "distance": f"{0.001 * i:+.3f} m", "place": lane + 1},
+                            episode=i // 100)
+                      for lane, walk in enumerate(walks)]
+            renderer.draw(scenes)
+            renderer.frame()
+
+    return draw
+
+
 def render(frames: int = 300, rounds: int = 3) -> tuple[str, dict[str, Any]]:
     henry = gym.make(envs.DISCRETE_ID, render_mode="rgb_array")
     henry.reset(seed=0)
@@ -212,6 +250,7 @@ def render(frames: int = 300, rounds: int = 3) -> tuple[str, dict[str, Any]]:
 
     contenders: dict[str, tuple[str, int, Callable[[], None]]] = {
         "Henry-v0 rgb_array 600x400": ("frames", frames, frames_of(henry)),
+        RACE_FRAME: ("frames", frames, race_frames(frames)),
     }
     if has_box2d():
         bipedal = gym.make("BipedalWalker-v3", render_mode="rgb_array")
@@ -224,7 +263,9 @@ def render(frames: int = 300, rounds: int = 3) -> tuple[str, dict[str, Any]]:
     lines = [format_table(["what", "ms per frame", "frames/s"], rows), ""]
     henry_ms = timings["Henry-v0 rgb_array 600x400"].micros / 1000
     lines.append(f"Henry frame cost: {henry_ms:.3f} ms (goal: at most 1 ms)")
-    if len(timings) > 1:
+    race_ms = timings[RACE_FRAME].micros / 1000
+    lines.append(f"4-lane race frame cost: {race_ms:.3f} ms (goal: at most 4 ms)")
+    if "BipedalWalker-v3 rgb_array 600x400" in timings:
         ratio = timings["BipedalWalker-v3 rgb_array 600x400"].micros / (henry_ms * 1000)
         lines.append(f"BipedalWalker-v3 frame cost / Henry's: {ratio:.2f}x")
         figures["bipedal_over_henry"] = ratio

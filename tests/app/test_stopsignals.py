@@ -1,0 +1,40 @@
+"""SIGTERM and SIGHUP raise like Ctrl-C inside `stop_on_signals`, once, with the shell's status."""
+
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from walker.app.stopsignals import StopSignal, exit_status, signal_name
+
+WORKER = """
+import sys, time
+from walker.app.stopsignals import exit_status, signal_name, stop_on_signals
+with stop_on_signals():
+    try:
+        print("ready", flush=True)
+        while True:
+            time.sleep(0.01)
+    except KeyboardInterrupt as stop:
+        print("saving after", signal_name(stop), flush=True)
+        sys.exit(exit_status(stop))
+"""
+
+
+@pytest.mark.parametrize(
+    ("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)]
+)
+def test_a_stop_signal_runs_the_cleanup_and_sets_the_exit_status(signum, status):
+    worker = subprocess.Popen([sys.executable, "-c", WORKER], stdout=subprocess.PIPE, text=True)
+    assert worker.stdout.readline().strip() == "ready"
+    worker.send_signal(signum)
+    out, _ = worker.communicate(timeout=60)
+    assert out.strip() == f"saving after {signal.Signals(signum).name}"
+    assert worker.returncode == status
+
+
+def test_statuses():
+    assert exit_status(KeyboardInterrupt()) == 130
+    assert exit_status(StopSignal(signal.SIGTERM)) == 143
+    assert signal_name(StopSignal(signal.SIGHUP)) == "SIGHUP"

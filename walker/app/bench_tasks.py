@@ -1,0 +1,212 @@
+"""The two kinds of task `walker bench` sweeps over, as pure functions of the task.
+
+* `train_policy(TrainTask)`: trains one learning agent on one seed with a fixed budget and
+  returns its checkpoint as bytes (the bench saves it; tasks on other machines receive it).
+* `play_condition(EpisodeTask)`: plays one agent on one seed under one condition for a few
+  greedy episodes and returns a record of per-episode metrics: distance, mean forward
+  speed, whether and when Henry fell, cost of transport, the share of illegal actions tried
+  (discrete Henry), and the gait measures the env reports.
+
+Everything a task needs is in the task and in `shared` (checkpoint bytes by name); both
+functions seed every generator they use from the task, run torch on one thread, and touch
+no file but a private temporary one, so a task gives the same record wherever it runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+import envs
+from agents.base import Agent
+from walker.app.conditions import CONDITIONS
+from walker.app.policies import env_metadata, learner_kind, load_policy, make_env
+from walker.app.train import TrainConfig, run_episode, train
+
+TRAIN_EPISODE_DECISIONS = 20
+"""Training episodes on the discrete Henry: 20 decisions from a random start, the recipe of
+the pretrained `qlearning-henry` and `dqn-henry` (many starts, every state visited)."""
+
+MIN_COT_DISTANCE_M = 0.1
+"""Below this distance the cost of transport (work per metre) is not reported: dividing by
+a distance near zero says nothing about walking."""
+
+EPISODE_SEED_BASE = 1_000_000
+"""Episode e of seed s resets the env with seed `EPISODE_SEED_BASE + 1000 s + e`: every
+agent meets the same random start poses on the same seed, so comparisons are paired."""
+
+
+@dataclass(frozen=True)
+class TrainTask:
+    """Train `agent` (a learner kind) on `env_id` with `seed` for `steps` env steps."""
+
+    env_id: str
+    agent: str
+    seed: int
+    steps: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.env_id}/{self.agent}/seed{self.seed}"
+
+    @property
+    def identity(self) -> tuple[str, int, str]:
+        """(agent, seed, what), the names a failure is reported by."""
+        return self.agent, self.seed, "training"
+
+
+@dataclass(frozen=True)
+class EpisodeTask:
+    """Play `agent` under `condition` on seed `seed` for `episodes` greedy episodes."""
+
+    env_id: str
+    agent: str
+    """The agent's name in the results (what the user typed)."""
+    policy: str
+    """`hardcoded`, `random`, or `checkpoint` (then `checkpoint` names the shared bytes)."""
+    seed: int
+    condition: str
+    episodes: int
+    checkpoint: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.env_id}/{self.agent}/{self.condition}/seed{self.seed}"
+
+    @property
+    def identity(self) -> tuple[str, int, str]:
+        """(agent, seed, condition), the names a failure is reported by."""
+        return self.agent, self.seed, self.condition
+
+
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Run torch on one thread inside: workers share the cores, and a network's sums must
+    not depend on how many threads the machine offered."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def train_policy(task: TrainTask, shared: Mapping[str, Any]) -> bytes:
+    """Train one learner for one seed; return its checkpoint file's bytes."""
+    kind = learner_kind(task.agent)
+    discrete = task.env_id == envs.DISCRETE_ID
+    episode_steps = TRAIN_EPISODE_DECISIONS if discrete else None
+
+    def make() -> gym.Env[Any, Any]:
+        return make_env(task.env_id, max_episode_steps=episode_steps)
+
+    with one_torch_thread():
+        probe = make_env(task.env_id)
+        metadata = env_metadata(task.env_id, {}, probe)
+        config = kind.config_cls()
+        if hasattr(config, "total_steps"):
+            config = replace(config, total_steps=task.steps)
+        agent = kind.build(probe.observation_space, probe.action_space, config, task.seed)
+        probe.close()
+        train(
+            agent,
+            make,
+            TrainConfig(
+                steps=task.steps,
+                seed=task.seed,
+                progress=False,
+                final_eval=False,
+                reset_options={"pose": "random"} if discrete else {},
+            ),
+        )
+        with tempfile.TemporaryDirectory(prefix="henry-bench-") as folder:
+            path = agent.save(Path(folder) / "checkpoint.pt", metadata)
+            return path.read_bytes()
+
+
+def _policy(
+    task: EpisodeTask, env: gym.Env[Any, Any], shared: Mapping[str, Any], folder: Path
+) -> Agent:
+    if task.policy in ("hardcoded", "random"):
+        return load_policy(task.policy, env, seed=task.seed)
+    if task.checkpoint is None or task.checkpoint not in shared:
+        raise ValueError(f"checkpoint {task.checkpoint!r} was not shipped with the task")
+    path = folder / "policy.pt"
+    path.write_bytes(shared[task.checkpoint])
+    return load_policy(str(path), env, env_id=task.env_id)
+
+
+def play_condition(task: EpisodeTask, shared: Mapping[str, Any]) -> dict[str, Any]:
+    """Play one (agent, seed, condition); return its record with one entry per episode."""
+    condition = CONDITIONS[task.condition]
+    options = dict(condition.reset_options) or None
+    with one_torch_thread(), tempfile.TemporaryDirectory(prefix="henry-bench-") as folder:
+        env = make_env(task.env_id, condition.env_kwargs())
+        try:
+            agent = _policy(task, env, shared, Path(folder))
+            episodes = [
+                _episode(env, agent, EPISODE_SEED_BASE + 1000 * task.seed + e, options)
+                for e in range(task.episodes)
+            ]
+        finally:
+            env.close()
+    return {
+        "key": task.key,
+        "env_id": task.env_id,
+        "agent": task.agent,
+        "condition": task.condition,
+        "seed": task.seed,
+        "episodes": episodes,
+    }
+
+
+def _episode(
+    env: gym.Env[Any, Any], agent: Agent, seed: int, options: dict[str, Any] | None
+) -> dict[str, Any]:
+    work = {"positive_work_j": 0.0, "reported": False}
+    last_info: dict[str, Any] = {}
+
+    def on_step(obs: Any, info: dict[str, Any]) -> bool:
+        if "positive_work_j" in info:
+            work["positive_work_j"] += float(info["positive_work_j"])
+            work["reported"] = True
+        last_info.clear()
+        last_info.update(info)
+        return False
+
+    result = run_episode(env, agent, seed, options, on_step=on_step)
+    spec = env.unwrapped.henry_spec  # type: ignore[attr-defined]
+    distance = float(result.distance_m or 0.0)
+    time_s = float(result.time_s or 0.0)
+    weight_n = (
+        spec.torso_mass_kg + 2 * (spec.thigh_mass_kg + spec.foot_mass_kg)
+    ) * spec.gravity_m_s2
+    cost_of_transport = (
+        work["positive_work_j"] / (weight_n * distance)
+        if work["reported"] and distance >= MIN_COT_DISTANCE_M
+        else math.nan
+    )
+    record: dict[str, Any] = {
+        "distance_m": distance,
+        "speed_m_s": distance / time_s if time_s > 0 else math.nan,
+        "fell": result.terminated,
+        "time_to_fall_s": time_s if result.terminated else math.nan,
+        "steps": result.length,
+        "positive_work_j": work["positive_work_j"] if work["reported"] else math.nan,
+        "cost_of_transport": cost_of_transport,
+        "illegal_share": (
+            result.illegal_actions / result.length
+            if isinstance(env.unwrapped, envs.HenryDiscreteEnv) and result.length
+            else math.nan
+        ),
+    }
+    return record
