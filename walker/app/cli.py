@@ -185,6 +185,9 @@ def build_parser(agent: str = "qlearning") -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     evaluate.add_argument("--pose", default=None,
                           help="start pose option for Henry (standing, left_foot_up, random)")
+    evaluate.add_argument("--seconds", type=float, default=None,
+                          help="episodes last up to this much simulated time (default: the "
+                          "env's time limit)")
     evaluate.set_defaults(func=cmd_eval)
 
     qtable = verbs.add_parser("qtable", help="print a Q-learning checkpoint's table and save "
@@ -383,7 +386,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     table = runs.compare_policies(args.policies, env_id=args.env,
                                   env_kwargs=_env_kwargs(args), episodes=args.episodes,
-                                  seed=args.seed, pose=args.pose)
+                                  seed=args.seed, pose=args.pose, seconds=args.seconds)
     print(table)
     return 0
 
