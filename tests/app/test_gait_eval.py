@@ -57,3 +57,9 @@ def test_continuous_only_gaits_refuse_the_discrete_env(capsys):
     code, _, err = run(capsys, "eval", "walking", "--episodes", "1")
     assert code != 0
     assert "needs the continuous Henry" in err
+
+
+def test_bad_seconds_are_refused(capsys):
+    code, _, err = run(capsys, "eval", "hardcoded", "--seconds", "-1")
+    assert code != 0
+    assert "--seconds must be a positive number" in err

@@ -171,6 +171,9 @@ def compare_policies(policies: Sequence[str], env_id: str | None = None,
     henry = env_id in (envs.DISCRETE_ID, envs.CONTINUOUS_ID)
     limit = None
     if seconds is not None:
+        if not (henry and math.isfinite(seconds) and seconds > 0):
+            raise PolicyError(f"--seconds must be a positive number of simulated seconds on "
+                              f"one of Henry's envs, got {seconds!r} on {env_id}")
         probe: Any = make_env(env_id, env_kwargs).unwrapped
         step_s = getattr(probe, "dt", None) or probe.decision_steps * probe.henry_spec.control_dt_s
         limit = max(1, round(seconds / step_s))
