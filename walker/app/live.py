@@ -24,6 +24,7 @@ import numpy as np
 
 import envs
 from agents.base import Agent, Batch, Learner, act_one
+from envs.gait import GaitMeter, attach, detach
 from walker.app.policies import PolicyError, checkpoint_env, learner_kind, load_policy, make_env
 from walker.app.train import EpisodeResult, LoopState
 from walker.draw.renderer import (
@@ -169,6 +170,8 @@ class Lane:
     best_distance_m: float = -math.inf
     last_action: int | None = None
     samples: list[Scene] = field(default_factory=list)
+    gait: GaitMeter | None = None
+    """Measures this episode's gait for the HUD (attached at every reset)."""
 
     @property
     def base(self) -> envs.HenryEnv:
@@ -178,12 +181,20 @@ class Lane:
         self.obs, self.info = self.env.reset(seed=seed, options=options)
         self.agent.reset()
         self.episode_return = 0.0
+        if self.gait is not None:
+            detach(self.env, self.gait)
+        self.gait = attach(self.env)
 
     def scene(self, extra: dict[str, Any] | None = None) -> Scene:
         base = self.base
         epsilon = getattr(self.agent, "epsilon", None) if self.learn else None
         hud = _hud(base, self.episode, None, self.episode_return, epsilon,
                    self.best_distance_m)
+        if self.gait is not None:
+            gait = self.gait.metrics()
+            if gait.duration_s > 0:
+                hud["flight"] = f"{gait.flight_share:.0%}"
+                hud["footfalls"] = f"{gait.footfalls_right} R, {gait.footfalls_left} L"
         hud.update(extra or {})
         return Scene(base.world.geometry(), base.start_x_m, self.label, self.color, hud,
                      _qrows(self.agent, base, self.obs, self.last_action), list(self.returns))
