@@ -63,3 +63,13 @@ def test_bad_seconds_are_refused(capsys):
     code, _, err = run(capsys, "eval", "hardcoded", "--seconds", "-1")
     assert code != 0
     assert "--seconds must be a positive number" in err
+
+
+def test_a_policy_that_falls_gets_no_ratio_to_the_hard_coded_gait(capsys):
+    code, text, _ = run(capsys, "eval", "hardcoded", "ppo-henry-continuous", "--env",
+                        "HenryContinuous-v0", "--episodes", "1")
+    assert code == 0
+    row = table_rows(text)["ppo-henry-continuous"]
+    assert row["falls"] == "100%"
+    assert row["vs hard-coded"] == "-"
+    assert float(row["flight"].rstrip("%")) > 20.0

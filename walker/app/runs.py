@@ -200,7 +200,9 @@ def compare_policies(policies: Sequence[str], env_id: str | None = None,
             row += [f"{summary['distance_m']:.3f}", f"{summary['speed_m_s']:.4f}"]
             ratio = (summary["speed_m_s"] / reference_speed
                      if reference_speed else math.nan)
-            row.append(f"{ratio:.2f}x" if math.isfinite(ratio) else "-")
+            # A speed until a fall is no win: Henry's fallers get no ratio.
+            fell = henry and summary["falls"] > 0
+            row.append(f"{ratio:.2f}x" if math.isfinite(ratio) and not fell else "-")
         if henry:
             row += gait_cells(summary)
         rows.append(row)
