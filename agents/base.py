@@ -38,6 +38,42 @@ class Batch(NamedTuple):
     """(n, n_actions) bool legal actions for `obs`, or None when the env has no mask."""
     next_masks: np.ndarray | None = None
     """(n, n_actions) bool legal actions for `next_obs`, or None."""
+    acted: bool = False
+    """True when `actions` are what this agent's latest `act(obs, masks, explore=True)` call
+    returned for these `obs` (the collector says so). An agent that remembers what it drew
+    then (PPO's log-probabilities and values) may use that record; otherwise it must treat
+    the actions as someone else's."""
+
+
+class RunPlan(NamedTuple):
+    """What a learner needs to know about the run it learns in. The run decides it (the
+    training loop's config), so agent configs hold hyperparameters only."""
+
+    n_envs: int = 1
+    """Environments stepped together: every `learn` batch has this many rows."""
+    total_steps: int | None = None
+    """The training budget in env steps (all envs together), for schedules such as
+    learning-rate annealing or epsilon decay; None when the run is bounded by episodes."""
+
+    def check(self) -> RunPlan:
+        """This plan, or a ValueError naming the field that cannot work."""
+        if not isinstance(self.n_envs, int) or self.n_envs < 1:
+            raise ValueError(f"n_envs must be a whole number >= 1, got {self.n_envs!r}")
+        if self.total_steps is not None and (not isinstance(self.total_steps, int)
+                                             or self.total_steps < 1):
+            raise ValueError(f"total_steps must be a whole number >= 1 or None, got "
+                             f"{self.total_steps!r}")
+        return self
+
+
+def saved_run_plan(config: dict[str, Any], state: dict[str, Any]) -> RunPlan:
+    """The plan a checkpoint was saved under: from its state, or, for checkpoints written
+    while agent configs still held `n_envs` and `total_steps`, from those (they are taken
+    out of `config`, so it builds today's config)."""
+    legacy = RunPlan(int(config.pop("n_envs", 1)), config.pop("total_steps", None))
+    if "n_envs" in state:
+        return RunPlan(int(state["n_envs"]), state["total_steps"])
+    return legacy
 
 
 @runtime_checkable

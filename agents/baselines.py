@@ -4,21 +4,13 @@ and a random policy that only picks legal actions.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
 from agents.base import checked_masks
-from envs.henry import (
-    LIFT_WINDOW,
-    LOWER_WINDOW,
-    MOVE_WINDOW,
-    SHIFT_WINDOW,
-    Action,
-    window_progress,
-)
+from envs.motions import Action, FootTargets, Stride, plan_motion
 
 
 class HardcodedGait:
@@ -69,14 +61,18 @@ class HardcodedGait:
 class ContinuousGait:
     """The hard-coded gait for the continuous Henry: the same six motions, open loop.
 
-    It replays the discrete gait's foot trajectories (same step length, same 0.6 s per
-    motion) as servo targets in [-1, 1], computed once for a whole cycle.
+    It replays the discrete gait's motions (`envs.motions.plan_motion`, the same step
+    length, weight shift and 0.6 s per motion) as servo targets in [-1, 1], computed once
+    for a whole cycle.
     """
 
     def __init__(self, swing_limit_rad: float, stand_drop_m: float, lift_height_m: float,
                  dt_s: float, step_length_m: float = 0.07, motion_s: float = 0.6) -> None:
-        self._table = self._cycle(swing_limit_rad, stand_drop_m, lift_height_m, dt_s,
-                                  step_length_m, motion_s)
+        # The discrete env's default reach: two levels either side of the hip.
+        stride = Stride(step_length_m, 2 * step_length_m, stand_drop_m,
+                        stand_drop_m - lift_height_m)
+        self._table = self._cycle(stride, swing_limit_rad, lift_height_m,
+                                  max(4, round(motion_s / dt_s)))
         self._t: dict[int, int] = {}
 
     @classmethod
@@ -88,39 +84,17 @@ class ContinuousGait:
                    **kwargs)
 
     @staticmethod
-    def _cycle(swing_limit: float, stand: float, lift: float, dt: float, step: float,
-               motion_s: float) -> np.ndarray:
-        steps = max(4, round(motion_s / dt))
-        windows = {"lift": (LIFT_WINDOW, LIFT_WINDOW), "move": (MOVE_WINDOW, MOVE_WINDOW),
-                   "down": (LOWER_WINDOW, SHIFT_WINDOW)}
-        offsets = [0.0, 0.0]
-        lifted = [False, False]
+    def _cycle(stride: Stride, swing_limit: float, lift: float, steps: int) -> np.ndarray:
+        targets = FootTargets((0.0, 0.0), (False, False))
         rows = []
-        for kind, leg in (("lift", 0), ("move", 0), ("down", 0),
-                          ("lift", 1), ("move", 1), ("down", 1)):
-            start_offsets = list(offsets)
-            start_drops = [stand - lift if up else stand for up in lifted]
-            if kind == "lift":
-                lifted[leg] = True
-            elif kind == "move":
-                offsets[leg] += step
-            else:
-                lifted[leg] = False
-                shift = offsets[leg]
-                offsets = [offsets[0] - shift, offsets[1] - shift]
-            end_drops = [stand - lift if up else stand for up in lifted]
-            drop_window, offset_window = windows[kind]
+        for action in HardcodedGait.SEQUENCE:
+            motion, targets = plan_motion(targets, action, stride)
             for i in range(steps):
-                u = i / steps
-                k_drop = window_progress(u, drop_window)
-                k_offset = window_progress(u, offset_window)
-                row = []
-                for j in range(2):
-                    drop = start_drops[j] + (end_drops[j] - start_drops[j]) * k_drop
-                    offset = start_offsets[j] + (offsets[j] - start_offsets[j]) * k_offset
-                    row.append(math.atan2(offset, drop) / swing_limit)
-                    row.append((drop - stand) / lift)
-                rows.append(row)
+                right, left = motion.commands(i / steps)
+                rows.append([right.swing_rad / swing_limit,
+                             (right.drop_m - stride.stand_drop_m) / lift,
+                             left.swing_rad / swing_limit,
+                             (left.drop_m - stride.stand_drop_m) / lift])
         return np.clip(np.array(rows, dtype=np.float32), -1.0, 1.0)
 
     @property

@@ -45,7 +45,7 @@ def save_checkpoint(path: str | Path, agent: str, config: dict[str, Any],
     try:
         atomic_write_bytes(target, buffer.getbuffer())
     except OutputPathError as error:
-        raise CheckpointError(f"cannot save checkpoint: {error}") from error
+        raise CheckpointError(str(error)) from error
     return target
 
 
@@ -101,8 +101,15 @@ def check_env_matches(payload: dict[str, Any], env_id: str | None,
         saved = {**base, **metadata["env_kwargs"]}
         wanted = {**base, **env_kwargs}
         for key in sorted(set(saved) | set(wanted)):
-            if saved.get(key) != wanted.get(key):
+            if _as_json(saved.get(key)) != _as_json(wanted.get(key)):
                 raise CheckpointError(
                     f"{source} was trained with {key}={saved.get(key)!r}, but the env has "
                     f"{key}={wanted.get(key)!r}"
                 )
+
+
+def _as_json(value: Any) -> Any:
+    """Tuples as lists: a default `()` equals the `[]` a checkpoint's JSON-like metadata holds."""
+    if isinstance(value, (list, tuple)):
+        return [_as_json(item) for item in value]
+    return value

@@ -24,7 +24,7 @@ discrete state `MultiDiscrete([5, 2, 5, 2])` reaches the network as 14 zeros and
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -33,22 +33,27 @@ import torch
 import torch.nn.functional as F
 from gymnasium import spaces
 
-from agents.base import Batch, checked_masks
+from agents.base import Batch, RunPlan, checked_masks, saved_run_plan
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from agents.nets import (
     MLP,
     ObservationEncoder,
     check_hidden_sizes,
     clip_grad_norm,
+    config_from_dict,
     describe_space,
     is_number,
     is_whole,
+    network_config_to_dict,
     require,
     set_torch_threads,
     spaces_from_checkpoint,
 )
 
 AGENT_KIND = "dqn"
+
+BUDGET_WITHOUT_STEPS = 100_000
+"""The budget epsilon's decay assumes when the run is bounded by episodes, not steps."""
 
 
 @dataclass(frozen=True)
@@ -91,10 +96,8 @@ class DQNConfig:
     """The floor epsilon decays to."""
 
     exploration_fraction: float = 0.1
-    """Fraction of `total_steps` over which epsilon decays linearly to its floor."""
-
-    total_steps: int = 100_000
-    """The training budget in env steps (all envs together), for the epsilon schedule."""
+    """Fraction of the run's total steps (`BUDGET_WITHOUT_STEPS` when the run is bounded by
+    episodes) over which epsilon decays linearly to its floor."""
 
     double_dqn: bool = False
     """Choose the target's next action with the online network (double DQN)."""
@@ -110,7 +113,7 @@ class DQNConfig:
 
     def __post_init__(self) -> None:
         for name in ("buffer_size", "batch_size", "train_freq", "gradient_steps",
-                     "target_update_interval", "total_steps"):
+                     "target_update_interval"):
             require(is_whole(getattr(self, name)),
                     f"{name} must be a whole number >= 1, got {getattr(self, name)!r}")
         require(is_whole(self.learning_starts, 0),
@@ -137,15 +140,11 @@ class DQNConfig:
         check_hidden_sizes(self)
 
     def to_dict(self) -> dict[str, Any]:
-        values = asdict(self)
-        values["hidden_sizes"] = list(self.hidden_sizes)
-        return values
+        return network_config_to_dict(self)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> DQNConfig:
-        unknown = set(values) - {f.name for f in fields(cls)}
-        require(not unknown, f"unknown DQN config field(s) {sorted(unknown)}")
-        return cls(**values)
+        return config_from_dict(cls, values, "DQN")
 
 
 def q_targets(rewards: torch.Tensor, terminated: torch.Tensor, next_q_target: torch.Tensor,
@@ -227,10 +226,13 @@ class DQN:
     kind = AGENT_KIND
 
     def __init__(self, observation_space: spaces.Space[Any], action_space: spaces.Space[Any],
-                 config: DQNConfig | None = None, seed: int | None = None) -> None:
+                 config: DQNConfig | None = None, seed: int | None = None,
+                 plan: RunPlan | None = None) -> None:
         if not isinstance(action_space, spaces.Discrete):
             raise TypeError(f"DQN needs a Discrete action space, got {action_space}")
         self.config = config if config is not None else DQNConfig()
+        self.plan = (plan or RunPlan()).check()
+        """The number of envs and the budget of the run this agent learns in."""
         cfg = self.config
         set_torch_threads(cfg.num_threads)
         self.observation_space = observation_space
@@ -265,9 +267,9 @@ class DQN:
     @property
     def epsilon(self) -> float:
         """The exploration rate now: linear from the initial to the final value over
-        `exploration_fraction * total_steps` env steps, then constant."""
+        `exploration_fraction` of the run's total steps, then constant."""
         cfg = self.config
-        decay_steps = cfg.exploration_fraction * cfg.total_steps
+        decay_steps = cfg.exploration_fraction * (self.plan.total_steps or BUDGET_WITHOUT_STEPS)
         fraction = 1.0 if decay_steps == 0 else min(self.steps / decay_steps, 1.0)
         return cfg.exploration_initial_eps + fraction * (
             cfg.exploration_final_eps - cfg.exploration_initial_eps)
@@ -378,6 +380,8 @@ class DQN:
             "optimizer": self.optimizer.state_dict(),
             "observation_space": describe_space(self.observation_space),
             "action_space": describe_space(self.action_space),
+            "n_envs": self.plan.n_envs,
+            "total_steps": self.plan.total_steps,
             "steps": self.steps,
             "gradient_steps": self.gradient_steps,
             "train_calls": self._train_calls,
@@ -389,16 +393,21 @@ class DQN:
 
     @classmethod
     def load(cls, path: str | Path, observation_space: spaces.Space[Any] | None = None,
-             action_space: spaces.Space[Any] | None = None) -> DQN:
+             action_space: spaces.Space[Any] | None = None, plan: RunPlan | None = None
+             ) -> DQN:
         """Restore an agent saved by `save`. Given spaces must equal those trained on; left
-        out, the recorded ones are used. Raises `CheckpointError` saying what is wrong."""
+        out, the recorded ones are used. `plan` is the run it goes on learning in (left out,
+        the one it was saved from). Raises `CheckpointError` saying what is wrong."""
         payload = load_checkpoint(path, AGENT_KIND)
         try:
             state = payload["state"]
-            config = DQNConfig.from_dict(payload["config"])
+            values = dict(payload["config"])
+            saved_plan = saved_run_plan(values, state)
+            config = DQNConfig.from_dict(values)
             obs_space, act_space = spaces_from_checkpoint(state, observation_space,
                                                           action_space, path)
-            agent = cls(obs_space, act_space, config, seed=int(state["seed"]))
+            agent = cls(obs_space, act_space, config, seed=int(state["seed"]),
+                        plan=plan or saved_plan)
             agent.q_net.load_state_dict(state["q_net"])
             agent.target_net.load_state_dict(state["target_net"])
             agent.optimizer.load_state_dict(state["optimizer"])

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import asdict, fields
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -15,6 +16,8 @@ from gymnasium import spaces
 from torch import nn
 
 from agents.checkpoint import CheckpointError
+
+ConfigT = TypeVar("ConfigT")
 
 
 def require(condition: bool, message: str) -> None:
@@ -41,6 +44,20 @@ def check_hidden_sizes(config: Any) -> None:
             and all(is_whole(size) for size in sizes),
             f"hidden_sizes must be a non-empty sequence of whole numbers >= 1, got {sizes!r}")
     object.__setattr__(config, "hidden_sizes", tuple(sizes))
+
+
+def network_config_to_dict(config: Any) -> dict[str, Any]:
+    """A network agent's config dataclass as checkpoint-ready values (tuples as lists)."""
+    values: dict[str, Any] = asdict(config)
+    values["hidden_sizes"] = list(config.hidden_sizes)
+    return values
+
+
+def config_from_dict(cls: type[ConfigT], values: dict[str, Any], agent: str) -> ConfigT:
+    """`cls(**values)`, refusing fields `cls` does not have (`agent` names it in the error)."""
+    unknown = set(values) - {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    require(not unknown, f"unknown {agent} config field(s) {sorted(unknown)}")
+    return cls(**values)
 
 
 def set_torch_threads(num_threads: int | None) -> None:

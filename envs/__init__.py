@@ -7,27 +7,21 @@
 
 from gymnasium.envs.registration import register, registry
 
-from envs.henry import (
-    ACTION_FIELDS,
-    OBSERVATION_FIELDS,
-    Action,
-    HenryContinuousEnv,
-    HenryDiscreteEnv,
-    HenryEnv,
-    HenryEnvError,
-    discrete_action_mask,
-    legal_start_states,
-)
+from envs.base import HenryEnv, HenryEnvError
+from envs.continuous import ACTION_FIELDS, OBSERVATION_FIELDS, HenryContinuousEnv
+from envs.discrete import HenryDiscreteEnv, discrete_action_mask, legal_start_states
+from envs.motions import Action
 
 DISCRETE_ID = "Henry-v0"
 CONTINUOUS_ID = "HenryContinuous-v0"
 DUNGEON_ID = "Dungeon-v0"
 
 if DISCRETE_ID not in registry:
-    register(id=DISCRETE_ID, entry_point="envs.henry:HenryDiscreteEnv", max_episode_steps=200)
+    register(id=DISCRETE_ID, entry_point="envs.discrete:HenryDiscreteEnv", max_episode_steps=200)
 if CONTINUOUS_ID not in registry:
-    register(id=CONTINUOUS_ID, entry_point="envs.henry:HenryContinuousEnv",
-             max_episode_steps=1000)
+    register(
+        id=CONTINUOUS_ID, entry_point="envs.continuous:HenryContinuousEnv", max_episode_steps=1000
+    )
 if DUNGEON_ID not in registry:
     register(id=DUNGEON_ID, entry_point="envs.dungeon:DungeonEnv", max_episode_steps=100)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
+import numpy as np
 from gymnasium import spaces
 
 FORWARD = 0
@@ -36,8 +37,13 @@ class DungeonEnv(gym.Env[Any, Any]):
 
     metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012
 
-    def __init__(self, length: int = 5, slip: float = 0.1, small_reward: float = 2.0,
-                 large_reward: float = 10.0) -> None:
+    def __init__(
+        self,
+        length: int = 5,
+        slip: float = 0.1,
+        small_reward: float = 2.0,
+        large_reward: float = 10.0,
+    ) -> None:
         if not isinstance(length, int) or length < 2:
             raise ValueError(f"length must be a whole number >= 2, got {length!r}")
         if not 0.0 <= slip <= 1.0:
@@ -50,14 +56,16 @@ class DungeonEnv(gym.Env[Any, Any]):
         self.action_space = spaces.Discrete(2)
         self.tile = 0
 
-    def reset(self, *, seed: int | None = None,
-              options: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[int, dict[str, Any]]:
         super().reset(seed=seed)
         self.tile = 0
         return self.tile, {}
 
     def step(self, action: int) -> tuple[int, SupportsFloat, bool, bool, dict[str, Any]]:
-        if not self.action_space.contains(action):
+        # A bool is an int to Python and to the space, but not an action anyone means.
+        if isinstance(action, (bool, np.bool_)) or not self.action_space.contains(action):
             raise ValueError(f"action must be 0 (FORWARD) or 1 (BACKWARD), got {action!r}")
         slipped = bool(self.np_random.random() < self.slip)
         move = (1 - int(action)) if slipped else int(action)

@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from envs.base import HenryEnv
+from envs.continuous import OBSERVATION_FIELDS
 from walker.sim.spec import HenrySpec
 from walker.sim.world import STATE_FIELDS
 
@@ -150,8 +152,6 @@ class GaitMeter:
     def record_step(self, obs: np.ndarray, info: Mapping[str, Any], dt_s: float) -> None:
         """One continuous env step: contacts from `obs`, position from
         `info["distance_m"]`, work from `info["positive_work_j"]` when the env reports it."""
-        from envs.henry import OBSERVATION_FIELDS
-
         if len(obs) != len(OBSERVATION_FIELDS) or "distance_m" not in info:
             raise GaitMeterError(
                 "record_step needs a HenryContinuous-v0 observation and its info; for "
@@ -199,8 +199,6 @@ def attach(env: Any) -> GaitMeter:
     per control step: pass each step's `info` to `meter.add_work` (see `work_from_info`).
     Remove it with `detach(env, meter)`.
     """
-    from envs.henry import HenryEnv
-
     base = getattr(env, "unwrapped", env)
     if not isinstance(base, HenryEnv):
         raise GaitMeterError(f"gait metrics need a Henry env, got {type(base).__name__}")

@@ -2,8 +2,9 @@
 # Set up Henry in ./.venv with the exact tested versions (constraints.txt), then exit.
 #
 #   scripts/setup.sh          the package and its runtime dependencies
-#   scripts/setup.sh dev      plus the test and lint tools, and Xvfb for the window tests
-#   scripts/setup.sh bench    plus the benchmark peers (gymnasium[box2d], stable-baselines3)
+#   scripts/setup.sh dev      plus the test and lint tools, Ray, and Xvfb for the window tests
+#   scripts/setup.sh bench    plus the speed benchmarks' peers (gymnasium[box2d], stable-baselines3)
+#   scripts/setup.sh ray      the package and Ray, for 'walker bench --ray' (e.g. on cluster nodes)
 #
 # Safe to run again: it reinstalls only when pyproject.toml or constraints.txt changed.
 set -euo pipefail
@@ -12,9 +13,10 @@ cd "$(dirname "$0")/.."
 extras="${1:-}"
 case "$extras" in
   "" ) spec="." ;;
-  dev ) spec=".[dev]" ;;
-  bench ) spec=".[dev,bench]" ;;
-  * ) echo "usage: scripts/setup.sh [dev|bench]" >&2; exit 2 ;;
+  dev ) spec=".[dev,ray]" ;;
+  bench ) spec=".[dev,ray,bench]" ;;
+  ray ) spec=".[ray]" ;;
+  * ) echo "usage: scripts/setup.sh [dev|bench|ray]" >&2; exit 2 ;;
 esac
 
 python=${PYTHON:-python3}

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import envs  # noqa: F401  (registers Henry-v0)
-from agents.base import Agent, Batch, Learner
+from agents.base import Agent, Batch, Learner, RunPlan
 from agents.checkpoint import CheckpointError
 from agents.dqn import DQN, DQNConfig, ReplayBuffer, q_targets
 from agents.ppo import PPO
@@ -81,9 +81,9 @@ def test_truncated_transition_is_stored_to_be_bootstrapped_from_its_final_obs() 
 
 def test_epsilon_decays_linearly_to_its_floor() -> None:
     env = cartpole()
-    config = DQNConfig(total_steps=1000, exploration_fraction=0.5,
-                       exploration_initial_eps=1.0, exploration_final_eps=0.1)
-    agent = DQN(env.observation_space, env.action_space, config)
+    config = DQNConfig(exploration_fraction=0.5, exploration_initial_eps=1.0,
+                       exploration_final_eps=0.1)
+    agent = DQN(env.observation_space, env.action_space, config, plan=RunPlan(total_steps=1000))
     assert agent.epsilon == 1.0
     agent.steps = 250
     assert agent.epsilon == pytest.approx(0.55)
@@ -172,9 +172,9 @@ def test_unsupported_spaces_are_refused() -> None:
 
 def test_trains_on_henry_with_one_hot_observations_and_masks() -> None:
     env = gym.make("Henry-v0")
-    config = DQNConfig(learning_starts=32, batch_size=16, train_freq=4, total_steps=200,
+    config = DQNConfig(learning_starts=32, batch_size=16, train_freq=4,
                        target_update_interval=50)
-    agent = DQN(env.observation_space, env.action_space, config, seed=0)
+    agent = DQN(env.observation_space, env.action_space, config, seed=0, plan=RunPlan(2, 200))
     assert agent.encoder.features == 5 + 2 + 5 + 2
     result = train_agent(agent, "Henry-v0", 2, 200, seed=0, env_kwargs={"max_episode_steps": 20})
     assert not result["illegal"]
@@ -188,9 +188,10 @@ def test_trains_on_henry_with_one_hot_observations_and_masks() -> None:
 
 def trained_cartpole_agent(seed: int, steps: int = 400) -> DQN:
     env = cartpole()
-    config = DQNConfig(learning_starts=64, batch_size=32, train_freq=2, total_steps=1000,
+    config = DQNConfig(learning_starts=64, batch_size=32, train_freq=2,
                        target_update_interval=100, double_dqn=True)
-    agent = DQN(env.observation_space, env.action_space, config, seed=seed)
+    agent = DQN(env.observation_space, env.action_space, config, seed=seed,
+                plan=RunPlan(2, 1000))
     train_agent(agent, "CartPole-v1", 2, steps, seed=seed)
     return agent
 
@@ -248,9 +249,9 @@ def test_dqn_balances_cartpole(tmp_path: Path) -> None:
     config = DQNConfig(learning_rate=2.3e-3, batch_size=64, buffer_size=100_000,
                        learning_starts=1000, gamma=0.99, target_update_interval=10,
                        train_freq=256, gradient_steps=128, exploration_fraction=0.16,
-                       exploration_final_eps=0.04, hidden_sizes=(256, 256), double_dqn=True,
-                       total_steps=50_000)
-    agent = DQN(env.observation_space, env.action_space, config, seed=0)
+                       exploration_final_eps=0.04, hidden_sizes=(256, 256), double_dqn=True)
+    agent = DQN(env.observation_space, env.action_space, config, seed=0,
+                plan=RunPlan(total_steps=50_000))
     best = {"score": -math.inf, "steps": 0}
 
     def keep_best(steps: int) -> None:

@@ -2,8 +2,8 @@
 determinism, and learning runs on CartPole-v1 and Pendulum-v1.
 
 `train_agent` and `greedy_return` are the small training loop and evaluation the learning
-tests use (test_dqn.py uses them too): a `SyncVectorEnv` in SAME_STEP autoreset mode, so an
-episode's final observation arrives in `info["final_obs"]` and goes into `Batch.next_obs`.
+tests use (test_dqn.py uses them too); the loop collects through `agents.collect.Collector`,
+the collector `walker train` uses.
 """
 
 from __future__ import annotations
@@ -20,21 +20,19 @@ import pytest
 import torch
 
 import envs  # noqa: F401  (registers Henry-v0)
-from agents.base import Agent, Batch, Learner
-from agents.checkpoint import CheckpointError
-from agents.ppo import (
+from agents.actor_critic import (
     ILLEGAL_LOGIT,
-    PPO,
     ActorCritic,
-    PPOConfig,
-    RolloutBuffer,
-    RunningMeanStd,
     categorical_entropy,
-    compute_gae,
     log_softmax,
     masked_logits,
     sample_categorical,
 )
+from agents.base import Agent, Batch, Learner, RunPlan
+from agents.checkpoint import CheckpointError
+from agents.collect import Collector
+from agents.ppo import PPO, PPOConfig
+from agents.rollout import RolloutBuffer, RunningMeanStd, compute_gae
 
 # -- the training loop the learning tests use -------------------------------------------------
 
@@ -42,8 +40,8 @@ from agents.ppo import (
 def train_agent(agent: Any, env_id: str, n_envs: int, total_steps: int, seed: int,
                 env_kwargs: dict[str, Any] | None = None,
                 every: int = 0, callback: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Train `agent` for `total_steps` env steps on `n_envs` copies of `env_id`, calling
-    `callback(steps)` every `every` env steps if given.
+    """Train `agent` for `total_steps` env steps on `n_envs` copies of `env_id` through the
+    collector `walker train` uses, calling `callback(steps)` every `every` env steps if given.
 
     Returns the returns of the episodes finished while training and whether any action the
     agent took was illegal (for envs that report `info["illegal_action"]`).
@@ -52,41 +50,21 @@ def train_agent(agent: Any, env_id: str, n_envs: int, total_steps: int, seed: in
         [lambda: gym.make(env_id, **(env_kwargs or {})) for _ in range(n_envs)],
         autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
     )
-    obs, info = envs_.reset(seed=seed)
-    masks = info.get("action_mask")
+    collector = Collector(envs_, agent)
+    collector.reset(seed=seed)
     episode_returns: list[float] = []
-    running = np.zeros(n_envs)
-    illegal = False
+    illegal = 0
     for steps in range(n_envs, total_steps + n_envs, n_envs):
-        actions = agent.act(obs, masks, explore=True)
-        next_obs, rewards, terminated, truncated, info = envs_.step(actions)
-        next_masks = info.get("action_mask")
-        # (Where an episode ended, the step's own info is in info["final_info"].)
-        for step_info in (info, info.get("final_info", {})):
-            illegal = illegal or bool(np.any(step_info.get("illegal_action", False)))
-        done = terminated | truncated
-        final_obs, final_masks = next_obs, next_masks
-        if done.any():
-            # SAME_STEP autoreset: next_obs already starts the next episode where one ended;
-            # the learner needs the final observation (and its mask) there instead.
-            final_obs = next_obs.copy()
-            if next_masks is not None:
-                final_masks = next_masks.copy()
-            for env in np.flatnonzero(done):
-                final_obs[env] = info["final_obs"][env]
-                if next_masks is not None:
-                    final_masks[env] = info["final_info"]["action_mask"][env]
-        agent.learn(Batch(obs, actions, rewards, final_obs, terminated, truncated, masks,
-                          final_masks))
-        running += rewards
-        for env in np.flatnonzero(done):
-            episode_returns.append(float(running[env]))
-            running[env] = 0.0
-        obs, masks = next_obs, next_masks
+        step = collector.step()
+        agent.learn(step.batch)
+        for end in step.ended:
+            episode_returns.append(end.episode_return)
+            illegal += end.illegal_actions
         if callback is not None and steps % every < n_envs:
             callback(steps)
+    illegal += int(collector.illegal.sum())  # in episodes still running
     envs_.close()
-    return {"episode_returns": episode_returns, "illegal": illegal}
+    return {"episode_returns": episode_returns, "illegal": illegal > 0}
 
 
 def greedy_return(agent: Any, env_id: str, episodes: int, seed: int) -> float:
@@ -153,7 +131,8 @@ def test_rollout_buffer_next_values_use_final_values_where_truncated() -> None:
 def test_truncated_step_records_the_value_of_the_final_observation() -> None:
     env = cartpole()
     agent = PPO(env.observation_space, env.action_space,
-                PPOConfig(n_envs=2, n_steps=8, batch_size=4, normalize_obs=False), seed=0)
+                PPOConfig(n_steps=8, batch_size=4, normalize_obs=False), seed=0,
+                plan=RunPlan(n_envs=2))
     obs = np.zeros((2, 4), dtype=np.float32)
     final = np.full((2, 4), 0.3, dtype=np.float32)
     actions = agent.act(obs, explore=True)
@@ -249,7 +228,6 @@ def test_numpy_acting_matches_the_torch_networks() -> None:
     ("learning_rate", -1e-3, "learning_rate must be a positive number"),
     ("gamma", 1.5, r"gamma must be in \[0, 1\]"),
     ("gae_lambda", -0.1, r"gae_lambda must be in \[0, 1\]"),
-    ("batch_size", 4096, "must not exceed the rollout"),
     ("n_steps", 0, "n_steps must be a whole number"),
     ("n_epochs", 2.5, "n_epochs must be a whole number"),
     ("clip_range", 0.0, "clip_range must be a positive number"),
@@ -264,8 +242,19 @@ def test_config_rejects_bad_values(field: str, value: Any, message: str) -> None
 
 
 def test_config_round_trips_through_a_dict() -> None:
-    config = PPOConfig(n_envs=4, hidden_sizes=(32, 16), target_kl=0.02)
+    config = PPOConfig(n_steps=64, hidden_sizes=(32, 16), target_kl=0.02)
     assert PPOConfig.from_dict(config.to_dict()) == config
+
+
+def test_a_minibatch_must_fit_in_the_rollout_of_the_runs_envs() -> None:
+    env = cartpole()
+    config = PPOConfig(n_steps=256, batch_size=1024)
+    with pytest.raises(ValueError, match=r"batch_size \(1024\) must not exceed the rollout"):
+        PPO(env.observation_space, env.action_space, config)
+    agent = PPO(env.observation_space, env.action_space, config, plan=RunPlan(n_envs=4))
+    assert agent.buffer.values.shape == (256, 4)
+    with pytest.raises(ValueError, match="n_envs must be a whole number"):
+        PPO(env.observation_space, env.action_space, plan=RunPlan(n_envs=0))
 
 
 def test_unsupported_spaces_are_refused() -> None:
@@ -321,8 +310,8 @@ def test_running_mean_std_matches_numpy_over_batches() -> None:
 
 def test_learning_rate_anneals_with_progress() -> None:
     env = cartpole()
-    config = PPOConfig(anneal_lr=True, total_steps=1000, learning_rate=1e-3)
-    agent = PPO(env.observation_space, env.action_space, config)
+    config = PPOConfig(anneal_lr=True, learning_rate=1e-3)
+    agent = PPO(env.observation_space, env.action_space, config, plan=RunPlan(total_steps=1000))
     agent.steps = 250
     assert agent.learning_rate == pytest.approx(7.5e-4)
     agent.set_progress(0.5)
@@ -335,8 +324,8 @@ def test_learning_rate_anneals_with_progress() -> None:
 
 def trained_pendulum_agent(seed: int, steps: int = 192) -> PPO:
     env = pendulum()
-    config = PPOConfig(n_envs=2, n_steps=32, batch_size=32, n_epochs=2, normalize_reward=True)
-    agent = PPO(env.observation_space, env.action_space, config, seed=seed)
+    config = PPOConfig(n_steps=32, batch_size=32, n_epochs=2, normalize_reward=True)
+    agent = PPO(env.observation_space, env.action_space, config, seed=seed, plan=RunPlan(2))
     train_agent(agent, "Pendulum-v1", 2, steps, seed=seed)
     return agent
 
@@ -442,9 +431,10 @@ def test_ppo_balances_cartpole() -> None:
 @pytest.mark.slow
 def test_ppo_swings_up_pendulum() -> None:
     env = pendulum()
-    config = PPOConfig(n_envs=8, n_steps=256, batch_size=128, gamma=0.95, learning_rate=1e-3,
-                       anneal_lr=True, total_steps=200_000)
-    agent = PPO(env.observation_space, env.action_space, config, seed=0)
+    config = PPOConfig(n_steps=256, batch_size=128, gamma=0.95, learning_rate=1e-3,
+                       anneal_lr=True)
+    agent = PPO(env.observation_space, env.action_space, config, seed=0,
+                plan=RunPlan(8, 200_000))
     start = time.perf_counter()
     train_agent(agent, "Pendulum-v1", 8, 200_000, seed=0)
     elapsed = time.perf_counter() - start

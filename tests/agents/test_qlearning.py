@@ -6,6 +6,7 @@ import torch
 import envs  # noqa: F401
 from agents.base import Batch, act_one
 from agents.checkpoint import CheckpointError
+from agents.collect import Collector
 from agents.qlearning import EpsilonSchedule, QLearning, QLearningConfig
 
 
@@ -152,14 +153,12 @@ def test_save_is_atomic_and_reports_unwritable_paths(tmp_path):
 
 
 def _train_tabular(env, agent, steps, seed=0):
-    obs, _ = env.reset(seed=seed)
+    vector_env = gym.vector.SyncVectorEnv([lambda: env],
+                                          autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    collector = Collector(vector_env, agent)
+    collector.reset(seed=seed)
     for _ in range(steps):
-        action = agent.act(np.array([obs]), None, explore=True)
-        next_obs, reward, terminated, truncated, _ = env.step(int(action[0]))
-        agent.learn(batch(obs, int(action[0]), reward, next_obs, terminated, truncated))
-        obs = next_obs
-        if terminated or truncated:
-            obs, _info = env.reset()
+        agent.learn(collector.step().batch)
 
 
 def _greedy_return(env, agent, max_steps=100):

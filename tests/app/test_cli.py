@@ -22,8 +22,12 @@ def test_version_and_help(capsys):
     assert "walker 0.1.0" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["train", "--help"])
+    assert "qlearning" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["train", "qlearning", "--help"])
     out = capsys.readouterr().out
     assert "--alpha" in out and "--epsilon-decay-steps" in out and "Learning rate" in out
+    assert "--num-envs" in out and "--env-arg" in out  # the run's options, from TrainConfig
 
 
 def test_train_writes_a_complete_run_folder(tmp_path, capsys):
@@ -42,6 +46,24 @@ def test_train_writes_a_complete_run_folder(tmp_path, capsys):
     assert len(episodes) == 2 and episodes[0]["length"] == 200
     evaluations = (out / "eval.jsonl").read_text().splitlines()
     assert len(evaluations) == 2
+
+
+def test_train_spellings_name_the_agent_first_or_default_to_qlearning():
+    from walker.app.cli import _train_spelling
+
+    assert _train_spelling(["train"]) == ["train", "qlearning"]
+    assert _train_spelling(["train", "--steps", "5"]) == ["train", "qlearning", "--steps", "5"]
+    assert _train_spelling(["train", "--agent", "ppo", "--steps", "5"]) == [
+        "train", "ppo", "--steps", "5"]
+    assert _train_spelling(["train", "--agent=dqn"]) == ["train", "dqn"]
+    assert _train_spelling(["train", "ppo", "--agent", "x"]) == ["train", "ppo", "--agent", "x"]
+    assert _train_spelling(["train", "--help"]) == ["train", "--help"]
+    # --agent was an ordinary option: after other options it still names the agent
+    assert _train_spelling(["train", "--steps", "5", "--agent", "dqn", "--seed", "1"]) == [
+        "train", "dqn", "--steps", "5", "--seed", "1"]
+    assert _train_spelling(["train", "--steps", "5", "--agent=ppo"]) == [
+        "train", "ppo", "--steps", "5"]
+    assert _train_spelling(["eval", "--agent", "x"]) == ["eval", "--agent", "x"]
 
 
 def test_resume_continues_from_the_checkpoint(tmp_path, capsys):
@@ -73,10 +95,24 @@ def test_eval_table_and_qtable(tmp_path, capsys):
     assert (tmp_path / "heat.png").stat().st_size > 1000
 
 
+def table_row(text, name):
+    """The cells of the row of table `text` whose first cell is `name`."""
+    rows = [line.split() for line in text.splitlines()]
+    return next(row for row in rows if row and row[0] == name)
+
+
 def test_hardcoded_from_left_foot_up_shows_the_failure(capsys):
+    # From the standard start the gait walks; with the left foot up its next action is
+    # illegal, so Henry stands there for the whole episode, neither falling nor walking.
+    code, text, _ = run(capsys, "eval", "hardcoded", "--episodes", "1")
+    assert code == 0
+    _, _, steps, falls, distance, _, _ = table_row(text, "hardcoded")
+    assert float(distance) > 1.0
     code, text, _ = run(capsys, "eval", "hardcoded", "--pose", "left_foot_up", "--episodes", "1")
     assert code == 0
-    assert "0.000" in text or "-0.000" in text
+    _, _, steps, falls, distance, speed, _ = table_row(text, "hardcoded")
+    assert (steps, falls) == ("200", "0%")
+    assert abs(float(distance)) < 0.01 and abs(float(speed)) < 1e-4
 
 
 @pytest.mark.parametrize(
@@ -94,6 +130,11 @@ def test_hardcoded_from_left_foot_up_shows_the_failure(capsys):
         (["watch", "hardcoded"], "needs a display"),
         (["record", "hardcoded", "--out", "video.avi"], "use a .mp4 or .gif"),
         (["record", "--out", "v.mp4"], "either one POLICY"),
+        (["race", "--learn", "qlearning:epsilon_end=0.01", "--out", "r.mp4"],
+         "give options as for walker train"),
+        (["race", "--learn", "qlearning --no-such-option 1", "--out", "r.mp4"],
+         "unrecognized arguments: --no-such-option"),
+        (["race", "--learn", "qlearning --alpha 2", "--out", "r.mp4"], "alpha must be"),
     ],
 )
 def test_user_errors_are_one_line(capsys, tmp_path, monkeypatch, argv, message):
@@ -123,7 +164,7 @@ def test_unwritable_out_folder(tmp_path, capsys):
     blocker.write_text("x")
     code, _, err = run(capsys, "train", "--steps", "10", "--out", str(blocker / "run"),
                        "--no-progress")
-    assert code == 2 and "cannot create folder" in err
+    assert code == 2 and "is a file, not a folder" in err
 
 
 def test_record_writes_the_requested_frames(tmp_path, capsys):
@@ -180,19 +221,32 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
     import time
     from pathlib import Path
 
+    from agents.checkpoint import load_checkpoint
+
     out = tmp_path / "run"
     process = subprocess.Popen([sys.executable, "-m", "walker", "train", "--steps", "1000000",
-                                "--out", str(out), "--no-progress"],
+                                "--checkpoint-every", "100", "--out", str(out),
+                                "--no-progress"],
                                cwd=Path(__file__).resolve().parents[2],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    time.sleep(6)
+    # Ready: the loop runs once its first scheduled checkpoint (written atomically) is there.
+    deadline = time.monotonic() + 120
+    while not (out / "checkpoint.pt").exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "training never wrote its first checkpoint"
+        time.sleep(0.05)
+    first = load_checkpoint(out / "checkpoint.pt")["metadata"]["trained_steps"]
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
     assert "Traceback" not in stderr
     assert "interrupted: checkpoint saved" in stdout
-    assert (out / "checkpoint.pt").exists() and (out / "metrics.jsonl").exists()
+    # The checkpoint saved on Ctrl-C holds every step taken, as the summary reports.
+    last = load_checkpoint(out / "checkpoint.pt")["metadata"]["trained_steps"]
+    assert last >= first >= 100
+    assert f"trained {last} steps" in stdout
+    assert (out / "metrics.jsonl").exists()
 
 
 @pytest.mark.parametrize(
@@ -216,25 +270,29 @@ def test_written_files_get_normal_permissions(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("argv", "checks"),
+    ("argv", "plan"),
     [
-        (["--agent", "ppo", "--env", "CartPole-v1", "--steps", "2048", "--n-steps", "512",
-          "--num-envs", "2"], {"n_envs": 2}),
+        (["ppo", "--env", "CartPole-v1", "--steps", "2048", "--n-steps", "512",
+          "--num-envs", "2"], (2, 2048)),
         (["--agent", "ppo", "--env", "HenryContinuous-v0", "--steps", "1024", "--n-steps",
-          "256"], {"n_envs": 1}),
-        (["--agent", "ppo", "--steps", "1024", "--n-steps", "256", "--episode-steps", "20"],
-         {"n_envs": 1}),
-        (["--agent", "dqn", "--steps", "600", "--learning-starts", "100",
-          "--episode-steps", "20"], {"total_steps": 600}),
+          "256"], (1, 1024)),
+        (["ppo", "--steps", "1024", "--n-steps", "256", "--episode-steps", "20"], (1, 1024)),
+        (["dqn", "--steps", "600", "--learning-starts", "100", "--episode-steps", "20"],
+         (1, 600)),
     ],
 )
-def test_deep_agents_train_and_evaluate_through_the_cli(tmp_path, capsys, argv, checks):
+def test_deep_agents_train_and_evaluate_through_the_cli(tmp_path, capsys, argv, plan):
+    import torch
+
     out = tmp_path / "run"
     code, text, _ = run(capsys, "train", *argv, "--out", str(out), "--no-progress")
     assert code == 0, text
     config = json.loads((out / "config.json").read_text())
-    for key, value in checks.items():
-        assert config["agent_config"][key] == value
+    assert "n_envs" not in config["agent_config"] and "total_steps" not in config["agent_config"]
+    # The agent took the number of envs and the budget from the run.
+    state = torch.load(out / "checkpoint.pt", weights_only=True)["state"]
+    assert (state["n_envs"], state["total_steps"]) == plan == (config["num_envs"],
+                                                               config["steps"])
     code, text, _ = run(capsys, "eval", str(out / "checkpoint.pt"), "--episodes", "1")
     assert code == 0 and "checkpoint.pt" in text
 
@@ -254,7 +312,9 @@ def test_checkpoint_of_one_agent_kind_cannot_resume_another(tmp_path, capsys):
         (["--agent", "ppo", "--learning-rate", "-1"], "learning_rate"),
         (["--agent", "ppo", "--batch-size", "4096", "--n-steps", "256"], "batch_size"),
         (["--agent", "dqn", "--gamma", "2"], "gamma"),
-        (["--agent", "ppo", "--num-envs", "2", "--n-envs", "3"], "disagrees"),
+        (["ppo", "--num-envs", "2", "--n-steps", "16", "--batch-size", "64"],
+         "must not exceed the rollout of n_steps * n_envs = 32"),
+        (["qlearning", "--num-envs", "0"], "num_envs must be a whole number >= 1"),
     ],
 )
 def test_deep_hyperparameters_out_of_range(capsys, argv, message):
@@ -288,3 +348,15 @@ def test_deep_agents_resume_from_their_checkpoints(tmp_path, capsys, agent):
     assert code == 0, text
     state = torch.load(second / "checkpoint.pt", weights_only=True)["state"]
     assert state["steps"] == 512
+
+
+def test_resume_onto_another_env_is_refused_naming_both(tmp_path, capsys):
+    out = tmp_path / "q"
+    run(capsys, "train", "--steps", "100", "--out", str(out), "--no-progress")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    code, _, err = run(capsys, "train", "--steps", "100", "--resume", str(out / "checkpoint.pt"),
+                       "--env", "HenryContinuous-v0", "--no-progress")
+    assert code == 2
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "--env HenryContinuous-v0 cannot apply with --resume" in err and "Henry-v0" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -64,3 +64,24 @@ def test_a_drag_on_henry_pushes_him_the_way_it_goes_and_a_drag_beside_him_does_n
 def test_speed_curve_average_spans_a_tenth_of_the_episodes():
     curve = speed_curve(list(np.linspace(0, 0.05, 200)), 0.04)
     assert curve.window == 20 and curve.reference_m_s == 0.04
+
+
+def test_nudges_push_henry_forward_and_stand_him_up_in_a_vector_env():
+    from walker.app.viewing import Nudges, nudge
+
+    def make():
+        return Nudges(gym.make(envs.DISCRETE_ID))
+
+    for vector_cls in (gym.vector.SyncVectorEnv, gym.vector.AsyncVectorEnv):
+        vec = vector_cls([make, make], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+        try:
+            vec.reset(seed=0)
+            lift = np.array([int(envs.Action.LIFT_RIGHT)] * 2)
+            nudge(vec, 0, push_n_s=6.0)  # hard enough to throw him forward
+            _, _, terminated, _, _ = vec.step(lift)
+            assert terminated[0] and not terminated[1]
+            nudge(vec, 1, stand_up=True)
+            _, _, _, truncated, _ = vec.step(np.array([0, int(envs.Action.PUT_DOWN_RIGHT)]))
+            assert truncated[1] and not truncated[0]
+        finally:
+            vec.close()

@@ -146,10 +146,10 @@ def test_positive_work_is_near_zero_standing_and_about_m_g_h_lifting_the_torso()
     env.reset(seed=0)
     standing = sum(env.step(STAND)[4]["positive_work_j"] for _ in range(60))
     assert 0.0 <= standing < 0.02
-    height_before = env.world.sense().torso_height_m
+    height_before = env.world.read_state().torso_height_m
     # Both extension servos push the feet down by lift_height_m: the torso and thighs rise.
     lifting = sum(env.step(np.array([0.0, 1.0, 0.0, 1.0]))[4]["positive_work_j"] for _ in range(90))
-    rise = env.world.sense().torso_height_m - height_before
+    rise = env.world.read_state().torso_height_m - height_before
     spec = env.henry_spec
     lifted_mass = spec.torso_mass_kg + 2 * spec.thigh_mass_kg
     potential = lifted_mass * spec.gravity_m_s2 * rise
@@ -187,4 +187,4 @@ def test_work_is_reported_only_when_measured():
 def test_start_x_is_public():
     env = gym.make("HenryContinuous-v0").unwrapped
     env.reset(seed=0, options={"pose": "random"})
-    assert env.start_x_m == pytest.approx(env.world.sense().torso_x_m)
+    assert env.start_x_m == pytest.approx(env.world.read_state().torso_x_m)

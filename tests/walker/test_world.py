@@ -4,16 +4,9 @@ import pickle
 import numpy as np
 import pytest
 
+from walker.sim.body import LegPose, Pose, PoseError
 from walker.sim.spec import HenrySpec
-from walker.sim.world import (
-    STATE_FIELDS,
-    HenryWorld,
-    LegCommand,
-    LegPose,
-    PhysicsDivergedError,
-    Pose,
-    PoseError,
-)
+from walker.sim.world import STATE_FIELDS, HenryWorld, LegCommand, PhysicsDivergedError
 
 SPEC = HenrySpec()
 STAND = LegCommand(0.0, SPEC.stand_drop_m)
@@ -23,14 +16,14 @@ LIFTED = LegCommand(0.0, SPEC.lifted_drop_m)
 def run(world, right, left, steps):
     for _ in range(steps):
         world.step(right, left)
-    return world.sense()
+    return world.read_state()
 
 
 def test_standing_still_stays_up():
     world = HenryWorld()
-    start = world.sense()
+    start = world.read_state()
     state = run(world, STAND, STAND, 600)  # 10 s
-    assert state.right.foot_contact and state.left.foot_contact
+    assert state.right_foot_contact and state.left_foot_contact
     assert not state.torso_contact
     assert abs(state.torso_angle_rad) < 0.01
     assert state.torso_height_m == pytest.approx(start.torso_height_m, abs=0.005)
@@ -41,7 +34,7 @@ def test_standing_still_stays_up():
 def test_balances_on_one_foot():
     world = HenryWorld()
     state = run(world, STAND, LIFTED, 300)
-    assert state.right.foot_contact and not state.left.foot_contact
+    assert state.right_foot_contact and not state.left_foot_contact
     assert abs(state.torso_angle_rad) < 0.02
 
 
@@ -49,22 +42,22 @@ def test_swing_and_extension_reach_their_targets_within_limits():
     world = HenryWorld()
     run(world, STAND, LIFTED, 60)
     state = run(world, STAND, LegCommand(0.3, SPEC.lifted_drop_m), 60)
-    assert state.left.swing_rad == pytest.approx(0.3, abs=0.01)
+    assert state.left_swing_rad == pytest.approx(0.3, abs=0.01)
     expected_length = SPEC.lifted_drop_m / math.cos(0.3)
-    assert state.left.length_m == pytest.approx(expected_length, abs=0.005)
+    assert state.left_length_m == pytest.approx(expected_length, abs=0.005)
     # A target beyond the hard stop is clamped to the limit, never exceeded.
     state = run(world, STAND, LegCommand(2.0, SPEC.lifted_drop_m), 60)
-    assert state.left.swing_rad == pytest.approx(SPEC.swing_limit_rad, abs=0.01)
+    assert state.left_swing_rad == pytest.approx(SPEC.swing_limit_rad, abs=0.01)
     assert world.commands()[1].swing_rad == SPEC.swing_limit_rad
 
 
 def test_contact_flags_follow_lift_and_put_down():
     world = HenryWorld()
-    assert run(world, STAND, STAND, 10).right.foot_contact
+    assert run(world, STAND, STAND, 10).right_foot_contact
     lifted = run(world, LIFTED, STAND, 30)
-    assert not lifted.right.foot_contact and lifted.left.foot_contact
+    assert not lifted.right_foot_contact and lifted.left_foot_contact
     down = run(world, STAND, STAND, 30)
-    assert down.right.foot_contact and down.left.foot_contact
+    assert down.right_foot_contact and down.left_foot_contact
 
 
 def test_same_commands_give_an_identical_trajectory():
@@ -82,14 +75,14 @@ def test_same_commands_give_an_identical_trajectory():
     np.testing.assert_array_equal(trajectory(), trajectory())
 
 
-def test_read_state_and_sense_agree():
+def test_state_fields_name_what_they_hold():
     world = HenryWorld()
-    run(world, LIFTED, STAND, 20)
-    values = dict(zip(STATE_FIELDS, world.read_state(), strict=True))
-    sensed = world.sense()
-    assert values["torso_x_m"] == sensed.torso_x_m
-    assert values["right_swing_rad"] == sensed.right.swing_rad
-    assert bool(values["left_foot_contact"]) == sensed.left.foot_contact
+    state = run(world, LIFTED, STAND, 20)
+    values = dict(zip(STATE_FIELDS, state, strict=True))
+    assert values["torso_x_m"] == state.torso_x_m == world.torso.position.x
+    thigh, torso = world.legs[0].thigh, world.torso
+    assert values["right_swing_rad"] == pytest.approx(thigh.angle - torso.angle)
+    assert (values["right_foot_contact"], values["left_foot_contact"]) == (0.0, 1.0)
 
 
 def test_non_finite_state_is_reported():
@@ -114,7 +107,7 @@ def test_pickled_world_continues_from_the_same_state():
     run(copy, STAND, STAND, 30)
     run(world, STAND, STAND, 30)
     assert copy.read_state() == world.read_state()
-    assert copy.sense().right.foot_contact
+    assert copy.read_state().right_foot_contact
 
 
 def test_pickling_replays_pushes_at_the_steps_they_came():
@@ -148,7 +141,7 @@ def test_bumps_are_ground_for_the_contact_switches():
     world = HenryWorld(spec, pose=Pose(right=LegPose(0.1, lifted=True)))
     # Put the right foot down ahead: its front end lands on the first bump (x 0.3-0.35).
     state = run(world, LegCommand(math.atan2(0.1, SPEC.stand_drop_m), SPEC.stand_drop_m), STAND, 60)
-    assert state.right.foot_contact
+    assert state.right_foot_contact
     toe = world.legs[0].foot.local_to_world((spec.sole_length_m / 2, -spec.sole_thickness_m))
     assert toe.y == pytest.approx(0.02, abs=0.002)  # the sole's front rests on the bump
     assert state.torso_angle_rad > 0.02  # and tilts Henry back
@@ -176,11 +169,13 @@ def test_long_random_command_soak_stays_finite_and_above_ground():
             state = world.read_state()
             assert all(math.isfinite(v) for v in state)
             deepest = max(deepest, world.sole_penetration_m())
-            sensed = world.sense()
-            for leg in (sensed.right, sensed.left):
-                assert abs(leg.swing_rad) <= SPEC.swing_limit_rad + 0.05
-                assert SPEC.leg_min_length_m - 0.01 <= leg.length_m <= SPEC.leg_max_length_m + 0.01
-            if sensed.torso_contact or abs(sensed.torso_angle_rad) > 0.6:
+            for swing, length in (
+                (state.right_swing_rad, state.right_length_m),
+                (state.left_swing_rad, state.left_length_m),
+            ):
+                assert abs(swing) <= SPEC.swing_limit_rad + 0.05
+                assert SPEC.leg_min_length_m - 0.01 <= length <= SPEC.leg_max_length_m + 0.01
+            if state.torso_contact > 0.5 or abs(state.torso_angle_rad) > 0.6:
                 falls += 1
                 world.reset()
     assert deepest < 0.008, f"a sole sank {deepest * 1000:.1f} mm into the ground"

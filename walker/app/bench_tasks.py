@@ -18,7 +18,7 @@ import contextlib
 import math
 import tempfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +27,9 @@ import gymnasium as gym
 import envs
 from agents.base import Agent
 from walker.app.conditions import CONDITIONS
+from walker.app.evaluation import run_episode
 from walker.app.policies import env_metadata, learner_kind, load_policy, make_env
-from walker.app.train import TrainConfig, run_episode, train
+from walker.app.train import TrainConfig, train
 
 TRAIN_EPISODE_DECISIONS = 20
 """Training episodes on the discrete Henry: 20 decisions from a random start, the recipe of
@@ -112,22 +113,18 @@ def train_policy(task: TrainTask, shared: Mapping[str, Any]) -> bytes:
     with one_torch_thread():
         probe = make_env(task.env_id)
         metadata = env_metadata(task.env_id, {}, probe)
-        config = kind.config_cls()
-        if hasattr(config, "total_steps"):
-            config = replace(config, total_steps=task.steps)
-        agent = kind.build(probe.observation_space, probe.action_space, config, task.seed)
-        probe.close()
-        train(
-            agent,
-            make,
-            TrainConfig(
-                steps=task.steps,
-                seed=task.seed,
-                progress=False,
-                final_eval=False,
-                reset_options={"pose": "random"} if discrete else {},
-            ),
+        run = TrainConfig(
+            steps=task.steps,
+            seed=task.seed,
+            progress=False,
+            final_eval=False,
+            random_starts=discrete,
         )
+        agent = kind.build(
+            probe.observation_space, probe.action_space, kind.config_cls(), task.seed, run.plan
+        )
+        probe.close()
+        train(agent, make, run)
         with tempfile.TemporaryDirectory(prefix="henry-bench-") as folder:
             path = agent.save(Path(folder) / "checkpoint.pt", metadata)
             return path.read_bytes()
@@ -150,7 +147,7 @@ def play_condition(task: EpisodeTask, shared: Mapping[str, Any]) -> dict[str, An
     condition = CONDITIONS[task.condition]
     options = dict(condition.reset_options) or None
     with one_torch_thread(), tempfile.TemporaryDirectory(prefix="henry-bench-") as folder:
-        env = make_env(task.env_id, condition.env_kwargs())
+        env = make_env(task.env_id, {**condition.env_kwargs(), "measure_work": True})
         try:
             agent = _policy(task, env, shared, Path(folder))
             episodes = [

@@ -196,9 +196,20 @@ def read_records(path: Path) -> dict[str, dict[str, Any]]:
     return records
 
 
+def _cut_torn_line(path: Path) -> None:
+    """Drop a last line an interruption left without its newline, so appends start clean."""
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with path.open("r+b") as log:
+            log.truncate(data.rfind(b"\n") + 1)
+
+
 def _append(path: Path, record: dict[str, Any]) -> None:
     # An append-only log, not a rewrite: each record is one line written with one call, so
-    # an interruption can cut at most the last line, which `read_records` skips.
+    # an interruption can cut at most the last line, which `read_records` skips and
+    # `_cut_torn_line` removes before the next run appends.
     with path.open("a", encoding="utf-8") as log:
         log.write(json.dumps(record) + "\n")
         log.flush()
@@ -308,6 +319,7 @@ def run_bench(
 
     results_path = folder / RESULTS_FILE
     saved = read_records(results_path)
+    _cut_torn_line(results_path)
     todo = [
         t for t in tasks if t.key not in saved or saved[t.key].get("checkpoint") != t.checkpoint
     ]

@@ -4,7 +4,8 @@ Each `*_arg` function is an argparse `type=`: it turns the text into a value or 
 `argparse.ArgumentTypeError` with what is allowed, so `walker` prints one line and exits 2.
 `env_kwargs` parses and checks `--env-arg KEY=VALUE` items; `check_output_dir` and
 `check_output_file` try the destination (a probe file, removed at once) so an unwritable
-`--out` is refused before a long run or benchmark, not after it. `OneLineParser` keeps
+`--out` is refused before a long run or benchmark, not after it; `check_output_options`
+does so for every output option of a parsed `walker` command line. `OneLineParser` keeps
 argparse's own errors to one line on stderr, as every other `walker` error is.
 """
 
@@ -14,7 +15,7 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -161,20 +162,28 @@ def env_kwargs(items: Iterable[str]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")
-        key = key.strip()
-        if not sep or not key.isidentifier():
-            raise ArgumentValueError(f"--env-arg needs KEY=VALUE with a name for KEY, got {item!r}")
+        if not sep:
+            raise ArgumentValueError(f"--env-arg needs KEY=VALUE, got {item!r}")
         try:
-            value = json.loads(raw)
+            kwargs[key.strip()] = json.loads(raw)
         except json.JSONDecodeError:
-            value = raw
+            kwargs[key.strip()] = raw
+    return check_env_kwargs(kwargs)
+
+
+def check_env_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Check env arguments: names, finite numbers, and the ones `gymnasium.make` takes."""
+    checked: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if not isinstance(key, str) or not key.isidentifier():
+            raise ArgumentValueError(f"--env-arg needs KEY=VALUE with a name for KEY, got {key!r}")
         if isinstance(value, float) and not math.isfinite(value):
-            raise ArgumentValueError(f"--env-arg {key} must be finite, got {raw}")
+            raise ArgumentValueError(f"--env-arg {key} must be finite, got {value}")
         check = ENV_ARG_CHECKS.get(key)
         if check is not None:
             check(key, value)
-        kwargs[key] = value
-    return kwargs
+        checked[key] = value
+    return checked
 
 
 # -- output paths ----------------------------------------------------------------------------
@@ -194,6 +203,26 @@ def check_output_file(
     allowed = tuple(suffixes or ())
     if allowed and target.suffix.lower() not in allowed:
         raise ArgumentValueError(
-            f"{option} {target}: use a file name ending in {' or '.join(allowed)}"
+            f"cannot write {option} {target}: use a {' or '.join(allowed)} file name"
         )
     return check_writable_file(target, option)
+
+
+VIDEO_SUFFIXES = (".mp4", ".gif")
+
+
+def check_output_options(args: argparse.Namespace) -> None:
+    """Refuse the output paths of a parsed `walker` command line that no file could be
+    written to, before any work (writes nothing). `walker train`'s default folder is checked
+    by `runs.train_run` once it is known."""
+    verb = args.verb
+    if verb in ("record", "race") and args.out is not None:
+        check_output_file(args.out, "--out", VIDEO_SUFFIXES)
+    if verb in ("watch", "train") and getattr(args, "record", None) is not None:
+        check_output_file(args.record, "--record", VIDEO_SUFFIXES)
+    if verb in ("speed", "qtable") and args.out is not None:
+        check_output_file(args.out, "--out")
+    if verb in ("demo", "experiment", "train", "bench") and args.out is not None:
+        check_output_dir(args.out, "--out")
+    if verb == "train" and args.tensorboard is not None:
+        check_output_dir(args.tensorboard, "--tensorboard")

@@ -10,6 +10,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -18,7 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import walker
-from walker.app.options import add_config_options, config_from_args
+from walker.app import checks
+from walker.app.checks import OneLineParser
+from walker.app.options import add_config_options, config_from_args, given_values, key_value
+from walker.app.stopsignals import exit_status, signal_name, stop_on_signals
 
 DEFAULT_OUT = Path("runs")
 
@@ -31,6 +35,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from agents.checkpoint import CheckpointError
     from envs import HenryEnvError
     from walker.app.policies import PolicyError
+    from walker.app.rundir import RunFolderError
     from walker.app.train import TrainError
     from walker.draw.renderer import DisplayUnavailableError
     from walker.files import OutputPathError
@@ -38,7 +43,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
     errors: list[type[BaseException]] = [
         CheckpointError, HenryEnvError, PolicyError, TrainError, DisplayUnavailableError,
-        OutputPathError, SpecError, UsageError,
+        OutputPathError, SpecError, UsageError, checks.ArgumentValueError, RunFolderError,
     ]
     try:
         from walker.draw.video import VideoError
@@ -57,49 +62,50 @@ def _add_env_options(parser: argparse.ArgumentParser, default: str | None = None
                         help="Gymnasium env id (Henry-v0, HenryContinuous-v0, CartPole-v1, ...)"
                         + (f" (default: {default})" if default else ""))
     parser.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE",
+                        type=key_value,
                         help="keyword argument for the env, e.g. extension_levels=7 "
                         "(repeatable; values are parsed as JSON when they can be)")
 
 
 def _env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {}
-    for item in args.env_arg:
-        if "=" not in item:
-            raise UsageError(f"--env-arg needs KEY=VALUE, got {item!r}")
-        key, raw = item.split("=", 1)
-        try:
-            kwargs[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            kwargs[key] = raw
-    return kwargs
+    return checks.check_env_kwargs(dict(args.env_arg))
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from error
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
-    return value
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, got {text!r}") from error
-    if width < 64 or height < 64 or width % 2 or height % 2:
-        raise argparse.ArgumentTypeError(
-            f"size must be even and at least 64x64 pixels, got {width}x{height}")
-    return width, height
+_positive_int = checks.positive_int_arg
+_size = checks.frame_size_arg
+_seed = checks.seed_arg
+_seconds = checks.seconds_arg
+_metres = checks.metres_arg
+_fps = checks.fps_arg
 
 
 # -- parser --------------------------------------------------------------------------------
 
 
-def build_parser(agent: str = "qlearning") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def _add_train_parser(verbs: Any) -> None:
+    """`walker train AGENT [options]`: one subparser per agent, each generated from
+    `TrainConfig` (the run) and the agent's config dataclass (its hyperparameters)."""
+    from walker.app.policies import learner_kinds
+    from walker.app.train_config import TrainConfig
+
+    train = verbs.add_parser(
+        "train", help="train an agent",
+        description="Train an agent with the shared training loop. 'walker train AGENT "
+        "--help' lists the run's options and AGENT's hyperparameters. AGENT defaults to "
+        "qlearning; 'walker train --agent AGENT ...' is the older spelling.")
+    agents = train.add_subparsers(dest="agent", metavar="AGENT", required=True)
+    for name, kind in sorted(learner_kinds().items()):
+        parser = agents.add_parser(name, help=f"train {name} (default env {kind.default_env})",
+                                   description=f"Train {name}; the env defaults to "
+                                   f"{kind.default_env}.")
+        add_config_options(parser.add_argument_group("the run"), TrainConfig)
+        add_config_options(parser.add_argument_group(f"{name} hyperparameters"),
+                           kind.config_cls)
+        parser.set_defaults(func=cmd_train)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
         prog="walker",
         description="Henry, a simulated two-legged robot that learns to walk.",
     )
@@ -115,7 +121,7 @@ def build_parser(agent: str = "qlearning") -> argparse.ArgumentParser:
         "there and --window is not turned off.")
     demo.add_argument("--steps", type=_positive_int, default=6000,
                       help="training decisions (default: 6000, about 15 s on one core)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    demo.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     demo.add_argument("--out", type=Path, default=DEFAULT_OUT / "demo",
                       help="run folder (default: runs/demo)")
     demo.add_argument("--window", action=argparse.BooleanOptionalAction, default=None,
@@ -124,56 +130,7 @@ def build_parser(agent: str = "qlearning") -> argparse.ArgumentParser:
                       help="write a short gait video of the learned policy (default: on)")
     demo.set_defaults(func=cmd_demo)
 
-    train = verbs.add_parser(
-        "train", help="train an agent",
-        description="Train an agent with the shared training loop. The options after "
-        "'agent hyperparameters' belong to the chosen --agent; 'walker train --agent ppo "
-        "--help' lists PPO's.")
-    from walker.app.policies import learner_kinds
-
-    kinds = learner_kinds()
-    train.add_argument("--agent", choices=sorted(kinds), default="qlearning",
-                       help="learning agent (default: qlearning)")
-    _add_env_options(train)
-    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    train.add_argument("--steps", type=_positive_int, default=None,
-                       help="training budget in env steps (default: 20000 unless --episodes)")
-    train.add_argument("--episodes", type=_positive_int, default=None,
-                       help="training budget in finished episodes")
-    train.add_argument("--out", type=Path, default=None,
-                       help="run folder (default: runs/<agent>-<env>-seed<seed>)")
-    train.add_argument("--resume", type=Path, default=None, metavar="CHECKPOINT",
-                       help="continue training from a checkpoint")
-    train.add_argument("--num-envs", type=_positive_int, default=1,
-                       help="environments stepped together (default: 1)")
-    train.add_argument("--vector", choices=["sync", "async"], default="sync",
-                       help="vector env kind when --num-envs > 1 (default: sync)")
-    train.add_argument("--random-starts", action=argparse.BooleanOptionalAction, default=None,
-                       help="start training episodes from random legal states "
-                       "(default: on for Henry-v0)")
-    train.add_argument("--episode-steps", type=_positive_int, default=None, metavar="STEPS",
-                       help="cut training episodes after STEPS steps (default: the env's time "
-                       "limit); short episodes with --random-starts visit more start states")
-    train.add_argument("--eval-every", type=int, default=0, metavar="STEPS",
-                       help="greedy evaluation every STEPS steps (default: only at the end)")
-    train.add_argument("--eval-episodes", type=_positive_int, default=1,
-                       help="episodes per greedy evaluation (default: 1)")
-    train.add_argument("--checkpoint-every", type=int, default=0, metavar="STEPS",
-                       help="save a checkpoint every STEPS steps (default: end and Ctrl-C)")
-    train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    train.add_argument("--tensorboard", type=Path, default=None, metavar="DIR",
-                       help="also log scalars for TensorBoard into DIR (needs tensorboard)")
-    train.add_argument("--watch", action="store_true",
-                       help="show training live in a window (needs a display)")
-    train.add_argument("--record", type=Path, default=None, metavar="VIDEO",
-                       help="with --watch: also write what the window shows to VIDEO")
-    train.add_argument("--record-every", type=int, default=0, metavar="EPISODES",
-                       help="save a short clip of the greedy policy every EPISODES episodes, "
-                       "and a montage of them at the end")
-    group = train.add_argument_group(f"agent hyperparameters ({agent})")
-    add_config_options(group, kinds[agent].config_cls if agent in kinds
-                       else kinds["qlearning"].config_cls)
-    train.set_defaults(func=cmd_train)
+    _add_train_parser(verbs)
 
     evaluate = verbs.add_parser("eval", help="evaluate policies and print a table",
                                 description="Greedy episodes of each POLICY ('hardcoded', "
@@ -182,7 +139,7 @@ def build_parser(agent: str = "qlearning") -> argparse.ArgumentParser:
     _add_env_options(evaluate)
     evaluate.add_argument("--episodes", type=_positive_int, default=3,
                           help="episodes per policy (default: 3)")
-    evaluate.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    evaluate.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     evaluate.add_argument("--pose", default=None,
                           help="start pose option for Henry (standing, left_foot_up, random)")
     evaluate.add_argument("--seconds", type=float, default=None,
@@ -194,7 +151,8 @@ def build_parser(agent: str = "qlearning") -> argparse.ArgumentParser:
                               "a heatmap", description="Each visited state with its legal "
                               "actions and Q-values, the greedy one marked, as the article "
                               "shows it.")
-    qtable.add_argument("checkpoint", type=Path)
+    qtable.add_argument("checkpoint", metavar="CHECKPOINT",
+                        help="a Q-learning checkpoint path or a pretrained name")
     qtable.add_argument("--out", type=Path, default=None,
                         help="heatmap PNG (default: beside the checkpoint)")
     qtable.add_argument("--all", action="store_true", help="include never-visited states")
@@ -220,9 +178,9 @@ def build_parser(agent: str = "qlearning") -> argparse.ArgumentParser:
                              "a pretrained name) live. Keys: " + _legend())
     watch.add_argument("policy", metavar="POLICY")
     _add_env_options(watch)
-    watch.add_argument("--seconds", type=float, default=None,
+    watch.add_argument("--seconds", type=_seconds, default=None,
                        help="stop after this much simulated time (default: until closed)")
-    watch.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    watch.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     watch.add_argument("--pose", default=None,
                        help="start pose (standing, left_foot_up, right_foot_up, random)")
     watch.add_argument("--record", type=Path, default=None, metavar="VIDEO",
@@ -231,23 +189,24 @@ def build_parser(agent: str = "qlearning") -> argparse.ArgumentParser:
 
     race = verbs.add_parser("race", help="several policies or learners side by side",
                             description="Each POLICY gets a lane; --learn adds lanes of agents "
-                            "learning as they race, e.g. --learn qlearning:epsilon_end=0.01 "
-                            "qlearning:epsilon_end=0.3 (the article's two epsilons).")
+                            "learning as they race, each 'AGENT [OPTIONS]' with the options "
+                            "of 'walker train AGENT', e.g. --learn 'qlearning --epsilon-end "
+                            "0.01' 'qlearning --epsilon-end 0.3' (the article's two epsilons).")
     race.add_argument("policies", nargs="*", metavar="POLICY")
-    race.add_argument("--learn", nargs="+", default=[], metavar="AGENT[:KEY=VALUE,...]",
-                      help="learning lanes")
+    race.add_argument("--learn", nargs="+", default=[], metavar="'AGENT [OPTIONS]'",
+                      help="learning lanes, one quoted 'AGENT [OPTIONS]' each")
     _add_env_options(race)
-    race.add_argument("--seconds", type=float, default=60.0,
+    race.add_argument("--seconds", type=_seconds, default=60.0,
                       help="simulated seconds (default: 60)")
-    race.add_argument("--finish", type=float, default=None, metavar="METRES",
+    race.add_argument("--finish", type=_metres, default=None, metavar="METRES",
                       help="draw a finish line and stop when someone crosses it")
-    race.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    race.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     race.add_argument("--out", type=Path, default=None, metavar="VIDEO",
                       help="write the race to VIDEO (.mp4 or .gif)")
     race.add_argument("--window", action=argparse.BooleanOptionalAction, default=None,
                       help="show the race in a window (default: when a display is there and "
                       "no --out is given)")
-    race.add_argument("--fps", type=float, default=30.0, help="video frame rate (default: 30)")
+    race.add_argument("--fps", type=_fps, default=30.0, help="video frame rate (default: 30)")
     race.set_defaults(func=cmd_race)
 
     record = verbs.add_parser("record", help="write a gait video (mp4 or gif)",
@@ -256,13 +215,13 @@ def build_parser(agent: str = "qlearning") -> argparse.ArgumentParser:
     record.add_argument("--race", nargs="+", default=None, metavar="POLICY",
                         help="record several policies side by side instead")
     record.add_argument("--out", type=Path, required=True, help="output .mp4 or .gif")
-    record.add_argument("--seconds", type=float, default=10.0,
+    record.add_argument("--seconds", type=_seconds, default=10.0,
                         help="simulated seconds (default: 10)")
-    record.add_argument("--fps", type=float, default=30.0, help="frame rate (default: 30)")
+    record.add_argument("--fps", type=_fps, default=30.0, help="frame rate (default: 30)")
     record.add_argument("--size", type=_size, default=(600, 400), metavar="WxH",
                         help="frame size in pixels (default: 600x400)")
     _add_env_options(record)
-    record.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    record.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     record.add_argument("--pose", default=None, help="start pose for Henry")
     record.set_defaults(func=cmd_record)
 
@@ -324,7 +283,7 @@ def _speed_names() -> list[str]:
 
 
 def _legend() -> str:
-    from walker.app.live import LEGEND
+    from walker.app.controls import LEGEND
 
     return LEGEND
 
@@ -333,52 +292,27 @@ def _legend() -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    import envs
     from walker.app import runs
     from walker.app.policies import learner_kind
+    from walker.app.train_config import TrainConfig
 
     kind = learner_kind(args.agent)
-    env_id = args.env or kind.default_env
-    env_kwargs = _env_kwargs(args)
-    if args.steps is None and args.episodes is None:
-        args.steps = 20_000
-    random_starts = args.random_starts
-    if random_starts is None:
-        random_starts = env_id == envs.DISCRETE_ID
     try:
-        config = config_from_args(kind.config_cls, args)
-        config = _fit_to_run(config, args)
+        agent_config = config_from_args(kind.config_cls, args)
     except (ValueError, TypeError) as error:
         raise UsageError(f"bad {args.agent} hyperparameter: {error}") from error
-    out = args.out or DEFAULT_OUT / f"{args.agent}-{env_id}-seed{args.seed}"
-    result = runs.train_run(
-        agent_name=args.agent, config=config, env_id=env_id, env_kwargs=env_kwargs,
-        seed=args.seed, steps=args.steps, episodes=args.episodes, out=out,
-        resume=args.resume, num_envs=args.num_envs, vector=args.vector,
-        random_starts=random_starts, eval_every=args.eval_every,
-        eval_episodes=args.eval_episodes, checkpoint_every=args.checkpoint_every,
-        progress=not args.no_progress, watch=args.watch, record=args.record,
-        record_every=args.record_every, episode_steps=args.episode_steps,
-        tensorboard=args.tensorboard,
-    )
+    result = runs.train_run(args.agent, agent_config, config_from_args(TrainConfig, args),
+                            given=given_values(kind.config_cls, args),
+                            command=["walker", *getattr(args, "command", sys.argv[1:])])
     print(result.summary())
-    return 130 if result.interrupted else 0
-
-
-def _fit_to_run(config: Any, args: argparse.Namespace) -> Any:
-    """Fields a config shares with the run take the run's values unless given explicitly:
-    `n_envs` follows --num-envs, `total_steps` (schedules, annealing) follows --steps."""
-    import dataclasses
-
-    names = {f.name for f in dataclasses.fields(config)}
-    changes: dict[str, Any] = {}
-    if "n_envs" in names and getattr(args, "n_envs", None) is None:
-        changes["n_envs"] = args.num_envs
-    elif "n_envs" in names and args.n_envs != args.num_envs:
-        raise UsageError(f"--n-envs {args.n_envs} disagrees with --num-envs {args.num_envs}")
-    if "total_steps" in names and getattr(args, "total_steps", None) is None and args.steps:
-        changes["total_steps"] = args.steps
-    return dataclasses.replace(config, **changes) if changes else config
+    if result.train.stopped_by is not None:
+        _say(f"walker: stopped by {signal_name(result.train.stopped_by)}")
+        return exit_status(result.train.stopped_by)
+    if result.output_failure is not None:
+        _say(f"walker: error: the run is saved in {result.out}, but "
+             f"{result.output_failure}")
+        return 1
+    return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -421,39 +355,39 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    from walker.app import live
+    from walker.app.playback import watch_policy
 
-    live.watch_policy(args.policy, seconds=args.seconds, env_id=args.env,
+    watch_policy(args.policy, seconds=args.seconds, env_id=args.env,
                       env_kwargs=_env_kwargs(args), seed=args.seed, pose=args.pose,
                       record=args.record)
     return 0
 
 
 def cmd_race(args: argparse.Namespace) -> int:
-    from walker.app import live
+    from walker.app.playback import race
     from walker.draw.renderer import display_available
 
     window = args.window if args.window is not None else (display_available()
                                                           and args.out is None)
     if not window and args.out is None:
         raise UsageError("no display for a window: give --out race.mp4 to record the race")
-    print(live.race(args.policies, learn_specs=args.learn, seconds=args.seconds, fps=args.fps,
+    print(race(args.policies, learn_specs=args.learn, seconds=args.seconds, fps=args.fps,
                     env_id=args.env, env_kwargs=_env_kwargs(args), seed=args.seed,
                     window=window, out=args.out, finish_m=args.finish))
     return 0
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    from walker.app import live
+    from walker.app.playback import race, record_policy
 
     if (args.policy is None) == (args.race is None):
         raise UsageError("give either one POLICY or --race POLICY POLICY ...")
     if args.race is not None:
-        print(live.race(args.race, seconds=args.seconds, fps=args.fps, size=args.size,
+        print(race(args.race, seconds=args.seconds, fps=args.fps, size=args.size,
                         env_id=args.env, env_kwargs=_env_kwargs(args), seed=args.seed,
                         window=False, out=args.out))
         return 0
-    path = live.record_policy(args.policy, args.out, seconds=args.seconds, fps=args.fps,
+    path = record_policy(args.policy, args.out, seconds=args.seconds, fps=args.fps,
                               size=args.size, env_id=args.env, env_kwargs=_env_kwargs(args),
                               seed=args.seed, pose=args.pose)
     print(f"video: {path} ({round(args.seconds * args.fps)} frames at {args.fps:g} fps)")
@@ -508,24 +442,42 @@ def cmd_speed(args: argparse.Namespace) -> int:
 # -- entry point ---------------------------------------------------------------------------
 
 
-def _agent_from_argv(argv: Sequence[str]) -> str:
-    for i, item in enumerate(argv):
-        if item == "--agent" and i + 1 < len(argv):
-            return argv[i + 1]
+def _train_spelling(argv: list[str]) -> list[str]:
+    """`walker train AGENT ...` from the older spellings `walker train [options] --agent
+    AGENT [options]` and `walker train [options]` (Q-learning)."""
+    if argv == ["train"]:
+        return ["train", "qlearning"]
+    if len(argv) < 2 or argv[0] != "train" or argv[1] in ("-h", "--help"):
+        return argv
+    if not argv[1].startswith("-"):
+        return argv
+    options = argv[1:]
+    # `--agent` was an ordinary option before the subparsers: it may come anywhere.
+    for i, item in enumerate(options):
+        if item == "--agent" and i + 1 < len(options):
+            return ["train", options[i + 1], *options[:i], *options[i + 2:]]
         if item.startswith("--agent="):
-            return item.split("=", 1)[1]
-    return "qlearning"
+            return ["train", item.split("=", 1)[1], *options[:i], *options[i + 1:]]
+    return ["train", "qlearning", *options]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(_agent_from_argv(argv))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except _user_errors() as error:
-        print(f"walker: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("walker: interrupted", file=sys.stderr)
-        return 130
+    argv = _train_spelling(list(sys.argv[1:] if argv is None else argv))
+    args = build_parser().parse_args(argv)
+    args.command = argv
+    with stop_on_signals():
+        try:
+            checks.check_output_options(args)
+            return int(args.func(args))
+        except _user_errors() as error:
+            _say(f"walker: error: {error}")
+            return 2
+        except KeyboardInterrupt as stop:
+            _say(f"walker: stopped by {signal_name(stop)}")
+            return exit_status(stop)
+
+
+def _say(line: str) -> None:
+    """One line on stderr; after SIGHUP the terminal may be gone, and that is no new error."""
+    with contextlib.suppress(OSError):
+        print(line, file=sys.stderr, flush=True)

@@ -19,9 +19,10 @@ from walker.sim.spec import HenrySpec
 PUSH_TIME_S = 4.0
 """When both push conditions shove Henry: mid-walk, well after he has settled and started."""
 
-PUSH_IMPULSE_N_S = 1.5
-"""Size of the push: 1.5 N*s on the 3 kg torso is a sudden 0.5 m/s change of its speed,
-about 25 times the hard-coded gait's walking speed on the discrete Henry."""
+PUSH_IMPULSE_N_S = 4.0
+"""Size of the push: 4 N*s changes the speed of Henry's 4 kg by 1 m/s at once (50 times the
+hard-coded gait's walking speed). The hard-coded gait on either variant survives it when
+pushed at `PUSH_TIME_S`, and falls from 5 N*s on: a hard shove, near its limit."""
 
 BUMP_HEIGHT_M = 0.02
 """Height of the bumps: 2 cm, under a third of the 7 cm a lifted foot clears."""

@@ -27,12 +27,15 @@ import gymnasium as gym
 import numpy as np
 
 import envs
-from agents.base import Agent, Batch, act_one
+from agents.base import Agent, act_one
 from agents.baselines import HardcodedGait
+from agents.collect import Collector
 from agents.qlearning import EpsilonSchedule, QLearning, QLearningConfig
+from walker.app.evaluation import evaluate, run_episode
+from walker.app.hooks import Hook, RunView
 from walker.app.planning import TablePolicy, best_cycle, plan, sample_model
 from walker.app.tables import format_table
-from walker.app.train import TrainConfig, evaluate, run_episode, train
+from walker.app.train import TrainConfig, train
 from walker.files import atomic_write_text, ensure_writable_dir
 
 EVAL_DECISIONS = 200  # 120 s of simulated walking per greedy evaluation
@@ -94,29 +97,19 @@ def train_qlearning(seed: int, steps: int, epsilon: EpsilonSchedule | None = Non
     if track is not None and track_every:
         hooks.append(_Tracker(track, track_every))
     train(agent, henry_for_training if random_starts else henry,
-          TrainConfig(steps=steps, seed=seed, progress=False,
-                                    reset_options={"pose": "random"} if random_starts else {},
-                                    eval_episodes=1, eval_max_steps=1), hooks=hooks)
+          TrainConfig(steps=steps, seed=seed, progress=False, random_starts=random_starts,
+                      eval_episodes=1, eval_max_steps=1), hooks=hooks)
     return agent
 
 
-class _Tracker:
+class _Tracker(Hook):
     def __init__(self, track: Callable[[QLearning, int], None], every: int) -> None:
         self.track = track
         self.every = every
 
-    def on_start(self, loop: Any) -> None:
-        return None
-
-    def on_step(self, loop: Any) -> None:
-        if loop.steps % self.every == 0:
-            self.track(loop.agent, loop.steps)
-
-    def on_episode(self, loop: Any, result: Any) -> None:
-        return None
-
-    def close(self, loop: Any) -> None:
-        return None
+    def on_step(self, run: RunView) -> None:
+        if run.steps % self.every == 0:
+            self.track(run.agent, run.steps)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -300,16 +293,14 @@ def dungeon(steps: int = 5000, seed: int = 0) -> Report:
     for name, config in agents.items():
         env = gym.make(envs.DUNGEON_ID)
         agent = QLearning(env.observation_space, env.action_space, config, seed)
-        obs, _ = env.reset(seed=seed)
+        vector_env = gym.vector.SyncVectorEnv(
+            [lambda: gym.make(envs.DUNGEON_ID)],
+            autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+        collector = Collector(vector_env, agent)
+        collector.reset(seed=seed)
         for _ in range(steps):
-            action = agent.act(np.array([obs]), None, explore=True)
-            next_obs, reward, terminated, truncated, _ = env.step(int(action[0]))
-            agent.learn(Batch(np.array([obs]), action, np.array([float(reward)]),
-                              np.array([next_obs]), np.array([terminated]),
-                              np.array([truncated])))
-            obs = next_obs
-            if terminated or truncated:
-                obs, _ = env.reset()
+            agent.learn(collector.step().batch)
+        vector_env.close()
         policy = ["FORWARD" if agent.greedy(s, None) == 0 and agent.q[s, 0] != agent.q[s, 1]
                   else "BACKWARD" if agent.q[s, 1] > agent.q[s, 0] else "tie"
                   for s in range(env.observation_space.n)]  # type: ignore[attr-defined]
@@ -368,8 +359,6 @@ def deep_agents(seeds: int = 5, setups: Sequence[DeepSetup] = DEEP_SETUPS,
                 scale: float = 1.0) -> Report:
     """Over `seeds` seeds: env steps and training wall time until the greedy policy first
     beats the hard-coded gait of its env, and the final greedy speed."""
-    import dataclasses as dc
-
     from walker.app.policies import learner_kind, load_policy, make_env
 
     rows, figures = [], {}
@@ -384,17 +373,12 @@ def deep_agents(seeds: int = 5, setups: Sequence[DeepSetup] = DEEP_SETUPS,
         kind = learner_kind(setup.agent)
         found_steps, found_seconds, finals = [], [], []
         for seed in range(seeds):
-            config = kind.config_cls(**setup.config)
-            names = {f.name for f in dc.fields(config)}
-            if "n_envs" in names:
-                config = dc.replace(config, n_envs=setup.num_envs)
-            if "total_steps" in names:
-                config = dc.replace(config, total_steps=steps)
-            agent = kind.build(probe.observation_space, probe.action_space, config, seed)
-            result = train(agent, train_env, TrainConfig(
-                steps=steps, seed=seed, num_envs=setup.num_envs, progress=False,
-                reset_options={"pose": "random"} if setup.random_starts else {},
-                eval_every=every), make_eval_env=standard_env)
+            run_config = TrainConfig(steps=steps, seed=seed, num_envs=setup.num_envs,
+                                     progress=False, random_starts=setup.random_starts,
+                                     eval_every=every)
+            agent = kind.build(probe.observation_space, probe.action_space,
+                               kind.config_cls(**setup.config), seed, run_config.plan)
+            result = train(agent, train_env, run_config, make_eval_env=standard_env)
             # Faster without falling: a speed until a fall is no win.
             beaten = next((e for e in result.evaluations
                            if e.get("speed_m_s", -1.0) > reference and not e.get("falls")),

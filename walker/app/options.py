@@ -1,9 +1,12 @@
 """Command-line options generated from config dataclasses, one option per field.
 
-Each field of a hyperparameter dataclass becomes `--field-name` (nested dataclasses get the
-field's name as a prefix, `--epsilon-start`), typed from the default, with the docstring
-written under the field as its help. The CLI therefore mirrors the configs one to one and
-cannot drift from them.
+Each field of a config dataclass becomes `--field-name` (nested dataclasses get the field's
+name as a prefix, `--epsilon-start`; a field's `metadata["option"]` renames it), typed from
+its annotation, with the docstring written under the field as its help. A `bool` becomes
+`--name/--no-name`, a `Literal` a choice, a tuple `N N ...`, and a `dict` a repeatable
+`--name KEY=VALUE`. The CLI therefore mirrors the configs one to one and cannot drift from
+them: `walker train AGENT` is generated from `TrainConfig` and the agent's config, and a
+race's learning lane takes the same options (`config_from_words`).
 """
 
 from __future__ import annotations
@@ -13,10 +16,17 @@ import ast
 import dataclasses
 import inspect
 import itertools
+import json
+import shlex
 import textwrap
 import typing
 from functools import cache
+from pathlib import Path
 from typing import Any
+
+
+class OptionsError(ValueError):
+    """Options that do not fit a config."""
 
 
 @cache
@@ -38,8 +48,20 @@ def field_docs(cls: type) -> dict[str, str]:
     return docs
 
 
-def _option(prefix: str, name: str) -> str:
+def _option(prefix: str, f: dataclasses.Field[Any]) -> str:
+    name: str = f.metadata.get("option", f.name)
     return "--" + (prefix + name).replace("_", "-")
+
+
+def key_value(text: str) -> tuple[str, Any]:
+    """`KEY=VALUE` as (key, value), the value parsed as JSON when it can be."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    key, raw = text.split("=", 1)
+    try:
+        return key, json.loads(raw)
+    except json.JSONDecodeError:
+        return key, raw
 
 
 def _dest(prefix: str, name: str) -> str:
@@ -61,32 +83,42 @@ def add_config_options(parser: argparse.ArgumentParser | Any, cls: type,
         help_text = docs.get(f.name, "")
         help_text = f"{help_text} (default: {_show(default)})".replace("%", "%%")
         dest = _dest(prefix, f.name)
+        option = _option(prefix, f)
         origin = typing.get_origin(hint)
-        if hint is bool:
-            parser.add_argument(_option(prefix, f.name), dest=dest,
-                                action=argparse.BooleanOptionalAction, default=None,
-                                help=help_text)
+        if hint is bool or _optional(hint) is bool:
+            parser.add_argument(option, dest=dest, action=argparse.BooleanOptionalAction,
+                                default=None, help=help_text)
         elif origin is typing.Literal:
             choices = typing.get_args(hint)
-            parser.add_argument(_option(prefix, f.name), dest=dest, choices=choices,
-                                default=None, help=help_text)
+            parser.add_argument(option, dest=dest, choices=choices, default=None,
+                                help=help_text)
         elif origin in (tuple, list):
             item = typing.get_args(hint)[0]
-            parser.add_argument(_option(prefix, f.name), dest=dest, nargs="+",
+            parser.add_argument(option, dest=dest, nargs="+",
                                 type=item if item in (int, float, str) else str, default=None,
                                 metavar="N", help=help_text)
+        elif origin is dict:
+            parser.add_argument(option, dest=dest, action="append", type=key_value,
+                                default=None, metavar="KEY=VALUE", help=help_text)
         else:
             kind = _scalar_type(hint)
-            parser.add_argument(_option(prefix, f.name), dest=dest, type=kind, default=None,
+            parser.add_argument(option, dest=dest, type=kind, default=None,
                                 metavar=kind.__name__.upper(), help=help_text)
 
 
-def _scalar_type(hint: Any) -> type:
-    if hint in (int, float, str):
-        return hint  # type: ignore[no-any-return]
+def _optional(hint: Any) -> Any:
+    """X for `X | None`, else None."""
     args = [a for a in typing.get_args(hint) if a is not type(None)]
-    if args and args[0] in (int, float, str):
-        return args[0]  # type: ignore[no-any-return]
+    return args[0] if len(args) == 1 and type(None) in typing.get_args(hint) else None
+
+
+def _scalar_type(hint: Any) -> type:
+    scalars = (int, float, str, Path)
+    if hint in scalars:
+        return hint  # type: ignore[no-any-return]
+    inner = _optional(hint)
+    if inner in scalars:
+        return inner  # type: ignore[no-any-return]
     return str
 
 
@@ -109,7 +141,44 @@ def config_from_args(cls: type, args: argparse.Namespace, prefix: str = "",
             continue
         given = getattr(args, _dest(prefix, f.name), None)
         if given is not None:
-            values[f.name] = tuple(given) if typing.get_origin(hint) is tuple else given
+            origin = typing.get_origin(hint)
+            values[f.name] = (tuple(given) if origin is tuple
+                              else dict(given) if origin is dict else given)
         elif base is not None:
             values[f.name] = current
     return cls(**values)
+
+
+def given_values(cls: type, args: argparse.Namespace, prefix: str = "") -> dict[str, Any]:
+    """The fields of dataclass `cls` given on the command line, by option-style name
+    (`alpha`, `epsilon_end` for a nested field), as `config_from_args` would read them."""
+    hints = typing.get_type_hints(cls)
+    given: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+            given.update(given_values(hint, args, f"{prefix}{f.name}_"))
+            continue
+        value = getattr(args, _dest(prefix, f.name), None)
+        if value is not None:
+            given[_dest(prefix, f.name)] = value
+    return given
+
+
+class _RaisingParser(argparse.ArgumentParser):
+    """An ArgumentParser that raises OptionsError instead of printing usage and exiting."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        raise OptionsError(message)
+
+
+def config_from_words(cls: type, words: str, what: str) -> Any:
+    """Build `cls` from options written as on the command line, e.g. `--alpha 0.3
+    --epsilon-end 0.01`; `what` names them in errors."""
+    parser = _RaisingParser(prog=what, add_help=False)
+    add_config_options(parser, cls)
+    try:
+        args = parser.parse_args(shlex.split(words))
+        return config_from_args(cls, args)
+    except (OptionsError, TypeError, ValueError) as error:
+        raise OptionsError(f"bad options for {what}: {error}") from error

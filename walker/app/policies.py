@@ -19,7 +19,7 @@ from typing import Any
 import gymnasium as gym
 
 import envs
-from agents.base import Agent, Learner
+from agents.base import Agent, Learner, RunPlan
 from agents.baselines import ContinuousGait, HardcodedGait, RandomPolicy
 from agents.checkpoint import CheckpointError, check_env_matches, load_checkpoint
 from agents.qlearning import QLearning, QLearningConfig
@@ -44,15 +44,28 @@ class LearnerKind:
 
     name: str
     config_cls: type
-    build: Callable[[Any, Any, Any, int | None], Learner]
-    load: Callable[[Path, Any, Any], Learner]
+    new: Callable[[Any, Any, Any, int | None, RunPlan | None], Learner]
+    restore: Callable[[Path, Any, Any, RunPlan | None], Learner]
     default_env: str
+
+    def build(self, observation_space: Any, action_space: Any, config: Any,
+              seed: int | None, plan: RunPlan | None = None) -> Learner:
+        """A new learner; `plan` is the run it learns in (None: one env, no budget)."""
+        return self.new(observation_space, action_space, config, seed, plan)
+
+    def load(self, path: Path, observation_space: Any, action_space: Any,
+             plan: RunPlan | None = None) -> Learner:
+        """The learner saved at `path`, to go on learning under `plan` (None: the plan it
+        was saved under)."""
+        return self.restore(path, observation_space, action_space, plan)
 
 
 def _qlearning_kind() -> LearnerKind:
+    # Tabular Q-learning learns from one transition at a time and its epsilon schedule is
+    # its own hyperparameter, so it needs nothing from the run's plan.
     return LearnerKind("qlearning", QLearningConfig,
-                       lambda obs, act, cfg, seed: QLearning(obs, act, cfg, seed),
-                       lambda path, obs, act: QLearning.load(path, obs, act),
+                       lambda obs, act, cfg, seed, plan: QLearning(obs, act, cfg, seed),
+                       lambda path, obs, act, plan: QLearning.load(path, obs, act),
                        envs.DISCRETE_ID)
 
 
@@ -62,8 +75,9 @@ def _deep_kinds() -> dict[str, LearnerKind]:
         from agents.ppo import PPO, PPOConfig
 
         kinds["ppo"] = LearnerKind("ppo", PPOConfig,
-                                   lambda obs, act, cfg, seed: PPO(obs, act, cfg, seed),
-                                   lambda path, obs, act: PPO.load(path, obs, act),
+                                   lambda obs, act, cfg, seed, plan: PPO(obs, act, cfg, seed,
+                                                                         plan),
+                                   lambda path, obs, act, plan: PPO.load(path, obs, act, plan),
                                    envs.CONTINUOUS_ID)
     except ImportError:
         pass
@@ -71,8 +85,9 @@ def _deep_kinds() -> dict[str, LearnerKind]:
         from agents.dqn import DQN, DQNConfig
 
         kinds["dqn"] = LearnerKind("dqn", DQNConfig,
-                                   lambda obs, act, cfg, seed: DQN(obs, act, cfg, seed),
-                                   lambda path, obs, act: DQN.load(path, obs, act),
+                                   lambda obs, act, cfg, seed, plan: DQN(obs, act, cfg, seed,
+                                                                         plan),
+                                   lambda path, obs, act, plan: DQN.load(path, obs, act, plan),
                                    envs.DISCRETE_ID)
     except ImportError:
         pass
@@ -163,6 +178,18 @@ def resolve_checkpoint(spec: str) -> Path | None:
     return None
 
 
+def require_checkpoint(spec: str) -> Path:
+    """The checkpoint a POLICY name or path stands for; `PolicyError` naming the choices."""
+    path = resolve_checkpoint(spec)
+    if path is None:
+        names = sorted(p.stem for p in ASSETS.glob("*.pt"))
+        hint = f"; pretrained policies: {', '.join(names)}" if names else ""
+        raise PolicyError(
+            f"unknown policy {spec!r}: use 'hardcoded', 'random', a checkpoint path{hint}"
+        )
+    return path
+
+
 def checkpoint_env(spec: str) -> tuple[str, dict[str, Any]] | None:
     """The env id and kwargs a checkpoint was trained on (None for non-checkpoints)."""
     path = resolve_checkpoint(spec)
@@ -193,13 +220,7 @@ def load_policy(spec: str, env: gym.Env[Any, Any], seed: int | None = None,
         return ContinuousGait.for_env(env)
     if spec == "random":
         return RandomPolicy(env.action_space, seed)
-    path = resolve_checkpoint(spec)
-    if path is None:
-        names = sorted(p.stem for p in ASSETS.glob("*.pt"))
-        hint = f"; pretrained policies: {', '.join(names)}" if names else ""
-        raise PolicyError(
-            f"unknown policy {spec!r}: use 'hardcoded', 'random', a checkpoint path{hint}"
-        )
+    path = require_checkpoint(spec)
     payload = load_checkpoint(path)
     check_checkpoint_env(payload, env_id, env_kwargs, source=f"checkpoint {path}")
     kind = learner_kind(payload["agent"])

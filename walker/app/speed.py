@@ -284,10 +284,11 @@ def _our_training(agent_kind: str, env_id: str, config: Any, steps: int) -> Call
 
     def run() -> None:
         probe = gym.make(env_id)
-        agent = kind.build(probe.observation_space, probe.action_space, config, 0)
+        run_config = TrainConfig(steps=steps, seed=0, progress=False, final_eval=False)
+        agent = kind.build(probe.observation_space, probe.action_space, config, 0,
+                           run_config.plan)
         probe.close()
-        train(agent, lambda: gym.make(env_id), TrainConfig(steps=steps, seed=0, progress=False,
-                                                           final_eval=False))
+        train(agent, lambda: gym.make(env_id), run_config)
 
     return run
 
@@ -327,7 +328,7 @@ def agents(rounds: int = 2) -> tuple[str, dict[str, Any]]:
     dqn_steps = 10_000
     dqn = DQNConfig(learning_rate=1e-4, buffer_size=50_000, learning_starts=1000,
                     batch_size=32, train_freq=4, gradient_steps=1,
-                    target_update_interval=1000, total_steps=dqn_steps, hidden_sizes=(64, 64))
+                    target_update_interval=1000, hidden_sizes=(64, 64))
     sb3_dqn = {"learning_rate": 1e-4, "buffer_size": 50_000, "learning_starts": 1000,
                "batch_size": 32, "train_freq": 4, "gradient_steps": 1,
                "target_update_interval": 1000, "policy_kwargs": {"net_arch": [64, 64]}}
@@ -400,8 +401,7 @@ def curves(seeds: int = 3, episodes: int = 10) -> tuple[str, dict[str, Any]]:
          {"n_steps": 1024, "batch_size": 64, "n_epochs": 10, "learning_rate": 3e-4}),
         ("DQN", "dqn", "CartPole-v1", 30_000,
          DQNConfig(learning_rate=1e-3, buffer_size=50_000, learning_starts=1000, batch_size=64,
-                   train_freq=4, target_update_interval=500, exploration_fraction=0.2,
-                   total_steps=30_000),
+                   train_freq=4, target_update_interval=500, exploration_fraction=0.2),
          {"learning_rate": 1e-3, "buffer_size": 50_000, "learning_starts": 1000,
           "batch_size": 64, "train_freq": 4, "target_update_interval": 500,
           "exploration_fraction": 0.2}),
@@ -412,10 +412,11 @@ def curves(seeds: int = 3, episodes: int = 10) -> tuple[str, dict[str, Any]]:
         kind = learner_kind(kind_name)
         for seed in range(seeds):
             probe = gym.make(env_id)
-            agent = kind.build(probe.observation_space, probe.action_space, config, seed)
+            run_config = TrainConfig(steps=steps, seed=seed, progress=False, final_eval=False)
+            agent = kind.build(probe.observation_space, probe.action_space, config, seed,
+                               run_config.plan)
             probe.close()
-            train(agent, partial(gym.make, env_id),
-                  TrainConfig(steps=steps, seed=seed, progress=False, final_eval=False))
+            train(agent, partial(gym.make, env_id), run_config)
             ours.append(_greedy_return(partial(act_one, agent), env_id, episodes))
             model = getattr(sb3, label)("MlpPolicy", gym.make(env_id), seed=seed,
                                         device="cpu", verbose=0, **sb3_kwargs)

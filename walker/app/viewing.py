@@ -5,14 +5,21 @@ windows: `qtable_view` turns a tabular agent's table into the heat map's rows (t
 Henry can be in, with at least one foot down), `speed_curve` the episodes' speeds into the
 speed panel, `push_from_drag` a mouse drag on Henry into a horizontal impulse on his torso,
 and `frame_stride` the frame rate and time-lapse factor into control steps per frame.
+
+`Nudges` is the env side of a push: a wrapper with two attributes a vector env can set from
+outside (`set_attr`, so it works for envs in worker processes too), which the next step
+carries out: a pending impulse is applied to the torso as the step begins, and a stand-up
+request ends the episode (truncated, as an interruption from outside is) so that the reset
+puts Henry back on both feet.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
+import gymnasium as gym
 import numpy as np
 
 import envs
@@ -22,9 +29,11 @@ from walker.draw.renderer import Renderer
 from walker.draw.window import Drag
 
 CONTROL_HZ = 60
-PUSH_N_S_PER_M = 2.5
-"""Impulse per metre of horizontal drag (1 N*s moves the 3 kg torso at 0.33 m/s)."""
-MAX_PUSH_N_S = 3.0
+PUSH_N_S_PER_M = 6.0
+"""Impulse per metre of horizontal drag. On the default Henry standing on both feet, 2 N*s
+sets the torso moving at 0.3 m/s and he holds, 4 N*s at 0.7 m/s and he still recovers, 6 N*s
+throws him over."""
+MAX_PUSH_N_S = 8.0
 TIMELAPSE_SPEEDS = (1.0, 2.0, 4.0, 8.0, 16.0)
 """What the time-lapse key cycles through."""
 
@@ -38,6 +47,65 @@ ACTION_LABELS = {
 
 class ViewError(ValueError):
     """A viewing option is out of range."""
+
+
+class Push(NamedTuple):
+    """A push carried out, as the step's `info["push"]` reports it."""
+
+    impulse_n_s: float
+    vx_before_m_s: float
+    """The torso's horizontal velocity just before the impulse..."""
+    vx_after_m_s: float
+    """...and just after it."""
+
+    def describe(self) -> str:
+        return (f"push {self.impulse_n_s:+.2f} N*s: torso vx {self.vx_before_m_s:+.2f} -> "
+                f"{self.vx_after_m_s:+.2f} m/s")
+
+
+class Nudges(gym.Wrapper[Any, Any, Any, Any]):
+    """Pushes and stand-ups asked for from outside the env (see the module docstring)."""
+
+    def __init__(self, env: gym.Env[Any, Any]) -> None:
+        super().__init__(env)
+        base = env.unwrapped
+        if not isinstance(base, envs.HenryEnv):
+            raise ViewError("only Henry's envs can be pushed")
+        self.base = base
+        self.pending_push_n_s = 0.0
+        """Impulse (N*s, + forward) to give the torso when the next step begins."""
+        self.stand_up_requested = False
+        """End the episode after the next step and start the next one standing."""
+
+    def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
+        push: Push | None = None
+        if self.pending_push_n_s:
+            before = self.base.world.read_state().torso_vx_m_s
+            self.base.push(self.pending_push_n_s)
+            push = Push(self.pending_push_n_s, before, self.base.world.read_state().torso_vx_m_s)
+            self.pending_push_n_s = 0.0
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if push is not None:
+            info = {**info, "push": push}
+        return obs, reward, terminated, truncated or self.stand_up_requested, info
+
+    def reset(self, *, seed: int | None = None,
+              options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        if self.stand_up_requested:
+            self.stand_up_requested = False
+            options = {**(options or {}), "pose": "standing"}
+        return self.env.reset(seed=seed, options=options)
+
+
+def nudge(vector_env: Any, env_index: int, *, push_n_s: float = 0.0,
+          stand_up: bool = False) -> None:
+    """Ask env `env_index` of `vector_env` (wrapped in `Nudges`) for a push or a stand-up."""
+    count = int(vector_env.num_envs)
+    if push_n_s:
+        vector_env.set_attr("pending_push_n_s",
+                            [push_n_s if i == env_index else 0.0 for i in range(count)])
+    if stand_up:
+        vector_env.set_attr("stand_up_requested", [i == env_index for i in range(count)])
 
 
 def frame_stride(fps: float, speed: float = 1.0) -> int:

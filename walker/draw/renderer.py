@@ -428,19 +428,13 @@ class EnvRenderer:
             "time": f"{env.world.time_s:.1f} s",
             "distance": f"{env.distance_m:+.3f} m",
         }
-        hud.update(getattr(env, "hud", {}) or {})
-        extras = getattr(env, "hud_extras", None) or {}
         if env.world.time_s < self._last_time_s:  # time went back: a new episode
             self._episodes += 1
         self._last_time_s = env.world.time_s
         return Scene(
             geometry=env.world.geometry(),
             start_x_m=env.start_x_m,
-            label=extras.get("label", ""),
-            color=extras.get("color", LANE_COLORS[0]),
             hud=hud,
-            qrows=extras.get("qrows", ()),
-            curve=extras.get("curve", ()),
             episode=self._episodes,
         )
 

@@ -1,11 +1,10 @@
-"""Henry's rigid-body world: bodies, force-limited servos, ground contact, fixed-step stepping.
+"""Henry's rigid-body world: servo commands, fixed-step stepping, sensing, perturbations.
 
-A `HenryWorld` owns one pymunk space holding the ground and Henry: a torso and two legs.
-Each leg is a thigh pivoting at the hip (the **swing** degree of freedom) and a foot that
-slides along the thigh (the **extension** degree of freedom), with a flat sole kept parallel
-to the torso. All four actuators are pymunk constraints whose `max_force` and `max_bias`
-limit force and speed, so the targets set by `step` are pursued, not imposed: Henry can
-slip, stumble and fall, and nothing is teleported while a step runs.
+A `HenryWorld` owns one pymunk space holding the ground and Henry (built by
+`walker.sim.body`: a torso and two legs, each with a swing and an extension servo). All four
+servos are force- and speed-limited pymunk constraints, so the targets set by `step` are
+pursued, not imposed: Henry can slip, stumble and fall, and nothing is teleported while a
+step runs. Contact is sensed from pymunk's collision events.
 
 The extension servo is commanded as a *drop*: the foot's vertical distance below the hip in
 the torso frame. The leg length that realises it follows the measured swing angle
@@ -21,33 +20,30 @@ from __future__ import annotations
 
 import math
 from array import array
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import pymunk
 from pymunk._chipmunk_cffi import lib as _lib
 
-from walker.sim.spec import BUMP_RUN_M, HenrySpec
-
-RIGHT = 0
-LEFT = 1
-LEG_NAMES = ("right", "left")
-
-_HENRY_GROUP = 1  # shapes in one group never collide with each other
-_RIGHT_SOLE_TYPE = 1  # collision types double as indices into the contact counters (+1)
-_LEFT_SOLE_TYPE = 2
-_TORSO_TYPE = 3
-_GROUND_TYPE = 10
-_GROUND_HALF_WIDTH_M = 5_000.0
-_GROUND_DEPTH_M = 1.0
+from walker.sim.body import (
+    GROUND_TYPE,
+    LEFT,
+    LEFT_SOLE_TYPE,
+    RIGHT,
+    RIGHT_SOLE_TYPE,
+    TORSO_TYPE,
+    Bump,
+    Leg,
+    Pose,
+    build_ground,
+    build_torso,
+    check_pose,
+)
+from walker.sim.spec import HenrySpec
 
 
 class PhysicsDivergedError(RuntimeError):
     """The simulation produced a non-finite value; the world cannot continue."""
-
-
-class PoseError(ValueError):
-    """A requested starting pose is not physically possible."""
 
 
 class LegCommand(NamedTuple):
@@ -58,54 +54,6 @@ class LegCommand(NamedTuple):
 
     drop_m: float
     """Vertical distance of the ankle below the hip, in the torso frame."""
-
-
-@dataclass(frozen=True)
-class LegPose:
-    """Starting configuration of one leg."""
-
-    foot_offset_m: float = 0.0
-    """Horizontal distance of the ankle ahead of the hip (negative: behind)."""
-
-    lifted: bool = False
-    """Whether the foot starts raised off the ground."""
-
-
-@dataclass(frozen=True)
-class Pose:
-    """Starting configuration of Henry: the torso is level and above x = 0."""
-
-    right: LegPose = LegPose()
-    left: LegPose = LegPose()
-
-
-class LegState(NamedTuple):
-    """What one leg senses."""
-
-    swing_rad: float
-    swing_rate_rad_s: float
-    length_m: float
-    length_rate_m_s: float
-    foot_offset_m: float
-    """Horizontal ankle position ahead of the hip, in the torso frame."""
-    foot_contact: bool
-    """The sole touched the ground during the last control step (pymunk's contact events)."""
-
-
-class SensedState(NamedTuple):
-    """Everything Henry's sensors report after a step."""
-
-    torso_x_m: float
-    """Henry's GPS: horizontal position of the torso's centre."""
-    torso_height_m: float
-    torso_angle_rad: float
-    torso_vx_m_s: float
-    torso_vy_m_s: float
-    torso_angular_velocity_rad_s: float
-    torso_contact: bool
-    """The torso itself touches the ground (Henry has fallen)."""
-    right: LegState
-    left: LegState
 
 
 class LegGeometry(NamedTuple):
@@ -125,117 +73,53 @@ class Geometry(NamedTuple):
     left: LegGeometry
 
 
-STATE_FIELDS: tuple[str, ...] = (
-    "torso_x_m",
-    "torso_height_m",
-    "torso_angle_rad",
-    "torso_vx_m_s",
-    "torso_vy_m_s",
-    "torso_angular_velocity_rad_s",
-    "torso_contact",
-    *(f"{leg}_{name}" for leg in LEG_NAMES for name in LegState._fields),
-)
-"""Names of the values `HenryWorld.read_state` returns, in order (contacts as 0.0/1.0)."""
+class FlatState(NamedTuple):
+    """Every sensor reading as one flat tuple of floats (contacts as 0.0 or 1.0).
+
+    Environments read it every control step: a NamedTuple, so values are read by name
+    (`state.torso_x_m`) at the cost of a tuple index. Angles are relative to the torso for
+    the legs; lengths are hip to ankle.
+    """
+
+    torso_x_m: float
+    """Henry's GPS: horizontal position of the torso's centre."""
+    torso_height_m: float
+    torso_angle_rad: float
+    torso_vx_m_s: float
+    torso_vy_m_s: float
+    torso_angular_velocity_rad_s: float
+    torso_contact: float
+    """The torso itself touches the ground (Henry has fallen)."""
+    right_swing_rad: float
+    right_swing_rate_rad_s: float
+    right_length_m: float
+    right_length_rate_m_s: float
+    right_foot_offset_m: float
+    """Horizontal ankle position ahead of the hip, in the torso frame."""
+    right_foot_contact: float
+    """The sole touched the ground (or a bump) during the last control step."""
+    left_swing_rad: float
+    left_swing_rate_rad_s: float
+    left_length_m: float
+    left_length_rate_m_s: float
+    left_foot_offset_m: float
+    left_foot_contact: float
 
 
-class _Leg:
-    """The bodies and constraints of one leg, and its two servos."""
-
-    def __init__(
-        self,
-        space: pymunk.Space,
-        spec: HenrySpec,
-        torso: pymunk.Body,
-        hip_world: pymunk.Vec2d,
-        pose: LegPose,
-        collision_type: int,
-    ) -> None:
-        drop = spec.lifted_drop_m if pose.lifted else spec.stand_drop_m
-        swing = math.atan2(pose.foot_offset_m, drop)
-        length = math.hypot(pose.foot_offset_m, drop)
-
-        self.thigh = pymunk.Body(spec.thigh_mass_kg, _rod_moment(spec.thigh_mass_kg, length))
-        self.thigh.position = hip_world
-        self.thigh.angle = swing
-
-        sole_w, sole_h = spec.sole_length_m, spec.sole_thickness_m
-        self.foot = pymunk.Body(
-            spec.foot_mass_kg, pymunk.moment_for_box(spec.foot_mass_kg, (sole_w, sole_h))
-        )
-        self.foot.position = hip_world + (pose.foot_offset_m, -drop)
-        self.sole = pymunk.Poly.create_box_bb(
-            self.foot, pymunk.BB(-sole_w / 2, -sole_h, sole_w / 2, 0.0)
-        )
-        self.sole.friction = spec.foot_friction
-        self.sole.filter = pymunk.ShapeFilter(group=_HENRY_GROUP)
-        # The foot switch: a sensor pad under the sole that reports touches but pushes on
-        # nothing. Its small travel lets a loaded sole that hovers a fraction of a millimetre
-        # above the ground (double support is statically indeterminate) still count as down.
-        pad = spec.contact_switch_travel_m
-        self.switch = pymunk.Poly.create_box_bb(
-            self.foot, pymunk.BB(-sole_w / 2, -sole_h - pad, sole_w / 2, -sole_h + pad)
-        )
-        self.switch.sensor = True
-        self.switch.filter = pymunk.ShapeFilter(group=_HENRY_GROUP)
-        self.switch.collision_type = collision_type
-
-        hip = pymunk.PivotJoint(torso, self.thigh, hip_world)
-        self.swing_servo = pymunk.RotaryLimitJoint(torso, self.thigh, swing, swing)
-        self.swing_servo.max_force = spec.hip_max_torque_nm
-        self.swing_servo.max_bias = spec.hip_max_speed_rad_s
-        swing_stop = pymunk.RotaryLimitJoint(
-            torso, self.thigh, -spec.swing_limit_rad, spec.swing_limit_rad
-        )
-        stroke = pymunk.GrooveJoint(
-            self.thigh,
-            self.foot,
-            (0.0, -spec.leg_min_length_m),
-            (0.0, -spec.leg_max_length_m),
-            (0.0, 0.0),
-        )
-        self.extension_servo = pymunk.SlideJoint(
-            self.thigh, self.foot, (0.0, 0.0), (0.0, 0.0), length, length
-        )
-        self.extension_servo.max_force = spec.leg_max_force_n
-        self.extension_servo.max_bias = spec.leg_max_speed_m_s
-        # pymunk's error_bias is the fraction of a joint error left after one second.
-        servo_error_bias = math.exp(-spec.servo_gain_1_s)
-        self.swing_servo.error_bias = servo_error_bias
-        self.extension_servo.error_bias = servo_error_bias
-        ankle = pymunk.GearJoint(torso, self.foot, 0.0, 1.0)
-        ankle.max_force = spec.ankle_max_torque_nm
-        for constraint in (hip, self.swing_servo, swing_stop, stroke, self.extension_servo, ankle):
-            constraint.collide_bodies = False
-        space.add(
-            self.thigh,
-            self.foot,
-            self.sole,
-            self.switch,
-            hip,
-            self.swing_servo,
-            swing_stop,
-            stroke,
-            self.extension_servo,
-            ankle,
-        )
-        self.initial_command = (swing, drop)
-
-
-def _rod_moment(mass: float, length: float) -> float:
-    # A uniform rod pivoting at one end; the floor keeps pymunk happy for tiny legs.
-    return max(mass * length * length / 3.0, 1e-6)
+STATE_FIELDS: tuple[str, ...] = FlatState._fields
+"""Names of the values `HenryWorld.read_state` returns, in order."""
 
 
 def _contact_begin(arbiter: pymunk.Arbiter, space: pymunk.Space, data: dict[str, Any]) -> None:
     a, b = arbiter.shapes
-    kind = a.collision_type if b.collision_type == _GROUND_TYPE else b.collision_type
+    kind = a.collision_type if b.collision_type == GROUND_TYPE else b.collision_type
     data["touching"][kind - 1] += 1
     data["touched"][kind - 1] = True
 
 
 def _contact_separate(arbiter: pymunk.Arbiter, space: pymunk.Space, data: dict[str, Any]) -> None:
     a, b = arbiter.shapes
-    kind = a.collision_type if b.collision_type == _GROUND_TYPE else b.collision_type
+    kind = a.collision_type if b.collision_type == GROUND_TYPE else b.collision_type
     data["touching"][kind - 1] -= 1
     data["touched"][kind - 1] = True  # it was touching earlier in this control step
 
@@ -245,8 +129,8 @@ class HenryWorld:
 
     >>> world = HenryWorld()
     >>> world.step(LegCommand(0.0, 0.34), LegCommand(0.0, 0.34))
-    >>> world.sense().right.foot_contact
-    True
+    >>> world.read_state().right_foot_contact
+    1.0
     """
 
     def __init__(
@@ -263,7 +147,7 @@ class HenryWorld:
         """Rebuild the world with Henry standing in `pose` (both feet down by default)."""
         spec = self.spec
         pose = pose if pose is not None else Pose()
-        _check_pose(spec, pose)
+        check_pose(spec, pose)
         self._pose = pose
         self._log = array("d")  # every command since this reset, for exact pickling
         self._push_log: list[tuple[int, float]] = []  # (control step, impulse), likewise
@@ -273,36 +157,16 @@ class HenryWorld:
         space.collision_slop = spec.collision_slop_m
         space.sleep_time_threshold = float("inf")
 
-        self.ground = pymunk.Poly.create_box_bb(
-            space.static_body,
-            pymunk.BB(-_GROUND_HALF_WIDTH_M, -_GROUND_DEPTH_M, _GROUND_HALF_WIDTH_M, 0.0),
-        )
-        self.ground.friction = spec.ground_friction
-        self.ground.collision_type = _GROUND_TYPE
-        space.add(self.ground)
-        self.bumps = _add_bumps(space, spec)
+        self.bumps: tuple[Bump, ...]
         """The bumps on the ground as (near x, far x, height) in metres, for drawing."""
-
-        # The ankle of a planted foot rests one sole thickness above the ground.
-        hip_height = spec.stand_drop_m + spec.sole_thickness_m + 0.5 * spec.collision_slop_m
-        torso_moment = pymunk.moment_for_box(
-            spec.torso_mass_kg, (spec.torso_width_m, spec.torso_height_m)
-        )
-        self.torso = pymunk.Body(spec.torso_mass_kg, torso_moment)
-        self.torso.position = (0.0, hip_height + spec.torso_height_m / 2)
-        self.torso_shape = pymunk.Poly.create_box(
-            self.torso, (spec.torso_width_m, spec.torso_height_m)
-        )
-        self.torso_shape.friction = spec.torso_friction
-        self.torso_shape.filter = pymunk.ShapeFilter(group=_HENRY_GROUP)
-        self.torso_shape.collision_type = _TORSO_TYPE
-        space.add(self.torso, self.torso_shape)
+        self.ground, self.bumps = build_ground(space, spec)
+        self.torso, self.torso_shape, hip_height = build_torso(space, spec)
         self._hip_local = (0.0, -spec.torso_height_m / 2)
 
         hip_world = pymunk.Vec2d(0.0, hip_height)
         self.legs = (
-            _Leg(space, spec, self.torso, hip_world, pose.right, collision_type=_RIGHT_SOLE_TYPE),
-            _Leg(space, spec, self.torso, hip_world, pose.left, collision_type=_LEFT_SOLE_TYPE),
+            Leg(space, spec, self.torso, hip_world, pose.right, collision_type=RIGHT_SOLE_TYPE),
+            Leg(space, spec, self.torso, hip_world, pose.left, collision_type=LEFT_SOLE_TYPE),
         )
         # Contact comes from pymunk's begin/separate events: counters change only when a
         # shape starts or stops touching the ground, so sensing costs nothing per step. A
@@ -312,10 +176,10 @@ class HenryWorld:
             "touching": [0, 0, 0],
             "touched": [False, False, False],
         }
-        for kind in (_RIGHT_SOLE_TYPE, _LEFT_SOLE_TYPE, _TORSO_TYPE):
+        for kind in (RIGHT_SOLE_TYPE, LEFT_SOLE_TYPE, TORSO_TYPE):
             space.on_collision(
                 kind,
-                _GROUND_TYPE,
+                GROUND_TYPE,
                 begin=_contact_begin,
                 separate=_contact_separate,
                 data=self._contact_data,
@@ -493,10 +357,10 @@ class HenryWorld:
                 work += max(0.0, lib.cpConstraintGetImpulse(extension) * rate)
         return work
 
-    def read_state(self) -> tuple[float, ...]:
-        """Every sensor reading as a flat tuple, in the order of `STATE_FIELDS`.
+    def read_state(self) -> FlatState:
+        """Every sensor reading as a `FlatState`: the fast path environments use.
 
-        This is the fast path environments use; `sense` wraps the same values in names.
+        `sense` gives the same values grouped per leg, with contacts as booleans.
         """
         torso = self._torso_handle
         position = _lib.cpBodyGetPosition(torso)
@@ -540,22 +404,7 @@ class HenryWorld:
                     1.0 if touched[index] else 0.0,
                 )
             )
-        return tuple(values)
-
-    def sense(self) -> SensedState:
-        """Read Henry's sensors: torso GPS, height, angle, velocities, joints and contacts."""
-        v = self.read_state()
-        return SensedState(
-            v[0],
-            v[1],
-            v[2],
-            v[3],
-            v[4],
-            v[5],
-            v[6] > 0.5,
-            LegState(v[7], v[8], v[9], v[10], v[11], v[12] > 0.5),
-            LegState(v[13], v[14], v[15], v[16], v[17], v[18] > 0.5),
-        )
+        return FlatState._make(values)
 
     def geometry(self) -> Geometry:
         """Where Henry's parts are, in world metres, for drawing."""
@@ -584,38 +433,3 @@ class HenryWorld:
             for vertex in leg.sole.get_vertices():
                 deepest = max(deepest, -leg.foot.local_to_world(vertex).y)
         return deepest
-
-
-def _add_bumps(space: pymunk.Space, spec: HenrySpec) -> tuple[tuple[float, float, float], ...]:
-    """Static boxes on the ground ahead of Henry's start (none when bump_height_m is 0)."""
-    if spec.bump_height_m == 0.0:
-        return ()
-    count = int((BUMP_RUN_M - spec.bump_start_m) // spec.bump_spacing_m) + 1
-    bumps = []
-    for index in range(count):
-        near = spec.bump_start_m + index * spec.bump_spacing_m
-        far = near + spec.bump_length_m
-        shape = pymunk.Poly.create_box_bb(
-            space.static_body, pymunk.BB(near, -_GROUND_DEPTH_M, far, spec.bump_height_m)
-        )
-        shape.friction = spec.ground_friction
-        shape.collision_type = _GROUND_TYPE
-        space.add(shape)
-        bumps.append((near, far, spec.bump_height_m))
-    return tuple(bumps)
-
-
-def _check_pose(spec: HenrySpec, pose: Pose) -> None:
-    if pose.right.lifted and pose.left.lifted:
-        raise PoseError("a starting pose needs at least one foot on the ground")
-    for name, leg in (("right", pose.right), ("left", pose.left)):
-        if not math.isfinite(leg.foot_offset_m):
-            raise PoseError(f"{name} foot offset must be finite, got {leg.foot_offset_m!r}")
-        drop = spec.lifted_drop_m if leg.lifted else spec.stand_drop_m
-        swing = math.atan2(leg.foot_offset_m, drop)
-        if abs(swing) > spec.swing_limit_rad + 1e-9:
-            limit = drop * math.tan(spec.swing_limit_rad)
-            raise PoseError(
-                f"{name} foot offset {leg.foot_offset_m:+.3f} m is beyond the swing range "
-                f"(at most {limit:.3f} m either way)"
-            )

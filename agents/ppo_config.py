@@ -1,0 +1,136 @@
+"""PPO's hyperparameters: one frozen dataclass, validated on construction.
+
+The fields are Stable-Baselines3's, with their defaults (observation normalisation switched
+on); `walker train ppo` generates its options from them. The number of envs and the budget
+are the run's (`agents.base.RunPlan`), not fields here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from agents.nets import (
+    check_hidden_sizes,
+    config_from_dict,
+    is_number,
+    is_whole,
+    network_config_to_dict,
+    require,
+)
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    """Hyperparameters of PPO. Defaults are Stable-Baselines3's, with observation
+    normalisation switched on."""
+
+    n_steps: int = 2048
+    """Steps per environment in one rollout; the rollout holds `n_steps` times the run's
+    number of envs transitions."""
+
+    batch_size: int = 64
+    """Minibatch size of one gradient step (SB3's name). The last minibatch of an epoch is
+    smaller when the rollout is not a multiple of it."""
+
+    n_epochs: int = 10
+    """Passes over the rollout per update."""
+
+    learning_rate: float = 3e-4
+    """Adam's step size (at the start, when `anneal_lr` is on)."""
+
+    anneal_lr: bool = False
+    """Decay the learning rate linearly to 0 over training. Progress is `set_progress`'s
+    fraction when the training loop calls it, else steps taken / the run's total steps."""
+
+    gamma: float = 0.99
+    """Discount factor."""
+
+    gae_lambda: float = 0.95
+    """GAE's lambda: 0 is one-step TD, 1 is Monte Carlo."""
+
+    clip_range: float = 0.2
+    """How far the probability ratio may move from 1 before the surrogate stops rewarding
+    it."""
+
+    clip_range_vf: float | None = None
+    """Clip the new value prediction to within this of the old one (SB3's rule); None
+    leaves the value loss unclipped."""
+
+    normalize_advantage: bool = True
+    """Standardise the advantages of each minibatch."""
+
+    ent_coef: float = 0.0
+    """Weight of the entropy bonus."""
+
+    vf_coef: float = 0.5
+    """Weight of the value loss."""
+
+    max_grad_norm: float = 0.5
+    """Clip the global gradient norm to this."""
+
+    target_kl: float | None = None
+    """Stop the update's epochs early once a minibatch's approximate KL divergence from the
+    rollout policy exceeds 1.5 times this (SB3's rule); None never stops early."""
+
+    hidden_sizes: tuple[int, ...] = (64, 64)
+    """Hidden layer widths of the actor and of the critic (each has its own)."""
+
+    log_std_init: float = 0.0
+    """Initial log standard deviation of the Gaussian policy (Box actions)."""
+
+    normalize_obs: bool = True
+    """Normalise observation features by their running mean and standard deviation."""
+
+    clip_obs: float = 10.0
+    """Clip normalised observation features to [-clip_obs, clip_obs]."""
+
+    normalize_reward: bool = False
+    """Divide rewards by the running standard deviation of the discounted return."""
+
+    clip_reward: float = 10.0
+    """Clip scaled rewards to [-clip_reward, clip_reward]."""
+
+    num_threads: int | None = 1
+    """`torch.set_num_threads` on construction (process-wide); None leaves it alone. One
+    thread is fastest for these small networks on a 2-core machine."""
+
+    def __post_init__(self) -> None:
+        for name in ("n_steps", "batch_size", "n_epochs"):
+            require(is_whole(getattr(self, name)),
+                    f"{name} must be a whole number >= 1, got {getattr(self, name)!r}")
+        require(is_number(self.learning_rate) and self.learning_rate > 0,
+                f"learning_rate must be a positive number, got {self.learning_rate!r}")
+        for name in ("gamma", "gae_lambda"):
+            require(is_number(getattr(self, name), 0.0, 1.0),
+                    f"{name} must be in [0, 1], got {getattr(self, name)!r}")
+        for name in ("clip_range", "max_grad_norm", "clip_obs", "clip_reward"):
+            value = getattr(self, name)
+            require(is_number(value) and value > 0,
+                    f"{name} must be a positive number, got {value!r}")
+        for name in ("clip_range_vf", "target_kl"):
+            value = getattr(self, name)
+            require(value is None or (is_number(value) and value > 0),
+                    f"{name} must be a positive number or None, got {value!r}")
+        for name in ("ent_coef", "vf_coef"):
+            require(is_number(getattr(self, name), 0.0),
+                    f"{name} must be a number >= 0, got {getattr(self, name)!r}")
+        require(is_number(self.log_std_init),
+                f"log_std_init must be a finite number, got {self.log_std_init!r}")
+        require(self.num_threads is None or is_whole(self.num_threads),
+                f"num_threads must be a whole number >= 1 or None, got {self.num_threads!r}")
+        check_hidden_sizes(self)
+
+    def check_rollout(self, n_envs: int) -> None:
+        """A ValueError unless a minibatch fits in the rollout of `n_envs` envs."""
+        rollout = self.n_steps * n_envs
+        require(self.batch_size <= rollout,
+                f"batch_size ({self.batch_size}) must not exceed the rollout of n_steps * "
+                f"n_envs = {rollout} transitions")
+
+    def to_dict(self) -> dict[str, Any]:
+        return network_config_to_dict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> PPOConfig:
+        return config_from_dict(cls, values, "PPO")

@@ -1,0 +1,297 @@
+"""`walker bench`: bad input refused before any work, reports, resuming, crashes, workers, Ray."""
+
+import csv
+import json
+
+import pytest
+
+from walker.app import benchmark
+from walker.app.benchmark import read_records, run_bench
+from walker.app.cli import main
+from walker.app.conditions import CONDITIONS, ConditionError, select_conditions
+from walker.app.sweep import Backend
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def metrics(records):
+    """What must not depend on where or how often a task ran (as text: NaN != NaN)."""
+    return {r["key"]: json.dumps(r["episodes"], sort_keys=True) for r in records}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["nosuchagent"], "unknown agent 'nosuchagent'"),
+        (["--conditions", "standard", "wet"], "unknown condition 'wet'"),
+        (
+            ["qlearning-henry", "--env", "HenryContinuous-v0"],
+            "was trained on Henry-v0, not on HenryContinuous-v0",
+        ),
+        (["ppo", "--env", "Henry-v0"], "no pretrained ppo policy for Henry-v0"),
+        (
+            ["qlearning", "--env", "HenryContinuous-v0", "--train-steps", "10"],
+            "qlearning cannot train on HenryContinuous-v0",
+        ),
+        (["hardcoded", "--env", "CartPole-v1"], "--env must be one of Henry's envs"),
+        (["hardcoded", "--ray", "127.0.0.1:1"], "cannot reach a Ray cluster at 127.0.0.1:1"),
+    ],
+)
+def test_bad_input_is_one_sentence_before_any_work(tmp_path, capsys, argv, message):
+    if "--ray" in argv:
+        pytest.importorskip("ray")
+    out = tmp_path / "bench"
+    code, text, err = run(capsys, "bench", *argv, "--out", str(out))
+    assert code == 2 and text == ""
+    assert err.startswith("walker: error: ") and message in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_zero_seeds_and_an_unwritable_out_are_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "--seeds", "0", "--out", str(tmp_path / "b")])
+    assert exit_info.value.code == 2
+    assert "--seeds: expected a whole number >= 1, got 0" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    code, _, err = run(capsys, "bench", "hardcoded", "--out", str(blocker / "bench"))
+    assert code == 2 and "cannot" in err and str(blocker) in err and err.count("\n") == 1
+
+
+def test_conditions_are_named_env_arguments():
+    assert [c.name for c in select_conditions(["push", "standard"])] == [
+        "standard",
+        "push_forward",
+        "push_backward",
+    ]
+    assert len(select_conditions([])) == len(CONDITIONS) == 11
+    with pytest.raises(ConditionError, match="unknown condition 'ice'"):
+        select_conditions(["ice"])
+    assert CONDITIONS["friction_low"].env_kwargs() == {"spec": {"ground_friction": 0.5}}
+    assert CONDITIONS["heavy"].env_kwargs()["spec"]["torso_mass_kg"] == pytest.approx(3.6)
+    assert CONDITIONS["push_backward"].env_kwargs()["pushes"][0][1] < 0
+    assert CONDITIONS["left_foot_up"].reset_options == {"pose": "left_foot_up"}
+
+
+def test_each_condition_reaches_the_world_it_names():
+    import gymnasium as gym
+
+    import envs
+
+    built = {
+        name: gym.make("HenryContinuous-v0", **c.env_kwargs()).unwrapped
+        for name, c in CONDITIONS.items()
+    }
+    spec = {name: env.henry_spec for name, env in built.items()}
+    assert spec["friction_low"].ground_friction == 0.5
+    assert spec["friction_high"].ground_friction == 1.25
+    assert spec["light"].torso_mass_kg == pytest.approx(2.4)
+    assert spec["weak"].hip_max_torque_nm == pytest.approx(0.7 * spec["standard"].hip_max_torque_nm)
+    assert spec["weak"].leg_max_force_n == pytest.approx(0.7 * spec["standard"].leg_max_force_n)
+    assert spec["bumps"].bump_height_m == 0.02 and spec["standard"].bump_height_m == 0.0
+    assert built["push_forward"].pushes == ((4.0, 4.0),)
+    assert built["push_backward"].pushes == ((4.0, -4.0),)
+    obs, _ = built["left_foot_up"].reset(
+        seed=0, options=dict(CONDITIONS["left_foot_up"].reset_options)
+    )
+    assert obs[list(envs.OBSERVATION_FIELDS).index("left_foot_contact")] == 0.0
+
+
+def test_bench_writes_its_table_files_and_plots(tmp_path, capsys):
+    out = tmp_path / "bench"
+    code, text, _ = run(
+        capsys,
+        "bench",
+        "hardcoded",
+        "qlearning-henry",
+        "--env",
+        "Henry-v0",
+        "--conditions",
+        "standard",
+        "left_foot_up",
+        "--seeds",
+        "2",
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+        "--no-progress",
+    )
+    assert code == 0
+    rows = {
+        tuple(cell.strip() for cell in line.split("|")[1:3]): line
+        for line in text.splitlines()
+        if line.startswith("| ") and "---" not in line
+    }
+    # The article's failure case: the hard-coded gait is stuck with the left foot up (every
+    # action it tries is illegal), the learned one walks on: it beats it on every seed pair.
+    assert "100%" in rows[("left_foot_up", "hardcoded")].split("|")[-2]
+    assert "1.00 [1.00, 1.00]" in rows[("left_foot_up", "qlearning-henry")]
+    assert "| standard | random |" in text  # the score's other end is always there
+    for name in (
+        "bench.md",
+        "episodes.csv",
+        "bench.json",
+        "bench_iqm.png",
+        "bench_robustness_Henry-v0.png",
+        "results.jsonl",
+    ):
+        assert (out / name).stat().st_size > 0, name
+    assert (out / "bench.md").read_text().startswith(text.split("\nresults:")[0].strip()[:60])
+    with (out / "episodes.csv").open() as file:
+        episodes = list(csv.DictReader(file))
+    assert len(episodes) == 3 * 2 * 2  # hardcoded, random (always there), qlearning
+    summary = json.loads((out / "bench.json").read_text())["summary"]
+    learned = next(
+        s for s in summary if s["agent"] == "qlearning-henry" and s["condition"] == "standard"
+    )
+    assert learned["score_iqm"]["value"] > 1.5 and learned["fall_rate"] == 0.0
+
+
+def test_an_interrupted_bench_resumes_without_computing_anything_twice(tmp_path, monkeypatch):
+    out = tmp_path / "bench"
+    kwargs = dict(
+        agents=["hardcoded", "random"],
+        env_id="HenryContinuous-v0",
+        conditions=["random_start"],
+        seeds=3,
+        out=out,
+        progress=False,
+    )
+    first = run_bench(**kwargs)
+    log = out / "results.jsonl"
+    lines = log.read_text().splitlines()
+    assert len(lines) == len(first.records) == 2 * 2 * 3  # random_start and the standard
+    # Interrupted: the last two records never made it, and the one before is cut in half.
+    log.write_text("\n".join(lines[:-3]) + "\n" + lines[-3][:25])
+    played = []
+    original = benchmark.play_condition
+
+    def counting(task, shared):
+        played.append(task.key)
+        return original(task, shared)
+
+    monkeypatch.setattr(benchmark, "play_condition", counting)
+    second = run_bench(**kwargs)
+    assert sorted(played) == sorted(json.loads(line)["key"] for line in lines[-3:])
+    assert metrics(second.records) == metrics(first.records)
+    assert len(log.read_text().splitlines()) == len(lines)
+    played.clear()
+    run_bench(**kwargs)
+    assert played == []
+    with pytest.raises(benchmark.BenchError, match="resume it with those"):
+        run_bench(**{**kwargs, "episodes": 2})
+
+
+def test_a_crashing_task_is_named_and_loses_no_other_result(tmp_path, capsys, monkeypatch):
+    original = benchmark.play_condition
+
+    def crash_on_seed_one(task, shared):
+        if task.seed == 1 and task.agent == "random" and task.condition == "left_foot_up":
+            raise FloatingPointError("the physics diverged")
+        return original(task, shared)
+
+    monkeypatch.setattr(benchmark, "play_condition", crash_on_seed_one)
+    out = tmp_path / "bench"
+    code, text, err = run(
+        capsys,
+        "bench",
+        "random",
+        "--env",
+        "HenryContinuous-v0",
+        "--conditions",
+        "left_foot_up",
+        "--seeds",
+        "2",
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+        "--no-progress",
+    )
+    assert code == 1
+    assert (
+        "task (agent random, seed 1, condition left_foot_up) on HenryContinuous-v0 "
+        "failed: FloatingPointError: the physics diverged" in err
+    )
+    saved = read_records(out / "results.jsonl")
+    assert len(saved) == 2 * 2 * 2 - 1
+    assert "HenryContinuous-v0/random/left_foot_up/seed1" not in saved
+    assert "| left_foot_up | random |" in text
+
+
+@pytest.mark.slow
+def test_numbers_do_not_depend_on_the_worker_count(tmp_path):
+    kwargs = dict(
+        agents=["hardcoded", "random", "ppo"],
+        env_id="HenryContinuous-v0",
+        conditions=["standard", "random_start"],
+        seeds=3,
+        progress=False,
+    )
+    alone = run_bench(**kwargs, out=tmp_path / "one", backend=Backend(workers=1))
+    pooled = run_bench(**kwargs, out=tmp_path / "two", backend=Backend(workers=2))
+    assert metrics(alone.records) == metrics(pooled.records)
+    assert (tmp_path / "one" / "bench.md").read_text() == (
+        tmp_path / "two" / "bench.md"
+    ).read_text()
+
+
+@pytest.mark.slow
+def test_learning_agents_train_once_per_seed_and_train_the_same_anywhere(tmp_path):
+    kwargs = dict(
+        agents=["qlearning"],
+        env_id="Henry-v0",
+        conditions=["standard"],
+        seeds=2,
+        train_steps=300,
+        progress=False,
+    )
+    alone = run_bench(**kwargs, out=tmp_path / "one", backend=Backend(workers=1))
+    pooled = run_bench(**kwargs, out=tmp_path / "two", backend=Backend(workers=2))
+    for seed in (0, 1):
+        name = f"checkpoints/Henry-v0-qlearning-seed{seed}.pt"
+        assert (tmp_path / "one" / name).exists() and (tmp_path / "two" / name).exists()
+    assert metrics(alone.records) == metrics(pooled.records)
+    speeds = [r["episodes"][0]["speed_m_s"] for r in alone.records if r["agent"] == "qlearning"]
+    assert len(speeds) == 2
+
+
+@pytest.fixture
+def local_ray():
+    ray = pytest.importorskip("ray")
+    ray.init(
+        num_cpus=2,
+        object_store_memory=80 * 1024 * 1024,
+        include_dashboard=False,
+        log_to_driver=False,
+    )
+    yield ray
+    ray.shutdown()
+
+
+@pytest.mark.slow
+def test_ray_gives_the_same_numbers_and_files(tmp_path, local_ray):
+    kwargs = dict(
+        agents=["random", "ppo-henry-continuous"],
+        env_id="HenryContinuous-v0",
+        conditions=["random_start"],
+        seeds=3,
+        progress=False,
+    )
+    here = run_bench(**kwargs, out=tmp_path / "here", backend=Backend(workers=1))
+    on_ray = run_bench(**kwargs, out=tmp_path / "ray", backend=Backend(ray=True))
+    assert metrics(on_ray.records) == metrics(here.records)
+    assert not on_ray.failures
+    assert (tmp_path / "ray" / "bench.md").read_text() == (
+        tmp_path / "here" / "bench.md"
+    ).read_text()
+
+
+def test_speed_benchmarks_moved_to_walker_speed(capsys):
+    code, _, err = run(capsys, "speed", "nosuch")
+    assert code == 2 and "unknown benchmark(s) nosuch; choose from physics" in err
