@@ -169,7 +169,7 @@ def test_race_window_gives_each_lane_room_and_keeps_its_colours_in_it(big_displa
     try:
         window = find_window(big_display, process)
         time.sleep(3.0)
-        x, y, w, h = geometry(big_display, window)
+        _, _, w, h = geometry(big_display, window)
         assert (w, h) == (1280, 720)
         shot = window_shot(big_display, window)
         lane_h = h // 4
