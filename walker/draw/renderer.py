@@ -50,7 +50,7 @@ START_LINE = (200, 60, 60)
 TEXT = (30, 34, 40)
 GHOST_KEY = (255, 0, 255)
 GHOST_ALPHA = 110
-LANE_COLORS = [(52, 120, 200), (230, 140, 30), (140, 80, 190), (40, 160, 150),
+LANE_COLORS = [(52, 120, 200), (230, 140, 30), (140, 80, 190), (205, 175, 40),
                (200, 70, 90), (110, 110, 110)]
 PANEL_SHARE = 0.44
 """Part of the frame's height the learning panels take when they are shown."""
@@ -349,7 +349,9 @@ class Renderer:
             pg.draw.line(surface, GROUND_MARK, (x_px, ground_px), (x_px, ground_px + length), 1)
             if tenth % label_every == 0:
                 label = self._small_text(f"{tenth / 10:g} m", GROUND_MARK)
-                surface.blit(label, (x_px - label.get_width() / 2, label_y))
+                left = x_px - label.get_width() / 2
+                if 0 <= left and left + label.get_width() <= camera.width:  # whole, or not
+                    surface.blit(label, (left, label_y))
         start_px, _ = camera.to_px(scene.start_x_m, 0.0)
         pg.draw.line(surface, START_LINE, (start_px, ground_px - 0.15 * camera.px_per_m),
                      (start_px, ground_px), 2)
