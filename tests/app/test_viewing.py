@@ -14,8 +14,8 @@ from walker.app.viewing import (
     qtable_view,
     speed_curve,
 )
-from walker.draw.video import VideoError
 from walker.draw.renderer import Renderer, Scene
+from walker.draw.video import VideoError
 from walker.draw.window import Drag
 
 
@@ -92,3 +92,29 @@ def test_nudges_push_henry_and_stand_him_up_from_another_process():
         assert (truncated[0] or terminated[0]) and not truncated[1]
     finally:
         vec.close()
+
+
+def test_record_time_lapse_and_ghost_end_to_end(tmp_path, capsys):
+    from walker.app.cli import main
+    from walker.draw.renderer import LANE_COLORS
+    from walker.draw.video import read_frames
+
+    out = tmp_path / "fast.mp4"
+    assert main(["record", "hardcoded", "--speed", "4", "--seconds", "8", "--fps", "10",
+                 "--out", str(out)]) == 0
+    assert "time-lapse x4" in capsys.readouterr().out
+    assert len(read_frames(out)) == 20  # 8 simulated seconds in 2 s of video
+
+    haunted = tmp_path / "ghost.mp4"
+    assert main(["record", "hardcoded", "--ghost", "random", "--seconds", "2", "--fps", "10",
+                 "--out", str(haunted)]) == 0
+    frame = read_frames(haunted)[-1].astype(int)
+    legend = frame[:80, -200:]
+    # The legend names the ghost with a swatch of its colour (H.264 shifts colours a little).
+    near = np.abs(legend - np.array(LANE_COLORS[1])).sum(axis=-1) < 40
+    assert near.sum() > 20
+
+    assert main(["record", "hardcoded", "--speed", "0.5", "--out",
+                 str(tmp_path / "slow.mp4")]) == 2
+    assert "--speed must be between 1 and 64" in capsys.readouterr().err
+    assert not (tmp_path / "slow.mp4").exists()

@@ -350,7 +350,7 @@ class Renderer:
             if tenth % label_every == 0:
                 label = self._small_text(f"{tenth / 10:g} m", GROUND_MARK)
                 left = x_px - label.get_width() / 2
-                if 0 <= left and left + label.get_width() <= camera.width:  # whole, or not
+                if left >= 0 and left + label.get_width() <= camera.width:  # whole, or not
                     surface.blit(label, (left, label_y))
         start_px, _ = camera.to_px(scene.start_x_m, 0.0)
         pg.draw.line(surface, START_LINE, (start_px, ground_px - 0.15 * camera.px_per_m),
