@@ -25,7 +25,7 @@ import numpy as np
 
 from walker.draw.henry import SOLE_DOWN as SOLE_DOWN
 from walker.draw.henry import SOLE_UP as SOLE_UP
-from walker.draw.henry import Footprints, draw_henry, legend_items
+from walker.draw.henry import Footprints, draw_henry, legend_items, legend_surface
 from walker.draw.panels import Panels, draw_panels
 from walker.draw.window import DisplayUnavailableError as DisplayUnavailableError
 from walker.draw.window import Window as Window
@@ -175,6 +175,7 @@ class Renderer:
         self._font = self.pygame.font.Font(None, font_px)
         self._small = self.pygame.font.Font(None, max(14, font_px - 3))
         self._text_cache.clear()
+        self._legends: dict[tuple[str, tuple[int, int, int]] | None, pygame.Surface] = {}
         self._ghost_layer = self.pygame.Surface((width, max(1, math.ceil(lane_h))))
         self._ghost_layer.set_colorkey(GHOST_KEY)
         self._ghost_layer.set_alpha(GHOST_ALPHA)
@@ -308,26 +309,13 @@ class Renderer:
 
     def _draw_legend(self, surface: pygame.Surface, scenes: Sequence[Scene]) -> None:
         """Which colour is which leg (and which Henry is a ghost), top-right of lane 0."""
-        pg = self.pygame
-        items = list(legend_items())
-        ghosts = [s for s in scenes if s.ghost is not None]
-        line_h = self._small.get_linesize()
-        width = max(self._small_text(name, TEXT).get_width() for name, _ in items) + 34
-        for scene in ghosts[:1]:
-            width = max(width, self._small_text(f"ghost: {scene.ghost_label}",
-                                                TEXT).get_width() + 34)
-        rows = len(items) + (1 if ghosts else 0)
-        x0, y0 = self.size[0] - width - 8, 8
-        pg.draw.rect(surface, (250, 251, 253), (x0, y0, width, rows * line_h + 8))
-        pg.draw.rect(surface, SKY_LINE, (x0, y0, width, rows * line_h + 8), 1)
-        y = y0 + 4
-        for name, color in items:
-            pg.draw.line(surface, color, (x0 + 6, y + line_h / 2), (x0 + 26, y + line_h / 2), 6)
-            surface.blit(self._small_text(name, TEXT), (x0 + 30, y))
-            y += line_h
-        for scene in ghosts[:1]:
-            pg.draw.rect(surface, scene.ghost_color, (x0 + 6, y + 2, 20, line_h - 4), 2)
-            surface.blit(self._small_text(f"ghost: {scene.ghost_label}", TEXT), (x0 + 30, y))
+        ghost = next(((s.ghost_label, s.ghost_color) for s in scenes if s.ghost is not None),
+                     None)
+        legend = self._legends.get(ghost)
+        if legend is None:
+            legend = legend_surface(self._small_text, self._small.get_linesize(), ghost)
+            self._legends[ghost] = legend
+        surface.blit(legend, (self.size[0] - legend.get_width() - 8, 8))
 
     def _draw_marks(self, surface: pygame.Surface, camera: _Camera, scene: Scene) -> None:
         """Ruler ticks every 10 cm and labels spaced so they never touch, from the start."""
