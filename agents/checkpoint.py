@@ -101,8 +101,15 @@ def check_env_matches(payload: dict[str, Any], env_id: str | None,
         saved = {**base, **metadata["env_kwargs"]}
         wanted = {**base, **env_kwargs}
         for key in sorted(set(saved) | set(wanted)):
-            if saved.get(key) != wanted.get(key):
+            if _as_json(saved.get(key)) != _as_json(wanted.get(key)):
                 raise CheckpointError(
                     f"{source} was trained with {key}={saved.get(key)!r}, but the env has "
                     f"{key}={wanted.get(key)!r}"
                 )
+
+
+def _as_json(value: Any) -> Any:
+    """Tuples as lists: a default `()` equals the `[]` a checkpoint's JSON-like metadata holds."""
+    if isinstance(value, (list, tuple)):
+        return [_as_json(item) for item in value]
+    return value

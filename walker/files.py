@@ -95,32 +95,33 @@ def check_writable_dir(folder: str | Path, option: str | None = None) -> Path:
     read-only mounts refuse files). `option` names the command-line option in the message.
     """
     path = Path(folder)
-    label = f"{option} {path}" if option else str(path)
-    existing = path
-    while not existing.exists():
-        if existing.parent == existing:
-            break
-        existing = existing.parent
-    if existing.exists() and not existing.is_dir():
-        raise OutputPathError(f"cannot use {label} as a folder: {existing} is a file")
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".walker-probe.", dir=existing)
-    except OSError as error:
-        raise OutputPathError(f"cannot write into {label}: {failure_cause(error)}") from error
-    os.close(fd)
-    with contextlib.suppress(OSError):
-        os.unlink(probe)
+    _probe(path, f"into {option} {path}" if option else f"into {path}")
     return path
 
 
 def check_writable_file(destination: str | Path, option: str | None = None) -> Path:
     """Check that `destination` could be written later (its folder can take files)."""
     path = Path(destination)
+    label = f"{option} {path}" if option else str(path)
     if path.is_dir():
-        label = f"{option} {path}" if option else str(path)
         raise OutputPathError(f"cannot write {label}: it is a folder, give a file name")
-    check_writable_dir(path.parent if str(path.parent) else Path("."), option)
+    _probe(path.parent if str(path.parent) else Path("."), label)
     return path
+
+
+def _probe(folder: Path, label: str) -> None:
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise OutputPathError(f"cannot write {label}: {existing} is a file, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".walker-probe.", dir=existing)
+    except OSError as error:
+        raise OutputPathError(f"cannot write {label}: {failure_cause(error)}") from error
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
 
 
 def _fsync(path: Path) -> None:

@@ -61,7 +61,9 @@ def test_env_arguments_parse_as_json_when_they_can():
 
 
 def test_output_file_suffix_and_place(tmp_path):
-    with pytest.raises(ArgumentValueError, match=r"use a file name ending in \.mp4 or \.gif"):
+    with pytest.raises(
+        ArgumentValueError, match=r"^cannot write --out .*v\.avi: use a \.mp4 or \.gif file name$"
+    ):
         checks.check_output_file(tmp_path / "v.avi", "--out", (".mp4", ".gif"))
     assert checks.check_output_file(tmp_path / "new" / "v.mp4", "--out", (".mp4",)).name == "v.mp4"
     assert list(tmp_path.iterdir()) == []

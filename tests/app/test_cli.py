@@ -48,6 +48,19 @@ def test_train_writes_a_complete_run_folder(tmp_path, capsys):
     assert len(evaluations) == 2
 
 
+def test_train_spellings_name_the_agent_first_or_default_to_qlearning():
+    from walker.app.cli import _train_spelling
+
+    assert _train_spelling(["train"]) == ["train", "qlearning"]
+    assert _train_spelling(["train", "--steps", "5"]) == ["train", "qlearning", "--steps", "5"]
+    assert _train_spelling(["train", "--agent", "ppo", "--steps", "5"]) == [
+        "train", "ppo", "--steps", "5"]
+    assert _train_spelling(["train", "--agent=dqn"]) == ["train", "dqn"]
+    assert _train_spelling(["train", "ppo", "--agent", "x"]) == ["train", "ppo", "--agent", "x"]
+    assert _train_spelling(["train", "--help"]) == ["train", "--help"]
+    assert _train_spelling(["eval", "--agent", "x"]) == ["eval", "--agent", "x"]
+
+
 def test_resume_continues_from_the_checkpoint(tmp_path, capsys):
     first = tmp_path / "first"
     assert run(capsys, "train", "--steps", "200", "--out", str(first), "--no-progress")[0] == 0
@@ -146,7 +159,7 @@ def test_unwritable_out_folder(tmp_path, capsys):
     blocker.write_text("x")
     code, _, err = run(capsys, "train", "--steps", "10", "--out", str(blocker / "run"),
                        "--no-progress")
-    assert code == 2 and "cannot create folder" in err
+    assert code == 2 and "is a file, not a folder" in err
 
 
 def test_record_writes_the_requested_frames(tmp_path, capsys):

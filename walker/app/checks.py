@@ -14,7 +14,7 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -161,20 +161,28 @@ def env_kwargs(items: Iterable[str]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")
-        key = key.strip()
-        if not sep or not key.isidentifier():
-            raise ArgumentValueError(f"--env-arg needs KEY=VALUE with a name for KEY, got {item!r}")
+        if not sep:
+            raise ArgumentValueError(f"--env-arg needs KEY=VALUE, got {item!r}")
         try:
-            value = json.loads(raw)
+            kwargs[key.strip()] = json.loads(raw)
         except json.JSONDecodeError:
-            value = raw
+            kwargs[key.strip()] = raw
+    return check_env_kwargs(kwargs)
+
+
+def check_env_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Check env arguments: names, finite numbers, and the ones `gymnasium.make` takes."""
+    checked: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if not isinstance(key, str) or not key.isidentifier():
+            raise ArgumentValueError(f"--env-arg needs KEY=VALUE with a name for KEY, got {key!r}")
         if isinstance(value, float) and not math.isfinite(value):
-            raise ArgumentValueError(f"--env-arg {key} must be finite, got {raw}")
+            raise ArgumentValueError(f"--env-arg {key} must be finite, got {value}")
         check = ENV_ARG_CHECKS.get(key)
         if check is not None:
             check(key, value)
-        kwargs[key] = value
-    return kwargs
+        checked[key] = value
+    return checked
 
 
 # -- output paths ----------------------------------------------------------------------------
@@ -194,6 +202,6 @@ def check_output_file(
     allowed = tuple(suffixes or ())
     if allowed and target.suffix.lower() not in allowed:
         raise ArgumentValueError(
-            f"{option} {target}: use a file name ending in {' or '.join(allowed)}"
+            f"cannot write {option} {target}: use a {' or '.join(allowed)} file name"
         )
     return check_writable_file(target, option)

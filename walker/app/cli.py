@@ -10,6 +10,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -18,7 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import walker
-from walker.app.options import add_config_options, config_from_args, key_value
+from walker.app import checks
+from walker.app.checks import OneLineParser
+from walker.app.options import add_config_options, config_from_args, given_values, key_value
+from walker.app.stopsignals import exit_status, signal_name, stop_on_signals
 
 DEFAULT_OUT = Path("runs")
 
@@ -31,6 +35,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from agents.checkpoint import CheckpointError
     from envs import HenryEnvError
     from walker.app.policies import PolicyError
+    from walker.app.rundir import RunFolderError
     from walker.app.train import TrainError
     from walker.draw.renderer import DisplayUnavailableError
     from walker.files import OutputPathError
@@ -38,7 +43,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
     errors: list[type[BaseException]] = [
         CheckpointError, HenryEnvError, PolicyError, TrainError, DisplayUnavailableError,
-        OutputPathError, SpecError, UsageError,
+        OutputPathError, SpecError, UsageError, checks.ArgumentValueError, RunFolderError,
     ]
     try:
         from walker.draw.video import VideoError
@@ -63,28 +68,15 @@ def _add_env_options(parser: argparse.ArgumentParser, default: str | None = None
 
 
 def _env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    return dict(args.env_arg)
+    return checks.check_env_kwargs(dict(args.env_arg))
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from error
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
-    return value
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, got {text!r}") from error
-    if width < 64 or height < 64 or width % 2 or height % 2:
-        raise argparse.ArgumentTypeError(
-            f"size must be even and at least 64x64 pixels, got {width}x{height}")
-    return width, height
+_positive_int = checks.positive_int_arg
+_size = checks.frame_size_arg
+_seed = checks.seed_arg
+_seconds = checks.seconds_arg
+_metres = checks.metres_arg
+_fps = checks.fps_arg
 
 
 # -- parser --------------------------------------------------------------------------------
@@ -113,7 +105,7 @@ def _add_train_parser(verbs: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="walker",
         description="Henry, a simulated two-legged robot that learns to walk.",
     )
@@ -129,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
         "there and --window is not turned off.")
     demo.add_argument("--steps", type=_positive_int, default=6000,
                       help="training decisions (default: 6000, about 15 s on one core)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    demo.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     demo.add_argument("--out", type=Path, default=DEFAULT_OUT / "demo",
                       help="run folder (default: runs/demo)")
     demo.add_argument("--window", action=argparse.BooleanOptionalAction, default=None,
@@ -147,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_env_options(evaluate)
     evaluate.add_argument("--episodes", type=_positive_int, default=3,
                           help="episodes per policy (default: 3)")
-    evaluate.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    evaluate.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     evaluate.add_argument("--pose", default=None,
                           help="start pose option for Henry (standing, left_foot_up, random)")
     evaluate.set_defaults(func=cmd_eval)
@@ -156,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "a heatmap", description="Each visited state with its legal "
                               "actions and Q-values, the greedy one marked, as the article "
                               "shows it.")
-    qtable.add_argument("checkpoint", type=Path)
+    qtable.add_argument("checkpoint", metavar="CHECKPOINT",
+                        help="a Q-learning checkpoint path or a pretrained name")
     qtable.add_argument("--out", type=Path, default=None,
                         help="heatmap PNG (default: beside the checkpoint)")
     qtable.add_argument("--all", action="store_true", help="include never-visited states")
@@ -182,9 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "a pretrained name) live. Keys: " + _legend())
     watch.add_argument("policy", metavar="POLICY")
     _add_env_options(watch)
-    watch.add_argument("--seconds", type=float, default=None,
+    watch.add_argument("--seconds", type=_seconds, default=None,
                        help="stop after this much simulated time (default: until closed)")
-    watch.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    watch.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     watch.add_argument("--pose", default=None,
                        help="start pose (standing, left_foot_up, right_foot_up, random)")
     watch.add_argument("--record", type=Path, default=None, metavar="VIDEO",
@@ -202,17 +195,17 @@ def build_parser() -> argparse.ArgumentParser:
     race.add_argument("--learn", nargs="+", default=[], metavar="'AGENT [OPTIONS]'",
                       help="learning lanes, one quoted 'AGENT [OPTIONS]' each")
     _add_env_options(race)
-    race.add_argument("--seconds", type=float, default=60.0,
+    race.add_argument("--seconds", type=_seconds, default=60.0,
                       help="simulated seconds (default: 60)")
-    race.add_argument("--finish", type=float, default=None, metavar="METRES",
+    race.add_argument("--finish", type=_metres, default=None, metavar="METRES",
                       help="draw a finish line and stop when someone crosses it")
-    race.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    race.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     race.add_argument("--out", type=Path, default=None, metavar="VIDEO",
                       help="write the race to VIDEO (.mp4 or .gif)")
     race.add_argument("--window", action=argparse.BooleanOptionalAction, default=None,
                       help="show the race in a window (default: when a display is there and "
                       "no --out is given)")
-    race.add_argument("--fps", type=float, default=30.0, help="video frame rate (default: 30)")
+    race.add_argument("--fps", type=_fps, default=30.0, help="video frame rate (default: 30)")
     race.set_defaults(func=cmd_race)
 
     record = verbs.add_parser("record", help="write a gait video (mp4 or gif)",
@@ -221,9 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--race", nargs="+", default=None, metavar="POLICY",
                         help="record several policies side by side instead")
     record.add_argument("--out", type=Path, required=True, help="output .mp4 or .gif")
-    record.add_argument("--seconds", type=float, default=10.0,
+    record.add_argument("--seconds", type=_seconds, default=10.0,
                         help="simulated seconds (default: 10)")
-    record.add_argument("--fps", type=float, default=30.0, help="frame rate (default: 30)")
+    record.add_argument("--fps", type=_fps, default=30.0, help="frame rate (default: 30)")
     record.add_argument("--speed", type=float, default=1.0, metavar="X",
                         help="time-lapse: simulated time runs X times faster in the video "
                         "(1 to 64; default: 1)")
@@ -233,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--ghost", default=None, metavar="POLICY",
                         help="also play POLICY, drawn as a translucent Henry in the same lane")
     _add_env_options(record)
-    record.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    record.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     record.add_argument("--pose", default=None, help="start pose for Henry")
     record.set_defaults(func=cmd_record)
 
@@ -313,9 +306,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         agent_config = config_from_args(kind.config_cls, args)
     except (ValueError, TypeError) as error:
         raise UsageError(f"bad {args.agent} hyperparameter: {error}") from error
-    result = runs.train_run(args.agent, agent_config, config_from_args(TrainConfig, args))
+    result = runs.train_run(args.agent, agent_config, config_from_args(TrainConfig, args),
+                            given=given_values(kind.config_cls, args),
+                            command=["walker", *getattr(args, "command", sys.argv[1:])])
     print(result.summary())
-    return 130 if result.interrupted else 0
+    if result.train.stopped_by is not None:
+        _say(f"walker: stopped by {signal_name(result.train.stopped_by)}")
+        return exit_status(result.train.stopped_by)
+    if result.output_failure is not None:
+        _say(f"walker: error: the run is saved in {result.out}, but "
+             f"{result.output_failure}")
+        return 1
+    return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -454,6 +456,8 @@ def cmd_speed(args: argparse.Namespace) -> int:
 def _train_spelling(argv: list[str]) -> list[str]:
     """`walker train AGENT ...` from the older spellings `walker train --agent AGENT ...`
     and `walker train [options]` (Q-learning)."""
+    if argv == ["train"]:
+        return ["train", "qlearning"]
     if len(argv) < 2 or argv[0] != "train" or argv[1] in ("-h", "--help"):
         return argv
     if argv[1] == "--agent" and len(argv) > 2:
@@ -465,14 +469,42 @@ def _train_spelling(argv: list[str]) -> list[str]:
     return argv
 
 
+_VIDEO_SUFFIXES = (".mp4", ".gif")
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse output paths no file could be written to, before any work (writes nothing).
+    `walker train`'s default folder is checked by `runs.train_run` once it is known."""
+    verb = args.verb
+    if verb in ("record", "race") and args.out is not None:
+        checks.check_output_file(args.out, "--out", _VIDEO_SUFFIXES)
+    if verb in ("watch", "train") and getattr(args, "record", None) is not None:
+        checks.check_output_file(args.record, "--record", _VIDEO_SUFFIXES)
+    if verb in ("speed", "qtable") and args.out is not None:
+        checks.check_output_file(args.out, "--out")
+    if verb in ("demo", "experiment", "train", "bench") and args.out is not None:
+        checks.check_output_dir(args.out, "--out")
+    if verb == "train" and args.tensorboard is not None:
+        checks.check_output_dir(args.tensorboard, "--tensorboard")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = _train_spelling(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args))
-    except _user_errors() as error:
-        print(f"walker: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("walker: interrupted", file=sys.stderr)
-        return 130
+    args.command = argv
+    with stop_on_signals():
+        try:
+            check_outputs(args)
+            return int(args.func(args))
+        except _user_errors() as error:
+            _say(f"walker: error: {error}")
+            return 2
+        except KeyboardInterrupt as stop:
+            _say(f"walker: stopped by {signal_name(stop)}")
+            return exit_status(stop)
+
+
+def _say(line: str) -> None:
+    """One line on stderr; after SIGHUP the terminal may be gone, and that is no new error."""
+    with contextlib.suppress(OSError):
+        print(line, file=sys.stderr, flush=True)

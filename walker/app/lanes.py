@@ -94,16 +94,16 @@ class Lane:
 
     def start(self, seed: int | None) -> None:
         infos = self.collector.reset(seed=seed)
-        self._add(infos["frames"][0].frames, self._rows(None))
+        self._add(infos["frames"][0].frames, self._rows(None), 0.0)
 
     def _rows(self, chosen: int | None) -> list[QRow]:
         collector = self.collector
         mask = None if collector.masks is None else collector.masks[0]
         return qrows(self.agent, self.names, collector.obs[0], mask, chosen)
 
-    def _add(self, frames: Sequence[Frame], rows: list[QRow]) -> None:
+    def _add(self, frames: Sequence[Frame], rows: list[QRow], episode_return: float) -> None:
+        """Scenes of `frames`, showing the return the episode had when they began."""
         epsilon = getattr(self.agent, "epsilon", None) if self.learn else None
-        episode_return = float(self.collector.returns[0])
         for frame in frames:
             self.scenes.append(Scene(
                 frame.geometry, frame.start_x_m, self.label, self.color,
@@ -113,6 +113,7 @@ class Lane:
 
     def step(self) -> bool:
         """One env step (one discrete action or one control step); True when it ended."""
+        episode_return = float(self.collector.returns[0])
         step = self.collector.step()
         if self.learn:
             learner: Learner = self.agent  # type: ignore[assignment]
@@ -126,15 +127,14 @@ class Lane:
         for push in pushes_of(step.infos) + [p for info in ended_infos for p in
                                              pushes_of({"push": [info.get("push")]})]:
             self.events.append(f"{self.label}: {push.describe()}")
+        self._add(frames, rows, episode_return)
         if not step.ended:
-            self._add(frames, rows)
             return False
         end = step.ended[0]
         self.returns.append(end.episode_return)
-        self._add(frames, rows)
         self.best_distance_m = max(self.best_distance_m, float(end.info["distance_m"]))
         self.episode += 1
-        self._add(started, self._rows(None))
+        self._add(started, self._rows(None), 0.0)
         return True
 
     def close(self) -> None:

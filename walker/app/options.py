@@ -149,6 +149,22 @@ def config_from_args(cls: type, args: argparse.Namespace, prefix: str = "",
     return cls(**values)
 
 
+def given_values(cls: type, args: argparse.Namespace, prefix: str = "") -> dict[str, Any]:
+    """The fields of dataclass `cls` given on the command line, by option-style name
+    (`alpha`, `epsilon_end` for a nested field), as `config_from_args` would read them."""
+    hints = typing.get_type_hints(cls)
+    given: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+            given.update(given_values(hint, args, f"{prefix}{f.name}_"))
+            continue
+        value = getattr(args, _dest(prefix, f.name), None)
+        if value is not None:
+            given[_dest(prefix, f.name)] = value
+    return given
+
+
 class _RaisingParser(argparse.ArgumentParser):
     """An ArgumentParser that raises OptionsError instead of printing usage and exiting."""
 

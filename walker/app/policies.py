@@ -170,6 +170,18 @@ def resolve_checkpoint(spec: str) -> Path | None:
     return None
 
 
+def require_checkpoint(spec: str) -> Path:
+    """The checkpoint a POLICY name or path stands for; `PolicyError` naming the choices."""
+    path = resolve_checkpoint(spec)
+    if path is None:
+        names = sorted(p.stem for p in ASSETS.glob("*.pt"))
+        hint = f"; pretrained policies: {', '.join(names)}" if names else ""
+        raise PolicyError(
+            f"unknown policy {spec!r}: use 'hardcoded', 'random', a checkpoint path{hint}"
+        )
+    return path
+
+
 def checkpoint_env(spec: str) -> tuple[str, dict[str, Any]] | None:
     """The env id and kwargs a checkpoint was trained on (None for non-checkpoints)."""
     path = resolve_checkpoint(spec)
@@ -193,13 +205,7 @@ def load_policy(spec: str, env: gym.Env[Any, Any], seed: int | None = None,
         raise PolicyError("the hard-coded gait exists only for Henry's envs")
     if spec == "random":
         return RandomPolicy(env.action_space, seed)
-    path = resolve_checkpoint(spec)
-    if path is None:
-        names = sorted(p.stem for p in ASSETS.glob("*.pt"))
-        hint = f"; pretrained policies: {', '.join(names)}" if names else ""
-        raise PolicyError(
-            f"unknown policy {spec!r}: use 'hardcoded', 'random', a checkpoint path{hint}"
-        )
+    path = require_checkpoint(spec)
     payload = load_checkpoint(path)
     check_checkpoint_env(payload, env_id, env_kwargs, source=f"checkpoint {path}")
     kind = learner_kind(payload["agent"])

@@ -301,12 +301,16 @@ class JsonlLog:
         self.pending: list[dict[str, Any]] = []
         self.written: list[dict[str, Any]] = []
         if keep_until_step is None:
+            append_text(path, "")  # the log exists from the start, empty until a flush
             return
         rows = read_jsonl(path)
         kept = [row for row in rows if _step(row) <= keep_until_step]
         text = "".join(json.dumps(row) + "\n" for row in kept)
-        if path.exists() and path.read_text(encoding="utf-8") != text:
-            atomic_write_text(path, text) if text else path.unlink()
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            if text:
+                atomic_write_text(path, text)
+            else:
+                path.write_text("", encoding="utf-8")  # one truncation: nothing to half-write
         self.written = kept
 
     def add(self, row: dict[str, Any]) -> None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -15,23 +14,28 @@ import numpy as np
 
 import envs
 from agents.base import Learner
-from agents.checkpoint import CheckpointError, check_env_matches, load_checkpoint
+from agents.checkpoint import CheckpointError, load_checkpoint
 from agents.qlearning import QLearning
 from walker.app.evaluation import evaluate
-from walker.app.hooks import Hook
+from walker.app.hooks import Hook, RunView
 from walker.app.policies import (
+    ASSETS,
     LearnerKind,
     PolicyError,
+    check_checkpoint_env,
     checkpoint_env,
     env_metadata,
     is_henry,
     learner_kind,
     load_policy,
     make_env,
+    require_checkpoint,
 )
+from walker.app.resuming import ResumePoint, read_resume_point, refuse_agent_changes
+from walker.app.session import RunSession
 from walker.app.tables import format_table
 from walker.app.train import TrainConfig, TrainResult, train
-from walker.files import atomic_write_text, ensure_writable_dir
+from walker.files import OutputPathError, check_writable_dir, write_failure
 
 DEFAULT_RUNS = Path("runs")
 """The folder `walker train` and `walker demo` write their runs into by default."""
@@ -45,6 +49,10 @@ class RunResult:
     train: TrainResult
     final_eval: dict[str, float]
     hardcoded: dict[str, float] | None
+    start_steps: int = 0
+    """Steps the agent had been trained for before this run (a resume)."""
+    output_failure: OutputPathError | None = None
+    """An optional output (the plot) that could not be written; the training is saved."""
 
     @property
     def interrupted(self) -> bool:
@@ -55,8 +63,10 @@ class RunResult:
         if self.train.interrupted:
             lines.append("interrupted: checkpoint saved, run stopped cleanly")
         rate = self.train.steps / max(self.train.seconds, 1e-9)
-        lines.append(f"trained {self.train.steps} steps, {self.train.episodes} episodes in "
-                     f"{self.train.seconds:.1f} s ({rate:.0f} steps/s)")
+        total = (f" ({self.start_steps + self.train.steps} in all)" if self.start_steps
+                 else "")
+        lines.append(f"trained {self.train.steps} steps{total}, {self.train.episodes} "
+                     f"episodes in {self.train.seconds:.1f} s ({rate:.0f} steps/s)")
         ev = self.final_eval
         if ev:
             text = f"greedy policy: return {ev['return']:.3f}"
@@ -94,7 +104,8 @@ def _learner(kind: LearnerKind, config: Any, run: TrainConfig, probe: Any) -> Le
     spaces = (probe.observation_space, probe.action_space)
     if run.resume is not None:
         payload = load_checkpoint(run.resume, kind.name)
-        check_env_matches(payload, run.env, run.env_kwargs, source=f"checkpoint {run.resume}")
+        check_checkpoint_env(payload, run.env, run.env_kwargs,
+                             source=f"checkpoint {run.resume}")
         return kind.load(run.resume, *spaces, run.plan)
     try:
         return kind.build(*spaces, config, run.seed, run.plan)
@@ -113,15 +124,55 @@ def _call_composed(outer: Callable[[Any], Any], inner: Callable[[], Any]) -> Any
     return outer(inner())
 
 
-def run_folder(agent_name: str, run: TrainConfig) -> Path:
-    """Where a `walker train` run writes: `run.out`, or runs/<agent>-<env>-seed<seed>."""
-    return run.out or DEFAULT_RUNS / f"{agent_name}-{run.env}-seed{run.seed}"
+def run_folder(agent_name: str, run: TrainConfig, resume: ResumePoint | None = None) -> Path:
+    """Where a `walker train` run writes: `run.out`; when resuming, the checkpoint's run
+    folder; else runs/<agent>-<env>-seed<seed>."""
+    if run.out is not None:
+        return run.out
+    if resume is not None and resume.run_folder is not None:
+        return resume.run_folder
+    return DEFAULT_RUNS / f"{agent_name}-{run.env}-seed{run.seed}"
+
+
+class _Announce(Hook):
+    """Prints one line once training has started (scripts and tests wait for it)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def on_start(self, run: RunView) -> None:
+        print(self.text, flush=True)
+
+
+def _check_watching(run: TrainConfig) -> None:
+    """Refuse window and video options that cannot work, before the run folder is touched."""
+    if run.record is not None and not run.watch:
+        raise PolicyError("--record goes with --watch (it writes what the window shows); "
+                          "use --record-every for clips without a window")
+    if run.watch:
+        from walker.app.scenes import require_display
+
+        require_display()
 
 
 def train_run(agent_name: str, agent_config: Any, run: TrainConfig,
-              extra_hooks: Sequence[Hook] = ()) -> RunResult:
-    """Train one agent as `run` says into its run folder, and plot it."""
+              extra_hooks: Sequence[Hook] = (), *, given: Mapping[str, Any] | None = None,
+              command: Sequence[str] | None = None) -> RunResult:
+    """Train one agent as `run` says into its run folder, then plot it.
+
+    Everything is checked before the folder is touched; the folder is then claimed (see
+    `walker.app.rundir`). `given` holds the hyperparameters typed on the command line (by
+    option-style name): with `run.resume` they must equal the checkpoint's. `command` is
+    recorded in the lock and the history.
+    """
     kind = learner_kind(agent_name)
+    resume = None
+    if run.resume is not None:
+        checkpoint = require_checkpoint(str(run.resume))
+        resume = read_resume_point(checkpoint, kind.name)
+        refuse_agent_changes(resume.agent_config, given or {}, checkpoint)
+        run = run.replace(resume=checkpoint, env=run.env or resume.env_id,
+                          env_kwargs=run.env_kwargs or resume.env_kwargs)
     env_id = run.env or kind.default_env
     run = run.replace(env=env_id, random_starts=(env_id == envs.DISCRETE_ID
                                                  if run.random_starts is None
@@ -136,40 +187,74 @@ def train_run(agent_name: str, agent_config: Any, run: TrainConfig,
         agent = _learner(kind, agent_config, run, probe)
     finally:
         probe.close()
-    folder = ensure_writable_dir(run_folder(agent_name, run))
+    _check_watching(run)
+    folder = check_writable_dir(run_folder(agent_name, run, resume), "--out")
     run = run.replace(out=folder)
     run_record = {
         "agent": agent_name, "agent_config": _config_dict(getattr(agent, "config", agent_config)),
         "env_id": env_id, **run.to_dict(),
-        "resumed_from": str(run.resume) if run.resume else None,
         **({"henry_spec": metadata["henry_spec"]} if "henry_spec" in metadata else {}),
     }
-    atomic_write_text(folder / "config.json", json.dumps(run_record, indent=2) + "\n")
-    hooks: list[Hook] = list(extra_hooks)
-    if run.tensorboard is not None:
-        from walker.app.hooks import TensorBoardLog
+    session = RunSession.open(folder, run_record, command=command or ["walker", "train",
+                                                                      agent_name],
+                              resume=resume, overwrite=run.overwrite)
+    try:
+        result = _train_in(session, agent, agent_name, run, metadata, extra_hooks)
+        reference = (hardcoded_reference(env_id, env_kwargs)
+                     if henry and not result.interrupted else None)
+        failure = None
+        if result.episode_log:
+            from walker.app.plots import learning_curves
 
-        hooks.append(TensorBoardLog(run.tensorboard))
-    make_train_env = partial(make_env, env_id, env_kwargs, max_episode_steps=run.episode_steps)
-    make_first_env = None
-    if run.watch or run.record is not None or run.record_every:
-        from walker.app.training_view import training_hooks
+            plot = folder / "learning_curves.png"
+            try:
+                learning_curves(plot, result.episode_log, result.evaluations,
+                                f"{agent_name} on {env_id} (seed {run.seed})", reference)
+            except OSError as error:  # the training is saved; only the plot is lost
+                failure = write_failure(plot, error)
+    finally:
+        session.close()
+    final_eval = result.evaluations[-1] if result.evaluations and not result.interrupted \
+        else {}
+    return RunResult(folder, result, final_eval, reference, session.logs.start_steps, failure)
 
-        watching, wrap_first_env = training_hooks(agent, run)
-        hooks.extend(watching)
-        if wrap_first_env is not None:
-            make_first_env = compose(wrap_first_env, make_train_env)
-    result = train(agent, make_train_env, run, metadata, hooks,
-                   make_eval_env=partial(make_env, env_id, env_kwargs),
-                   make_first_env=make_first_env)
-    reference = hardcoded_reference(env_id, env_kwargs) if henry else None
-    final_eval = result.evaluations[-1] if result.evaluations else {}
-    if result.episode_log:
-        from walker.app.plots import learning_curves
 
-        learning_curves(folder / "learning_curves.png", result.episode_log, result.evaluations,
-                        f"{agent_name} on {env_id} (seed {run.seed})", reference)
-    return RunResult(folder, result, final_eval, reference)
+def _train_in(session: RunSession, agent: Learner, agent_name: str, run: TrainConfig,
+              metadata: dict[str, Any], extra_hooks: Sequence[Hook]) -> TrainResult:
+    """The training itself, with its end (or its failure) written into the run's history."""
+    env_id, env_kwargs = run.env, run.env_kwargs
+    assert env_id is not None
+    logs = session.logs
+    end = f"{logs.start_steps + run.steps} steps" if run.steps else f"{run.episodes} episodes"
+    hooks: list[Hook] = [_Announce(f"training {agent_name} on {env_id} in {session.path} "
+                                   f"from step {logs.start_steps} to {end}"), *extra_hooks]
+    try:
+        if run.tensorboard is not None:
+            from walker.app.hooks import TensorBoardLog
+
+            hooks.append(TensorBoardLog(run.tensorboard))
+        make_train_env = partial(make_env, env_id, env_kwargs,
+                                 max_episode_steps=run.episode_steps)
+        make_first_env = None
+        if run.watch or run.record is not None or run.record_every:
+            from walker.app.training_view import training_hooks
+
+            watching, wrap_first_env = training_hooks(agent, run)
+            hooks.extend(watching)
+            if wrap_first_env is not None:
+                make_first_env = compose(wrap_first_env, make_train_env)
+        result = train(agent, make_train_env, run, metadata, hooks,
+                       make_eval_env=partial(make_env, env_id, env_kwargs),
+                       make_first_env=make_first_env, logs=logs)
+    except KeyboardInterrupt as stop:  # before the loop began: nothing new to save
+        session.end(logs.start_steps, logs.start_episodes, stop)
+        raise
+    except BaseException as error:
+        session.fail(error)
+        raise
+    session.end(logs.start_steps + result.steps, logs.start_episodes + result.episodes,
+                result.stopped_by)
+    return result
 
 
 def compare_policies(policies: Sequence[str], env_id: str | None = None,
@@ -215,9 +300,11 @@ def compare_policies(policies: Sequence[str], env_id: str | None = None,
     return title + "\n" + format_table(header, rows)
 
 
-def qtable_report(checkpoint: Path, out: Path | None = None,
+def qtable_report(spec: str | Path, out: Path | None = None,
                   show_all: bool = False) -> tuple[str, Path]:
-    """The article's state-action table for a Q-learning checkpoint, and a heatmap PNG."""
+    """The article's state-action table for a Q-learning checkpoint (a path or a pretrained
+    name, as every POLICY argument), and a heatmap PNG."""
+    checkpoint = require_checkpoint(str(spec))
     payload = load_checkpoint(checkpoint)
     if payload["agent"] != "qlearning":
         raise CheckpointError(f"checkpoint {checkpoint} holds a {payload['agent']!r} agent; "
@@ -261,7 +348,10 @@ def qtable_report(checkpoint: Path, out: Path | None = None,
         raise CheckpointError(f"checkpoint {checkpoint} has no visited states to show")
     from walker.app.plots import qtable_heatmap
 
-    heatmap = out or checkpoint.with_name(checkpoint.stem + "_qtable.png")
+    # Beside the checkpoint, except for pretrained ones: assets/ is not the user's folder.
+    beside = (Path(checkpoint.stem + "_qtable.png") if checkpoint.parent == ASSETS
+              else checkpoint.with_name(checkpoint.stem + "_qtable.png"))
+    heatmap = out or beside
     qtable_heatmap(heatmap, np.array(rows), np.array(legal_rows), labels, action_names,
                    f"Q-table ({env_id})")
     return "\n".join(lines), heatmap
@@ -282,6 +372,7 @@ def demo(steps: int = 6000, seed: int = 0, out: Path = Path("runs/demo"),
           f"(seed {seed}){' in a window' if show else ''}...", flush=True)
     run = train_run("qlearning", config, TrainConfig(
         env=envs.DISCRETE_ID, seed=seed, steps=steps, out=out, random_starts=True,
+        overwrite=True,  # runs/demo is the demo's own: each demo replaces the last
         episode_steps=TRAIN_EPISODE_DECISIONS, watch=show, eval_every=max(1, steps // 10),
         eval_max_steps=60,
         # In the window: every 10th episode drawn, at 4x speed ('f' and '[' change it).

@@ -11,6 +11,7 @@ asks for a save or a stop through what it returns, handled here between env step
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -26,6 +27,7 @@ from agents.base import Learner
 from agents.collect import Collector, Step
 from walker.app.evaluation import EpisodeResult, evaluate
 from walker.app.hooks import Hook, Request, RunBooks, RunView
+from walker.app.session import RunLogs
 from walker.app.train_config import TrainConfig, TrainError
 from walker.files import atomic_write_text, ensure_writable_dir
 
@@ -56,7 +58,11 @@ class TrainResult:
     interrupted: bool
     checkpoint: Path | None
     evaluations: list[dict[str, float]]
+    """Every evaluation of the run, earlier segments' (with `logs`) included."""
     episode_log: list[dict[str, Any]]
+    """Every episode row of the run, earlier segments' (with `logs`) included."""
+    stopped_by: KeyboardInterrupt | None = None
+    """What interrupted the run: Ctrl-C, or SIGTERM/SIGHUP as a `StopSignal`."""
 
 
 def make_vector_env(make_env: Callable[[], gym.Env[Any, Any]], config: TrainConfig,
@@ -82,24 +88,38 @@ class _Run:
     """One training run's books, logs and checkpoints (what `train` does besides the loop)."""
 
     def __init__(self, agent: Learner, config: TrainConfig, metadata: dict[str, Any],
-                 hooks: Sequence[Hook], make_eval_env: Callable[[], gym.Env[Any, Any]]) -> None:
+                 hooks: Sequence[Hook], make_eval_env: Callable[[], gym.Env[Any, Any]],
+                 logs: RunLogs | None = None) -> None:
         self.agent = agent
         self.config = config
         self.metadata = metadata
         self.hooks = hooks
         self.make_eval_env = make_eval_env
         self.out = ensure_writable_dir(config.out) if config.out is not None else None
-        self.books = RunBooks(agent=agent, config=config)
+        self.logs = logs
+        # A resumed run counts on from the checkpoint's totals; the budget is this segment's.
+        self.start_steps = logs.start_steps if logs is not None else 0
+        self.start_episodes = logs.start_episodes if logs is not None else 0
+        self.books = RunBooks(agent=agent, config=config, steps=self.start_steps,
+                              episodes=self.start_episodes)
         self.evaluations: list[dict[str, float]] = []
         self.episode_log: list[dict[str, Any]] = []
+        self.logged = (0, 0)
+        """How many of this segment's (episode rows, evaluations) the logs already hold."""
         self.eval_seconds = 0.0
         self.saved: Path | None = None
 
     def budget_spent(self) -> bool:
         books, config = self.books, self.config
-        if config.steps is not None and books.steps >= config.steps:
+        if config.steps is not None and books.steps - self.start_steps >= config.steps:
             return True
-        return config.episodes is not None and books.episodes >= config.episodes
+        return (config.episodes is not None
+                and books.episodes - self.start_episodes >= config.episodes)
+
+    def progress(self) -> float:
+        """How far the whole training (earlier segments included) is, for annealing."""
+        assert self.config.steps is not None
+        return self.books.steps / (self.start_steps + self.config.steps)
 
     def record(self, step: Step, metrics: dict[str, float]) -> None:
         """Count the step and log the episodes it ended."""
@@ -137,7 +157,8 @@ class _Run:
         # Wall time spent training so far, evaluations excluded.
         summary["train_seconds"] = started - books.started - self.eval_seconds
         self.eval_seconds += time.perf_counter() - started
-        if final and self.evaluations and self.evaluations[-1]["step"] == books.steps:
+        if (final and len(self.evaluations) > self.logged[1]
+                and self.evaluations[-1]["step"] == books.steps):
             self.evaluations.pop()  # replaced by a full-length one
         self.evaluations.append(summary)
         books.last_eval = summary
@@ -149,39 +170,59 @@ class _Run:
         meta = {**self.metadata, "trained_steps": books.steps,
                 "trained_episodes": books.episodes}
         self.saved = self.agent.save(self.out / "checkpoint.pt", meta)
-        _write_logs(self.out, self.episode_log, self.evaluations)
+        # The logs follow the checkpoint, so they never tell of steps it does not hold.
+        if self.logs is None:
+            _write_logs(self.out, self.episode_log, self.evaluations)
+            return self.saved
+        episodes, evaluations = self.logged
+        for row in self.episode_log[episodes:]:
+            self.logs.metrics.add(row)
+        for row in self.evaluations[evaluations:]:
+            self.logs.evaluations.add(row)
+        self.logs.flush()
+        self.logged = (len(self.episode_log), len(self.evaluations))
         return self.saved
 
     def due(self, every: int, n_envs: int) -> bool:
         """Whether a schedule of `every` steps fell within the step just taken."""
         return bool(every) and self.books.steps % every < n_envs
 
-    def result(self, interrupted: bool) -> TrainResult:
+    def result(self, stopped_by: KeyboardInterrupt | None) -> TrainResult:
         books = self.books
-        return TrainResult(books.steps, books.episodes, time.perf_counter() - books.started,
-                           interrupted, self.saved, self.evaluations, self.episode_log)
+        episodes, evaluations = self.episode_log, self.evaluations
+        if self.logs is not None:
+            logged_episodes, logged_evaluations = self.logged
+            episodes = self.logs.metrics.rows + episodes[logged_episodes:]
+            evaluations = self.logs.evaluations.rows + evaluations[logged_evaluations:]
+        return TrainResult(books.steps - self.start_steps, books.episodes - self.start_episodes,
+                           time.perf_counter() - books.started, stopped_by is not None,
+                           self.saved, evaluations, episodes, stopped_by)
 
 
 def train(agent: Learner, make_env: Callable[[], gym.Env[Any, Any]], config: TrainConfig,
           metadata: dict[str, Any] | None = None, hooks: Sequence[Hook] = (),
           make_eval_env: Callable[[], gym.Env[Any, Any]] | None = None,
-          make_first_env: Callable[[], gym.Env[Any, Any]] | None = None) -> TrainResult:
+          make_first_env: Callable[[], gym.Env[Any, Any]] | None = None,
+          logs: RunLogs | None = None) -> TrainResult:
     """Train `agent` on envs from `make_env` until the budget is spent or a hook stops it.
-    `make_first_env` builds env 0 instead when given (the live window samples frames there)."""
-    run = _Run(agent, config, dict(metadata or {}), hooks, make_eval_env or make_env)
+    `make_first_env` builds env 0 instead when given (the live window samples frames there).
+    With `logs` (a run folder's continuing logs) the counts go on from `logs.start_steps`
+    and `logs.start_episodes`, rows are appended to the logs after each checkpoint, and the
+    budget counts this segment's steps only; the checkpoint records the totals."""
+    run = _Run(agent, config, dict(metadata or {}), hooks, make_eval_env or make_env, logs)
     n = config.num_envs
     vector_env = make_vector_env(make_env, config, make_first_env)
     collector = Collector(vector_env, agent)
     bar = _progress_bar(config)
     set_progress = getattr(agent, "set_progress", None)
-    interrupted = False
+    stopped_by: KeyboardInterrupt | None = None
     try:
         collector.reset(seed=[config.seed + i for i in range(n)])
         for hook in hooks:
             hook.on_start(run.books.view())
         while not run.budget_spent():
             if set_progress is not None and config.steps:
-                set_progress(run.books.steps / config.steps)  # annealing and the like
+                set_progress(run.progress())  # annealing and the like
             step = collector.step()
             metrics = agent.learn(step.batch)
             run.books.current_return = float(collector.returns[0])
@@ -197,11 +238,13 @@ def train(agent: Learner, make_env: Callable[[], gym.Env[Any, Any]], config: Tra
             if Request.STOP in request:
                 run.books.stopped = True
                 break
-    except KeyboardInterrupt:
-        interrupted = True
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM/SIGHUP as a StopSignal
+        stopped_by = stop
     finally:
+        interrupted = stopped_by is not None
         if bar is not None:
-            bar.close()
+            with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+                bar.close()
         try:
             if config.vector == "async":
                 vector_env.close(terminate=interrupted)
@@ -216,7 +259,7 @@ def train(agent: Learner, make_env: Callable[[], gym.Env[Any, Any]], config: Tra
     if not interrupted and config.final_eval:
         run.evaluate(final=True)
     run.save()
-    return run.result(interrupted)
+    return run.result(stopped_by)
 
 
 def _ask(hooks: Sequence[Hook], view: RunView) -> Request:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agents.base import RunPlan
+from walker.app.checks import MAX_SEED, ArgumentValueError, check_env_kwargs
 
 DEFAULT_STEPS = 20_000
 """The budget when neither steps nor episodes is given."""
@@ -65,7 +66,12 @@ class TrainConfig:
     """The run folder (walker train: runs/<agent>-<env>-seed<seed>; the bare training loop
     writes nothing without one)."""
     resume: Path | None = None
-    """Continue training from this checkpoint."""
+    """Continue training from this checkpoint (a path or a pretrained name): into its run
+    folder unless out is given, counting on from its steps; steps then means this many
+    more."""
+    overwrite: bool = False
+    """Replace the run the out folder holds (without it, a folder holding a run is
+    refused)."""
     progress: bool = True
     """Show a progress bar."""
     tensorboard: Path | None = None
@@ -98,6 +104,13 @@ class TrainConfig:
             if not _whole(getattr(self, name), 0):
                 raise TrainError(f"{name} must be a whole number >= 0, got "
                                  f"{getattr(self, name)!r}")
+        if not _whole(self.seed, 0) or self.seed > MAX_SEED:
+            raise TrainError(f"seed must be a whole number from 0 to {MAX_SEED}, "
+                             f"got {self.seed!r}")
+        try:
+            self.env_kwargs = check_env_kwargs(self.env_kwargs)
+        except ArgumentValueError as error:
+            raise TrainError(str(error)) from error
         if self.vector not in ("sync", "async"):
             raise TrainError(f"vector must be 'sync' or 'async', got {self.vector!r}")
         if not isinstance(self.watch_speed, (int, float)) or not 0 < self.watch_speed <= 16:
