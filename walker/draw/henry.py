@@ -158,15 +158,18 @@ class Footprints:
         import pygame as pg
 
         size = max(3.0, px_per_m * 0.02)
-        for name, color in (("left", LEFT_LEG), ("right", RIGHT_LEG)):
+        for name in ("left", "right"):
             prints = self.prints[name]
             for age, x in enumerate(reversed(prints)):
-                tint = shade(color, GROUND, min(0.8, 0.25 * age))
                 x_px, y_px = to_px(x, 0.0)
-                offset = 0.0
-                points = [(x_px - size, y_px + 2 + offset), (x_px + size, y_px + 2 + offset),
-                          (x_px, y_px + 2 + offset + size)]
-                pg.draw.polygon(surface, tint, points)
+                points = [(x_px - size, y_px + 2), (x_px + size, y_px + 2),
+                          (x_px, y_px + 2 + size)]
+                pg.draw.polygon(surface, _PRINT_TINTS[name][age], points)
+
+
+_PRINT_TINTS = {name: [shade(color, GROUND, min(0.8, 0.25 * age)) for age in range(FOOTPRINTS_KEPT)]
+                for name, color in (("right", RIGHT_LEG), ("left", LEFT_LEG))}
+"""Footprint colours by age: the newest in the leg's colour, older ones fading into the ground."""
 
 
 def legend_items() -> Sequence[tuple[str, Color]]:

@@ -176,6 +176,7 @@ class Renderer:
         self._small = self.pygame.font.Font(None, max(14, font_px - 3))
         self._text_cache.clear()
         self._legends: dict[tuple[str, tuple[int, int, int]] | None, pygame.Surface] = {}
+        self._tiles: dict[float, pygame.Surface] = {}
         self._ghost_layer = self.pygame.Surface((width, max(1, math.ceil(lane_h))))
         self._ghost_layer.set_colorkey(GHOST_KEY)
         self._ghost_layer.set_alpha(GHOST_ALPHA)
@@ -317,6 +318,21 @@ class Renderer:
             self._legends[ghost] = legend
         surface.blit(legend, (self.size[0] - legend.get_width() - 8, 8))
 
+    def _ruler_tile(self, px_per_m: float) -> pygame.Surface:
+        """One metre of ruler ticks (10 cm apart, longer at 50 cm and at the metre), drawn
+        once and blitted along the ground: one blit per metre instead of ten lines."""
+        tile = self._tiles.get(px_per_m)
+        if tile is None:
+            width = math.ceil(px_per_m)
+            tile = self.pygame.Surface((width, 9))
+            tile.set_colorkey((0, 0, 0))
+            for tenth in range(10):
+                x = round(tenth * px_per_m / 10)
+                length = 8 if tenth == 0 else (5 if tenth == 5 else 3)
+                self.pygame.draw.line(tile, GROUND_MARK, (x, 0), (x, length), 1)
+            self._tiles[px_per_m] = tile
+        return tile
+
     def _draw_marks(self, surface: pygame.Surface, camera: _Camera, scene: Scene) -> None:
         """Ruler ticks every 10 cm and labels spaced so they never touch, from the start."""
         pg = self.pygame
@@ -330,11 +346,12 @@ class Renderer:
         widest = self._small_text("-88.8 m", GROUND_MARK).get_width() + 12
         label_every = next((k for k in (5, 10, 20, 50, 100)
                             if k / 10 * camera.px_per_m >= widest), 200)
-        for tenth in range(first, last + 1):
+        tile = self._ruler_tile(camera.px_per_m)
+        for metre in range(math.floor(first / 10), math.ceil(last / 10) + 1):
+            x_px, _ = camera.to_px(scene.start_x_m + metre, 0.0)
+            surface.blit(tile, (round(x_px), ground_px))
+        for tenth in range(first - first % 5, last + 1, 5):
             x_px, _ = camera.to_px(scene.start_x_m + tenth / 10, 0.0)
-            whole = tenth % 10 == 0
-            length = 8 if whole else (5 if tenth % 5 == 0 else 3)
-            pg.draw.line(surface, GROUND_MARK, (x_px, ground_px), (x_px, ground_px + length), 1)
             if tenth % label_every == 0:
                 label = self._small_text(f"{tenth / 10:g} m", GROUND_MARK)
                 left = x_px - label.get_width() / 2
