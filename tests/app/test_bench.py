@@ -150,6 +150,10 @@ def test_bench_writes_its_table_files_and_plots(tmp_path, capsys):
         s for s in summary if s["agent"] == "qlearning-henry" and s["condition"] == "standard"
     )
     assert learned["score_iqm"]["value"] > 1.5 and learned["fall_rate"] == 0.0
+    # The gait of every episode comes along: the learned walk keeps a foot on the ground.
+    gait = next(e for e in episodes if e["agent"] == "qlearning-henry")
+    assert 0.0 <= float(gait["alternation"]) <= 1.0 and float(gait["flight_share"]) < 0.05
+    assert float(gait["stride_length_m"]) > 0 and float(gait["cost_of_transport"]) > 0
 
 
 def test_an_interrupted_bench_resumes_without_computing_anything_twice(tmp_path, monkeypatch):

@@ -5,7 +5,8 @@
 * `play_condition(EpisodeTask)`: plays one agent on one seed under one condition for a few
   greedy episodes and returns a record of per-episode metrics: distance, mean forward
   speed, whether and when Henry fell, cost of transport, the share of illegal actions tried
-  (discrete Henry), and the gait measures the env reports.
+  (discrete Henry), and the gait measures of `envs.gait` (flight share, duty factors,
+  footfalls, alternation, stride length, cadence).
 
 Everything a task needs is in the task and in `shared` (checkpoint bytes by name); both
 functions seed every generator they use from the task, run torch on one thread, and touch
@@ -25,9 +26,9 @@ from typing import Any
 import gymnasium as gym
 
 import envs
-from agents.base import Agent
+from agents.base import Agent, act_one
+from envs import gait
 from walker.app.conditions import CONDITIONS
-from walker.app.evaluation import run_episode
 from walker.app.policies import env_metadata, learner_kind, load_policy, make_env
 from walker.app.train import TrainConfig, train
 
@@ -38,6 +39,17 @@ the pretrained `qlearning-henry` and `dqn-henry` (many starts, every state visit
 MIN_COT_DISTANCE_M = 0.1
 """Below this distance the cost of transport (work per metre) is not reported: dividing by
 a distance near zero says nothing about walking."""
+
+GAIT_MEASURES = (
+    "flight_share",
+    "duty_factor_right",
+    "duty_factor_left",
+    "footfalls",
+    "alternation",
+    "stride_length_m",
+    "cadence_per_min",
+)
+"""The env's gait measures (`envs.gait.GaitMetrics`) each episode record carries as well."""
 
 EPISODE_SEED_BASE = 1_000_000
 """Episode e of seed s resets the env with seed `EPISODE_SEED_BASE + 1000 s + e`: every
@@ -169,41 +181,39 @@ def play_condition(task: EpisodeTask, shared: Mapping[str, Any]) -> dict[str, An
 def _episode(
     env: gym.Env[Any, Any], agent: Agent, seed: int, options: dict[str, Any] | None
 ) -> dict[str, Any]:
-    work = {"positive_work_j": 0.0, "reported": False}
-    last_info: dict[str, Any] = {}
-
-    def on_step(obs: Any, info: dict[str, Any]) -> bool:
-        if "positive_work_j" in info:
-            work["positive_work_j"] += float(info["positive_work_j"])
-            work["reported"] = True
-        last_info.clear()
-        last_info.update(info)
-        return False
-
-    result = run_episode(env, agent, seed, options, on_step=on_step)
-    spec = env.unwrapped.henry_spec  # type: ignore[attr-defined]
-    distance = float(result.distance_m or 0.0)
-    time_s = float(result.time_s or 0.0)
-    weight_n = (
-        spec.torso_mass_kg + 2 * (spec.thigh_mass_kg + spec.foot_mass_kg)
-    ) * spec.gravity_m_s2
-    cost_of_transport = (
-        work["positive_work_j"] / (weight_n * distance)
-        if work["reported"] and distance >= MIN_COT_DISTANCE_M
-        else math.nan
-    )
+    """One greedy episode with a gait meter fed every control step (contacts, position) and
+    every env step (the servos' positive work)."""
+    obs, info = env.reset(seed=seed, options=options)
+    agent.reset()
+    meter = gait.attach(env)
+    steps = illegal = 0
+    terminated = truncated = False
+    try:
+        while not (terminated or truncated):
+            obs, _, terminated, truncated, info = env.step(act_one(agent, obs, info))
+            steps += 1
+            illegal += int(bool(info.get("illegal_action", False)))
+            meter.add_work(gait.work_from_info(info))
+    finally:
+        gait.detach(env, meter)
+    measured = meter.metrics()
+    distance = float(info["distance_m"])
+    time_s = float(info["time_s"])
     record: dict[str, Any] = {
         "distance_m": distance,
         "speed_m_s": distance / time_s if time_s > 0 else math.nan,
-        "fell": result.terminated,
-        "time_to_fall_s": time_s if result.terminated else math.nan,
-        "steps": result.length,
-        "positive_work_j": work["positive_work_j"] if work["reported"] else math.nan,
-        "cost_of_transport": cost_of_transport,
+        "fell": bool(terminated),
+        "time_to_fall_s": time_s if terminated else math.nan,
+        "steps": steps,
+        "positive_work_j": measured.positive_work_j,
+        "cost_of_transport": (
+            measured.cost_of_transport if distance >= MIN_COT_DISTANCE_M else math.nan
+        ),
         "illegal_share": (
-            result.illegal_actions / result.length
-            if isinstance(env.unwrapped, envs.HenryDiscreteEnv) and result.length
+            illegal / steps
+            if isinstance(env.unwrapped, envs.HenryDiscreteEnv) and steps
             else math.nan
         ),
     }
+    record.update({name: getattr(measured, name) for name in GAIT_MEASURES})
     return record
