@@ -20,9 +20,9 @@ PUSH_TIME_S = 4.0
 """When both push conditions shove Henry: mid-walk, well after he has settled and started."""
 
 PUSH_IMPULSE_N_S = 4.0
-"""Size of the push: 4 N*s changes the speed of Henry's 4 kg by 1 m/s at once (50 times the
-hard-coded gait's walking speed). The hard-coded gait on either variant survives it when
-pushed at `PUSH_TIME_S`, and falls from 5 N*s on: a hard shove, near its limit."""
+"""Size of the push: 4 N*s changes the speed of Henry's 4 kg by 1 m/s at once. The
+article's gait on `Henry-v0` survives it at `PUSH_TIME_S` (and falls from 5 N*s on); the
+closed-loop walking controller on `HenryContinuous-v0` falls from the forward one."""
 
 BUMP_HEIGHT_M = 0.02
 """Height of the bumps: 2 cm, under a third of the 7 cm a lifted foot clears."""
