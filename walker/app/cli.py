@@ -142,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     evaluate.add_argument("--pose", default=None,
                           help="start pose option for Henry (standing, left_foot_up, random)")
+    evaluate.add_argument("--seconds", type=float, default=None,
+                          help="episodes last up to this much simulated time (default: the "
+                          "env's time limit)")
     evaluate.set_defaults(func=cmd_eval)
 
     qtable = verbs.add_parser("qtable", help="print a Q-learning checkpoint's table and save "
@@ -325,7 +328,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     table = runs.compare_policies(args.policies, env_id=args.env,
                                   env_kwargs=_env_kwargs(args), episodes=args.episodes,
-                                  seed=args.seed, pose=args.pose)
+                                  seed=args.seed, pose=args.pose, seconds=args.seconds)
     print(table)
     return 0
 
@@ -454,38 +457,22 @@ def cmd_speed(args: argparse.Namespace) -> int:
 
 
 def _train_spelling(argv: list[str]) -> list[str]:
-    """`walker train AGENT ...` from the older spellings `walker train --agent AGENT ...`
-    and `walker train [options]` (Q-learning)."""
+    """`walker train AGENT ...` from the older spellings `walker train [options] --agent
+    AGENT [options]` and `walker train [options]` (Q-learning)."""
     if argv == ["train"]:
         return ["train", "qlearning"]
     if len(argv) < 2 or argv[0] != "train" or argv[1] in ("-h", "--help"):
         return argv
-    if argv[1] == "--agent" and len(argv) > 2:
-        return ["train", argv[2], *argv[3:]]
-    if argv[1].startswith("--agent="):
-        return ["train", argv[1].split("=", 1)[1], *argv[2:]]
-    if argv[1].startswith("-"):
-        return ["train", "qlearning", *argv[1:]]
-    return argv
-
-
-_VIDEO_SUFFIXES = (".mp4", ".gif")
-
-
-def check_outputs(args: argparse.Namespace) -> None:
-    """Refuse output paths no file could be written to, before any work (writes nothing).
-    `walker train`'s default folder is checked by `runs.train_run` once it is known."""
-    verb = args.verb
-    if verb in ("record", "race") and args.out is not None:
-        checks.check_output_file(args.out, "--out", _VIDEO_SUFFIXES)
-    if verb in ("watch", "train") and getattr(args, "record", None) is not None:
-        checks.check_output_file(args.record, "--record", _VIDEO_SUFFIXES)
-    if verb in ("speed", "qtable") and args.out is not None:
-        checks.check_output_file(args.out, "--out")
-    if verb in ("demo", "experiment", "train", "bench") and args.out is not None:
-        checks.check_output_dir(args.out, "--out")
-    if verb == "train" and args.tensorboard is not None:
-        checks.check_output_dir(args.tensorboard, "--tensorboard")
+    if not argv[1].startswith("-"):
+        return argv
+    options = argv[1:]
+    # `--agent` was an ordinary option before the subparsers: it may come anywhere.
+    for i, item in enumerate(options):
+        if item == "--agent" and i + 1 < len(options):
+            return ["train", options[i + 1], *options[:i], *options[i + 2:]]
+        if item.startswith("--agent="):
+            return ["train", item.split("=", 1)[1], *options[:i], *options[i + 1:]]
+    return ["train", "qlearning", *options]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -494,7 +481,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.command = argv
     with stop_on_signals():
         try:
-            check_outputs(args)
+            checks.check_output_options(args)
             return int(args.func(args))
         except _user_errors() as error:
             _say(f"walker: error: {error}")
