@@ -118,3 +118,18 @@ def test_record_time_lapse_and_ghost_end_to_end(tmp_path, capsys):
                  str(tmp_path / "slow.mp4")]) == 2
     assert "--speed must be between 1 and 64" in capsys.readouterr().err
     assert not (tmp_path / "slow.mp4").exists()
+
+
+def test_train_record_without_a_window_draws_the_panels(tmp_path):
+    from walker.app.cli import main
+    from walker.draw.video import read_frames
+
+    video = tmp_path / "training.mp4"
+    assert main(["train", "--steps", "80", "--episode-steps", "20", "--no-progress",
+                 "--record", str(video), "--watch-speed", "16",
+                 "--out", str(tmp_path / "run")]) == 0
+    frames = read_frames(video)
+    assert frames[0].shape == (540, 960, 3)
+    panels = frames[-1][300:].astype(int)
+    grey = np.abs(panels - np.array((205, 205, 210))).sum(axis=-1) < 12
+    assert grey.sum() > 2000  # the Q-table's illegal actions, greyed out

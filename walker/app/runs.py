@@ -146,10 +146,8 @@ class _Announce(Hook):
 
 
 def _check_watching(run: TrainConfig) -> None:
-    """Refuse window and video options that cannot work, before the run folder is touched."""
-    if run.record is not None and not run.watch:
-        raise PolicyError("--record goes with --watch (it writes what the window shows); "
-                          "use --record-every for clips without a window")
+    """Refuse window options that cannot work, before the run folder is touched (--record
+    alone draws the training window off screen)."""
     if run.watch:
         from walker.app.scenes import require_display
 

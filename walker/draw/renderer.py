@@ -106,6 +106,8 @@ class _Camera:
         self.ground_px = ground_px
         self.smoothing = smoothing
         self.center_x: float | None = None
+        self.anchor_px = width / 2
+        """Where on screen the followed x is drawn: the middle, or right of a wide HUD."""
 
     def follow(self, x: float) -> None:
         if self.center_x is None or abs(x - self.center_x) > 5.0:
@@ -118,12 +120,12 @@ class _Camera:
 
     def to_px(self, x: float, y: float) -> tuple[float, float]:
         assert self.center_x is not None
-        return (self.width / 2 + (x - self.center_x) * self.px_per_m,
+        return (self.anchor_px + (x - self.center_x) * self.px_per_m,
                 self.ground_px - y * self.px_per_m)
 
     def to_m(self, x_px: float, y_px: float) -> tuple[float, float]:
         assert self.center_x is not None
-        return (self.center_x + (x_px - self.width / 2) / self.px_per_m,
+        return (self.center_x + (x_px - self.anchor_px) / self.px_per_m,
                 (self.ground_px - y_px) / self.px_per_m)
 
 
@@ -267,7 +269,11 @@ class Renderer:
         right_edge = rect.width - 8
         if len(scene.curve) >= 2:
             right_edge = self._draw_curve(surface, scene, rect, index == 0) - 8
-        self._draw_hud(surface, scene, rect, ground_px, right_edge)
+        hud_right = self._draw_hud(surface, scene, rect, ground_px, right_edge)
+        # In a narrow frame, keep Henry clear of the HUD from the next frame on.
+        half_m = 0.3
+        camera.anchor_px = min(max(rect.width / 2, hud_right + 8 + half_m * camera.px_per_m),
+                               rect.width * 0.62)
 
     def _draw_ghost(self, surface: pygame.Surface, camera: _Camera, scene: Scene,
                     rect: pygame.Rect) -> None:
@@ -285,7 +291,7 @@ class Renderer:
         surface.blit(layer, (0, top))
 
     def _draw_hud(self, surface: pygame.Surface, scene: Scene, rect: pygame.Rect,
-                  ground_px: int, right_edge: int) -> None:
+                  ground_px: int, right_edge: int) -> int:
         """The label, HUD and Q rows, top-left, flowing into further columns when short."""
         lines: list[tuple[str, tuple[int, int, int]]] = []
         if scene.label:
@@ -303,10 +309,12 @@ class Renderer:
             if y + line_h > bottom and y > top:
                 x, y, column_w = x + column_w + 18, top, 0
             if x + min(image.get_width(), 60) > right_edge:
-                return  # no room left: drop the rest rather than draw over something
+                return x  # no room left: drop the rest rather than draw over something
             surface.blit(image, (x, y), (0, 0, max(0, right_edge - x), line_h))
-            column_w = max(column_w, image.get_width())
+            if image.get_width() < 0.45 * rect.width:  # a long line (the keys) runs on anyway
+                column_w = max(column_w, image.get_width())
             y += line_h
+        return x + column_w
 
     def _draw_legend(self, surface: pygame.Surface, scenes: Sequence[Scene]) -> None:
         """Which colour is which leg (and which Henry is a ghost), top-right of lane 0."""
