@@ -45,7 +45,7 @@ def save_checkpoint(path: str | Path, agent: str, config: dict[str, Any],
     try:
         atomic_write_bytes(target, buffer.getbuffer())
     except OutputPathError as error:
-        raise CheckpointError(f"cannot save checkpoint: {error}") from error
+        raise CheckpointError(str(error)) from error
     return target
 
 

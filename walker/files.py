@@ -114,7 +114,7 @@ def _probe(folder: Path, label: str) -> None:
     while not existing.exists() and existing.parent != existing:
         existing = existing.parent
     if existing.exists() and not existing.is_dir():
-        raise OutputPathError(f"cannot write {label}: {existing} is a file, not a folder")
+        raise OutputPathError(f"cannot create folder {folder}: {existing} is a file, not a folder")
     try:
         fd, probe = tempfile.mkstemp(prefix=".walker-probe.", dir=existing)
     except OSError as error:

@@ -59,7 +59,7 @@ def test_zero_seeds_and_an_unwritable_out_are_refused(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     code, _, err = run(capsys, "bench", "hardcoded", "--out", str(blocker / "bench"))
-    assert code == 2 and "cannot create folder" in err and err.count("\n") == 1
+    assert code == 2 and "cannot" in err and str(blocker) in err and err.count("\n") == 1
 
 
 def test_conditions_are_named_env_arguments():

@@ -251,13 +251,14 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "env", "at_least"),
-    [("qlearning-henry", "Henry-v0", 1.9), ("dqn-henry", "Henry-v0", 1.9),
-     ("ppo-henry-continuous", "HenryContinuous-v0", 2.0)],
+    [("qlearning-henry", "Henry-v0", 1.9), ("dqn-henry", "Henry-v0", 1.9)],
 )
 def test_pretrained_policies_in_assets_walk_by_name(capsys, name, env, at_least):
     code, text, _ = run(capsys, "eval", "hardcoded", name, "--env", env, "--episodes", "1")
     assert code == 0
-    ratio = float(text.strip().splitlines()[-1].split()[-1].rstrip("x"))
+    lines = text.strip().splitlines()
+    column = lines[1].index("vs hard-coded")  # the table's cells start under their headers
+    ratio = float(lines[-1][column:].split()[0].rstrip("x"))
     assert ratio > at_least
 
 

@@ -1,9 +1,10 @@
 """Naming agents and policies on the command line, and making the envs they run on.
 
-Everywhere a command takes a POLICY it accepts `hardcoded` (the article's gait, or its
-continuous counterpart), `random`, a checkpoint path, or the name of a pretrained policy
-kept in `assets/` (`assets/NAME.pt`). Learners are made by name (`qlearning`, `dqn`,
-`ppo`) with their config dataclass.
+Everywhere a command takes a POLICY it accepts `hardcoded` (the article's gait on
+`Henry-v0`, the closed-loop walking controller on `HenryContinuous-v0`), `random`, on the
+continuous env `walking` and `open-loop` (the article's gait replayed open loop), a
+checkpoint path, or the name of a pretrained policy kept in `assets/` (`assets/NAME.pt`).
+Learners are made by name (`qlearning`, `dqn`, `ppo`) with their config dataclass.
 """
 
 from __future__ import annotations
@@ -22,8 +23,15 @@ from agents.base import Agent, Learner, RunPlan
 from agents.baselines import ContinuousGait, HardcodedGait, RandomPolicy
 from agents.checkpoint import CheckpointError, check_env_matches, load_checkpoint
 from agents.qlearning import QLearning, QLearningConfig
+from agents.walking import WalkingController
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
+
+CONTINUOUS_ONLY = {
+    "walking": "the closed-loop walking controller, `hardcoded` on the continuous env",
+    "open-loop": "the article's gait replayed open loop as servo targets",
+}
+"""Built-in policies that exist only for `HenryContinuous-v0`."""
 
 
 class PolicyError(ValueError):
@@ -207,8 +215,15 @@ def load_policy(spec: str, env: gym.Env[Any, Any], seed: int | None = None,
         if isinstance(env.unwrapped, envs.HenryDiscreteEnv):
             return HardcodedGait()
         if isinstance(env.unwrapped, envs.HenryContinuousEnv):
-            return ContinuousGait.for_env(env)
+            return WalkingController.for_env(env)
         raise PolicyError("the hard-coded gait exists only for Henry's envs")
+    if spec in CONTINUOUS_ONLY:
+        if not isinstance(env.unwrapped, envs.HenryContinuousEnv):
+            raise PolicyError(f"{spec!r} ({CONTINUOUS_ONLY[spec]}) needs the continuous Henry: "
+                              f"add --env {envs.CONTINUOUS_ID}")
+        if spec == "walking":
+            return WalkingController.for_env(env)
+        return ContinuousGait.for_env(env)
     if spec == "random":
         return RandomPolicy(env.action_space, seed)
     path = require_checkpoint(spec)

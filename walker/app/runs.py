@@ -265,8 +265,11 @@ def _train_in(session: RunSession, agent: Learner, agent_name: str, run: TrainCo
 def compare_policies(policies: Sequence[str], env_id: str | None = None,
                      env_kwargs: dict[str, Any] | None = None, episodes: int = 3,
                      seed: int = 0, pose: str | None = None,
-                     labels: Sequence[str] | None = None) -> str:
-    """Evaluate each policy greedily on one env and format a table."""
+                     labels: Sequence[str] | None = None, seconds: float | None = None) -> str:
+    """Evaluate each policy greedily on one env and format a table; on Henry's envs with
+    the gait measured (`walker.app.gaits`), episodes lasting up to `seconds` if given."""
+    from walker.app.gaits import GAIT_COLUMNS, gait_cells, measure_gait
+
     env_kwargs = dict(env_kwargs or {})
     if env_id is None:
         found = next((checkpoint_env(p) for p in policies if checkpoint_env(p)), None)
@@ -276,14 +279,28 @@ def compare_policies(policies: Sequence[str], env_id: str | None = None,
     rows = []
     reference_speed = None
     results = []
+    henry = env_id in (envs.DISCRETE_ID, envs.CONTINUOUS_ID)
+    limit = None
+    if seconds is not None:
+        if not (henry and math.isfinite(seconds) and seconds > 0):
+            raise PolicyError(f"--seconds must be a positive number of simulated seconds on "
+                              f"one of Henry's envs, got {seconds!r} on {env_id}")
+        probe: Any = make_env(env_id, env_kwargs).unwrapped
+        step_s = getattr(probe, "dt", None) or probe.decision_steps * probe.henry_spec.control_dt_s
+        limit = max(1, round(seconds / step_s))
+    measured = {**env_kwargs, "measure_work": True} if henry else env_kwargs
     for index, spec in enumerate(policies):
         env = make_env(env_id, env_kwargs)
         try:
             policy = load_policy(spec, env, seed, env_id, env_kwargs)
         finally:
             env.close()
-        summary = evaluate(lambda: make_env(env_id, env_kwargs), policy, episodes, seed,
-                           options)
+        if henry:
+            summary = measure_gait(lambda: make_env(env_id, measured, max_episode_steps=limit),
+                                   policy, episodes, seed, options)
+        else:
+            summary = evaluate(lambda: make_env(env_id, env_kwargs, max_episode_steps=limit),
+                               policy, episodes, seed, options)
         results.append((labels[index] if labels else spec, summary))
         if spec == "hardcoded":
             reference_speed = summary.get("speed_m_s")
@@ -294,14 +311,22 @@ def compare_policies(policies: Sequence[str], env_id: str | None = None,
             row += [f"{summary['distance_m']:.3f}", f"{summary['speed_m_s']:.4f}"]
             ratio = (summary["speed_m_s"] / reference_speed
                      if reference_speed else math.nan)
-            row.append(f"{ratio:.2f}x" if math.isfinite(ratio) else "-")
+            # A speed until a fall is no win: Henry's fallers get no ratio.
+            fell = henry and summary["falls"] > 0
+            row.append(f"{ratio:.2f}x" if math.isfinite(ratio) and not fell else "-")
+        if henry:
+            row += gait_cells(summary)
         rows.append(row)
     # A terminated Henry has fallen; other envs end for their own reasons (Taxi: a drop-off).
     header = ["policy", "return", "steps",
               "falls" if env_id in (envs.DISCRETE_ID, envs.CONTINUOUS_ID) else "terminated"]
     if results and "speed_m_s" in results[0][1]:
         header += ["distance m", "speed m/s", "vs hard-coded"]
+    if henry:
+        header += [title for _, title, _ in GAIT_COLUMNS]
     title = f"{env_id}, {episodes} greedy episode(s) each" + (f", pose {pose}" if pose else "")
+    if seconds is not None:
+        title += f", up to {seconds:g} s"
     return title + "\n" + format_table(header, rows)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 import envs
 from agents.collect import Step
+from envs.gait import GaitMeter, GaitMetrics, attach, detach
 from walker.app.policies import PolicyError
 from walker.draw.renderer import DisplayUnavailableError, QRow, display_available
 from walker.draw.video import VideoError
@@ -27,11 +28,14 @@ CONTROL_HZ = 60
 """Control steps per simulated second."""
 
 
-def frame_stride(fps: float) -> int:
-    """Control steps between two frames at `fps`."""
+def frame_stride(fps: float, speed: float = 1.0) -> int:
+    """Control steps between two frames at `fps`, time-lapsed `speed` times (a video at
+    `speed` 4 shows 4 s of simulated time per second)."""
     if not 1 <= fps <= CONTROL_HZ:
         raise VideoError(f"fps must be between 1 and {CONTROL_HZ}, got {fps}")
-    return max(1, round(CONTROL_HZ / fps))
+    if not (math.isfinite(speed) and 1 <= speed <= 64):
+        raise VideoError(f"--speed must be between 1 and 64 (times real time), got {speed}")
+    return max(1, round(CONTROL_HZ * speed / fps))
 
 
 def require_display() -> None:
@@ -65,6 +69,8 @@ class Frame(NamedTuple):
     """Where the torso started this episode (the distance marks count from here)."""
     distance_m: float
     time_s: float
+    gait: GaitMetrics | None = None
+    """The episode's gait so far (`envs.gait`), for the HUD."""
 
 
 class Frames:
@@ -85,10 +91,13 @@ class FrameSampler(gym.Wrapper[Any, Any, Any, Any]):
         self.count = 0
         self.frames: list[Frame] = []
         self.base.control_step_observers.append(self._sample)
+        self.gait: GaitMeter | None = None
 
     def _frame(self) -> Frame:
         base = self.base
-        return Frame(base.world.geometry(), base.start_x_m, base.distance_m, base.world.time_s)
+        gait = self.gait.metrics() if self.gait is not None else None
+        return Frame(base.world.geometry(), base.start_x_m, base.distance_m, base.world.time_s,
+                     gait)
 
     def _sample(self) -> None:
         self.count += 1
@@ -98,6 +107,9 @@ class FrameSampler(gym.Wrapper[Any, Any, Any, Any]):
     def reset(self, *, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         obs, info = self.env.reset(seed=seed, options=options)
+        if self.gait is not None:
+            detach(self.base, self.gait)
+        self.gait = attach(self.base)  # measures the new episode from its start
         return obs, {**info, "frames": Frames([self._frame()])}
 
     def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
@@ -148,4 +160,8 @@ def hud(frame: Frame, episode: int, step: int | None, episode_return: float,
         lines["epsilon"] = f"{float(epsilon):.3f}"
     if math.isfinite(best_distance_m):
         lines["best distance"] = f"{best_distance_m:.3f} m"
+    gait = frame.gait
+    if gait is not None and gait.duration_s > 0:
+        lines["flight"] = f"{gait.flight_share:.0%}"
+        lines["footfalls"] = f"{gait.footfalls_right} R, {gait.footfalls_left} L"
     return lines

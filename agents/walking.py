@@ -1,0 +1,237 @@
+"""A closed-loop walking controller for the continuous Henry: a state machine over his sensors.
+
+Like BipedalWalker's heuristic, it looks at what Henry senses each step (the two foot
+switches, the hip swing angles) and switches between two phases per step, one leg at a time:
+
+* **swing**: the free foot is lifted and carried forward to `step_swing` of the hip's range
+  while the planted leg swings back by as much, which carries the torso forward over it;
+* **lower**: once the free leg is almost forward, its foot is lowered gently
+  (`lower_rate`); when its switch has reported ground for `settle_steps` steps in a row the
+  legs swap roles and the other foot is lifted.
+
+Servo targets move at bounded rates, so no motion is a jolt that makes Henry bounce: that,
+and lifting a foot only after the other one is down, keeps both feet off the ground only a
+small share of the time. It starts from whatever pose Henry is in (a foot already up is the
+first to swing), so it also recovers from the `left_foot_up` and `random` starts. It reads
+the continuous env's named observation fields (`envs.OBSERVATION_FIELDS`), nothing else.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from envs import OBSERVATION_FIELDS, HenryContinuousEnv
+
+_FIELD = {name: index for index, name in enumerate(OBSERVATION_FIELDS)}
+_SWING = (_FIELD["right_swing_rad"], _FIELD["left_swing_rad"])
+_LENGTH = (_FIELD["right_length_m"], _FIELD["left_length_m"])
+_CONTACT = (_FIELD["right_foot_contact"], _FIELD["left_foot_contact"])
+
+
+class WalkingConfigError(ValueError):
+    """A walking controller parameter is out of its range."""
+
+
+@dataclass(frozen=True)
+class WalkingConfig:
+    """The walking controller's parameters (the defaults walk at about 0.53 m/s)."""
+
+    step_swing: float = 0.9
+    """How far each hip swings forward and back, as a fraction of the swing limit, in (0, 1]."""
+    swing_rate_rad_s: float = 3.0
+    """How fast the hip targets move, in rad/s, in (0, 20]."""
+    lift: float = 1.0
+    """How high the free foot is lifted, as a fraction of `HenrySpec.lift_height_m`, in (0, 1]."""
+    lift_rate: float = 8.5
+    """How fast the free foot's extension target rises when it is lifted, in extension
+    units per second, in (0, 100] (8.5 is about the leg servo's own top speed)."""
+    lower_rate: float = 1.0
+    """How fast the free foot's extension target falls back to the ground, in extension
+    units (one is `lift_height_m`) per second, in (0, 20]."""
+    press: float = 0.2
+    """Extension target of a planted foot, in [0, 1): a little below the standing depth so
+    the sole stays loaded."""
+    reach: float = 0.8
+    """The free foot is lowered once its hip has swung this fraction of the way to its
+    target, in (0, 1]."""
+    settle_steps: int = 5
+    """Control steps a lowered foot's switch must go on reporting ground after touching
+    down before the other foot is lifted, in [0, 60]."""
+
+    def __post_init__(self) -> None:
+        ranges: dict[str, tuple[float, float, bool]] = {
+            # name: (low, high, low is included)
+            "step_swing": (0.0, 1.0, False),
+            "swing_rate_rad_s": (0.0, 20.0, False),
+            "lift": (0.0, 1.0, False),
+            "lift_rate": (0.0, 100.0, False),
+            "lower_rate": (0.0, 20.0, False),
+            "press": (0.0, 1.0, True),
+            "reach": (0.0, 1.0, False),
+        }
+        for name, (low, high, closed) in ranges.items():
+            value = getattr(self, name)
+            valid = (
+                isinstance(value, (int, float))
+                and not isinstance(value, bool)
+                and math.isfinite(value)
+                and (value >= low if closed else value > low)
+                and (value < high if name == "press" else value <= high)
+            )
+            if not valid:
+                shown = (
+                    f"{'[' if closed else '('}{low:g}, {high:g}{')' if name == 'press' else ']'}"
+                )
+                raise WalkingConfigError(f"{name} must be a number in {shown}, got {value!r}")
+        steps = self.settle_steps
+        if not isinstance(steps, int) or isinstance(steps, bool) or not 0 <= steps <= 60:
+            raise WalkingConfigError(
+                f"settle_steps must be a whole number in [0, 60], got {steps!r}"
+            )
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(field.name for field in fields(cls))
+
+
+class _LegState:
+    """One env's controller memory: which leg swings, the phase, the current targets."""
+
+    __slots__ = ("held", "lowering", "swing_leg", "targets")
+
+    def __init__(self, obs: np.ndarray, swing_limit: float) -> None:
+        contacts = (obs[_CONTACT[0]] > 0.5, obs[_CONTACT[1]] > 0.5)
+        if not contacts[0]:
+            self.swing_leg = 0
+        elif not contacts[1]:
+            self.swing_leg = 1
+        else:  # both feet down: the one further back steps first
+            self.swing_leg = 0 if obs[_SWING[0]] <= obs[_SWING[1]] else 1
+        self.lowering = False
+        self.held = 0
+        # Start from where the legs are, so the first targets do not jolt them.
+        self.targets = [
+            float(obs[_SWING[0]]) / swing_limit,
+            0.0 if contacts[0] else -1.0,
+            float(obs[_SWING[1]]) / swing_limit,
+            0.0 if contacts[1] else -1.0,
+        ]
+
+
+def _toward(current: float, target: float, step: float) -> float:
+    if abs(target - current) <= step:
+        return target
+    return current + step if target > current else current - step
+
+
+class WalkingController:
+    """Closed-loop walking for `HenryContinuous-v0` (see the module docstring).
+
+    Build it with `WalkingController.for_env(env, config)`; it keeps one memory per env
+    index of a batch, like the other agents, and `reset(env_index)` forgets one.
+    """
+
+    def __init__(
+        self,
+        swing_limit_rad: float,
+        stand_drop_m: float,
+        lift_height_m: float,
+        dt_s: float,
+        config: WalkingConfig | None = None,
+    ) -> None:
+        for name, value in (
+            ("swing_limit_rad", swing_limit_rad),
+            ("stand_drop_m", stand_drop_m),
+            ("lift_height_m", lift_height_m),
+            ("dt_s", dt_s),
+        ):
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise WalkingConfigError(f"{name} must be a positive number, got {value!r}")
+        self.config = config if config is not None else WalkingConfig()
+        if not isinstance(self.config, WalkingConfig):
+            raise WalkingConfigError(
+                f"config must be a WalkingConfig, got {type(self.config).__name__}"
+            )
+        self.swing_limit_rad = float(swing_limit_rad)
+        self.dt_s = float(dt_s)
+        self._stand_drop_m = float(stand_drop_m)
+        self._lift_height_m = float(lift_height_m)
+        cfg = self.config
+        self._swing_step = cfg.swing_rate_rad_s * dt_s / swing_limit_rad
+        self._lower_step = cfg.lower_rate * dt_s
+        self._lift_step = cfg.lift_rate * dt_s
+        self._memory: dict[int, _LegState] = {}
+
+    @classmethod
+    def for_env(cls, env: Any, config: WalkingConfig | None = None) -> WalkingController:
+        """The controller for a `HenryContinuousEnv` (or a wrapper around one)."""
+        base = getattr(env, "unwrapped", env)
+        if not isinstance(base, HenryContinuousEnv):
+            raise WalkingConfigError(
+                f"the walking controller needs the continuous Henry (HenryContinuous-v0), "
+                f"not {type(base).__name__}; on Henry-v0 use the 'hardcoded' gait"
+            )
+        spec = base.henry_spec
+        return cls(spec.swing_limit_rad, spec.stand_drop_m, spec.lift_height_m, base.dt, config)
+
+    def reset(self, env_index: int | None = None) -> None:
+        if env_index is None:
+            self._memory.clear()
+        else:
+            self._memory.pop(env_index, None)
+
+    def act(
+        self, obs: np.ndarray, masks: np.ndarray | None = None, explore: bool = False
+    ) -> np.ndarray:
+        obs = np.asarray(obs)
+        if obs.ndim != 2 or obs.shape[1] != len(OBSERVATION_FIELDS):
+            raise WalkingConfigError(
+                f"the walking controller reads a batch of HenryContinuous-v0 observations of "
+                f"{len(OBSERVATION_FIELDS)} values, got shape {obs.shape}"
+            )
+        actions = np.empty((len(obs), 4), dtype=np.float32)
+        for env in range(len(obs)):
+            actions[env] = self._act_one(env, obs[env])
+        return actions
+
+    def _act_one(self, env: int, obs: np.ndarray) -> list[float]:
+        memory = self._memory.get(env)
+        if memory is None:
+            memory = self._memory[env] = _LegState(obs, self.swing_limit_rad)
+        cfg = self.config
+        targets = memory.targets
+        swing = memory.swing_leg
+        if memory.lowering and obs[_CONTACT[swing]] > 0.5:
+            memory.held += 1
+            if memory.held > cfg.settle_steps:
+                # The foot that touched down carries Henry now: hold it at the depth it
+                # reached (its target may still be above the ground) before pressing on.
+                sensed = (
+                    obs[_LENGTH[swing]] * math.cos(obs[_SWING[swing]]) - self._stand_drop_m
+                ) / self._lift_height_m
+                targets[2 * swing + 1] = max(targets[2 * swing + 1], min(sensed, cfg.press))
+                swing = memory.swing_leg = 1 - swing
+                memory.lowering = False
+                memory.held = 0
+        elif memory.lowering:
+            memory.held = 0
+        stance = 1 - swing
+        if (
+            not memory.lowering
+            and obs[_SWING[swing]] > cfg.reach * cfg.step_swing * self.swing_limit_rad
+        ):
+            memory.lowering = True
+        # The free leg: forward, and up (or, once forward, gently down).
+        targets[2 * swing] = _toward(targets[2 * swing], cfg.step_swing, self._swing_step)
+        if memory.lowering:
+            targets[2 * swing + 1] = _toward(targets[2 * swing + 1], cfg.press, self._lower_step)
+        else:
+            targets[2 * swing + 1] = _toward(targets[2 * swing + 1], -cfg.lift, self._lift_step)
+        # The planted leg: backward, pressing its sole on the ground.
+        targets[2 * stance] = _toward(targets[2 * stance], -cfg.step_swing, self._swing_step)
+        targets[2 * stance + 1] = _toward(targets[2 * stance + 1], cfg.press, self._lower_step)
+        return targets

@@ -1,0 +1,75 @@
+"""`walker eval` on Henry's envs reports the gait, and names the continuous-only gaits."""
+
+from walker.app.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def table_rows(text):
+    lines = text.strip().splitlines()
+    header = lines[1].split("  ")
+    header = [cell.strip() for cell in header if cell.strip()]
+    rows = {}
+    for line in lines[3:]:
+        cells = [cell.strip() for cell in line.split("  ") if cell.strip()]
+        rows[cells[0]] = dict(zip(header, cells, strict=True))
+    return rows
+
+
+def test_eval_reports_the_gait_of_the_continuous_gaits(capsys):
+    code, text, _ = run(
+        capsys,
+        "eval",
+        "hardcoded",
+        "open-loop",
+        "--env",
+        "HenryContinuous-v0",
+        "--episodes",
+        "1",
+        "--seconds",
+        "10",
+    )
+    assert code == 0
+    assert "up to 10 s" in text
+    rows = table_rows(text)
+    walking, replay = rows["hardcoded"], rows["open-loop"]
+    assert walking["steps"] == "600" and walking["falls"] == "0%"
+    assert float(walking["speed m/s"]) > 0.4
+    assert float(walking["flight"].rstrip("%")) < 5.0
+    assert int(walking["footfalls"]) >= 15
+    assert float(walking["CoT"]) > 0
+    assert float(replay["speed m/s"]) < 0.05
+
+
+def test_eval_reports_the_gait_on_the_discrete_env(capsys):
+    code, text, _ = run(capsys, "eval", "hardcoded", "--episodes", "1")
+    assert code == 0
+    row = table_rows(text)["hardcoded"]
+    assert row["flight"] == "0.0%" and row["alternating"] == "100%"
+    assert float(row["stride m"]) > 0
+
+
+def test_continuous_only_gaits_refuse_the_discrete_env(capsys):
+    code, _, err = run(capsys, "eval", "walking", "--episodes", "1")
+    assert code != 0
+    assert "needs the continuous Henry" in err
+
+
+def test_bad_seconds_are_refused(capsys):
+    code, _, err = run(capsys, "eval", "hardcoded", "--seconds", "-1")
+    assert code != 0
+    assert "--seconds must be a positive number" in err
+
+
+def test_a_policy_that_falls_gets_no_ratio_to_the_hard_coded_gait(capsys):
+    code, text, _ = run(capsys, "eval", "hardcoded", "ppo-henry-continuous", "--env",
+                        "HenryContinuous-v0", "--episodes", "1")
+    assert code == 0
+    row = table_rows(text)["ppo-henry-continuous"]
+    assert row["falls"] == "100%"
+    assert row["vs hard-coded"] == "-"
+    assert float(row["flight"].rstrip("%")) > 20.0
