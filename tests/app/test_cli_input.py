@@ -25,6 +25,11 @@ CASES = [
     ),
     (["train", "--env-arg", "extension_levels=4"], "extension_levels must be an odd"),
     (["train", "--env-arg", "nonsense"], "expected KEY=VALUE"),
+    (["train", "--env-arg", "bogus=3"], "env Henry-v0 takes no argument 'bogus'; its arguments"),
+    (
+        ["train", "--resume", "done/checkpoint.pt", "--env", "HenryContinuous-v0"],
+        "--env HenryContinuous-v0 cannot apply with --resume",
+    ),
     (["train", "--out", "/sys/kernel"], "cannot write into --out /sys/kernel"),
     (["train", "--steps", "999", "--alpha", "0.2", "--record", "x.mp4", "--out", "q3"], "--record"),
     (["train", "--alpha", "7"], "alpha"),

@@ -68,3 +68,23 @@ def test_confidence_interval():
     assert mean == 2.0
     assert lo == pytest.approx(2.0 - 4.30 * 1.0 / np.sqrt(3))
     assert hi == pytest.approx(2.0 + 4.30 * 1.0 / np.sqrt(3))
+
+
+@pytest.mark.slow
+def test_deep_experiment_trains_the_steps_it_is_given():
+    setups = experiments.DEEP_SETUPS[1:2]  # DQN: quick to build and step
+    report = experiments.deep_agents(seeds=1, setups=setups, steps_each=60)
+    figures = report.figures[setups[0].label]
+    assert figures["steps"] == 60 and len(figures["final_speeds_m_s"]) == 1
+
+
+def test_experiment_steps_reach_the_deep_experiment(monkeypatch):
+    given = {}
+
+    def deep(seeds, steps_each=None):
+        given.update(seeds=seeds, steps_each=steps_each)
+        return experiments.Report("deep", "", {})
+
+    monkeypatch.setattr(experiments, "deep_agents", deep)
+    experiments.run("deep", seeds=2, steps=500)
+    assert given == {"seeds": 2, "steps_each": 500}

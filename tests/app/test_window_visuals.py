@@ -16,7 +16,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.app.test_window import close_window, count, find_window, press, screenshot
+from tests.app.xwindow import (
+    close_window,
+    count,
+    current_window,
+    find_window,
+    geometry,
+    press,
+    screenshot,
+    virtual_display,
+    xdo,
+)
 from walker.draw.henry import LEFT_LEG, RIGHT_LEG
 from walker.draw.panels import ILLEGAL, REFERENCE
 from walker.draw.renderer import GROUND, LANE_COLORS
@@ -33,19 +43,11 @@ PUSH_LINE = re.compile(r"push ([+-][\d.]+) N\*s: torso vx ([+-][\d.]+) -> ([+-][
 
 @pytest.fixture(scope="module")
 def big_display():
-    number = 200 + os.getpid() % 100
-    name = f":{number}"
-    server = subprocess.Popen(["Xvfb", name, "-screen", "0", "1600x1000x24", "-nolisten",
-                               "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 10
-    while not Path(f"/tmp/.X11-unix/X{number}").exists():
-        if time.time() > deadline:
-            server.kill()
-            pytest.skip("Xvfb did not start")
-        time.sleep(0.05)
-    yield name
-    server.terminate()
-    server.wait(timeout=10)
+    try:
+        with virtual_display(200, "1600x1000x24") as name:
+            yield name
+    except RuntimeError as error:
+        pytest.skip(str(error))
 
 
 def start(display_name, *args):
@@ -53,19 +55,6 @@ def start(display_name, *args):
     env["DISPLAY"] = display_name
     return subprocess.Popen([sys.executable, "-m", "walker", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def xdo(display_name, *args):
-    return subprocess.run(["xdotool", *args], check=True, capture_output=True, text=True,
-                          env={**os.environ, "DISPLAY": display_name}).stdout
-
-
-def geometry(display_name, window):
-    """(x, y, width, height) of the window on the screen."""
-    out = xdo(display_name, "getwindowgeometry", str(window))
-    x, y = map(int, re.search(r"Position: (\d+),(\d+)", out).groups())
-    w, h = map(int, re.search(r"Geometry: (\d+)x(\d+)", out).groups())
-    return x, y, w, h
 
 
 def window_shot(display_name, window):
@@ -118,6 +107,7 @@ def test_watch_window_legs_drag_push_stand_up_and_resize(big_display):
         press(big_display, window, "r")  # back on his feet
         time.sleep(1.5)
 
+        window = current_window(big_display, window)
         xdo(big_display, "windowmove", str(window), "0", "0")
         xdo(big_display, "windowsize", str(window), "1200", "800")
         time.sleep(1.5)

@@ -323,7 +323,7 @@ def run(name: str, seeds: int = 10, steps: int | None = None, out: Path | None =
     elif name == "dungeon":
         report = dungeon(steps or 5000)
     elif name == "deep":
-        report = deep_agents(seeds)
+        report = deep_agents(seeds, steps_each=steps)
     else:
         raise ValueError(f"unknown experiment {name!r}")
     if out is not None:
@@ -356,15 +356,18 @@ DEEP_SETUPS = (
 
 
 def deep_agents(seeds: int = 5, setups: Sequence[DeepSetup] = DEEP_SETUPS,
-                scale: float = 1.0) -> Report:
+                scale: float = 1.0, steps_each: int | None = None) -> Report:
     """Over `seeds` seeds: env steps and training wall time until the greedy policy first
-    beats the hard-coded gait of its env, and the final greedy speed."""
+    beats the hard-coded gait of its env, and the final greedy speed. Each setup trains its
+    own budget times `scale`, or `steps_each` steps when given (`walker experiment deep
+    --steps`), with its evaluation schedule scaled alike."""
     from walker.app.policies import learner_kind, load_policy, make_env
 
     rows, figures = [], {}
     for setup in setups:
-        steps = max(1, int(setup.steps * scale))
-        every = max(1, int(setup.eval_every * scale))
+        factor = scale if steps_each is None else steps_each / setup.steps
+        steps = max(1, int(setup.steps * factor))
+        every = max(1, int(setup.eval_every * factor))
         probe = make_env(setup.env_id)
         standard_env = partial(make_env, setup.env_id)
         train_env = (partial(make_env, setup.env_id, max_episode_steps=TRAIN_EPISODE_DECISIONS)

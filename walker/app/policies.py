@@ -120,6 +120,12 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
     except gym.error.Error as error:
         raise PolicyError(f"cannot make env {env_id!r}: {error}") from error
     except TypeError as error:
+        known = env_defaults(env_id)
+        unknown = sorted(name for name in kwargs if name not in known and name != "render_mode")
+        if known and unknown:
+            raise PolicyError(
+                f"env {env_id} takes no argument {', '.join(map(repr, unknown))}; its "
+                f"arguments are {', '.join(sorted(known))}") from error
         raise PolicyError(f"bad arguments for env {env_id!r}: {error}") from error
 
 
