@@ -9,6 +9,7 @@ started (no fixed sleeps), then signals them.
 import errno
 import json
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -36,9 +37,20 @@ def walker_process(cwd, *argv):
     )
 
 
-def wait_until_training(process):
-    line = process.stdout.readline()
-    assert line.startswith("training "), (line, process.stderr.read())
+def wait_until_training(process, timeout_s=300):
+    """Wait for the line a run prints once training has started; fail, never hang, if it
+    does not come (a run that exits, or a walker that prints no such line)."""
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if selector.select(timeout=1.0):
+            line = process.stdout.readline()
+            assert line.startswith("training "), (line, process.stderr.read())
+            return
+        assert process.poll() is None, process.stderr.read()
+    process.kill()
+    pytest.fail(f"no 'training' line within {timeout_s} s")
 
 
 def run(capsys, *argv):

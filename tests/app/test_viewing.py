@@ -6,16 +6,16 @@ import pytest
 
 import envs
 from agents.qlearning import QLearning
+from walker.app.scenes import frame_stride
 from walker.app.viewing import (
     MAX_PUSH_N_S,
-    ViewError,
-    frame_stride,
-    next_timelapse,
+    extension_levels,
     push_from_drag,
     qtable_view,
     speed_curve,
 )
 from walker.draw.renderer import Renderer, Scene
+from walker.draw.video import VideoError
 from walker.draw.window import Drag
 
 
@@ -23,9 +23,8 @@ def test_time_lapse_draws_fewer_frames_per_simulated_second():
     assert frame_stride(30) == 2
     assert frame_stride(30, speed=4) == 8
     assert frame_stride(60, speed=1) == 1
-    with pytest.raises(ViewError, match="--speed must be between 1 and 64"):
+    with pytest.raises(VideoError, match="--speed must be between 1 and 64"):
         frame_stride(30, speed=0.5)
-    assert [next_timelapse(s) for s in (1, 2, 16)] == [2, 4, 1]
 
 
 def test_heat_map_rows_are_the_states_with_a_foot_down():
@@ -33,7 +32,7 @@ def test_heat_map_rows_are_the_states_with_a_foot_down():
     obs, _ = env.reset(seed=0)
     agent = QLearning(env.observation_space, env.action_space, seed=0)
     agent.q[agent.encoder.index(obs), int(envs.Action.LIFT_LEFT)] = 5.0
-    view = qtable_view(agent, env.unwrapped, obs, int(envs.Action.LIFT_LEFT))
+    view = qtable_view(agent, extension_levels(env), obs, int(envs.Action.LIFT_LEFT))
     assert view is not None
     assert view.q.shape == (75, 8) and view.legal.shape == (75, 8)
     assert view.q[view.state, view.action] == 5.0
@@ -44,7 +43,8 @@ def test_heat_map_rows_are_the_states_with_a_foot_down():
 def test_no_heat_map_for_agents_without_a_table():
     env = gym.make(envs.DISCRETE_ID)
     obs, _ = env.reset(seed=0)
-    assert qtable_view(object(), env.unwrapped, obs, 0) is None
+    assert qtable_view(object(), extension_levels(env), obs, 0) is None
+    assert extension_levels(gym.make(envs.CONTINUOUS_ID)) is None
 
 
 def test_a_drag_on_henry_pushes_him_the_way_it_goes_and_a_drag_beside_him_does_not():
@@ -66,22 +66,55 @@ def test_speed_curve_average_spans_a_tenth_of_the_episodes():
     assert curve.window == 20 and curve.reference_m_s == 0.04
 
 
-def test_nudges_push_henry_forward_and_stand_him_up_in_a_vector_env():
-    from walker.app.viewing import Nudges, nudge
+def test_nudges_push_henry_and_stand_him_up_from_another_process():
+    import multiprocessing
+    import time
+    from functools import partial
 
-    def make():
-        return Nudges(gym.make(envs.DISCRETE_ID))
+    from walker.app.training_view import watched_env
+    from walker.app.viewing import PUSH, STAND_UP, Push, pushes_of
 
-    for vector_cls in (gym.vector.SyncVectorEnv, gym.vector.AsyncVectorEnv):
-        vec = vector_cls([make, make], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
-        try:
-            vec.reset(seed=0)
-            lift = np.array([int(envs.Action.LIFT_RIGHT)] * 2)
-            nudge(vec, 0, push_n_s=6.0)  # hard enough to throw him forward
-            _, _, terminated, _, _ = vec.step(lift)
-            assert terminated[0] and not terminated[1]
-            nudge(vec, 1, stand_up=True)
-            _, _, _, truncated, _ = vec.step(np.array([0, int(envs.Action.PUT_DOWN_RIGHT)]))
-            assert truncated[1] and not truncated[0]
-        finally:
-            vec.close()
+    inbox = multiprocessing.get_context().Queue()
+    first = partial(watched_env, gym.make(envs.DISCRETE_ID), 2, inbox)
+    vec = gym.vector.AsyncVectorEnv([first, lambda: gym.make(envs.DISCRETE_ID)],
+                                    autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    try:
+        vec.reset(seed=0)
+        inbox.put((PUSH, 3.0))
+        time.sleep(0.2)  # the queue's feeder thread delivers it
+        _, _, _, _, infos = vec.step(np.array([int(envs.Action.LIFT_RIGHT)] * 2))
+        (push,) = pushes_of(infos)
+        assert isinstance(push, Push) and push.impulse_n_s == 3.0
+        assert push.vx_after_m_s > push.vx_before_m_s + 0.5  # Henry's velocity changed
+        inbox.put((STAND_UP, None))
+        time.sleep(0.2)
+        _, _, terminated, truncated, _ = vec.step(np.array([int(envs.Action.LIFT_RIGHT)] * 2))
+        assert (truncated[0] or terminated[0]) and not truncated[1]
+    finally:
+        vec.close()
+
+
+def test_record_time_lapse_and_ghost_end_to_end(tmp_path, capsys):
+    from walker.app.cli import main
+    from walker.draw.renderer import LANE_COLORS
+    from walker.draw.video import read_frames
+
+    out = tmp_path / "fast.mp4"
+    assert main(["record", "hardcoded", "--speed", "4", "--seconds", "8", "--fps", "10",
+                 "--out", str(out)]) == 0
+    assert "time-lapse x4" in capsys.readouterr().out
+    assert len(read_frames(out)) == 20  # 8 simulated seconds in 2 s of video
+
+    haunted = tmp_path / "ghost.mp4"
+    assert main(["record", "hardcoded", "--ghost", "random", "--seconds", "2", "--fps", "10",
+                 "--out", str(haunted)]) == 0
+    frame = read_frames(haunted)[-1].astype(int)
+    legend = frame[:80, -200:]
+    # The legend names the ghost with a swatch of its colour (H.264 shifts colours a little).
+    near = np.abs(legend - np.array(LANE_COLORS[1])).sum(axis=-1) < 40
+    assert near.sum() > 20
+
+    assert main(["record", "hardcoded", "--speed", "0.5", "--out",
+                 str(tmp_path / "slow.mp4")]) == 2
+    assert "--speed must be between 1 and 64" in capsys.readouterr().err
+    assert not (tmp_path / "slow.mp4").exists()

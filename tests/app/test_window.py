@@ -5,7 +5,6 @@ the window sends the same WM_DELETE_WINDOW message a window manager's close butt
 `scripts/setup.sh dev` installs Xvfb and xdotool; without them these tests are skipped.
 """
 
-import ctypes
 import os
 import shutil
 import subprocess
@@ -16,6 +15,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.app.xwindow import (
+    close_window,
+    count,
+    find_window,
+    press,
+    screenshot,
+    virtual_display,
+)
 from walker.draw.renderer import LANE_COLORS, SOLE_DOWN
 
 pytestmark = [
@@ -29,81 +36,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def display():
-    number = 90 + os.getpid() % 100
-    name = f":{number}"
-    server = subprocess.Popen(["Xvfb", name, "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 10
-    while not Path(f"/tmp/.X11-unix/X{number}").exists():
-        if time.time() > deadline:
-            server.kill()
-            pytest.skip("Xvfb did not start")
-        time.sleep(0.05)
-    yield name
-    server.terminate()
-    server.wait(timeout=10)
-
-
-def screenshot(display_name):
-    from PIL import ImageGrab
-
-    return np.asarray(ImageGrab.grab(xdisplay=display_name).convert("RGB"))
-
-
-def find_window(display_name, process, timeout=30.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the program ended early: {process.communicate()[1]}")
-        found = subprocess.run(["xdotool", "search", "--pid", str(process.pid)],
-                               capture_output=True,
-                               text=True, env={**os.environ, "DISPLAY": display_name})
-        if found.stdout.strip():
-            return int(found.stdout.split()[0])
-        time.sleep(0.2)
-    raise AssertionError("no window appeared")
-
-
-def press(display_name, window, key):
-    subprocess.run(["xdotool", "key", "--window", str(window), key], check=True,
-                   env={**os.environ, "DISPLAY": display_name})
-
-
-def close_window(display_name, window):
-    """Send WM_DELETE_WINDOW, as a window manager's close button does."""
-    x11 = ctypes.cdll.LoadLibrary("libX11.so.6")
-    x11.XOpenDisplay.restype = ctypes.c_void_p
-    x11.XInternAtom.restype = ctypes.c_ulong
-    x11.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
-
-    class ClientMessage(ctypes.Structure):
-        _fields_ = [("type", ctypes.c_int), ("serial", ctypes.c_ulong),
-                    ("send_event", ctypes.c_int), ("display", ctypes.c_void_p),
-                    ("window", ctypes.c_ulong), ("message_type", ctypes.c_ulong),
-                    ("format", ctypes.c_int), ("data", ctypes.c_long * 5)]
-
-    class Event(ctypes.Union):
-        _fields_ = [("client", ClientMessage), ("pad", ctypes.c_long * 24)]
-
-    handle = x11.XOpenDisplay(display_name.encode())
-    assert handle, "cannot open the X display"
-    event = Event()
-    event.client.type = 33  # ClientMessage
-    event.client.window = window
-    event.client.message_type = x11.XInternAtom(handle, b"WM_PROTOCOLS", 0)
-    event.client.format = 32
-    event.client.data[0] = x11.XInternAtom(handle, b"WM_DELETE_WINDOW", 0)
-    x11.XSendEvent.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_long,
-                               ctypes.c_void_p]
-    x11.XSendEvent(handle, window, 0, 0, ctypes.byref(event))
-    x11.XFlush.argtypes = [ctypes.c_void_p]
-    x11.XFlush(handle)
-    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
-    x11.XCloseDisplay(handle)
-
-
-def count(image, colour):
-    return int(np.all(image == np.array(colour, dtype=np.uint8), axis=-1).sum())
+    try:
+        with virtual_display(90) as name:
+            yield name
+    except RuntimeError as error:
+        pytest.skip(str(error))
 
 
 def test_watch_window_shows_henry_pauses_and_closes_cleanly(display):

@@ -185,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="start pose (standing, left_foot_up, right_foot_up, random)")
     watch.add_argument("--record", type=Path, default=None, metavar="VIDEO",
                        help="also write what the window shows to VIDEO (.mp4 or .gif)")
+    watch.add_argument("--ghost", default=None, metavar="POLICY",
+                       help="also play POLICY, drawn as a translucent Henry in the same lane")
     watch.set_defaults(func=cmd_watch)
 
     race = verbs.add_parser("race", help="several policies or learners side by side",
@@ -218,8 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--seconds", type=_seconds, default=10.0,
                         help="simulated seconds (default: 10)")
     record.add_argument("--fps", type=_fps, default=30.0, help="frame rate (default: 30)")
-    record.add_argument("--size", type=_size, default=(600, 400), metavar="WxH",
-                        help="frame size in pixels (default: 600x400)")
+    record.add_argument("--speed", type=float, default=1.0, metavar="X",
+                        help="time-lapse: simulated time runs X times faster in the video "
+                        "(1 to 64; default: 1)")
+    record.add_argument("--size", type=_size, default=None, metavar="WxH",
+                        help="frame size in pixels (default: 600x400; a race: 1280x720 for "
+                        "up to four lanes, 180 px more per lane beyond)")
+    record.add_argument("--ghost", default=None, metavar="POLICY",
+                        help="also play POLICY, drawn as a translucent Henry in the same lane")
     _add_env_options(record)
     record.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     record.add_argument("--pose", default=None, help="start pose for Henry")
@@ -359,7 +367,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     watch_policy(args.policy, seconds=args.seconds, env_id=args.env,
                       env_kwargs=_env_kwargs(args), seed=args.seed, pose=args.pose,
-                      record=args.record)
+                      record=args.record, ghost=args.ghost)
     return 0
 
 
@@ -379,18 +387,24 @@ def cmd_race(args: argparse.Namespace) -> int:
 
 def cmd_record(args: argparse.Namespace) -> int:
     from walker.app.playback import race, record_policy
+    from walker.draw.renderer import DEFAULT_SIZE
 
     if (args.policy is None) == (args.race is None):
         raise UsageError("give either one POLICY or --race POLICY POLICY ...")
     if args.race is not None:
+        if args.ghost is not None:
+            raise UsageError("--ghost goes with one POLICY, not with --race")
         print(race(args.race, seconds=args.seconds, fps=args.fps, size=args.size,
                         env_id=args.env, env_kwargs=_env_kwargs(args), seed=args.seed,
-                        window=False, out=args.out))
+                        window=False, out=args.out, speed=args.speed))
         return 0
     path = record_policy(args.policy, args.out, seconds=args.seconds, fps=args.fps,
-                              size=args.size, env_id=args.env, env_kwargs=_env_kwargs(args),
-                              seed=args.seed, pose=args.pose)
-    print(f"video: {path} ({round(args.seconds * args.fps)} frames at {args.fps:g} fps)")
+                              size=args.size or DEFAULT_SIZE, env_id=args.env,
+                              env_kwargs=_env_kwargs(args), seed=args.seed, pose=args.pose,
+                              speed=args.speed, ghost=args.ghost)
+    frames = round(args.seconds * args.fps / args.speed)
+    print(f"video: {path} ({frames} frames at {args.fps:g} fps"
+          + (f", time-lapse x{args.speed:g})" if args.speed != 1 else ")"))
     return 0
 
 

@@ -1,10 +1,12 @@
-"""Key controls shared by every window: pause, single step, fast-forward, speed, epsilon,
-save and quit.
+"""Key controls shared by every window: pause, single step, fast-forward, time-lapse, speed,
+epsilon, stand up, save and quit.
 
 Keys: space pause/resume, `.` one step while paused, `f` fast-forward (draw only every 10th
-episode), `+`/`-` epsilon, `[`/`]` simulation speed, `s` save a checkpoint, Esc or closing
-the window to save and quit. `Controls` only records what was asked; the loops that own the
-window act on it between env steps.
+episode), `t` time-lapse (show every 2nd, 4th, ... 16th frame, so simulated time runs that
+many times faster), `+`/`-` epsilon, `[`/`]` simulation speed, `r` put Henry back on his
+feet, `s` save a checkpoint, Esc or closing the window to save and quit. A mouse drag on
+Henry pushes him (the loops read drags from the window). `Controls` only records what was
+asked; the loops that own the window act on it between env steps.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from walker.app.scenes import CONTROL_HZ
 from walker.draw.renderer import Window
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
-LEGEND = "space pause  . step  f fast  +/- epsilon  [/] speed  s save  Esc quit"
+TIMELAPSES = (1, 2, 4, 8, 16)
+LEGEND = ("space pause  . step  f fast  t time-lapse  +/- epsilon  [/] speed  r stand up  "
+          "drag push  s save  Esc quit")
 
 
 class Controls:
@@ -34,6 +38,10 @@ class Controls:
         self.speed_index = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - speed))
         self.quit = False
         self.save = False
+        self.stand_up = False
+        """Put Henry back on his feet (the loop clears it when it has asked the env)."""
+        self.timelapse = 1
+        self.frames_seen = 0
         self.messages: list[str] = []
 
     @property
@@ -69,6 +77,22 @@ class Controls:
             elif key == "s":
                 self.save = True
                 self.log("checkpoint requested")
+            elif key == "t":
+                later = [k for k in TIMELAPSES if k > self.timelapse]
+                self.timelapse = later[0] if later else TIMELAPSES[0]
+                self.log(f"time-lapse x{self.timelapse}")
+            elif key == "r":
+                self.stand_up = True
+                self.log("back on his feet")
+
+    def skip_frame(self) -> bool:
+        """Whether time-lapse leaves out the frame about to be drawn (keys still read)."""
+        self.frames_seen += 1
+        if self.timelapse == 1 or self.frames_seen % self.timelapse == 0:
+            return False
+        if self.frames_seen % 8 == 0:
+            self.poll()
+        return True
 
     def poll(self) -> None:
         """Read the keys pressed since the last look, without drawing."""

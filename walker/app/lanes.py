@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import queue
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ from walker.app.scenes import (
     step_frames,
 )
 from walker.app.train import ResetOptions
+from walker.app.viewing import PUSH, STAND_UP, Nudges, drag_pushes, fit, pushes_of
 from walker.draw.renderer import LANE_COLORS, QRow, Renderer, Scene, Window
 from walker.draw.video import VideoWriter
 
@@ -57,20 +59,33 @@ class Lane:
     """Scenes sampled since the last draw."""
     held: Scene | None = None
     """The scene drawn last, shown again while the lane samples nothing new."""
+    inbox: queue.SimpleQueue[tuple[str, Any]] = field(default_factory=queue.SimpleQueue)
+    """Pushes and stand-ups for the env (see `walker.app.viewing.Nudges`)."""
+    events: list[str] = field(default_factory=list)
+    """What happened to Henry since the last look (pushes carried out), for the log."""
 
     @classmethod
     def open(cls, label: str, env: gym.Env[Any, Any], agent: Agent, *, fps: float,
              learn: bool = False, color: tuple[int, int, int] = LANE_COLORS[0],
-             options: dict[str, Any] | None = None) -> Lane:
-        """A lane on `env` (one of Henry's), sampled at `fps`, starting episodes with
-        `options` (say, a pose)."""
-        sampled: gym.Env[Any, Any] = FrameSampler(env, frame_stride(fps))
+             options: dict[str, Any] | None = None, speed: float = 1.0) -> Lane:
+        """A lane on `env` (one of Henry's), sampled at `fps` (time-lapsed `speed` times),
+        starting episodes with `options` (say, a pose)."""
+        inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        sampled: gym.Env[Any, Any] = FrameSampler(Nudges(env, inbox), frame_stride(fps, speed))
         if options:
             sampled = ResetOptions(sampled, options)
         vector_env = gym.vector.SyncVectorEnv(
             [lambda: sampled], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
         return cls(label, agent, Collector(vector_env, agent, explore=learn),
-                   action_names(env), learn, color)
+                   action_names(env), learn, color, inbox=inbox)
+
+    def push(self, impulse_n_s: float) -> None:
+        """Push Henry (N*s, + forward) as his next step begins."""
+        self.inbox.put((PUSH, impulse_n_s))
+
+    def stand_up(self) -> None:
+        """End this episode after the next step and start the next one on both feet."""
+        self.inbox.put((STAND_UP, None))
 
     @property
     def distance_m(self) -> float:
@@ -108,6 +123,10 @@ class Lane:
         mask = None if batch.masks is None else batch.masks[0]
         rows = qrows(self.agent, self.names, batch.obs[0], mask, chosen)
         frames, started = step_frames(step)
+        ended_infos = [end.info for end in step.ended]
+        for push in pushes_of(step.infos) + [p for info in ended_infos for p in
+                                             pushes_of({"push": [info.get("push")]})]:
+            self.events.append(f"{self.label}: {push.describe()}")
         self._add(frames, rows, episode_return)
         if not step.ended:
             return False
@@ -124,7 +143,7 @@ class Lane:
 
 def open_lanes(specs: Sequence[str], env_id: str | None, env_kwargs: dict[str, Any],
                seed: int, fps: float, learn_specs: Sequence[str] = (),
-               options: dict[str, Any] | None = None) -> list[Lane]:
+               options: dict[str, Any] | None = None, speed: float = 1.0) -> list[Lane]:
     """A lane per POLICY in `specs`, then a learning lane per agent in `learn_specs`."""
     lanes = []
     for index, spec in enumerate([*specs, *learn_specs]):
@@ -143,7 +162,8 @@ def open_lanes(specs: Sequence[str], env_id: str | None, env_kwargs: dict[str, A
             agent = load_policy(spec, env, seed + index, lane_env_id, lane_kwargs)
         color = LANE_COLORS[index % len(LANE_COLORS)]
         lanes.append(Lane.open(spec if not learning else f"learning {spec}", env, agent,
-                               fps=fps, learn=learning, color=color, options=options))
+                               fps=fps, learn=learning, color=color, options=options,
+                               speed=speed))
     return lanes
 
 
@@ -165,50 +185,85 @@ def learner_from_spec(spec: str, env: Any, seed: int) -> Learner:
 def run_lanes(lanes: Sequence[Lane], *, seconds: float | None, fps: float,
               size: tuple[int, int], window: Window | None, writer: VideoWriter | None,
               seed: int = 0, finish_m: float | None = None,
-              max_frames: int | None = None) -> None:
+              max_frames: int | None = None, speed: float = 1.0,
+              ghost: Lane | None = None) -> None:
     """Run lanes side by side, one env step each per tick, drawing the frames they sampled
-    into the window and/or the video until `seconds` of simulated time pass."""
+    into the window and/or the video until `seconds` of simulated time pass (the lanes
+    sample time-lapsed `speed` times, so that is `seconds / speed` of video). A `ghost`
+    lane runs along and is drawn translucent in the first lane."""
     renderer = Renderer(size, lanes=len(lanes))
     learning = next((lane.agent for lane in lanes if lane.learn), None)
     controls = Controls(window, learning)
-    for index, lane in enumerate(lanes):
+    everyone = [*lanes, *([ghost] if ghost is not None else [])]
+    for index, lane in enumerate(everyone):
         lane.start(seed + index)
     frames = 0
-    budget = None if seconds is None else round(seconds * fps)
+    budget = None if seconds is None else round(seconds * fps / speed)
     if max_frames is not None:
         budget = max_frames if budget is None else min(budget, max_frames)
     try:
         while True:
-            frames = _draw_tick(lanes, renderer, controls, writer, frames, budget, finish_m)
+            frames = _draw_tick(lanes, renderer, controls, writer, frames, budget, finish_m,
+                                ghost)
             if (controls.quit or (budget is not None and frames >= budget)
                     or (finish_m is not None
                         and any(lane.distance_m >= finish_m for lane in lanes))):
                 break
-            for lane in lanes:
+            _nudge(lanes, controls, renderer)
+            for lane in everyone:
                 lane.step()
+                for event in lane.events:
+                    controls.log(event)
+                lane.events.clear()
     finally:
-        for lane in lanes:
+        for lane in everyone:
             lane.close()
+
+
+def _nudge(lanes: Sequence[Lane], controls: Controls, renderer: Renderer) -> None:
+    """Hand the window's drags and stand-up key to the lanes' envs."""
+    for index, impulse in drag_pushes(controls.window, renderer):
+        lanes[index].push(impulse)
+    if controls.stand_up:
+        controls.stand_up = False
+        for lane in lanes:
+            lane.stand_up()
+
+
+def _scene_at(lane: Lane, index: int) -> Scene:
+    """The lane's `index`-th scene of this tick, or its latest one if it has fewer."""
+    scene = lane.scenes[min(index, len(lane.scenes) - 1)] if lane.scenes else lane.held
+    assert scene is not None, "every lane samples a frame when it starts"
+    return scene
 
 
 def _draw_tick(lanes: Sequence[Lane], renderer: Renderer, controls: Controls,
                writer: VideoWriter | None, frames: int, budget: int | None,
-               finish_m: float | None) -> int:
+               finish_m: float | None, ghost: Lane | None = None) -> int:
     """Draw the scenes the lanes sampled on their last step, side by side; a lane with
     fewer (a continuous env samples one frame every few steps) holds its latest one."""
     count = max(len(lane.scenes) for lane in lanes)
     places = {id(lane): place for place, lane in
               enumerate(sorted(lanes, key=lambda lane: -lane.distance_m), 1)}
     for i in range(count):
+        if controls.skip_frame():
+            continue
         scenes = []
         for lane in lanes:
-            scene = lane.scenes[min(i, len(lane.scenes) - 1)] if lane.scenes else lane.held
-            assert scene is not None, "every lane samples a frame when it starts"
+            scene = _scene_at(lane, i)
             if len(lanes) > 1:
                 scene = dataclasses.replace(scene, hud={**scene.hud, "place": places[id(lane)]})
             scenes.append(dataclasses.replace(scene, finish_x_m=finish_m))
+        if ghost is not None:
+            shade = _scene_at(ghost, i)
+            scenes[0] = dataclasses.replace(
+                scenes[0], ghost=shade.geometry, ghost_start_x_m=shade.start_x_m,
+                ghost_label=ghost.label, ghost_color=ghost.color)
         if controls.window is not None and not controls.fast:
             scenes[-1].hud = {**scenes[-1].hud, "keys": LEGEND}
+            if controls.timelapse > 1:
+                scenes[0].hud = {**scenes[0].hud, "time-lapse": f"x{controls.timelapse}"}
+        fit(renderer, controls.window)
         surface = renderer.draw(scenes)
         if writer is not None:
             writer.append(renderer.frame())
@@ -217,7 +272,7 @@ def _draw_tick(lanes: Sequence[Lane], renderer: Renderer, controls: Controls,
         if controls.quit or (budget is not None and frames >= budget):
             break
     controls.step_once = False
-    for lane in lanes:
+    for lane in [*lanes, *([ghost] if ghost is not None else [])]:
         if lane.scenes:
             lane.held = lane.scenes[-1]
         lane.scenes.clear()

@@ -10,24 +10,39 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from walker.app.lanes import open_lanes, run_lanes
+from walker.app.lanes import Lane, open_lanes, run_lanes
 from walker.app.policies import PolicyError
 from walker.app.scenes import CONTROL_HZ, require_display
-from walker.draw.renderer import DEFAULT_SIZE, Window
+from walker.draw.renderer import DEFAULT_SIZE, LANE_COLORS, WINDOW_SIZE, Window, race_size
 from walker.draw.video import VideoWriter
 
 
 def record_policy(spec: str, out: str | Path, seconds: float = 10.0, fps: float = 30.0,
                   size: tuple[int, int] = DEFAULT_SIZE, env_id: str | None = None,
                   env_kwargs: dict[str, Any] | None = None, seed: int = 0,
-                  pose: str | None = None) -> Path:
-    """Write an mp4/gif of `seconds` of simulated time of POLICY walking."""
-    lanes = open_lanes([spec], env_id, env_kwargs or {}, seed, fps,
-                       options={"pose": pose} if pose else None)
+                  pose: str | None = None, speed: float = 1.0,
+                  ghost: str | None = None) -> Path:
+    """Write an mp4/gif of `seconds` of simulated time of POLICY walking, time-lapsed
+    `speed` times, with a `ghost` policy drawn translucent beside him if given."""
+    options = {"pose": pose} if pose else None
+    lanes = open_lanes([spec], env_id, env_kwargs or {}, seed, fps, options=options,
+                       speed=speed)
+    shade = _ghost_lane(ghost, env_id, env_kwargs, seed, fps, options, speed)
     with VideoWriter(out, fps) as writer:
         run_lanes(lanes, seconds=seconds, fps=fps, size=size, window=None, writer=writer,
-                  seed=seed)
+                  seed=seed, speed=speed, ghost=shade)
     return Path(out)
+
+
+def _ghost_lane(spec: str | None, env_id: str | None, env_kwargs: dict[str, Any] | None,
+                seed: int, fps: float, options: dict[str, Any] | None,
+                speed: float) -> Lane | None:
+    if spec is None:
+        return None
+    (lane,) = open_lanes([spec], env_id, env_kwargs or {}, seed, fps, options=options,
+                         speed=speed)
+    lane.label, lane.color = spec, LANE_COLORS[1]
+    return lane
 
 
 def _run_shown(lanes: Any, window: Window | None, writer: VideoWriter | None,
@@ -50,19 +65,19 @@ def _run_shown(lanes: Any, window: Window | None, writer: VideoWriter | None,
 def race(specs: Sequence[str], *, learn_specs: Sequence[str] = (), seconds: float = 30.0,
          fps: float = 30.0, size: tuple[int, int] | None = None, env_id: str | None = None,
          env_kwargs: dict[str, Any] | None = None, seed: int = 0, window: bool = True,
-         out: str | Path | None = None, finish_m: float | None = None) -> str:
+         out: str | Path | None = None, finish_m: float | None = None,
+         speed: float = 1.0) -> str:
     """Several policies (and/or learning agents) side by side; returns the leaderboard."""
     if not specs and not learn_specs:
         raise PolicyError("a race needs at least one policy")
     if window:
         require_display()
-    lanes = open_lanes(specs, env_id, env_kwargs or {}, seed, fps, learn_specs)
-    height = max(DEFAULT_SIZE[1], 200 * len(lanes))
-    size = size or (DEFAULT_SIZE[0] + 200, height + height % 2)
+    lanes = open_lanes(specs, env_id, env_kwargs or {}, seed, fps, learn_specs, speed=speed)
+    size = size or race_size(len(lanes))
     shown = Window(size, "Henry: race") if window else None
     writer = VideoWriter(out, fps) if out is not None else None
     _run_shown(lanes, shown, writer, seconds=seconds, fps=fps, size=size, seed=seed,
-               finish_m=finish_m)
+               finish_m=finish_m, speed=speed)
     ranking = sorted(lanes, key=lambda lane: -lane.distance_m)
     lines = ["place  policy  distance (current episode)"]
     lines += [f"{place}.  {lane.label}  {lane.distance_m:+.3f} m"
@@ -74,12 +89,17 @@ def race(specs: Sequence[str], *, learn_specs: Sequence[str] = (), seconds: floa
 
 def watch_policy(spec: str, *, seconds: float | None = None, env_id: str | None = None,
                  env_kwargs: dict[str, Any] | None = None, seed: int = 0,
-                 pose: str | None = None, record: str | Path | None = None) -> None:
-    """Play POLICY in a window (and optionally write the same frames to a video)."""
+                 pose: str | None = None, record: str | Path | None = None,
+                 ghost: str | None = None) -> None:
+    """Play POLICY in a window (and optionally write the same frames to a video), with a
+    `ghost` policy drawn translucent in the same lane if given."""
     require_display()
     fps = CONTROL_HZ if record is None else 30
-    lanes = open_lanes([spec], env_id, env_kwargs or {}, seed, fps,
-                       options={"pose": pose} if pose else None)
-    window = Window(DEFAULT_SIZE, f"Henry: {spec}")
+    options = {"pose": pose} if pose else None
+    lanes = open_lanes([spec], env_id, env_kwargs or {}, seed, fps, options=options)
+    shade = _ghost_lane(ghost, env_id, env_kwargs, seed, fps, options, 1.0)
+    title = f"Henry: {spec}" + (f" (ghost: {ghost})" if ghost else "")
+    window = Window(WINDOW_SIZE, title)
     writer = VideoWriter(record, fps) if record is not None else None
-    _run_shown(lanes, window, writer, seconds=seconds, fps=fps, size=DEFAULT_SIZE, seed=seed)
+    _run_shown(lanes, window, writer, seconds=seconds, fps=fps, size=WINDOW_SIZE, seed=seed,
+               ghost=shade)

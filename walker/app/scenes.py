@@ -28,11 +28,14 @@ CONTROL_HZ = 60
 """Control steps per simulated second."""
 
 
-def frame_stride(fps: float) -> int:
-    """Control steps between two frames at `fps`."""
+def frame_stride(fps: float, speed: float = 1.0) -> int:
+    """Control steps between two frames at `fps`, time-lapsed `speed` times (a video at
+    `speed` 4 shows 4 s of simulated time per second)."""
     if not 1 <= fps <= CONTROL_HZ:
         raise VideoError(f"fps must be between 1 and {CONTROL_HZ}, got {fps}")
-    return max(1, round(CONTROL_HZ / fps))
+    if not (math.isfinite(speed) and 1 <= speed <= 64):
+        raise VideoError(f"--speed must be between 1 and 64 (times real time), got {speed}")
+    return max(1, round(CONTROL_HZ * speed / fps))
 
 
 def require_display() -> None:

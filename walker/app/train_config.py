@@ -83,7 +83,8 @@ class TrainConfig:
     watch_speed: float = 1.0
     """Simulation speed the window starts at ('[' and ']' change it)."""
     record: Path | None = None
-    """With watch: also write what the window shows to this video (.mp4 or .gif)."""
+    """Write what the training window shows, learning panels included, to this video (.mp4
+    or .gif); without watch it is drawn off screen, time-lapsed by watch_speed when above 1."""
     record_every: int = 0
     """Save a short clip of the greedy policy every this many episodes, and a montage of them
     at the end (0: none)."""

@@ -3,12 +3,16 @@
 `TrainingView` is a hook: env 0 of the run is wrapped in a `FrameSampler`, so every step's
 frames reach the view through the step's infos, whether the envs run in this process
 (`--vector sync`) or in workers (`--vector async`). After each env step the view draws
-them, reads the keys, waits while paused, and asks the run to save or stop through what
-`on_step` returns. `ClipRecorder` records a short greedy clip every N episodes.
+them with the learning panels (each episode's speed against the hard-coded gait's, and a
+tabular agent's whole Q-table), reads the keys, waits while paused, and asks the run to
+save or stop through what `on_step` returns. Pushes from a mouse drag and the stand-up key
+go to env 0 through a queue its `Nudges` wrapper reads (a multiprocessing queue, so it
+reaches a worker process too). `ClipRecorder` records a short greedy clip every N episodes.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -37,7 +41,27 @@ from walker.app.scenes import (
     step_frames,
 )
 from walker.app.train_config import TrainConfig
-from walker.draw.renderer import DEFAULT_SIZE, LANE_COLORS, QRow, Renderer, Scene, Window
+from walker.app.viewing import (
+    PUSH,
+    STAND_UP,
+    Nudges,
+    drag_pushes,
+    extension_levels,
+    fit,
+    pushes_of,
+    qtable_view,
+    speed_curve,
+)
+from walker.draw.panels import Panels
+from walker.draw.renderer import (
+    DEFAULT_SIZE,
+    LANE_COLORS,
+    WINDOW_SIZE,
+    QRow,
+    Renderer,
+    Scene,
+    Window,
+)
 from walker.draw.video import VideoWriter, read_frames, write_video
 from walker.files import atomic_write_text
 
@@ -50,17 +74,27 @@ class TrainingView(Hook):
 
     def __init__(self, agent: Learner, folder: Path, names: tuple[str, ...] | None,
                  window: bool, record: Path | None, fps: float = 30.0, fast: bool = False,
-                 speed: float = 1.0) -> None:
+                 speed: float = 1.0, levels: int | None = None,
+                 reference_m_s: float | None = None) -> None:
         if window:
             require_display()
         self.agent = agent
         self.folder = folder
         self.names = names
-        self.window = Window(DEFAULT_SIZE, "Henry: training") if window else None
+        self.levels = levels
+        """The discrete Henry's extension levels, for the Q-table heat map (None: none)."""
+        self.reference_m_s = reference_m_s
+        self.speeds: list[float] = []
+        """Every finished episode's speed, for the speed panel."""
+        self.window = Window(WINDOW_SIZE, "Henry: training") if window else None
         self.writer = VideoWriter(record, fps) if record is not None else None
-        self.stride = frame_stride(fps if self.window is None else CONTROL_HZ)
+        # Off screen the video is the only view: the speed time-lapses it instead.
+        self.stride = (frame_stride(CONTROL_HZ) if self.window is not None
+                       else frame_stride(fps, max(1.0, speed)))
         self.controls = Controls(self.window, agent, fast=fast, speed=speed)
-        self.renderer = Renderer(DEFAULT_SIZE)
+        self.renderer = Renderer(WINDOW_SIZE)
+        self.inbox: Any = multiprocessing.get_context().Queue()
+        """Pushes and stand-ups for env 0 (read by its `Nudges` wrapper)."""
         self.skipped = 0
         self.episode = 1
         """Env 0's episode, the one drawn."""
@@ -78,27 +112,50 @@ class TrainingView(Hook):
             return self._requests()
         batch = step.batch
         mask = None if batch.masks is None else batch.masks[0]
-        rows = qrows(self.agent, self.names, np.asarray(batch.obs)[0], mask,
-                     chosen_action(batch.actions))
+        obs = np.asarray(batch.obs)[0]
+        chosen = chosen_action(batch.actions)
+        rows = qrows(self.agent, self.names, obs, mask, chosen)
+        panels = Panels(speed_curve(self.speeds, self.reference_m_s),
+                        qtable_view(self.agent, self.levels, obs, chosen))
         frames, started = step_frames(step)
         for frame in frames:
-            self._draw(run, frame, rows)
+            self._draw(run, frame, rows, panels)
         self.episode += env0_ended
         for frame in started:
-            self._draw(run, frame, rows)
+            self._draw(run, frame, rows, panels)
+        self._nudge(step)
         return self._requests()
 
-    def _draw(self, run: RunView, frame: Frame, rows: list[QRow]) -> None:
-        if self.controls.quit:
+    def _nudge(self, step: Any) -> None:
+        """Send the window's pushes and stand-up to env 0; log the pushes it carried out."""
+        for _, impulse in drag_pushes(self.window, self.renderer):
+            self.inbox.put((PUSH, impulse))
+        if self.controls.stand_up:
+            self.controls.stand_up = False
+            self.inbox.put((STAND_UP, None))
+        ended = [end.info for end in step.ended if end.env_index == 0]
+        infos = {"push": [step.infos.get("push", [None])[0], *(i.get("push") for i in ended)]}
+        for push in pushes_of(infos):
+            self.controls.log(push.describe())
+
+    def on_episode(self, run: RunView, result: EpisodeResult) -> None:
+        if result.speed_m_s is not None:
+            self.speeds.append(result.speed_m_s)
+
+    def _draw(self, run: RunView, frame: Frame, rows: list[QRow], panels: Panels) -> None:
+        if self.controls.quit or self.controls.skip_frame():
             return
         lines = hud(frame, run.episodes + 1, run.steps, run.current_return,
                     run.agent.hud().get("epsilon"), run.best_distance_m)
         if self.window is not None:
             lines["sim speed"] = f"x{self.controls.speed:g}"
+            if self.controls.timelapse > 1:
+                lines["time-lapse"] = f"x{self.controls.timelapse}"
             lines["keys"] = LEGEND
+        fit(self.renderer, self.window)
         surface = self.renderer.draw([Scene(frame.geometry, frame.start_x_m, "training",
-                                            LANE_COLORS[0], lines, rows, list(run.returns),
-                                            episode=self.episode)])
+                                            LANE_COLORS[0], lines, rows, (),
+                                            episode=self.episode)], panels)
         if self.writer is not None:
             self.writer.append(self.renderer.frame())
         self.controls.show(surface)
@@ -164,6 +221,11 @@ class ClipRecorder(Hook):
         write_video(self.folder.parent / "montage.mp4", frames, self.fps)
 
 
+def watched_env(env: gym.Env[Any, Any], stride: int, inbox: Any) -> gym.Env[Any, Any]:
+    """Env 0 of a watched run: frames sampled for the window, pushes taken from `inbox`."""
+    return FrameSampler(Nudges(env, inbox), stride)
+
+
 def training_hooks(agent: Learner, run: TrainConfig
                    ) -> tuple[list[Hook], Callable[[gym.Env[Any, Any]], gym.Env[Any, Any]] | None]:
     """The hooks `run` asks for (`watch`, `record`, `record_every`; `run.env` and `run.out`
@@ -172,20 +234,22 @@ def training_hooks(agent: Learner, run: TrainConfig
     hooks: list[Hook] = []
     wrap_first_env = None
     if run.watch or run.record is not None:
-        if run.record is not None and not run.watch:
-            raise PolicyError("--record goes with --watch (it writes what the window shows); "
-                              "use --record-every for clips without a window")
+        from walker.app.runs import hardcoded_reference
+
         probe = make_env(run.env, run.env_kwargs)
         try:
             henry_of(probe)
             names = action_names(probe)
+            levels = extension_levels(probe)
         finally:
             probe.close()
+        reference = hardcoded_reference(run.env, run.env_kwargs) or {}
         view = TrainingView(agent, run.out, names, window=run.watch, record=run.record,
-                            fast=run.watch_fast, speed=run.watch_speed)
+                            fast=run.watch_fast, speed=run.watch_speed, levels=levels,
+                            reference_m_s=reference.get("speed_m_s"))
         hooks.append(view)
         # A partial, not a bound method: async vector envs pickle it to their workers.
-        wrap_first_env = partial(FrameSampler, stride=view.stride)
+        wrap_first_env = partial(watched_env, stride=view.stride, inbox=view.inbox)
     if run.record_every:
         hooks.append(ClipRecorder(agent, run.env, run.env_kwargs, run.out, run.record_every,
                                   seed=run.seed))

@@ -1,21 +1,21 @@
-"""What the windows add to plain drawing: learning panels, mouse pushes, time-lapse, ghosts.
+"""What the windows add to plain drawing: learning panels, mouse pushes, ghosts.
 
 These are small functions of the run's values, shared by the playback, race and training
 windows: `qtable_view` turns a tabular agent's table into the heat map's rows (the states
 Henry can be in, with at least one foot down), `speed_curve` the episodes' speeds into the
-speed panel, `push_from_drag` a mouse drag on Henry into a horizontal impulse on his torso,
-and `frame_stride` the frame rate and time-lapse factor into control steps per frame.
+speed panel, and `push_from_drag` a mouse drag on Henry into a horizontal impulse on his
+torso.
 
-`Nudges` is the env side of a push: a wrapper with two attributes a vector env can set from
-outside (`set_attr`, so it works for envs in worker processes too), which the next step
-carries out: a pending impulse is applied to the torso as the step begins, and a stand-up
-request ends the episode (truncated, as an interruption from outside is) so that the reset
-puts Henry back on both feet.
+`Nudges` is the env side of a push: a wrapper that reads an inbox (a queue the window writes
+to; a multiprocessing queue reaches envs in worker processes too) at the start of each step:
+a push is applied to the torso as the step begins, and a stand-up request ends the episode
+after the step (truncated, as an interruption from outside is) so that the reset puts Henry
+back on both feet. Each push carried out is reported in the step's `info["push"]`.
 """
 
 from __future__ import annotations
 
-import math
+import queue
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -26,16 +26,13 @@ import envs
 from walker.draw.henry import LEFT_LEG, RIGHT_LEG
 from walker.draw.panels import QTableView, SpeedCurve
 from walker.draw.renderer import Renderer
-from walker.draw.window import Drag
+from walker.draw.window import Drag, Window
 
-CONTROL_HZ = 60
 PUSH_N_S_PER_M = 6.0
 """Impulse per metre of horizontal drag. On the default Henry standing on both feet, 2 N*s
 sets the torso moving at 0.3 m/s and he holds, 4 N*s at 0.7 m/s and he still recovers, 6 N*s
 throws him over."""
 MAX_PUSH_N_S = 8.0
-TIMELAPSE_SPEEDS = (1.0, 2.0, 4.0, 8.0, 16.0)
-"""What the time-lapse key cycles through."""
 
 ACTION_LABELS = {
     envs.Action.LIFT_RIGHT: "lift R", envs.Action.LIFT_LEFT: "lift L",
@@ -63,64 +60,64 @@ class Push(NamedTuple):
                 f"{self.vx_after_m_s:+.2f} m/s")
 
 
-class Nudges(gym.Wrapper[Any, Any, Any, Any]):
-    """Pushes and stand-ups asked for from outside the env (see the module docstring)."""
+PUSH = "push"
+STAND_UP = "stand up"
 
-    def __init__(self, env: gym.Env[Any, Any]) -> None:
+
+class Nudges(gym.Wrapper[Any, Any, Any, Any]):
+    """Pushes and stand-ups a window asks for (see the module docstring). `inbox` holds
+    `(PUSH, impulse_n_s)` and `(STAND_UP, None)` messages."""
+
+    def __init__(self, env: gym.Env[Any, Any], inbox: Any) -> None:
         super().__init__(env)
         base = env.unwrapped
         if not isinstance(base, envs.HenryEnv):
             raise ViewError("only Henry's envs can be pushed")
         self.base = base
-        self.pending_push_n_s = 0.0
-        """Impulse (N*s, + forward) to give the torso when the next step begins."""
-        self.stand_up_requested = False
-        """End the episode after the next step and start the next one standing."""
+        self.inbox = inbox
+        self.standing_up = False
+
+    def _read_inbox(self) -> float:
+        """Take every waiting message; return the total impulse asked for."""
+        impulse = 0.0
+        while True:
+            try:
+                kind, value = self.inbox.get_nowait()
+            except queue.Empty:
+                return impulse
+            if kind == PUSH:
+                impulse += float(value)
+            elif kind == STAND_UP:
+                self.standing_up = True
 
     def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
+        impulse = self._read_inbox()
         push: Push | None = None
-        if self.pending_push_n_s:
+        if impulse:
             before = self.base.world.read_state().torso_vx_m_s
-            self.base.push(self.pending_push_n_s)
-            push = Push(self.pending_push_n_s, before, self.base.world.read_state().torso_vx_m_s)
-            self.pending_push_n_s = 0.0
+            self.base.push(impulse)
+            push = Push(impulse, before, self.base.world.read_state().torso_vx_m_s)
         obs, reward, terminated, truncated, info = self.env.step(action)
         if push is not None:
             info = {**info, "push": push}
-        return obs, reward, terminated, truncated or self.stand_up_requested, info
+        return obs, reward, terminated, truncated or self.standing_up, info
 
     def reset(self, *, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
-        if self.stand_up_requested:
-            self.stand_up_requested = False
+        if self.standing_up:
+            self.standing_up = False
             options = {**(options or {}), "pose": "standing"}
         return self.env.reset(seed=seed, options=options)
 
 
-def nudge(vector_env: Any, env_index: int, *, push_n_s: float = 0.0,
-          stand_up: bool = False) -> None:
-    """Ask env `env_index` of `vector_env` (wrapped in `Nudges`) for a push or a stand-up."""
-    count = int(vector_env.num_envs)
-    if push_n_s:
-        vector_env.set_attr("pending_push_n_s",
-                            [push_n_s if i == env_index else 0.0 for i in range(count)])
-    if stand_up:
-        vector_env.set_attr("stand_up_requested", [i == env_index for i in range(count)])
-
-
-def frame_stride(fps: float, speed: float = 1.0) -> int:
-    """Control steps (1/60 s each) between two frames at `fps`, time-lapsed `speed` times."""
-    if not 1 <= fps <= CONTROL_HZ:
-        raise ViewError(f"fps must be between 1 and {CONTROL_HZ}, got {fps}")
-    if not (math.isfinite(speed) and 1 <= speed <= 64):
-        raise ViewError(f"--speed must be between 1 and 64 (times real time), got {speed}")
-    return max(1, round(CONTROL_HZ * speed / fps))
-
-
-def next_timelapse(speed: float) -> float:
-    """The time-lapse factor after `speed` in the key's cycle."""
-    later = [s for s in TIMELAPSE_SPEEDS if s > speed]
-    return later[0] if later else TIMELAPSE_SPEEDS[0]
+def pushes_of(infos: dict[str, Any]) -> list[Push]:
+    """The pushes a vector env's step infos report (env 0's, and any that ended)."""
+    found = infos.get("push")
+    if found is None:
+        return []
+    mask = infos.get("_push", [True] * len(found))
+    return [push for push, present in zip(found, mask, strict=True)
+            if present and isinstance(push, Push)]
 
 
 def speed_curve(speeds_m_s: Sequence[float], reference_m_s: float | None) -> SpeedCurve:
@@ -129,13 +126,20 @@ def speed_curve(speeds_m_s: Sequence[float], reference_m_s: float | None) -> Spe
     return SpeedCurve(list(speeds_m_s), reference_m_s, window)
 
 
-def qtable_view(agent: Any, base: Any, obs: Any, chosen: int | None) -> QTableView | None:
-    """A tabular agent's whole table on the discrete Henry, rows = states with a foot down."""
+def extension_levels(env: gym.Env[Any, Any]) -> int | None:
+    """The discrete Henry's extension levels (None for other envs: no heat map there)."""
+    base = env.unwrapped
+    return base.extension_levels if isinstance(base, envs.HenryDiscreteEnv) else None
+
+
+def qtable_view(agent: Any, levels: int | None, obs: Any,
+                chosen: int | None) -> QTableView | None:
+    """A tabular agent's whole table on the discrete Henry with `levels` extension levels,
+    one row per state with a foot down (None for agents without a table, or other envs)."""
     q = getattr(agent, "q", None)
     encoder = getattr(agent, "encoder", None)
-    if q is None or encoder is None or not isinstance(base, envs.HenryDiscreteEnv):
+    if q is None or encoder is None or levels is None:
         return None
-    levels = base.extension_levels
     states = envs.legal_start_states(levels)
     rows = [encoder.index(state) for state in states]
     legal = np.array([envs.discrete_action_mask(state, levels) for state in states])
@@ -157,3 +161,17 @@ def push_from_drag(drag: Drag, renderer: Renderer) -> tuple[int, float] | None:
     dx_m = (drag.end[0] - drag.start[0]) / renderer.px_per_m(lane)
     impulse = max(-MAX_PUSH_N_S, min(MAX_PUSH_N_S, dx_m * PUSH_N_S_PER_M))
     return (lane, impulse) if abs(impulse) >= 0.01 else None
+
+
+def fit(renderer: Renderer, window: Window | None) -> None:
+    """Draw at the window's size from now on, if the user resized it."""
+    if window is not None and window.size != renderer.size:
+        renderer.resize(window.size)
+
+
+def drag_pushes(window: Window | None, renderer: Renderer) -> list[tuple[int, float]]:
+    """(lane, impulse) for each drag on a Henry since the last look."""
+    if window is None:
+        return []
+    pushes = [push_from_drag(drag, renderer) for drag in window.take_drags()]
+    return [push for push in pushes if push is not None]

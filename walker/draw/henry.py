@@ -158,17 +158,42 @@ class Footprints:
         import pygame as pg
 
         size = max(3.0, px_per_m * 0.02)
-        for name, color in (("left", LEFT_LEG), ("right", RIGHT_LEG)):
+        for name in ("left", "right"):
             prints = self.prints[name]
             for age, x in enumerate(reversed(prints)):
-                tint = shade(color, GROUND, min(0.8, 0.25 * age))
                 x_px, y_px = to_px(x, 0.0)
-                offset = 0.0
-                points = [(x_px - size, y_px + 2 + offset), (x_px + size, y_px + 2 + offset),
-                          (x_px, y_px + 2 + offset + size)]
-                pg.draw.polygon(surface, tint, points)
+                points = [(x_px - size, y_px + 2), (x_px + size, y_px + 2),
+                          (x_px, y_px + 2 + size)]
+                pg.draw.polygon(surface, _PRINT_TINTS[name][age], points)
+
+
+_PRINT_TINTS = {name: [shade(color, GROUND, min(0.8, 0.25 * age)) for age in range(FOOTPRINTS_KEPT)]
+                for name, color in (("right", RIGHT_LEG), ("left", LEFT_LEG))}
+"""Footprint colours by age: the newest in the leg's colour, older ones fading into the ground."""
 
 
 def legend_items() -> Sequence[tuple[str, Color]]:
     """What the leg colours mean, for a legend."""
     return (("right leg", RIGHT_LEG), ("left leg", LEFT_LEG))
+
+
+def legend_surface(text: Callable[[str, Color], pygame.Surface], line_h: int,
+                   ghost: tuple[str, Color] | None) -> pygame.Surface:
+    """A small boxed legend: a swatch per leg colour, and the ghost's if there is one."""
+    import pygame as pg
+
+    rows = [(f"{name}", color, False) for name, color in legend_items()]
+    if ghost is not None:
+        rows.append((f"ghost: {ghost[0]}", ghost[1], True))
+    width = max(text(name, OUTLINE).get_width() for name, _, _ in rows) + 38
+    legend = pg.Surface((width, len(rows) * line_h + 8))
+    legend.fill((250, 251, 253))
+    pg.draw.rect(legend, (210, 220, 230), legend.get_rect(), 1)
+    for row, (name, color, outlined) in enumerate(rows):
+        y = 4 + row * line_h
+        if outlined:
+            pg.draw.rect(legend, color, (6, y + 2, 20, line_h - 4), 2)
+        else:
+            pg.draw.line(legend, color, (6, y + line_h / 2), (26, y + line_h / 2), 6)
+        legend.blit(text(name, OUTLINE), (30, y))
+    return legend

@@ -139,7 +139,10 @@ def draw_speed(surface: pygame.Surface, rect: pygame.Rect, curve: SpeedCurve,
             x += 14
         label = text(f"hard-coded gait {curve.reference_m_s:.3f}", REFERENCE)
         above = y - label.get_height() - 2
-        surface.blit(label, (right - label.get_width(), above if above > top else y + 3))
+        spot = (left + 6, above if above > top else y + 3)
+        # On a backing of the panel's colour, so the curves never run through the words.
+        pg.draw.rect(surface, PANEL_FILL, (*spot, label.get_width(), label.get_height()))
+        surface.blit(label, spot)
     if n == 0:
         return
     span = max(n - 1, 1)

@@ -25,7 +25,7 @@ import numpy as np
 
 from walker.draw.henry import SOLE_DOWN as SOLE_DOWN
 from walker.draw.henry import SOLE_UP as SOLE_UP
-from walker.draw.henry import Footprints, draw_henry, legend_items
+from walker.draw.henry import Footprints, draw_henry, legend_items, legend_surface
 from walker.draw.panels import Panels, draw_panels
 from walker.draw.window import DisplayUnavailableError as DisplayUnavailableError
 from walker.draw.window import Window as Window
@@ -50,7 +50,7 @@ START_LINE = (200, 60, 60)
 TEXT = (30, 34, 40)
 GHOST_KEY = (255, 0, 255)
 GHOST_ALPHA = 110
-LANE_COLORS = [(52, 120, 200), (230, 140, 30), (140, 80, 190), (40, 160, 150),
+LANE_COLORS = [(52, 120, 200), (230, 140, 30), (140, 80, 190), (205, 175, 40),
                (200, 70, 90), (110, 110, 110)]
 PANEL_SHARE = 0.44
 """Part of the frame's height the learning panels take when they are shown."""
@@ -175,6 +175,8 @@ class Renderer:
         self._font = self.pygame.font.Font(None, font_px)
         self._small = self.pygame.font.Font(None, max(14, font_px - 3))
         self._text_cache.clear()
+        self._legends: dict[tuple[str, tuple[int, int, int]] | None, pygame.Surface] = {}
+        self._tiles: dict[float, pygame.Surface] = {}
         self._ghost_layer = self.pygame.Surface((width, max(1, math.ceil(lane_h))))
         self._ghost_layer.set_colorkey(GHOST_KEY)
         self._ghost_layer.set_alpha(GHOST_ALPHA)
@@ -308,26 +310,28 @@ class Renderer:
 
     def _draw_legend(self, surface: pygame.Surface, scenes: Sequence[Scene]) -> None:
         """Which colour is which leg (and which Henry is a ghost), top-right of lane 0."""
-        pg = self.pygame
-        items = list(legend_items())
-        ghosts = [s for s in scenes if s.ghost is not None]
-        line_h = self._small.get_linesize()
-        width = max(self._small_text(name, TEXT).get_width() for name, _ in items) + 34
-        for scene in ghosts[:1]:
-            width = max(width, self._small_text(f"ghost: {scene.ghost_label}",
-                                                TEXT).get_width() + 34)
-        rows = len(items) + (1 if ghosts else 0)
-        x0, y0 = self.size[0] - width - 8, 8
-        pg.draw.rect(surface, (250, 251, 253), (x0, y0, width, rows * line_h + 8))
-        pg.draw.rect(surface, SKY_LINE, (x0, y0, width, rows * line_h + 8), 1)
-        y = y0 + 4
-        for name, color in items:
-            pg.draw.line(surface, color, (x0 + 6, y + line_h / 2), (x0 + 26, y + line_h / 2), 6)
-            surface.blit(self._small_text(name, TEXT), (x0 + 30, y))
-            y += line_h
-        for scene in ghosts[:1]:
-            pg.draw.rect(surface, scene.ghost_color, (x0 + 6, y + 2, 20, line_h - 4), 2)
-            surface.blit(self._small_text(f"ghost: {scene.ghost_label}", TEXT), (x0 + 30, y))
+        ghost = next(((s.ghost_label, s.ghost_color) for s in scenes if s.ghost is not None),
+                     None)
+        legend = self._legends.get(ghost)
+        if legend is None:
+            legend = legend_surface(self._small_text, self._small.get_linesize(), ghost)
+            self._legends[ghost] = legend
+        surface.blit(legend, (self.size[0] - legend.get_width() - 8, 8))
+
+    def _ruler_tile(self, px_per_m: float) -> pygame.Surface:
+        """One metre of ruler ticks (10 cm apart, longer at 50 cm and at the metre), drawn
+        once and blitted along the ground: one blit per metre instead of ten lines."""
+        tile = self._tiles.get(px_per_m)
+        if tile is None:
+            width = math.ceil(px_per_m)
+            tile = self.pygame.Surface((width, 9))
+            tile.set_colorkey((0, 0, 0))
+            for tenth in range(10):
+                x = round(tenth * px_per_m / 10)
+                length = 8 if tenth == 0 else (5 if tenth == 5 else 3)
+                self.pygame.draw.line(tile, GROUND_MARK, (x, 0), (x, length), 1)
+            self._tiles[px_per_m] = tile
+        return tile
 
     def _draw_marks(self, surface: pygame.Surface, camera: _Camera, scene: Scene) -> None:
         """Ruler ticks every 10 cm and labels spaced so they never touch, from the start."""
@@ -342,14 +346,17 @@ class Renderer:
         widest = self._small_text("-88.8 m", GROUND_MARK).get_width() + 12
         label_every = next((k for k in (5, 10, 20, 50, 100)
                             if k / 10 * camera.px_per_m >= widest), 200)
-        for tenth in range(first, last + 1):
+        tile = self._ruler_tile(camera.px_per_m)
+        for metre in range(math.floor(first / 10), math.ceil(last / 10) + 1):
+            x_px, _ = camera.to_px(scene.start_x_m + metre, 0.0)
+            surface.blit(tile, (round(x_px), ground_px))
+        for tenth in range(first - first % 5, last + 1, 5):
             x_px, _ = camera.to_px(scene.start_x_m + tenth / 10, 0.0)
-            whole = tenth % 10 == 0
-            length = 8 if whole else (5 if tenth % 5 == 0 else 3)
-            pg.draw.line(surface, GROUND_MARK, (x_px, ground_px), (x_px, ground_px + length), 1)
             if tenth % label_every == 0:
                 label = self._small_text(f"{tenth / 10:g} m", GROUND_MARK)
-                surface.blit(label, (x_px - label.get_width() / 2, label_y))
+                left = x_px - label.get_width() / 2
+                if left >= 0 and left + label.get_width() <= camera.width:  # whole, or not
+                    surface.blit(label, (left, label_y))
         start_px, _ = camera.to_px(scene.start_x_m, 0.0)
         pg.draw.line(surface, START_LINE, (start_px, ground_px - 0.15 * camera.px_per_m),
                      (start_px, ground_px), 2)
