@@ -1,5 +1,7 @@
 """`walker eval` on Henry's envs reports the gait, and names the continuous-only gaits."""
 
+import pytest
+
 from walker.app.cli import main
 
 
@@ -73,3 +75,16 @@ def test_a_policy_that_falls_gets_no_ratio_to_the_hard_coded_gait(capsys):
     assert row["falls"] == "100%"
     assert row["vs hard-coded"] == "-"
     assert float(row["flight"].rstrip("%")) > 20.0
+
+
+@pytest.mark.slow
+def test_the_pretrained_walk_walks_faster_than_the_controller(capsys):
+    code, text, _ = run(capsys, "eval", "ppo-henry-walk", "hardcoded", "--seconds", "60",
+                        "--episodes", "1")
+    assert code == 0
+    rows = table_rows(text)
+    walk, controller = rows["ppo-henry-walk"], rows["hardcoded"]
+    assert walk["falls"] == "0%"
+    assert float(walk["flight"].rstrip("%")) < 5.0
+    assert float(walk["alternating"].rstrip("%")) >= 75.0
+    assert float(walk["speed m/s"]) > float(controller["speed m/s"])
