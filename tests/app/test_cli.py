@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import re
 
 import numpy as np
 import pytest
@@ -101,18 +102,30 @@ def table_row(text, name):
     return next(row for row in rows if row and row[0] == name)
 
 
+def table_cells(text, name):
+    """The row of table `text` whose first cell is `name`, keyed by its header's names.
+
+    Columns are where the dashed rule under the header puts them, so a header with a space
+    ("distance m") stays one name."""
+    lines = text.splitlines()
+    rule = next(i for i, line in enumerate(lines) if line.startswith("---"))
+    starts = [m.start() for m in re.finditer(r"-+", lines[rule])]
+    bounds = list(zip(starts, [*starts[1:], None], strict=True))
+    row = next(line for line in lines[rule + 1 :] if line.split()[:1] == [name])
+    return {lines[rule - 1][a:b].strip(): row[a:b].strip() for a, b in bounds}
+
+
 def test_hardcoded_from_left_foot_up_shows_the_failure(capsys):
     # From the standard start the gait walks; with the left foot up its next action is
     # illegal, so Henry stands there for the whole episode, neither falling nor walking.
     code, text, _ = run(capsys, "eval", "hardcoded", "--episodes", "1")
     assert code == 0
-    _, _, steps, falls, distance, _, _ = table_row(text, "hardcoded")
-    assert float(distance) > 1.0
+    assert float(table_cells(text, "hardcoded")["distance m"]) > 1.0
     code, text, _ = run(capsys, "eval", "hardcoded", "--pose", "left_foot_up", "--episodes", "1")
     assert code == 0
-    _, _, steps, falls, distance, speed, _ = table_row(text, "hardcoded")
-    assert (steps, falls) == ("200", "0%")
-    assert abs(float(distance)) < 0.01 and abs(float(speed)) < 1e-4
+    row = table_cells(text, "hardcoded")
+    assert (row["steps"], row["falls"]) == ("200", "0%")
+    assert abs(float(row["distance m"])) < 0.01 and abs(float(row["speed m/s"])) < 1e-4
 
 
 @pytest.mark.parametrize(
