@@ -88,3 +88,18 @@ def test_the_pretrained_walk_walks_faster_than_the_controller(capsys):
     assert float(walk["flight"].rstrip("%")) < 5.0
     assert float(walk["alternating"].rstrip("%")) >= 75.0
     assert float(walk["speed m/s"]) > float(controller["speed m/s"])
+
+
+def test_a_run_that_falls_reports_no_ratio_against_the_hard_coded_gait(tmp_path):
+    # A speed until a fall is no win: the run summary gives the fall share, not a ratio.
+    from walker.app.runs import RunResult
+    from walker.app.train import TrainResult
+
+    trained = TrainResult(steps=10, episodes=1, seconds=1.0, interrupted=False,
+                          checkpoint=None, evaluations=[], episode_log=[])
+    hardcoded = {"speed_m_s": 0.5}
+    evaluation = {"return": 1.0, "length": 300.0, "distance_m": 9.0, "speed_m_s": 1.8}
+    fell = RunResult(tmp_path, trained, {**evaluation, "falls": 1.0}, hardcoded).summary()
+    assert "hard-coded gait" not in fell and "fell in 100% of the evaluation episodes" in fell
+    walked = RunResult(tmp_path, trained, {**evaluation, "falls": 0.0}, hardcoded).summary()
+    assert "(3.60x the hard-coded gait)" in walked

@@ -73,7 +73,10 @@ class RunResult:
             text = f"greedy policy: return {ev['return']:.3f}"
             if "speed_m_s" in ev:
                 text += f", distance {ev['distance_m']:.3f} m, speed {ev['speed_m_s']:.4f} m/s"
-                if self.hardcoded and self.hardcoded.get("speed_m_s"):
+                if ev.get("falls", 0.0) > 0:
+                    # A speed until a fall is no win: no ratio against the hard-coded gait.
+                    text += f", fell in {ev['falls']:.0%} of the evaluation episodes"
+                elif self.hardcoded and self.hardcoded.get("speed_m_s"):
                     text += f" ({ev['speed_m_s'] / self.hardcoded['speed_m_s']:.2f}x the " \
                             "hard-coded gait)"
             lines.append(text)
