@@ -54,8 +54,9 @@ def sample_categorical(logits: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     return actions
 
 
-def gaussian_log_prob(actions: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor
-                      ) -> torch.Tensor:
+def gaussian_log_prob(
+    actions: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor
+) -> torch.Tensor:
     """Log-density of `actions` (n, d) under a diagonal Gaussian, summed over dimensions."""
     z = (actions - mean) * torch.exp(-log_std)
     return (-0.5 * z.square() - log_std - LOG_SQRT_2PI).sum(dim=-1)
@@ -69,9 +70,14 @@ def gaussian_entropy(log_std: torch.Tensor) -> torch.Tensor:
 class ActorCritic(nn.Module):
     """A policy network and a value network, separate, on the same observation features."""
 
-    def __init__(self, features: int, action_space: spaces.Discrete | spaces.Box,
-                 hidden_sizes: tuple[int, ...], log_std_init: float,
-                 generator: torch.Generator) -> None:
+    def __init__(
+        self,
+        features: int,
+        action_space: spaces.Discrete | spaces.Box,
+        hidden_sizes: tuple[int, ...],
+        log_std_init: float,
+        generator: torch.Generator,
+    ) -> None:
         super().__init__()
         self.discrete = isinstance(action_space, spaces.Discrete)
         if isinstance(action_space, spaces.Discrete):
@@ -80,8 +86,9 @@ class ActorCritic(nn.Module):
             outputs = int(np.prod(action_space.shape))
         self.actor = MLP(features, hidden_sizes, outputs, "tanh", 0.01, generator)
         self.critic = MLP(features, hidden_sizes, 1, "tanh", 1.0, generator)
-        self.log_std = nn.Parameter(torch.full((0 if self.discrete else outputs,),
-                                               float(log_std_init)))
+        self.log_std = nn.Parameter(
+            torch.full((0 if self.discrete else outputs,), float(log_std_init))
+        )
         """Log standard deviations of the Gaussian policy (empty for Discrete actions)."""
 
     def value(self, features: torch.Tensor) -> torch.Tensor:
@@ -89,8 +96,13 @@ class ActorCritic(nn.Module):
         values: torch.Tensor = self.critic(features)
         return values.squeeze(-1)
 
-    def evaluate(self, features: torch.Tensor, actions: torch.Tensor, masks: torch.Tensor | None,
-                 entropy_grad: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def evaluate(
+        self,
+        features: torch.Tensor,
+        actions: torch.Tensor,
+        masks: torch.Tensor | None,
+        entropy_grad: bool = True,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(log-probabilities of `actions`, entropies, values) under the current networks.
         With `entropy_grad=False` the entropy is left out of the autograd graph (for a
         categorical that saves a quarter of the backward pass) when it is only reported."""

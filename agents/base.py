@@ -59,10 +59,12 @@ class RunPlan(NamedTuple):
         """This plan, or a ValueError naming the field that cannot work."""
         if not isinstance(self.n_envs, int) or self.n_envs < 1:
             raise ValueError(f"n_envs must be a whole number >= 1, got {self.n_envs!r}")
-        if self.total_steps is not None and (not isinstance(self.total_steps, int)
-                                             or self.total_steps < 1):
-            raise ValueError(f"total_steps must be a whole number >= 1 or None, got "
-                             f"{self.total_steps!r}")
+        if self.total_steps is not None and (
+            not isinstance(self.total_steps, int) or self.total_steps < 1
+        ):
+            raise ValueError(
+                f"total_steps must be a whole number >= 1 or None, got {self.total_steps!r}"
+            )
         return self
 
 
@@ -83,8 +85,9 @@ class Agent(Protocol):
     def reset(self, env_index: int | None = None) -> None:
         """Forget per-episode state (of one environment, or of all when None)."""
 
-    def act(self, obs: np.ndarray, masks: np.ndarray | None = None,
-            explore: bool = False) -> np.ndarray:
+    def act(
+        self, obs: np.ndarray, masks: np.ndarray | None = None, explore: bool = False
+    ) -> np.ndarray:
         """Actions for a batch of observations; `explore=False` asks for the best guess."""
 
 
@@ -110,15 +113,15 @@ def checked_masks(masks: Any, n_envs: int, n_actions: int) -> np.ndarray | None:
     if array.ndim == 1:
         array = array[None, :]
     if array.shape != (n_envs, n_actions):
-        raise ValueError(f"action masks have shape {array.shape}, expected "
-                         f"({n_envs}, {n_actions})")
+        raise ValueError(f"action masks have shape {array.shape}, expected ({n_envs}, {n_actions})")
     if not array.any(axis=1).all():
         raise ValueError("an action mask allows no action at all")
     return array
 
 
-def act_one(agent: Agent, obs: Any, info: dict[str, Any] | None = None,
-            explore: bool = False) -> Any:
+def act_one(
+    agent: Agent, obs: Any, info: dict[str, Any] | None = None, explore: bool = False
+) -> Any:
     """Act on a single (unbatched) observation, reading the mask from `info` if present."""
     mask = None if not info or "action_mask" not in info else np.asarray(info["action_mask"])
     batch_obs = np.asarray(obs)[None, ...]

@@ -23,8 +23,14 @@ class HardcodedGait:
     and `failure` says why. Nothing is hidden.
     """
 
-    SEQUENCE = (Action.LIFT_RIGHT, Action.RIGHT_FORWARD, Action.PUT_DOWN_RIGHT,
-                Action.LIFT_LEFT, Action.LEFT_FORWARD, Action.PUT_DOWN_LEFT)
+    SEQUENCE = (
+        Action.LIFT_RIGHT,
+        Action.RIGHT_FORWARD,
+        Action.PUT_DOWN_RIGHT,
+        Action.LIFT_LEFT,
+        Action.LEFT_FORWARD,
+        Action.PUT_DOWN_LEFT,
+    )
 
     def __init__(self) -> None:
         self._index: dict[int, int] = {}
@@ -38,8 +44,9 @@ class HardcodedGait:
         else:
             self._index.pop(env_index, None)
 
-    def act(self, obs: np.ndarray, masks: np.ndarray | None = None,
-            explore: bool = False) -> np.ndarray:
+    def act(
+        self, obs: np.ndarray, masks: np.ndarray | None = None, explore: bool = False
+    ) -> np.ndarray:
         n = len(obs)
         masks = checked_masks(masks, n, len(Action))
         actions = np.empty(n, dtype=np.int64)
@@ -66,13 +73,22 @@ class ContinuousGait:
     for a whole cycle.
     """
 
-    def __init__(self, swing_limit_rad: float, stand_drop_m: float, lift_height_m: float,
-                 dt_s: float, step_length_m: float = 0.07, motion_s: float = 0.6) -> None:
+    def __init__(
+        self,
+        swing_limit_rad: float,
+        stand_drop_m: float,
+        lift_height_m: float,
+        dt_s: float,
+        step_length_m: float = 0.07,
+        motion_s: float = 0.6,
+    ) -> None:
         # The discrete env's default reach: two levels either side of the hip.
-        stride = Stride(step_length_m, 2 * step_length_m, stand_drop_m,
-                        stand_drop_m - lift_height_m)
-        self._table = self._cycle(stride, swing_limit_rad, lift_height_m,
-                                  max(4, round(motion_s / dt_s)))
+        stride = Stride(
+            step_length_m, 2 * step_length_m, stand_drop_m, stand_drop_m - lift_height_m
+        )
+        self._table = self._cycle(
+            stride, swing_limit_rad, lift_height_m, max(4, round(motion_s / dt_s))
+        )
         self._t: dict[int, int] = {}
 
     @classmethod
@@ -80,8 +96,7 @@ class ContinuousGait:
         """Build the gait for a `HenryContinuousEnv` (or a wrapper around one)."""
         base = env.unwrapped
         spec = base.henry_spec
-        return cls(spec.swing_limit_rad, spec.stand_drop_m, spec.lift_height_m, base.dt,
-                   **kwargs)
+        return cls(spec.swing_limit_rad, spec.stand_drop_m, spec.lift_height_m, base.dt, **kwargs)
 
     @staticmethod
     def _cycle(stride: Stride, swing_limit: float, lift: float, steps: int) -> np.ndarray:
@@ -91,10 +106,14 @@ class ContinuousGait:
             motion, targets = plan_motion(targets, action, stride)
             for i in range(steps):
                 right, left = motion.commands(i / steps)
-                rows.append([right.swing_rad / swing_limit,
-                             (right.drop_m - stride.stand_drop_m) / lift,
-                             left.swing_rad / swing_limit,
-                             (left.drop_m - stride.stand_drop_m) / lift])
+                rows.append(
+                    [
+                        right.swing_rad / swing_limit,
+                        (right.drop_m - stride.stand_drop_m) / lift,
+                        left.swing_rad / swing_limit,
+                        (left.drop_m - stride.stand_drop_m) / lift,
+                    ]
+                )
         return np.clip(np.array(rows, dtype=np.float32), -1.0, 1.0)
 
     @property
@@ -108,8 +127,9 @@ class ContinuousGait:
         else:
             self._t.pop(env_index, None)
 
-    def act(self, obs: np.ndarray, masks: np.ndarray | None = None,
-            explore: bool = False) -> np.ndarray:
+    def act(
+        self, obs: np.ndarray, masks: np.ndarray | None = None, explore: bool = False
+    ) -> np.ndarray:
         actions = np.empty((len(obs), self._table.shape[1]), dtype=np.float32)
         for env in range(len(obs)):
             t = self._t.get(env, 0)
@@ -123,16 +143,19 @@ class RandomPolicy:
 
     def __init__(self, action_space: spaces.Space[Any], seed: int | None = None) -> None:
         if not isinstance(action_space, (spaces.Discrete, spaces.Box)):
-            raise TypeError(f"RandomPolicy supports Discrete and Box action spaces, got "
-                            f"{type(action_space).__name__}")
+            raise TypeError(
+                f"RandomPolicy supports Discrete and Box action spaces, got "
+                f"{type(action_space).__name__}"
+            )
         self.action_space = action_space
         self.rng = np.random.default_rng(seed)
 
     def reset(self, env_index: int | None = None) -> None:
         return None
 
-    def act(self, obs: np.ndarray, masks: np.ndarray | None = None,
-            explore: bool = False) -> np.ndarray:
+    def act(
+        self, obs: np.ndarray, masks: np.ndarray | None = None, explore: bool = False
+    ) -> np.ndarray:
         space = self.action_space
         n = len(obs)
         if isinstance(space, spaces.Discrete):

@@ -26,8 +26,13 @@ class CheckpointError(ValueError):
     """A checkpoint cannot be written, read, or used where it was asked to be."""
 
 
-def save_checkpoint(path: str | Path, agent: str, config: dict[str, Any],
-                    state: dict[str, Any], metadata: dict[str, Any]) -> Path:
+def save_checkpoint(
+    path: str | Path,
+    agent: str,
+    config: dict[str, Any],
+    state: dict[str, Any],
+    metadata: dict[str, Any],
+) -> Path:
     """Write a checkpoint atomically and return its path."""
     payload = {
         "format": FORMAT,
@@ -58,8 +63,14 @@ def load_checkpoint(path: str | Path, agent: str | None = None) -> dict[str, Any
         raise CheckpointError(f"checkpoint {source} is a folder, not a file")
     try:
         payload = torch.load(source, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile,
-            io.UnsupportedOperation) as error:
+    except (
+        RuntimeError,
+        EOFError,
+        OSError,
+        ValueError,
+        zipfile.BadZipFile,
+        io.UnsupportedOperation,
+    ) as error:
         raise CheckpointError(
             f"checkpoint {source} is damaged or not a Henry checkpoint ({type(error).__name__})"
         ) from error
@@ -84,9 +95,13 @@ def load_checkpoint(path: str | Path, agent: str | None = None) -> dict[str, Any
     return payload
 
 
-def check_env_matches(payload: dict[str, Any], env_id: str | None,
-                      env_kwargs: dict[str, Any] | None = None, source: str = "checkpoint",
-                      defaults: dict[str, Any] | None = None) -> None:
+def check_env_matches(
+    payload: dict[str, Any],
+    env_id: str | None,
+    env_kwargs: dict[str, Any] | None = None,
+    source: str = "checkpoint",
+    defaults: dict[str, Any] | None = None,
+) -> None:
     """Raise `CheckpointError` if the checkpoint was trained on a different env.
 
     `defaults` are the values the env takes for arguments not given, so an argument given

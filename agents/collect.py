@@ -69,9 +69,11 @@ def _masks(infos: dict[str, Any], n_envs: int) -> np.ndarray | None:
 
 def env_info(infos: dict[str, Any], index: int) -> dict[str, Any]:
     """The info of env `index` out of a vector env's batched infos (nested dicts too)."""
-    return {key: env_info(value, index) if isinstance(value, dict) else value[index]
-            for key, value in infos.items()
-            if not key.startswith("_") and (f"_{key}" not in infos or infos[f"_{key}"][index])}
+    return {
+        key: env_info(value, index) if isinstance(value, dict) else value[index]
+        for key, value in infos.items()
+        if not key.startswith("_") and (f"_{key}" not in infos or infos[f"_{key}"][index])
+    }
 
 
 class Collector:
@@ -81,8 +83,9 @@ class Collector:
     def __init__(self, vector_env: Any, agent: Agent, explore: bool = True) -> None:
         mode = vector_env.metadata.get("autoreset_mode")
         if getattr(mode, "value", mode) != SAME_STEP:
-            raise ValueError(f"the collector needs a vector env in SAME_STEP autoreset mode, "
-                             f"got {mode!r}")
+            raise ValueError(
+                f"the collector needs a vector env in SAME_STEP autoreset mode, got {mode!r}"
+            )
         self.vector_env = vector_env
         self.agent = agent
         self.explore = explore
@@ -101,8 +104,9 @@ class Collector:
         """Envs whose episode ended on the last step: the agent forgets them before it acts
         again (not at once, so it can still learn from that step's batch first)."""
 
-    def reset(self, seed: int | Sequence[int] | None = None,
-              options: dict[str, Any] | None = None) -> dict[str, Any]:
+    def reset(
+        self, seed: int | Sequence[int] | None = None, options: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Start fresh episodes in every env; returns the infos of their first step."""
         seeds = list(seed) if isinstance(seed, Sequence) else seed
         self.obs, self.infos = self.vector_env.reset(seed=seeds, options=options)
@@ -136,16 +140,30 @@ class Collector:
             self.illegal += np.asarray(infos["illegal_action"], dtype=np.int64) * ~done
         if done.any():
             patched_obs, patched_masks, ended = self._end_episodes(
-                done, next_obs, next_masks, terminated, infos)
-        batch = Batch(obs, actions, np.asarray(rewards, dtype=np.float64), patched_obs,
-                      np.asarray(terminated, dtype=bool), np.asarray(truncated, dtype=bool),
-                      masks, patched_masks, acted=self.explore)
+                done, next_obs, next_masks, terminated, infos
+            )
+        batch = Batch(
+            obs,
+            actions,
+            np.asarray(rewards, dtype=np.float64),
+            patched_obs,
+            np.asarray(terminated, dtype=bool),
+            np.asarray(truncated, dtype=bool),
+            masks,
+            patched_masks,
+            acted=self.explore,
+        )
         self.obs, self.masks, self.infos = next_obs, next_masks, infos
         return Step(batch, ended, infos)
 
-    def _end_episodes(self, done: np.ndarray, next_obs: Any, next_masks: np.ndarray | None,
-                      terminated: np.ndarray, infos: dict[str, Any]
-                      ) -> tuple[Any, np.ndarray | None, list[EpisodeEnd]]:
+    def _end_episodes(
+        self,
+        done: np.ndarray,
+        next_obs: Any,
+        next_masks: np.ndarray | None,
+        terminated: np.ndarray,
+        infos: dict[str, Any],
+    ) -> tuple[Any, np.ndarray | None, list[EpisodeEnd]]:
         """Patch the final observations and masks in, and close the books of ended envs."""
         final_obs = np.array(next_obs, copy=True)
         final_infos = infos.get("final_info", {})
@@ -161,8 +179,16 @@ class Collector:
             final_obs[index] = infos["final_obs"][index]
             info = env_info(final_infos, index)
             illegal = int(self.illegal[index]) + int(bool(info.get("illegal_action", False)))
-            ended.append(EpisodeEnd(index, float(self.returns[index]), int(self.lengths[index]),
-                                    bool(terminated[index]), illegal, info))
+            ended.append(
+                EpisodeEnd(
+                    index,
+                    float(self.returns[index]),
+                    int(self.lengths[index]),
+                    bool(terminated[index]),
+                    illegal,
+                    info,
+                )
+            )
             self.returns[index] = 0.0
             self.lengths[index] = 0
             self.illegal[index] = 0

@@ -112,31 +112,53 @@ class DQNConfig:
     """`torch.set_num_threads` on construction (process-wide); None leaves it alone."""
 
     def __post_init__(self) -> None:
-        for name in ("buffer_size", "batch_size", "train_freq", "gradient_steps",
-                     "target_update_interval"):
-            require(is_whole(getattr(self, name)),
-                    f"{name} must be a whole number >= 1, got {getattr(self, name)!r}")
-        require(is_whole(self.learning_starts, 0),
-                f"learning_starts must be a whole number >= 0, got {self.learning_starts!r}")
-        require(self.batch_size <= self.buffer_size,
-                f"batch_size ({self.batch_size}) must not exceed buffer_size "
-                f"({self.buffer_size})")
-        require(is_number(self.learning_rate) and self.learning_rate > 0,
-                f"learning_rate must be a positive number, got {self.learning_rate!r}")
+        for name in (
+            "buffer_size",
+            "batch_size",
+            "train_freq",
+            "gradient_steps",
+            "target_update_interval",
+        ):
+            require(
+                is_whole(getattr(self, name)),
+                f"{name} must be a whole number >= 1, got {getattr(self, name)!r}",
+            )
+        require(
+            is_whole(self.learning_starts, 0),
+            f"learning_starts must be a whole number >= 0, got {self.learning_starts!r}",
+        )
+        require(
+            self.batch_size <= self.buffer_size,
+            f"batch_size ({self.batch_size}) must not exceed buffer_size ({self.buffer_size})",
+        )
+        require(
+            is_number(self.learning_rate) and self.learning_rate > 0,
+            f"learning_rate must be a positive number, got {self.learning_rate!r}",
+        )
         require(is_number(self.gamma, 0.0, 1.0), f"gamma must be in [0, 1], got {self.gamma!r}")
-        require(is_number(self.tau, 0.0, 1.0) and self.tau > 0,
-                f"tau must be in (0, 1], got {self.tau!r}")
+        require(
+            is_number(self.tau, 0.0, 1.0) and self.tau > 0,
+            f"tau must be in (0, 1], got {self.tau!r}",
+        )
         for name in ("exploration_initial_eps", "exploration_final_eps", "exploration_fraction"):
-            require(is_number(getattr(self, name), 0.0, 1.0),
-                    f"{name} must be in [0, 1], got {getattr(self, name)!r}")
-        require(self.exploration_final_eps <= self.exploration_initial_eps,
-                f"exploration_final_eps ({self.exploration_final_eps}) must not exceed "
-                f"exploration_initial_eps ({self.exploration_initial_eps})")
-        require(self.max_grad_norm is None
-                or (is_number(self.max_grad_norm) and self.max_grad_norm > 0),
-                f"max_grad_norm must be a positive number or None, got {self.max_grad_norm!r}")
-        require(self.num_threads is None or is_whole(self.num_threads),
-                f"num_threads must be a whole number >= 1 or None, got {self.num_threads!r}")
+            require(
+                is_number(getattr(self, name), 0.0, 1.0),
+                f"{name} must be in [0, 1], got {getattr(self, name)!r}",
+            )
+        require(
+            self.exploration_final_eps <= self.exploration_initial_eps,
+            f"exploration_final_eps ({self.exploration_final_eps}) must not exceed "
+            f"exploration_initial_eps ({self.exploration_initial_eps})",
+        )
+        require(
+            self.max_grad_norm is None
+            or (is_number(self.max_grad_norm) and self.max_grad_norm > 0),
+            f"max_grad_norm must be a positive number or None, got {self.max_grad_norm!r}",
+        )
+        require(
+            self.num_threads is None or is_whole(self.num_threads),
+            f"num_threads must be a whole number >= 1 or None, got {self.num_threads!r}",
+        )
         check_hidden_sizes(self)
 
     def to_dict(self) -> dict[str, Any]:
@@ -147,9 +169,14 @@ class DQNConfig:
         return config_from_dict(cls, values, "DQN")
 
 
-def q_targets(rewards: torch.Tensor, terminated: torch.Tensor, next_q_target: torch.Tensor,
-              gamma: float, next_masks: torch.Tensor | None = None,
-              next_q_online: torch.Tensor | None = None) -> torch.Tensor:
+def q_targets(
+    rewards: torch.Tensor,
+    terminated: torch.Tensor,
+    next_q_target: torch.Tensor,
+    gamma: float,
+    next_masks: torch.Tensor | None = None,
+    next_q_online: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Bellman targets r + gamma * (1 - terminated) * Q_target(s', a') for a batch.
 
     a' is the legal action (per `next_masks`, (n, A) bool, all legal when None) with the
@@ -194,8 +221,15 @@ class ReplayBuffer:
         self.pos = 0
         self.size = 0
 
-    def add(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
-            next_obs: np.ndarray, terminated: np.ndarray, next_masks: np.ndarray | None) -> None:
+    def add(
+        self,
+        obs: np.ndarray,
+        actions: np.ndarray,
+        rewards: np.ndarray,
+        next_obs: np.ndarray,
+        terminated: np.ndarray,
+        next_masks: np.ndarray | None,
+    ) -> None:
         rows = (self.pos + np.arange(len(obs))) % self.capacity
         self.obs[rows] = obs
         self.next_obs[rows] = next_obs
@@ -213,8 +247,10 @@ class ReplayBuffer:
     def sample(self, batch_size: int, rng: np.random.Generator) -> ReplayBatch:
         rows = rng.integers(self.size, size=batch_size)
         return ReplayBatch(
-            torch.from_numpy(self.obs[rows]), torch.from_numpy(self.actions[rows]),
-            torch.from_numpy(self.rewards[rows]), torch.from_numpy(self.next_obs[rows]),
+            torch.from_numpy(self.obs[rows]),
+            torch.from_numpy(self.actions[rows]),
+            torch.from_numpy(self.rewards[rows]),
+            torch.from_numpy(self.next_obs[rows]),
             torch.from_numpy(self.terminated[rows]),
             torch.from_numpy(self.next_masks[rows]) if self.masked else None,
         )
@@ -225,9 +261,14 @@ class DQN:
 
     kind = AGENT_KIND
 
-    def __init__(self, observation_space: spaces.Space[Any], action_space: spaces.Space[Any],
-                 config: DQNConfig | None = None, seed: int | None = None,
-                 plan: RunPlan | None = None) -> None:
+    def __init__(
+        self,
+        observation_space: spaces.Space[Any],
+        action_space: spaces.Space[Any],
+        config: DQNConfig | None = None,
+        seed: int | None = None,
+        plan: RunPlan | None = None,
+    ) -> None:
         if not isinstance(action_space, spaces.Discrete):
             raise TypeError(f"DQN needs a Discrete action space, got {action_space}")
         self.config = config if config is not None else DQNConfig()
@@ -244,14 +285,15 @@ class DQN:
         self.rng = np.random.default_rng(self.seed)
         """Exploration and replay sampling draw from this."""
         generator = torch.Generator().manual_seed(self.seed)  # for the initial weights only
-        self.q_net = MLP(self.encoder.features, cfg.hidden_sizes, self.n_actions, "relu", 1.0,
-                         generator)
-        self.target_net = MLP(self.encoder.features, cfg.hidden_sizes, self.n_actions, "relu",
-                              1.0, generator)
+        self.q_net = MLP(
+            self.encoder.features, cfg.hidden_sizes, self.n_actions, "relu", 1.0, generator
+        )
+        self.target_net = MLP(
+            self.encoder.features, cfg.hidden_sizes, self.n_actions, "relu", 1.0, generator
+        )
         self.target_net.load_state_dict(self.q_net.state_dict())
         self.target_net.requires_grad_(False)
-        self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=cfg.learning_rate,
-                                          fused=True)
+        self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=cfg.learning_rate, fused=True)
         self.buffer = ReplayBuffer(cfg.buffer_size, self.encoder.features, self.n_actions)
         self.steps = 0
         """Env steps learned from (all envs together)."""
@@ -272,7 +314,8 @@ class DQN:
         decay_steps = cfg.exploration_fraction * (self.plan.total_steps or BUDGET_WITHOUT_STEPS)
         fraction = 1.0 if decay_steps == 0 else min(self.steps / decay_steps, 1.0)
         return cfg.exploration_initial_eps + fraction * (
-            cfg.exploration_final_eps - cfg.exploration_initial_eps)
+            cfg.exploration_final_eps - cfg.exploration_initial_eps
+        )
 
     def reset(self, env_index: int | None = None) -> None:
         """DQN keeps no per-episode state."""
@@ -282,8 +325,9 @@ class DQN:
         """Q(obs, a) for every action, shape (n, A) (in numpy: see `MLP.forward_numpy`)."""
         return self.q_net.forward_numpy(self.encoder.encode(obs))
 
-    def act(self, obs: np.ndarray, masks: np.ndarray | None = None,
-            explore: bool = False) -> np.ndarray:
+    def act(
+        self, obs: np.ndarray, masks: np.ndarray | None = None, explore: bool = False
+    ) -> np.ndarray:
         """The best legal action per env; with `explore`, a uniformly random legal action
         with probability epsilon instead."""
         q = self.q_values(obs)
@@ -311,12 +355,18 @@ class DQN:
         n = len(obs)
         actions = np.asarray(batch.actions, dtype=np.int64).reshape(n) - self._action_start
         if ((actions < 0) | (actions >= self.n_actions)).any():
-            raise ValueError(f"actions {np.asarray(batch.actions).tolist()} are outside the "
-                             f"action space {self.action_space}")
-        self.buffer.add(obs, actions, np.asarray(batch.rewards, dtype=np.float32).reshape(n),
-                        self.encoder.encode(batch.next_obs),
-                        np.asarray(batch.terminated, dtype=bool).reshape(n),
-                        checked_masks(batch.next_masks, n, self.n_actions))
+            raise ValueError(
+                f"actions {np.asarray(batch.actions).tolist()} are outside the "
+                f"action space {self.action_space}"
+            )
+        self.buffer.add(
+            obs,
+            actions,
+            np.asarray(batch.rewards, dtype=np.float32).reshape(n),
+            self.encoder.encode(batch.next_obs),
+            np.asarray(batch.terminated, dtype=bool).reshape(n),
+            checked_masks(batch.next_masks, n, self.n_actions),
+        )
         self.steps += n
         metrics: dict[str, float] = {}
         calls_due = self.steps // cfg.train_freq - self._train_calls
@@ -324,8 +374,10 @@ class DQN:
         if calls_due and self.steps >= cfg.learning_starts and self.buffer.size >= cfg.batch_size:
             results = [self._train_step() for _ in range(calls_due * cfg.gradient_steps)]
             losses, q_means = zip(*results, strict=True)
-            metrics = {"loss": float(torch.stack(losses).mean()),
-                       "q_mean": float(torch.stack(q_means).mean())}
+            metrics = {
+                "loss": float(torch.stack(losses).mean()),
+                "q_mean": float(torch.stack(q_means).mean()),
+            }
             self.last_metrics = metrics
         updates_due = self.steps // cfg.target_update_interval - self._target_updates
         if updates_due:
@@ -341,8 +393,14 @@ class DQN:
         with torch.no_grad():
             next_q_target = self.target_net(batch.next_obs)
             next_q_online = self.q_net(batch.next_obs) if cfg.double_dqn else None
-            targets = q_targets(batch.rewards, batch.terminated, next_q_target, cfg.gamma,
-                                batch.next_masks, next_q_online)
+            targets = q_targets(
+                batch.rewards,
+                batch.terminated,
+                next_q_target,
+                cfg.gamma,
+                batch.next_masks,
+                next_q_online,
+            )
         q = self.q_net(batch.obs).gather(1, batch.actions.unsqueeze(1)).squeeze(1)
         loss = F.smooth_l1_loss(q, targets)
         self.optimizer.zero_grad(set_to_none=True)
@@ -355,14 +413,18 @@ class DQN:
 
     def _update_target(self, rate: float) -> None:
         with torch.no_grad():
-            for target, online in zip(self.target_net.parameters(), self.q_net.parameters(),
-                                      strict=True):
+            for target, online in zip(
+                self.target_net.parameters(), self.q_net.parameters(), strict=True
+            ):
                 target.lerp_(online, rate)
 
     def hud(self) -> dict[str, Any]:
-        values: dict[str, Any] = {"epsilon": self.epsilon,
-                                  "learning rate": self.config.learning_rate,
-                                  "steps": self.steps, "replay": self.buffer.size}
+        values: dict[str, Any] = {
+            "epsilon": self.epsilon,
+            "learning rate": self.config.learning_rate,
+            "steps": self.steps,
+            "replay": self.buffer.size,
+        }
         if self.last_metrics:
             values["loss"] = self.last_metrics["loss"]
             values["q mean"] = self.last_metrics["q_mean"]
@@ -392,9 +454,13 @@ class DQN:
         return save_checkpoint(path, AGENT_KIND, self.config.to_dict(), state, metadata)
 
     @classmethod
-    def load(cls, path: str | Path, observation_space: spaces.Space[Any] | None = None,
-             action_space: spaces.Space[Any] | None = None, plan: RunPlan | None = None
-             ) -> DQN:
+    def load(
+        cls,
+        path: str | Path,
+        observation_space: spaces.Space[Any] | None = None,
+        action_space: spaces.Space[Any] | None = None,
+        plan: RunPlan | None = None,
+    ) -> DQN:
         """Restore an agent saved by `save`. Given spaces must equal those trained on; left
         out, the recorded ones are used. `plan` is the run it goes on learning in (left out,
         the one it was saved from). Raises `CheckpointError` saying what is wrong."""
@@ -404,10 +470,12 @@ class DQN:
             values = dict(payload["config"])
             saved_plan = saved_run_plan(values, state)
             config = DQNConfig.from_dict(values)
-            obs_space, act_space = spaces_from_checkpoint(state, observation_space,
-                                                          action_space, path)
-            agent = cls(obs_space, act_space, config, seed=int(state["seed"]),
-                        plan=plan or saved_plan)
+            obs_space, act_space = spaces_from_checkpoint(
+                state, observation_space, action_space, path
+            )
+            agent = cls(
+                obs_space, act_space, config, seed=int(state["seed"]), plan=plan or saved_plan
+            )
             agent.q_net.load_state_dict(state["q_net"])
             agent.target_net.load_state_dict(state["target_net"])
             agent.optimizer.load_state_dict(state["optimizer"])
@@ -419,7 +487,8 @@ class DQN:
         except CheckpointError:
             raise
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as error:
-            raise CheckpointError(f"checkpoint {path} is damaged or incompatible: {error}") \
-                from error
+            raise CheckpointError(
+                f"checkpoint {path} is damaged or incompatible: {error}"
+            ) from error
         agent.metadata = payload["metadata"]
         return agent

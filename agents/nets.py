@@ -33,16 +33,23 @@ def is_whole(value: Any, minimum: int = 1) -> bool:
 
 def is_number(value: Any, low: float = -math.inf, high: float = math.inf) -> bool:
     """`value` is a finite real number (not a bool) in [low, high]."""
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value) and low <= value <= high)
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and low <= value <= high
+    )
 
 
 def check_hidden_sizes(config: Any) -> None:
     """Validate `config.hidden_sizes` and store it as a tuple (a checkpoint gives a list)."""
     sizes = config.hidden_sizes
-    require(isinstance(sizes, (tuple, list)) and len(sizes) > 0
-            and all(is_whole(size) for size in sizes),
-            f"hidden_sizes must be a non-empty sequence of whole numbers >= 1, got {sizes!r}")
+    require(
+        isinstance(sizes, (tuple, list))
+        and len(sizes) > 0
+        and all(is_whole(size) for size in sizes),
+        f"hidden_sizes must be a non-empty sequence of whole numbers >= 1, got {sizes!r}",
+    )
     object.__setattr__(config, "hidden_sizes", tuple(sizes))
 
 
@@ -69,13 +76,17 @@ def set_torch_threads(num_threads: int | None) -> None:
 def describe_space(space: spaces.Space[Any]) -> dict[str, Any]:
     """A space as plain containers, so a checkpoint can record it and load it safely."""
     if isinstance(space, spaces.Box):
-        return {"type": "Box", "shape": list(space.shape), "dtype": str(space.dtype),
-                "low": space.low.flatten().tolist(), "high": space.high.flatten().tolist()}
+        return {
+            "type": "Box",
+            "shape": list(space.shape),
+            "dtype": str(space.dtype),
+            "low": space.low.flatten().tolist(),
+            "high": space.high.flatten().tolist(),
+        }
     if isinstance(space, spaces.Discrete):
         return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
     if isinstance(space, spaces.MultiDiscrete):
-        return {"type": "MultiDiscrete", "nvec": space.nvec.tolist(),
-                "start": space.start.tolist()}
+        return {"type": "MultiDiscrete", "nvec": space.nvec.tolist(), "start": space.start.tolist()}
     raise TypeError(f"cannot describe a {type(space).__name__} space")
 
 
@@ -91,13 +102,15 @@ def space_from_description(description: dict[str, Any]) -> spaces.Space[Any]:
     if kind == "Discrete":
         return spaces.Discrete(int(description["n"]), start=int(description["start"]))
     if kind == "MultiDiscrete":
-        return spaces.MultiDiscrete(np.array(description["nvec"]),
-                                    start=np.array(description["start"]))
+        return spaces.MultiDiscrete(
+            np.array(description["nvec"]), start=np.array(description["start"])
+        )
     raise ValueError(f"unknown space type {kind!r}")
 
 
-def space_from_checkpoint(saved: dict[str, Any], given: spaces.Space[Any] | None, what: str,
-                          source: str | Path) -> spaces.Space[Any]:
+def space_from_checkpoint(
+    saved: dict[str, Any], given: spaces.Space[Any] | None, what: str, source: str | Path
+) -> spaces.Space[Any]:
     """The space a checkpoint was trained on; `CheckpointError` if `given` differs from it."""
     trained = space_from_description(saved)
     if given is None:
@@ -114,14 +127,18 @@ def space_from_checkpoint(saved: dict[str, Any], given: spaces.Space[Any] | None
     return given
 
 
-def spaces_from_checkpoint(state: dict[str, Any], observation_space: spaces.Space[Any] | None,
-                           action_space: spaces.Space[Any] | None, source: str | Path
-                           ) -> tuple[spaces.Space[Any], spaces.Space[Any]]:
+def spaces_from_checkpoint(
+    state: dict[str, Any],
+    observation_space: spaces.Space[Any] | None,
+    action_space: spaces.Space[Any] | None,
+    source: str | Path,
+) -> tuple[spaces.Space[Any], spaces.Space[Any]]:
     """The observation and action spaces a checkpoint's `state` records, checked against the
     given ones (None: use the recorded one)."""
-    return (space_from_checkpoint(state["observation_space"], observation_space, "observation",
-                                  source),
-            space_from_checkpoint(state["action_space"], action_space, "action", source))
+    return (
+        space_from_checkpoint(state["observation_space"], observation_space, "observation", source),
+        space_from_checkpoint(state["action_space"], action_space, "action", source),
+    )
 
 
 class ObservationEncoder:
@@ -147,8 +164,7 @@ class ObservationEncoder:
             sizes = space.nvec.astype(np.int64)
             starts = space.start.astype(np.int64)
         else:
-            raise TypeError(f"observations must be Box, Discrete or 1-D MultiDiscrete, got "
-                            f"{space}")
+            raise TypeError(f"observations must be Box, Discrete or 1-D MultiDiscrete, got {space}")
         self.features = int(sizes.sum())
         self._sizes = sizes
         self._starts = starts
@@ -158,8 +174,10 @@ class ObservationEncoder:
         """Features of shape (n, features) for observations of shape (n, *space.shape)."""
         array = np.asarray(obs)
         if array.shape[1:] != self.shape:
-            raise ValueError(f"observations have shape {array.shape[1:]} per env, expected "
-                             f"{self.shape} (is the leading env axis missing?)")
+            raise ValueError(
+                f"observations have shape {array.shape[1:]} per env, expected "
+                f"{self.shape} (is the leading env axis missing?)"
+            )
         n = array.shape[0]
         if self._starts is None:
             # Always a fresh array: the agent may keep it, and the caller may reuse `obs`.
@@ -186,8 +204,15 @@ class MLP(nn.Module):
     reason `forward_numpy` computes the same function in numpy, for acting.
     """
 
-    def __init__(self, inputs: int, hidden_sizes: tuple[int, ...], outputs: int,
-                 activation: str, output_gain: float, generator: torch.Generator) -> None:
+    def __init__(
+        self,
+        inputs: int,
+        hidden_sizes: tuple[int, ...],
+        outputs: int,
+        activation: str,
+        output_gain: float,
+        generator: torch.Generator,
+    ) -> None:
         super().__init__()
         sizes = [inputs, *hidden_sizes, outputs]
         self.weights = nn.ParameterList()
@@ -195,8 +220,9 @@ class MLP(nn.Module):
         layers: list[tuple[nn.Parameter, nn.Parameter]] = []
         for index, (fan_in, fan_out) in enumerate(pairwise(sizes)):
             gain = output_gain if index == len(sizes) - 2 else math.sqrt(2.0)
-            weight = nn.init.orthogonal_(torch.empty(fan_out, fan_in), gain=gain,
-                                         generator=generator)
+            weight = nn.init.orthogonal_(
+                torch.empty(fan_out, fan_in), gain=gain, generator=generator
+            )
             layer = (nn.Parameter(weight.t().contiguous()), nn.Parameter(torch.zeros(fan_out)))
             self.weights.append(layer[0])
             self.biases.append(layer[1])
@@ -204,8 +230,9 @@ class MLP(nn.Module):
         # Optimiser steps and load_state_dict change these tensors in place, so the list
         # stays current, and so do the numpy arrays, which share the tensors' memory.
         self._layers = layers
-        self._numpy_layers = [(weight.detach().numpy(), bias.detach().numpy())
-                              for weight, bias in layers]
+        self._numpy_layers = [
+            (weight.detach().numpy(), bias.detach().numpy()) for weight, bias in layers
+        ]
         self._activation = {"tanh": torch.tanh, "relu": torch.relu}[activation]
         self._numpy_activation = _numpy_tanh if activation == "tanh" else _numpy_relu
 

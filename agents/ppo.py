@@ -83,13 +83,19 @@ class PPO:
 
     kind = AGENT_KIND
 
-    def __init__(self, observation_space: spaces.Space[Any], action_space: spaces.Space[Any],
-                 config: PPOConfig | None = None, seed: int | None = None,
-                 plan: RunPlan | None = None) -> None:
+    def __init__(
+        self,
+        observation_space: spaces.Space[Any],
+        action_space: spaces.Space[Any],
+        config: PPOConfig | None = None,
+        seed: int | None = None,
+        plan: RunPlan | None = None,
+    ) -> None:
         if not isinstance(action_space, (spaces.Discrete, spaces.Box)):
             raise TypeError(f"PPO needs a Discrete or Box action space, got {action_space}")
         if isinstance(action_space, spaces.Box) and not (
-                np.isfinite(action_space.low).all() and np.isfinite(action_space.high).all()):
+            np.isfinite(action_space.low).all() and np.isfinite(action_space.high).all()
+        ):
             raise ValueError(f"PPO needs a bounded Box action space, got {action_space}")
         self.config = config if config is not None else PPOConfig()
         self.plan = (plan or RunPlan()).check()
@@ -113,17 +119,24 @@ class PPO:
             self._low, self._high = action_space.low, action_space.high
         self.action_shape = action_shape
         cfg = self.config
-        self.net = ActorCritic(self.encoder.features, action_space, cfg.hidden_sizes,
-                               cfg.log_std_init, self.generator)
+        self.net = ActorCritic(
+            self.encoder.features, action_space, cfg.hidden_sizes, cfg.log_std_init, self.generator
+        )
         self._log_std = self.net.log_std.detach().numpy()  # shares memory with the parameter
-        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=cfg.learning_rate,
-                                          eps=1e-5, fused=True)
+        self.optimizer = torch.optim.Adam(
+            self.net.parameters(), lr=cfg.learning_rate, eps=1e-5, fused=True
+        )
         self.obs_rms = RunningMeanStd((self.encoder.features,))
         self.return_rms = RunningMeanStd(())
         self._discounted_returns = np.zeros(self.plan.n_envs)
-        self.buffer = RolloutBuffer(cfg.n_steps, self.plan.n_envs, self.encoder.features,
-                                    action_shape,
-                                    np.int64 if self.discrete else np.float32, self.n_actions)
+        self.buffer = RolloutBuffer(
+            cfg.n_steps,
+            self.plan.n_envs,
+            self.encoder.features,
+            action_shape,
+            np.int64 if self.discrete else np.float32,
+            self.n_actions,
+        )
         self.steps = 0
         """Env steps learned from (all envs together)."""
         self.updates = 0
@@ -158,8 +171,9 @@ class PPO:
             return None
         return checked_masks(masks, n, self.n_actions)
 
-    def act(self, obs: np.ndarray, masks: np.ndarray | None = None,
-            explore: bool = False) -> np.ndarray:
+    def act(
+        self, obs: np.ndarray, masks: np.ndarray | None = None, explore: bool = False
+    ) -> np.ndarray:
         """Sample actions (`explore=True`), or take the mean action (Box, clipped to the
         space) or the most probable legal action (Discrete)."""
         raw_features = self.encoder.encode(obs)
@@ -177,7 +191,8 @@ class PPO:
                 return greedy
             log_p = log_softmax(logits)
             actions = sample_categorical(
-                log_p, torch.rand(log_p.shape, generator=self.generator).numpy())
+                log_p, torch.rand(log_p.shape, generator=self.generator).numpy()
+            )
             log_probs = log_p[np.arange(len(actions)), actions]
             env_actions = actions + self._action_start
         else:
@@ -199,8 +214,10 @@ class PPO:
         batch's actions evaluated under the current policy as if it had drawn them."""
         if batch.acted:
             if self._pending is None:
-                raise ValueError("batch.acted says these actions came from act(explore=True), "
-                                 "but no such call is pending")
+                raise ValueError(
+                    "batch.acted says these actions came from act(explore=True), "
+                    "but no such call is pending"
+                )
             return self._pending
         raw_features = self.encoder.encode(batch.obs)
         features = self._features(raw_features)
@@ -213,14 +230,18 @@ class PPO:
             actions = np.asarray(batch.actions, dtype=np.float32).reshape(n, *self.action_shape)
         with torch.inference_mode():
             log_probs, _, values = self.net.evaluate(
-                torch.from_numpy(features), torch.from_numpy(actions),
-                None if legal is None else torch.from_numpy(legal))
-        return RolloutStep(raw_features, features, actions, log_probs.numpy(), values.numpy(),
-                           legal)
+                torch.from_numpy(features),
+                torch.from_numpy(actions),
+                None if legal is None else torch.from_numpy(legal),
+            )
+        return RolloutStep(
+            raw_features, features, actions, log_probs.numpy(), values.numpy(), legal
+        )
 
     def _values(self, obs: np.ndarray) -> np.ndarray:
         values: np.ndarray = self.net.critic.forward_numpy(
-            self._features(self.encoder.encode(obs)))[:, 0]
+            self._features(self.encoder.encode(obs))
+        )[:, 0]
         return values
 
     # -- learning ---------------------------------------------------------------------------
@@ -258,8 +279,9 @@ class PPO:
         """Record one vector step; every `n_steps` calls, update and return the losses."""
         n = self.plan.n_envs
         if len(batch.obs) != n:
-            raise ValueError(f"this PPO was planned for n_envs={n}, but the batch has "
-                             f"{len(batch.obs)} rows")
+            raise ValueError(
+                f"this PPO was planned for n_envs={n}, but the batch has {len(batch.obs)} rows"
+            )
         step = self._recorded_step(batch)
         self._pending = None
         rewards = np.asarray(batch.rewards, dtype=np.float64).reshape(n)
@@ -274,7 +296,8 @@ class PPO:
         bootstrap = truncated & ~terminated
         if bootstrap.any():
             self.buffer.final_values[t, bootstrap] = self._values(
-                np.asarray(batch.next_obs)[bootstrap])
+                np.asarray(batch.next_obs)[bootstrap]
+            )
         self.steps += n
         if not self.buffer.full:
             return {}
@@ -284,14 +307,23 @@ class PPO:
 
     def _update(self, last_values: np.ndarray) -> dict[str, float]:
         self.last_metrics = clipped_surrogate_update(
-            self.net, self.optimizer, self.buffer, last_values, self.config,
-            self.learning_rate, self.generator)
+            self.net,
+            self.optimizer,
+            self.buffer,
+            last_values,
+            self.config,
+            self.learning_rate,
+            self.generator,
+        )
         self.updates += 1
         return dict(self.last_metrics)
 
     def hud(self) -> dict[str, Any]:
-        values: dict[str, Any] = {"learning rate": self.learning_rate, "steps": self.steps,
-                                  "updates": self.updates}
+        values: dict[str, Any] = {
+            "learning rate": self.learning_rate,
+            "steps": self.steps,
+            "updates": self.updates,
+        }
         if not self.discrete:
             values["action std"] = float(self.net.log_std.detach().exp().mean())
         for key in ("policy_loss", "value_loss", "entropy", "approx_kl"):
@@ -323,9 +355,13 @@ class PPO:
         return save_checkpoint(path, AGENT_KIND, self.config.to_dict(), state, metadata)
 
     @classmethod
-    def load(cls, path: str | Path, observation_space: spaces.Space[Any] | None = None,
-             action_space: spaces.Space[Any] | None = None, plan: RunPlan | None = None
-             ) -> PPO:
+    def load(
+        cls,
+        path: str | Path,
+        observation_space: spaces.Space[Any] | None = None,
+        action_space: spaces.Space[Any] | None = None,
+        plan: RunPlan | None = None,
+    ) -> PPO:
         """Restore an agent saved by `save`. Given spaces must equal those trained on; left
         out, the recorded ones are used. `plan` is the run it goes on learning in (left out,
         the one it was saved from). Raises `CheckpointError` saying what is wrong."""
@@ -335,8 +371,9 @@ class PPO:
             values = dict(payload["config"])
             saved_plan = saved_run_plan(values, state)
             config = PPOConfig.from_dict(values)
-            obs_space, act_space = spaces_from_checkpoint(state, observation_space,
-                                                          action_space, path)
+            obs_space, act_space = spaces_from_checkpoint(
+                state, observation_space, action_space, path
+            )
             plan = plan or saved_plan
             agent = cls(obs_space, act_space, config, seed=int(state["seed"]), plan=plan)
             agent.net.load_state_dict(state["network"])
@@ -344,8 +381,7 @@ class PPO:
             agent.obs_rms.load_state_dict(state["obs_rms"])
             agent.return_rms.load_state_dict(state["return_rms"])
             if plan.n_envs == saved_plan.n_envs:
-                agent._discounted_returns = \
-                    state["discounted_returns"].numpy().astype(np.float64)
+                agent._discounted_returns = state["discounted_returns"].numpy().astype(np.float64)
             agent.steps = int(state["steps"])
             agent.updates = int(state["updates"])
             agent._progress = state["progress"]
@@ -353,7 +389,8 @@ class PPO:
         except CheckpointError:
             raise
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as error:
-            raise CheckpointError(f"checkpoint {path} is damaged or incompatible: {error}") \
-                from error
+            raise CheckpointError(
+                f"checkpoint {path} is damaged or incompatible: {error}"
+            ) from error
         agent.metadata = payload["metadata"]
         return agent

@@ -97,36 +97,53 @@ class PPOConfig:
 
     def __post_init__(self) -> None:
         for name in ("n_steps", "batch_size", "n_epochs"):
-            require(is_whole(getattr(self, name)),
-                    f"{name} must be a whole number >= 1, got {getattr(self, name)!r}")
-        require(is_number(self.learning_rate) and self.learning_rate > 0,
-                f"learning_rate must be a positive number, got {self.learning_rate!r}")
+            require(
+                is_whole(getattr(self, name)),
+                f"{name} must be a whole number >= 1, got {getattr(self, name)!r}",
+            )
+        require(
+            is_number(self.learning_rate) and self.learning_rate > 0,
+            f"learning_rate must be a positive number, got {self.learning_rate!r}",
+        )
         for name in ("gamma", "gae_lambda"):
-            require(is_number(getattr(self, name), 0.0, 1.0),
-                    f"{name} must be in [0, 1], got {getattr(self, name)!r}")
+            require(
+                is_number(getattr(self, name), 0.0, 1.0),
+                f"{name} must be in [0, 1], got {getattr(self, name)!r}",
+            )
         for name in ("clip_range", "max_grad_norm", "clip_obs", "clip_reward"):
             value = getattr(self, name)
-            require(is_number(value) and value > 0,
-                    f"{name} must be a positive number, got {value!r}")
+            require(
+                is_number(value) and value > 0, f"{name} must be a positive number, got {value!r}"
+            )
         for name in ("clip_range_vf", "target_kl"):
             value = getattr(self, name)
-            require(value is None or (is_number(value) and value > 0),
-                    f"{name} must be a positive number or None, got {value!r}")
+            require(
+                value is None or (is_number(value) and value > 0),
+                f"{name} must be a positive number or None, got {value!r}",
+            )
         for name in ("ent_coef", "vf_coef"):
-            require(is_number(getattr(self, name), 0.0),
-                    f"{name} must be a number >= 0, got {getattr(self, name)!r}")
-        require(is_number(self.log_std_init),
-                f"log_std_init must be a finite number, got {self.log_std_init!r}")
-        require(self.num_threads is None or is_whole(self.num_threads),
-                f"num_threads must be a whole number >= 1 or None, got {self.num_threads!r}")
+            require(
+                is_number(getattr(self, name), 0.0),
+                f"{name} must be a number >= 0, got {getattr(self, name)!r}",
+            )
+        require(
+            is_number(self.log_std_init),
+            f"log_std_init must be a finite number, got {self.log_std_init!r}",
+        )
+        require(
+            self.num_threads is None or is_whole(self.num_threads),
+            f"num_threads must be a whole number >= 1 or None, got {self.num_threads!r}",
+        )
         check_hidden_sizes(self)
 
     def check_rollout(self, n_envs: int) -> None:
         """A ValueError unless a minibatch fits in the rollout of `n_envs` envs."""
         rollout = self.n_steps * n_envs
-        require(self.batch_size <= rollout,
-                f"batch_size ({self.batch_size}) must not exceed the rollout of n_steps * "
-                f"n_envs = {rollout} transitions")
+        require(
+            self.batch_size <= rollout,
+            f"batch_size ({self.batch_size}) must not exceed the rollout of n_steps * "
+            f"n_envs = {rollout} transitions",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return network_config_to_dict(self)

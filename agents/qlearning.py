@@ -48,8 +48,9 @@ class EpsilonSchedule:
 
     def __post_init__(self) -> None:
         if self.kind not in ("constant", "linear", "exponential"):
-            raise ValueError(f"epsilon schedule kind must be constant, linear or exponential, "
-                             f"got {self.kind!r}")
+            raise ValueError(
+                f"epsilon schedule kind must be constant, linear or exponential, got {self.kind!r}"
+            )
         for name in ("start", "end"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
@@ -57,8 +58,9 @@ class EpsilonSchedule:
         if self.kind != "constant" and self.end > self.start:
             raise ValueError(f"epsilon end ({self.end}) must not exceed start ({self.start})")
         if not isinstance(self.decay_steps, int) or self.decay_steps < 1:
-            raise ValueError(f"epsilon decay_steps must be a whole number >= 1, got "
-                             f"{self.decay_steps!r}")
+            raise ValueError(
+                f"epsilon decay_steps must be a whole number >= 1, got {self.decay_steps!r}"
+            )
 
     def value(self, step: int) -> float:
         """Epsilon after `step` training steps."""
@@ -146,11 +148,18 @@ class QLearning:
 
     kind = AGENT_KIND
 
-    def __init__(self, observation_space: spaces.Space[Any], action_space: spaces.Space[Any],
-                 config: QLearningConfig | None = None, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        observation_space: spaces.Space[Any],
+        action_space: spaces.Space[Any],
+        config: QLearningConfig | None = None,
+        seed: int | None = None,
+    ) -> None:
         if not isinstance(action_space, spaces.Discrete):
-            raise TypeError(f"tabular Q-learning needs a Discrete action space, got "
-                            f"{type(action_space).__name__}")
+            raise TypeError(
+                f"tabular Q-learning needs a Discrete action space, got "
+                f"{type(action_space).__name__}"
+            )
         self.config = config if config is not None else QLearningConfig()
         self.observation_space = observation_space
         self.action_space = action_space
@@ -188,8 +197,9 @@ class QLearning:
             best = candidates[legal_values == legal_values.max()]
         return int(best[0] if len(best) == 1 else best[self.rng.integers(len(best))])
 
-    def act(self, obs: np.ndarray, masks: np.ndarray | None = None,
-            explore: bool = False) -> np.ndarray:
+    def act(
+        self, obs: np.ndarray, masks: np.ndarray | None = None, explore: bool = False
+    ) -> np.ndarray:
         n = len(obs)
         checked = checked_masks(masks, n, self.n_actions)
         epsilon = self.epsilon if explore else 0.0
@@ -206,8 +216,9 @@ class QLearning:
 
     # -- learning ---------------------------------------------------------------------
 
-    def target(self, reward: float, next_state: int, terminated: bool,
-               next_legal: np.ndarray | None) -> float:
+    def target(
+        self, reward: float, next_state: int, terminated: bool, next_legal: np.ndarray | None
+    ) -> float:
         """The Bellman target r + gamma * max over legal a' of Q(s', a') (r alone if terminal)."""
         if terminated:
             return float(reward)
@@ -224,9 +235,12 @@ class QLearning:
             state = self.encoder.index(batch.obs[env])
             action = int(batch.actions[env]) - self._action_start
             next_state = self.encoder.index(batch.next_obs[env])
-            target = self.target(float(batch.rewards[env]), next_state,
-                                 bool(batch.terminated[env]),
-                                 None if masks is None else masks[env])
+            target = self.target(
+                float(batch.rewards[env]),
+                next_state,
+                bool(batch.terminated[env]),
+                None if masks is None else masks[env],
+            )
             error = target - self.q[state, action]
             self.q[state, action] += alpha * error
             self.visits[state, action] += 1
@@ -236,8 +250,11 @@ class QLearning:
         return {"td_error": self.last_td_error}
 
     def hud(self) -> dict[str, Any]:
-        return {"epsilon": self.epsilon, "alpha": self.config.alpha,
-                "states_seen": int((self.visits.sum(axis=1) > 0).sum())}
+        return {
+            "epsilon": self.epsilon,
+            "alpha": self.config.alpha,
+            "states_seen": int((self.visits.sum(axis=1) > 0).sum()),
+        }
 
     # -- saving -----------------------------------------------------------------------
 
@@ -253,8 +270,9 @@ class QLearning:
         return save_checkpoint(path, AGENT_KIND, self.config.to_dict(), state, metadata)
 
     @classmethod
-    def load(cls, path: str | Path, observation_space: spaces.Space[Any],
-             action_space: spaces.Space[Any]) -> QLearning:
+    def load(
+        cls, path: str | Path, observation_space: spaces.Space[Any], action_space: spaces.Space[Any]
+    ) -> QLearning:
         """Restore an agent saved by `save`, checked against the env's spaces."""
         payload = load_checkpoint(path, AGENT_KIND)
         try:

@@ -50,22 +50,34 @@ class RunningMeanStd:
         return np.sqrt(self.var + 1e-8)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"mean": torch.from_numpy(np.array(self.mean, dtype=np.float64)),
-                "var": torch.from_numpy(np.array(self.var, dtype=np.float64)),
-                "count": self.count}
+        return {
+            "mean": torch.from_numpy(np.array(self.mean, dtype=np.float64)),
+            "var": torch.from_numpy(np.array(self.var, dtype=np.float64)),
+            "count": self.count,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         mean, var = state["mean"].numpy(), state["var"].numpy()
         if mean.shape != self.mean.shape or var.shape != self.var.shape:
-            raise ValueError(f"running statistics have shape {mean.shape}, expected "
-                             f"{self.mean.shape}")
-        self.mean, self.var, self.count = mean.astype(np.float64), var.astype(np.float64), \
-            int(state["count"])
+            raise ValueError(
+                f"running statistics have shape {mean.shape}, expected {self.mean.shape}"
+            )
+        self.mean, self.var, self.count = (
+            mean.astype(np.float64),
+            var.astype(np.float64),
+            int(state["count"]),
+        )
 
 
-def compute_gae(rewards: np.ndarray, values: np.ndarray, next_values: np.ndarray,
-                terminated: np.ndarray, truncated: np.ndarray, gamma: float,
-                gae_lambda: float) -> tuple[np.ndarray, np.ndarray]:
+def compute_gae(
+    rewards: np.ndarray,
+    values: np.ndarray,
+    next_values: np.ndarray,
+    terminated: np.ndarray,
+    truncated: np.ndarray,
+    gamma: float,
+    gae_lambda: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """GAE(lambda) advantages and value targets of a rollout; all arrays are (n_steps, n_envs).
 
     `values[t]` is V(s_t) and `next_values[t]` is V of the observation step t led to: the
@@ -110,12 +122,18 @@ class RolloutStep(NamedTuple):
 class RolloutBuffer:
     """`n_steps` vector steps of experience, in arrays allocated once."""
 
-    def __init__(self, n_steps: int, n_envs: int, features: int,
-                 action_shape: tuple[int, ...], action_dtype: type, n_actions: int) -> None:
+    def __init__(
+        self,
+        n_steps: int,
+        n_envs: int,
+        features: int,
+        action_shape: tuple[int, ...],
+        action_dtype: type,
+        n_actions: int,
+    ) -> None:
         self.n_steps = n_steps
         self.features = np.zeros((n_steps, n_envs, features), dtype=np.float32)
-        self.actions: np.ndarray = np.zeros((n_steps, n_envs, *action_shape),
-                                            dtype=action_dtype)
+        self.actions: np.ndarray = np.zeros((n_steps, n_envs, *action_shape), dtype=action_dtype)
         self.masks = np.ones((n_steps, n_envs, n_actions), dtype=bool)
         self.log_probs = np.zeros((n_steps, n_envs), dtype=np.float32)
         self.values = np.zeros((n_steps, n_envs), dtype=np.float32)
@@ -130,8 +148,9 @@ class RolloutBuffer:
     def full(self) -> bool:
         return self.pos == self.n_steps
 
-    def add(self, step: RolloutStep, rewards: np.ndarray, terminated: np.ndarray,
-            truncated: np.ndarray) -> None:
+    def add(
+        self, step: RolloutStep, rewards: np.ndarray, terminated: np.ndarray, truncated: np.ndarray
+    ) -> None:
         t = self.pos
         self.features[t] = step.features
         self.actions[t] = step.actions
@@ -151,26 +170,39 @@ class RolloutBuffer:
         return np.where(self.truncated, self.final_values, following)
 
 
-def clipped_surrogate_update(net: ActorCritic, optimizer: torch.optim.Optimizer,
-                             buffer: RolloutBuffer, last_values: np.ndarray, cfg: PPOConfig,
-                             learning_rate: float, generator: torch.Generator
-                             ) -> dict[str, float]:
+def clipped_surrogate_update(
+    net: ActorCritic,
+    optimizer: torch.optim.Optimizer,
+    buffer: RolloutBuffer,
+    last_values: np.ndarray,
+    cfg: PPOConfig,
+    learning_rate: float,
+    generator: torch.Generator,
+) -> dict[str, float]:
     """Several epochs of clipped-surrogate minibatch steps on the full rollout in `buffer`
     (`last_values` is V of the observations after its last step); returns the mean losses
     and diagnostics of the update."""
     for group in optimizer.param_groups:
         group["lr"] = learning_rate
     advantages_np, returns_np = compute_gae(
-        buffer.rewards, buffer.values, buffer.next_values(last_values), buffer.terminated,
-        buffer.truncated, cfg.gamma, cfg.gae_lambda)
+        buffer.rewards,
+        buffer.values,
+        buffer.next_values(last_values),
+        buffer.terminated,
+        buffer.truncated,
+        cfg.gamma,
+        cfg.gae_lambda,
+    )
     total = buffer.values.size
     features = torch.from_numpy(buffer.features.reshape(total, -1))
     actions = torch.from_numpy(buffer.actions.reshape(total, *buffer.actions.shape[2:]))
     masks = torch.from_numpy(buffer.masks.reshape(total, -1)) if net.discrete else None
     # One (total, 4) table of the per-transition numbers, so a minibatch is one gather.
-    columns = torch.from_numpy(np.stack(
-        [buffer.log_probs, buffer.values, advantages_np, returns_np], axis=-1
-    ).reshape(total, 4))
+    columns = torch.from_numpy(
+        np.stack([buffer.log_probs, buffer.values, advantages_np, returns_np], axis=-1).reshape(
+            total, 4
+        )
+    )
     parameters = list(net.parameters())
     sums = torch.zeros(5)  # policy loss, value loss, entropy, approx KL, clip fraction
     minibatches = 0
@@ -178,11 +210,14 @@ def clipped_surrogate_update(net: ActorCritic, optimizer: torch.optim.Optimizer,
     for _ in range(cfg.n_epochs):
         order = torch.randperm(total, generator=generator)
         for start in range(0, total, cfg.batch_size):
-            index = order[start:start + cfg.batch_size]
+            index = order[start : start + cfg.batch_size]
             old_log_prob, old_value, advantage, target = columns[index].unbind(dim=1)
             log_prob, entropy, values = net.evaluate(
-                features[index], actions[index], None if masks is None else masks[index],
-                entropy_grad=cfg.ent_coef > 0)
+                features[index],
+                actions[index],
+                None if masks is None else masks[index],
+                entropy_grad=cfg.ent_coef > 0,
+            )
             if cfg.normalize_advantage and len(index) > 1:
                 advantage = (advantage - advantage.mean()) / (advantage.std() + 1e-8)
             log_ratio = log_prob - old_log_prob
@@ -192,8 +227,9 @@ def clipped_surrogate_update(net: ActorCritic, optimizer: torch.optim.Optimizer,
                 -advantage * ratio.clamp(1.0 - cfg.clip_range, 1.0 + cfg.clip_range),
             ).mean()
             if cfg.clip_range_vf is not None:
-                values = old_value + (values - old_value).clamp(-cfg.clip_range_vf,
-                                                                cfg.clip_range_vf)
+                values = old_value + (values - old_value).clamp(
+                    -cfg.clip_range_vf, cfg.clip_range_vf
+                )
             value_loss = (values - target).square().mean()
             entropy_mean = entropy.mean()
             with torch.no_grad():
@@ -209,18 +245,33 @@ def clipped_surrogate_update(net: ActorCritic, optimizer: torch.optim.Optimizer,
             loss.backward()  # type: ignore[no-untyped-call]
             clip_grad_norm(parameters, cfg.max_grad_norm)
             optimizer.step()
-            sums += torch.stack([policy_loss.detach(), value_loss.detach(),
-                                 entropy_mean.detach(), approx_kl, clip_fraction])
+            sums += torch.stack(
+                [
+                    policy_loss.detach(),
+                    value_loss.detach(),
+                    entropy_mean.detach(),
+                    approx_kl,
+                    clip_fraction,
+                ]
+            )
             minibatches += 1
         if stopped_early:
             break
     means = (sums / max(minibatches, 1)).tolist()
     returns_variance = float(returns_np.var())
-    explained = (float("nan") if returns_variance == 0.0
-                 else 1.0 - float((returns_np - buffer.values).var()) / returns_variance)
+    explained = (
+        float("nan")
+        if returns_variance == 0.0
+        else 1.0 - float((returns_np - buffer.values).var()) / returns_variance
+    )
     return {
-        "policy_loss": means[0], "value_loss": means[1], "entropy": means[2],
-        "approx_kl": means[3], "clip_fraction": means[4],
-        "explained_variance": explained, "learning_rate": learning_rate,
-        "minibatches": float(minibatches), "stopped_early": float(stopped_early),
+        "policy_loss": means[0],
+        "value_loss": means[1],
+        "entropy": means[2],
+        "approx_kl": means[3],
+        "clip_fraction": means[4],
+        "explained_variance": explained,
+        "learning_rate": learning_rate,
+        "minibatches": float(minibatches),
+        "stopped_early": float(stopped_early),
     }

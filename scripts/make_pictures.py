@@ -51,20 +51,66 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as work_dir:
         work = Path(work_dir)
-        walker("record", "qlearning-henry", "--speed", "4", "--seconds", "48", "--fps", "12",
-               "--size", "480x270", "--seed", "0", "--out", str(OUT / "gait.gif"))
+        walker(
+            "record",
+            "qlearning-henry",
+            "--speed",
+            "4",
+            "--seconds",
+            "48",
+            "--fps",
+            "12",
+            "--size",
+            "480x270",
+            "--seed",
+            "0",
+            "--out",
+            str(OUT / "gait.gif"),
+        )
 
         run = work / "run"
         # Off screen, --watch-speed time-lapses the recording (16x: one frame per 32
         # control steps), which keeps it to a few thousand frames.
-        walker("train", "--agent", "qlearning", "--steps", "4000", "--episode-steps", "20",
-               "--seed", "0", "--no-progress", "--record", str(work / "training.mp4"),
-               "--watch-speed", "16", "--out", str(run))
+        walker(
+            "train",
+            "--agent",
+            "qlearning",
+            "--steps",
+            "4000",
+            "--episode-steps",
+            "20",
+            "--seed",
+            "0",
+            "--no-progress",
+            "--record",
+            str(work / "training.mp4"),
+            "--watch-speed",
+            "16",
+            "--out",
+            str(run),
+        )
         save_png(frame_of(work / "training.mp4", 0.995), OUT / "training.png")
 
-        walker("record", "--race", "hardcoded", "qlearning-henry", "dqn-henry", "random",
-               "--seconds", "24", "--speed", "2", "--fps", "15", "--size", "1280x720",
-               "--seed", "0", "--out", str(work / "race.mp4"))
+        walker(
+            "record",
+            "--race",
+            "hardcoded",
+            "qlearning-henry",
+            "dqn-henry",
+            "random",
+            "--seconds",
+            "24",
+            "--speed",
+            "2",
+            "--fps",
+            "15",
+            "--size",
+            "1280x720",
+            "--seed",
+            "0",
+            "--out",
+            str(work / "race.mp4"),
+        )
         save_png(frame_of(work / "race.mp4", 1.0), OUT / "race.png")
 
     sizes = {path.name: path.stat().st_size for path in sorted(OUT.iterdir())}

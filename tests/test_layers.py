@@ -49,8 +49,9 @@ def project_modules():
 
 
 def test_every_module_has_a_layer():
-    unplaced = [name for name, _ in project_modules()
-                if name != "walker" and layer_of(name) is None]
+    unplaced = [
+        name for name, _ in project_modules() if name != "walker" and layer_of(name) is None
+    ]
     assert unplaced == []
 
 

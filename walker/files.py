@@ -56,8 +56,9 @@ def failure_cause(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
-def write_failure(target: str | Path, error: BaseException,
-                  kept_previous: bool | None = None) -> OutputPathError:
+def write_failure(
+    target: str | Path, error: BaseException, kept_previous: bool | None = None
+) -> OutputPathError:
     """One sentence for a failed write of `target`, saying whether its old content survives."""
     if isinstance(error, OutputPathError):
         return error
@@ -77,11 +78,11 @@ def ensure_writable_dir(folder: str | Path) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except FileExistsError as error:
-        raise OutputPathError(f"cannot use {path} as a folder: a file of that name exists") \
-            from error
+        raise OutputPathError(
+            f"cannot use {path} as a folder: a file of that name exists"
+        ) from error
     except OSError as error:
-        raise OutputPathError(f"cannot create folder {path}: {failure_cause(error)}") \
-            from error
+        raise OutputPathError(f"cannot create folder {path}: {failure_cause(error)}") from error
     if not os.access(path, os.W_OK | os.X_OK):
         raise OutputPathError(f"cannot write into folder {path}: permission denied")
     return path
@@ -146,8 +147,9 @@ def atomic_path(destination: str | Path, suffix: str | None = None) -> Iterator[
         raise OutputPathError(f"cannot write {target}: it is a folder")
     folder = ensure_writable_dir(target.parent if str(target.parent) else Path("."))
     try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.",
-                                         suffix=suffix or target.suffix, dir=folder)
+        fd, temp_name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=suffix or target.suffix, dir=folder
+        )
     except OSError as error:
         raise write_failure(target, error) from error
     os.close(fd)

@@ -33,16 +33,22 @@ class CountingEnv(gym.Env[np.ndarray, int]):
         mask = np.array([True, self.t < self.length], dtype=np.int8)
         return {"action_mask": mask, "illegal_action": illegal, "t": self.t}
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
-              ) -> tuple[np.ndarray, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         self.t = 0
         return np.array([0.0], np.float32), self._info()
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         self.t += 1
-        return (np.array([float(self.t)], np.float32), 1.0, self.t >= self.length, False,
-                self._info(illegal=action == 1))
+        return (
+            np.array([float(self.t)], np.float32),
+            1.0,
+            self.t >= self.length,
+            False,
+            self._info(illegal=action == 1),
+        )
 
 
 class Scripted:
@@ -55,14 +61,16 @@ class Scripted:
     def reset(self, env_index: int | None = None) -> None:
         self.resets.append(env_index)
 
-    def act(self, obs: np.ndarray, masks: np.ndarray | None = None,
-            explore: bool = False) -> np.ndarray:
+    def act(
+        self, obs: np.ndarray, masks: np.ndarray | None = None, explore: bool = False
+    ) -> np.ndarray:
         return np.full(len(obs), self.actions.pop(0))
 
 
 def vector(lengths: list[int], mode: Any = gym.vector.AutoresetMode.SAME_STEP) -> Any:
-    return gym.vector.SyncVectorEnv([lambda n=n: CountingEnv(n) for n in lengths],
-                                    autoreset_mode=mode)
+    return gym.vector.SyncVectorEnv(
+        [lambda n=n: CountingEnv(n) for n in lengths], autoreset_mode=mode
+    )
 
 
 def test_final_observations_masks_and_books_are_patched_in_where_episodes_end() -> None:
@@ -107,8 +115,12 @@ def test_a_greedy_collector_does_not_claim_its_actions_were_drawn() -> None:
 
 def test_ppo_uses_the_step_it_drew_only_when_the_batch_says_so() -> None:
     env = gym.make("CartPole-v1")
-    agent = PPO(env.observation_space, env.action_space,
-                PPOConfig(n_steps=4, batch_size=4, n_epochs=1), seed=0)
+    agent = PPO(
+        env.observation_space,
+        env.action_space,
+        PPOConfig(n_steps=4, batch_size=4, n_epochs=1),
+        seed=0,
+    )
     obs = np.zeros((1, 4), dtype=np.float32)
     rows = (np.ones(1), obs, np.zeros(1, bool), np.zeros(1, bool))
     with pytest.raises(ValueError, match="no such call is pending"):

@@ -73,16 +73,25 @@ def test_truncated_transition_is_stored_to_be_bootstrapped_from_its_final_obs() 
     agent = DQN(env.observation_space, env.action_space, DQNConfig(learning_starts=1000))
     obs = np.zeros((2, 4), dtype=np.float32)
     final = np.full((2, 4), 0.7, dtype=np.float32)
-    agent.learn(Batch(obs, np.array([0, 1]), np.ones(2), final, np.array([False, True]),
-                      np.array([True, False])))
+    agent.learn(
+        Batch(
+            obs,
+            np.array([0, 1]),
+            np.ones(2),
+            final,
+            np.array([False, True]),
+            np.array([True, False]),
+        )
+    )
     assert agent.buffer.terminated[:2].tolist() == [False, True]
     np.testing.assert_array_equal(agent.buffer.next_obs[:2], final)
 
 
 def test_epsilon_decays_linearly_to_its_floor() -> None:
     env = cartpole()
-    config = DQNConfig(exploration_fraction=0.5, exploration_initial_eps=1.0,
-                       exploration_final_eps=0.1)
+    config = DQNConfig(
+        exploration_fraction=0.5, exploration_initial_eps=1.0, exploration_final_eps=0.1
+    )
     agent = DQN(env.observation_space, env.action_space, config, plan=RunPlan(total_steps=1000))
     assert agent.epsilon == 1.0
     agent.steps = 250
@@ -110,12 +119,20 @@ def test_act_picks_legal_actions_greedily_and_when_exploring() -> None:
 
 def test_hard_and_soft_target_updates() -> None:
     env = cartpole()
-    hard = DQN(env.observation_space, env.action_space,
-               DQNConfig(learning_starts=0, batch_size=2, train_freq=1,
-                         target_update_interval=3), seed=0)
-    soft = DQN(env.observation_space, env.action_space,
-               DQNConfig(learning_starts=0, batch_size=2, train_freq=1,
-                         target_update_interval=1, tau=0.25), seed=0)
+    hard = DQN(
+        env.observation_space,
+        env.action_space,
+        DQNConfig(learning_starts=0, batch_size=2, train_freq=1, target_update_interval=3),
+        seed=0,
+    )
+    soft = DQN(
+        env.observation_space,
+        env.action_space,
+        DQNConfig(
+            learning_starts=0, batch_size=2, train_freq=1, target_update_interval=1, tau=0.25
+        ),
+        seed=0,
+    )
     obs = np.random.default_rng(0).normal(size=(2, 4)).astype(np.float32)
     batch = Batch(obs, np.array([0, 1]), np.ones(2), obs, np.zeros(2, bool), np.zeros(2, bool))
     hard.learn(batch)  # 2 steps: trained, target untouched
@@ -129,22 +146,26 @@ def test_hard_and_soft_target_updates() -> None:
 
     before = [p.clone() for p in soft.target_net.parameters()]
     soft.learn(batch)  # 2 steps: two soft updates, 1 - 0.75^2 = 0.4375 of the way
-    for old, new, online_p in zip(before, soft.target_net.parameters(),
-                                  soft.q_net.parameters(), strict=True):
+    for old, new, online_p in zip(
+        before, soft.target_net.parameters(), soft.q_net.parameters(), strict=True
+    ):
         torch.testing.assert_close(new, old + 0.4375 * (online_p - old))
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("learning_rate", -1e-4, "learning_rate must be a positive number"),
-    ("gamma", 1.01, r"gamma must be in \[0, 1\]"),
-    ("batch_size", 200_000, "must not exceed buffer_size"),
-    ("tau", 0.0, r"tau must be in \(0, 1\]"),
-    ("exploration_final_eps", 1.5, r"exploration_final_eps must be in \[0, 1\]"),
-    ("learning_starts", -1, "learning_starts must be a whole number >= 0"),
-    ("train_freq", 0, "train_freq must be a whole number >= 1"),
-    ("max_grad_norm", 0.0, "max_grad_norm must be a positive number or None"),
-    ("hidden_sizes", (64, 0), "hidden_sizes must be a non-empty sequence"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("learning_rate", -1e-4, "learning_rate must be a positive number"),
+        ("gamma", 1.01, r"gamma must be in \[0, 1\]"),
+        ("batch_size", 200_000, "must not exceed buffer_size"),
+        ("tau", 0.0, r"tau must be in \(0, 1\]"),
+        ("exploration_final_eps", 1.5, r"exploration_final_eps must be in \[0, 1\]"),
+        ("learning_starts", -1, "learning_starts must be a whole number >= 0"),
+        ("train_freq", 0, "train_freq must be a whole number >= 1"),
+        ("max_grad_norm", 0.0, "max_grad_norm must be a positive number or None"),
+        ("hidden_sizes", (64, 0), "hidden_sizes must be a non-empty sequence"),
+    ],
+)
 def test_config_rejects_bad_values(field: str, value: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         DQNConfig(**{field: value})
@@ -163,8 +184,9 @@ def test_unsupported_spaces_are_refused() -> None:
     assert isinstance(agent, Learner)
     obs = np.zeros((1, 4), dtype=np.float32)
     with pytest.raises(ValueError, match="outside the action space"):
-        agent.learn(Batch(obs, np.array([2]), np.ones(1), obs, np.zeros(1, bool),
-                          np.zeros(1, bool)))
+        agent.learn(
+            Batch(obs, np.array([2]), np.ones(1), obs, np.zeros(1, bool), np.zeros(1, bool))
+        )
 
 
 # -- Henry's discrete env: MultiDiscrete observations and masks ------------------------------
@@ -172,8 +194,7 @@ def test_unsupported_spaces_are_refused() -> None:
 
 def test_trains_on_henry_with_one_hot_observations_and_masks() -> None:
     env = gym.make("Henry-v0")
-    config = DQNConfig(learning_starts=32, batch_size=16, train_freq=4,
-                       target_update_interval=50)
+    config = DQNConfig(learning_starts=32, batch_size=16, train_freq=4, target_update_interval=50)
     agent = DQN(env.observation_space, env.action_space, config, seed=0, plan=RunPlan(2, 200))
     assert agent.encoder.features == 5 + 2 + 5 + 2
     result = train_agent(agent, "Henry-v0", 2, 200, seed=0, env_kwargs={"max_episode_steps": 20})
@@ -188,10 +209,10 @@ def test_trains_on_henry_with_one_hot_observations_and_masks() -> None:
 
 def trained_cartpole_agent(seed: int, steps: int = 400) -> DQN:
     env = cartpole()
-    config = DQNConfig(learning_starts=64, batch_size=32, train_freq=2,
-                       target_update_interval=100, double_dqn=True)
-    agent = DQN(env.observation_space, env.action_space, config, seed=seed,
-                plan=RunPlan(2, 1000))
+    config = DQNConfig(
+        learning_starts=64, batch_size=32, train_freq=2, target_update_interval=100, double_dqn=True
+    )
+    agent = DQN(env.observation_space, env.action_space, config, seed=seed, plan=RunPlan(2, 1000))
     train_agent(agent, "CartPole-v1", 2, steps, seed=seed)
     return agent
 
@@ -201,8 +222,9 @@ def test_same_seed_gives_identical_weights_and_another_seed_does_not() -> None:
     assert first.gradient_steps > 100
     for name, tensor in first.q_net.state_dict().items():
         torch.testing.assert_close(tensor, second.q_net.state_dict()[name], rtol=0, atol=0)
-    assert not torch.equal(first.q_net.state_dict()["weights.0"],
-                           other.q_net.state_dict()["weights.0"])
+    assert not torch.equal(
+        first.q_net.state_dict()["weights.0"], other.q_net.state_dict()["weights.0"]
+    )
 
 
 def test_save_and_load_give_identical_actions(tmp_path: Path) -> None:
@@ -246,12 +268,23 @@ def test_dqn_balances_cartpole(tmp_path: Path) -> None:
     # as SB3's EvalCallback does, the run keeps the best evaluated checkpoint; the test then
     # loads it and scores it afresh on episodes it was not picked on.
     env = cartpole()
-    config = DQNConfig(learning_rate=2.3e-3, batch_size=64, buffer_size=100_000,
-                       learning_starts=1000, gamma=0.99, target_update_interval=10,
-                       train_freq=256, gradient_steps=128, exploration_fraction=0.16,
-                       exploration_final_eps=0.04, hidden_sizes=(256, 256), double_dqn=True)
-    agent = DQN(env.observation_space, env.action_space, config, seed=0,
-                plan=RunPlan(total_steps=50_000))
+    config = DQNConfig(
+        learning_rate=2.3e-3,
+        batch_size=64,
+        buffer_size=100_000,
+        learning_starts=1000,
+        gamma=0.99,
+        target_update_interval=10,
+        train_freq=256,
+        gradient_steps=128,
+        exploration_fraction=0.16,
+        exploration_final_eps=0.04,
+        hidden_sizes=(256, 256),
+        double_dqn=True,
+    )
+    agent = DQN(
+        env.observation_space, env.action_space, config, seed=0, plan=RunPlan(total_steps=50_000)
+    )
     best = {"score": -math.inf, "steps": 0}
 
     def keep_best(steps: int) -> None:
@@ -263,7 +296,9 @@ def test_dqn_balances_cartpole(tmp_path: Path) -> None:
     start = time.perf_counter()
     train_agent(agent, "CartPole-v1", 1, 50_000, seed=0, every=5000, callback=keep_best)
     score = greedy_return(DQN.load(tmp_path / "best.pt"), "CartPole-v1", 10, seed=1000)
-    print(f"DQN CartPole-v1: greedy return {score:.1f} (best of the run at step "
-          f"{best['steps']}, final policy {greedy_return(agent, 'CartPole-v1', 10, 1000):.1f}) "
-          f"after 50k steps in {time.perf_counter() - start:.1f} s")
+    print(
+        f"DQN CartPole-v1: greedy return {score:.1f} (best of the run at step "
+        f"{best['steps']}, final policy {greedy_return(agent, 'CartPole-v1', 10, 1000):.1f}) "
+        f"after 50k steps in {time.perf_counter() - start:.1f} s"
+    )
     assert score >= 475

@@ -37,9 +37,16 @@ from agents.rollout import RolloutBuffer, RunningMeanStd, compute_gae
 # -- the training loop the learning tests use -------------------------------------------------
 
 
-def train_agent(agent: Any, env_id: str, n_envs: int, total_steps: int, seed: int,
-                env_kwargs: dict[str, Any] | None = None,
-                every: int = 0, callback: Callable[[int], None] | None = None) -> dict[str, Any]:
+def train_agent(
+    agent: Any,
+    env_id: str,
+    n_envs: int,
+    total_steps: int,
+    seed: int,
+    env_kwargs: dict[str, Any] | None = None,
+    every: int = 0,
+    callback: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
     """Train `agent` for `total_steps` env steps on `n_envs` copies of `env_id` through the
     collector `walker train` uses, calling `callback(steps)` every `every` env steps if given.
 
@@ -107,8 +114,9 @@ def test_gae_bootstraps_on_truncation_but_not_on_termination() -> None:
     next_values = np.array([[1.0, 1.0], [4.0, 100.0], [3.0, 3.0]])
     terminated = np.array([[False, False], [False, True], [False, False]])
     truncated = np.array([[False, False], [True, False], [False, False]])
-    advantages, returns = compute_gae(rewards, values, next_values, terminated, truncated,
-                                      gamma=0.9, gae_lambda=0.5)
+    advantages, returns = compute_gae(
+        rewards, values, next_values, terminated, truncated, gamma=0.9, gae_lambda=0.5
+    )
     # Step 2 (both):  3 + 0.9 * 3 - 2 = 3.7
     # Env 0, step 1 (truncated): 2 + 0.9 * 4 - 1 = 4.6; nothing flows back across the end.
     # Env 0, step 0: (1 + 0.9 * 1 - 0.5) + 0.9 * 0.5 * 4.6 = 1.4 + 2.07 = 3.47
@@ -119,8 +127,9 @@ def test_gae_bootstraps_on_truncation_but_not_on_termination() -> None:
 
 
 def test_rollout_buffer_next_values_use_final_values_where_truncated() -> None:
-    buffer = RolloutBuffer(n_steps=3, n_envs=2, features=1, action_shape=(),
-                           action_dtype=np.int64, n_actions=2)
+    buffer = RolloutBuffer(
+        n_steps=3, n_envs=2, features=1, action_shape=(), action_dtype=np.int64, n_actions=2
+    )
     buffer.values[:] = [[0.5, 0.5], [1.0, 1.0], [2.0, 2.0]]
     buffer.truncated[1, 0] = True
     buffer.final_values[1, 0] = 4.0
@@ -130,14 +139,19 @@ def test_rollout_buffer_next_values_use_final_values_where_truncated() -> None:
 
 def test_truncated_step_records_the_value_of_the_final_observation() -> None:
     env = cartpole()
-    agent = PPO(env.observation_space, env.action_space,
-                PPOConfig(n_steps=8, batch_size=4, normalize_obs=False), seed=0,
-                plan=RunPlan(n_envs=2))
+    agent = PPO(
+        env.observation_space,
+        env.action_space,
+        PPOConfig(n_steps=8, batch_size=4, normalize_obs=False),
+        seed=0,
+        plan=RunPlan(n_envs=2),
+    )
     obs = np.zeros((2, 4), dtype=np.float32)
     final = np.full((2, 4), 0.3, dtype=np.float32)
     actions = agent.act(obs, explore=True)
-    agent.learn(Batch(obs, actions, np.ones(2), final, np.array([False, True]),
-                      np.array([True, True])))
+    agent.learn(
+        Batch(obs, actions, np.ones(2), final, np.array([False, True]), np.array([True, True]))
+    )
     expected = agent.net.value(torch.from_numpy(final[:1])).detach().numpy()
     np.testing.assert_allclose(agent.buffer.final_values[0, 0], expected[0], rtol=1e-6)
     assert agent.buffer.final_values[0, 1] == 0.0  # terminated and truncated: no bootstrap
@@ -161,9 +175,12 @@ def test_masked_sampling_never_draws_an_illegal_action() -> None:
     assert sample_categorical(one_legal, np.zeros((1, 4), dtype=np.float32)).tolist() == [2]
     # numpy's log-softmax is torch's.
     np.testing.assert_allclose(
-        log_p[:1], torch.log_softmax(masked_logits(torch.from_numpy(logits[:1]),
-                                                   torch.from_numpy(masks[:1])), -1).numpy(),
-        rtol=1e-6)
+        log_p[:1],
+        torch.log_softmax(
+            masked_logits(torch.from_numpy(logits[:1]), torch.from_numpy(masks[:1])), -1
+        ).numpy(),
+        rtol=1e-6,
+    )
 
 
 def test_masked_log_prob_and_entropy_cover_legal_actions_only() -> None:
@@ -215,8 +232,9 @@ def test_numpy_acting_matches_the_torch_networks() -> None:
     step = agent._pending
     assert step is not None
     with torch.no_grad():
-        log_probs, _, values = agent.net.evaluate(torch.from_numpy(step.features),
-                                                  torch.from_numpy(step.actions), None)
+        log_probs, _, values = agent.net.evaluate(
+            torch.from_numpy(step.features), torch.from_numpy(step.actions), None
+        )
     np.testing.assert_allclose(step.log_probs, log_probs.numpy(), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(step.values, values.numpy(), rtol=1e-5, atol=1e-5)
 
@@ -224,18 +242,21 @@ def test_numpy_acting_matches_the_torch_networks() -> None:
 # -- configuration and spaces -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("learning_rate", -1e-3, "learning_rate must be a positive number"),
-    ("gamma", 1.5, r"gamma must be in \[0, 1\]"),
-    ("gae_lambda", -0.1, r"gae_lambda must be in \[0, 1\]"),
-    ("n_steps", 0, "n_steps must be a whole number"),
-    ("n_epochs", 2.5, "n_epochs must be a whole number"),
-    ("clip_range", 0.0, "clip_range must be a positive number"),
-    ("target_kl", -0.01, "target_kl must be a positive number or None"),
-    ("ent_coef", -0.1, "ent_coef must be a number >= 0"),
-    ("hidden_sizes", (), "hidden_sizes must be a non-empty sequence"),
-    ("num_threads", 0, "num_threads must be a whole number"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("learning_rate", -1e-3, "learning_rate must be a positive number"),
+        ("gamma", 1.5, r"gamma must be in \[0, 1\]"),
+        ("gae_lambda", -0.1, r"gae_lambda must be in \[0, 1\]"),
+        ("n_steps", 0, "n_steps must be a whole number"),
+        ("n_epochs", 2.5, "n_epochs must be a whole number"),
+        ("clip_range", 0.0, "clip_range must be a positive number"),
+        ("target_kl", -0.01, "target_kl must be a positive number or None"),
+        ("ent_coef", -0.1, "ent_coef must be a number >= 0"),
+        ("hidden_sizes", (), "hidden_sizes must be a non-empty sequence"),
+        ("num_threads", 0, "num_threads must be a whole number"),
+    ],
+)
 def test_config_rejects_bad_values(field: str, value: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         PPOConfig(**{field: value})
@@ -275,8 +296,9 @@ def test_agent_fits_the_protocols_and_checks_its_inputs() -> None:
     with pytest.raises(ValueError, match="shape"):
         agent.act(np.zeros(4, dtype=np.float32))  # the env axis is missing
     obs = np.zeros((2, 4), dtype=np.float32)
-    two_rows = Batch(obs, np.zeros(2, dtype=np.int64), np.zeros(2), obs, np.zeros(2, bool),
-                     np.zeros(2, bool))
+    two_rows = Batch(
+        obs, np.zeros(2, dtype=np.int64), np.zeros(2), obs, np.zeros(2, bool), np.zeros(2, bool)
+    )
     with pytest.raises(ValueError, match="n_envs=1"):
         agent.learn(two_rows)
     continuous = PPO(pendulum().observation_space, pendulum().action_space)
@@ -302,7 +324,7 @@ def test_running_mean_std_matches_numpy_over_batches() -> None:
     data = rng.normal(3.0, 2.0, (1000, 2))
     stats = RunningMeanStd((2,))
     for start in range(0, 1000, 7):
-        stats.update(data[start:start + 7])
+        stats.update(data[start : start + 7])
     np.testing.assert_allclose(stats.mean, data.mean(axis=0))
     np.testing.assert_allclose(stats.var, data.var(axis=0))
     assert stats.count == 1000
@@ -367,8 +389,9 @@ def test_save_and_load_discrete_agent_with_masks(tmp_path: Path) -> None:
     assert agent.updates == 2
     loaded = PPO.load(agent.save(tmp_path / "henry.pt", {"env_id": "Henry-v0"}))
     obs = np.array([[2, 1, 2, 1], [0, 0, 3, 1], [4, 1, 1, 0]])
-    masks = np.array([[1, 1, 0, 0, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0, 1, 0],
-                      [0, 0, 0, 0, 1, 1, 0, 1]], dtype=bool)
+    masks = np.array(
+        [[1, 1, 0, 0, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0, 1, 0], [0, 0, 0, 0, 1, 1, 0, 1]], dtype=bool
+    )
     np.testing.assert_array_equal(loaded.act(obs, masks), agent.act(obs, masks))
 
 
@@ -402,13 +425,18 @@ def test_load_refuses_a_damaged_file(tmp_path: Path) -> None:
 
 def test_learn_accepts_steps_it_did_not_sample() -> None:
     env = cartpole()
-    agent = PPO(env.observation_space, env.action_space,
-                PPOConfig(n_steps=4, batch_size=4, n_epochs=1), seed=0)
+    agent = PPO(
+        env.observation_space,
+        env.action_space,
+        PPOConfig(n_steps=4, batch_size=4, n_epochs=1),
+        seed=0,
+    )
     obs = np.zeros((1, 4), dtype=np.float32)
     metrics: dict[str, float] = {}
     for _ in range(4):  # learn without act: the actions are evaluated under the policy
-        metrics = agent.learn(Batch(obs, np.array([1]), np.ones(1), obs, np.zeros(1, bool),
-                                    np.zeros(1, bool)))
+        metrics = agent.learn(
+            Batch(obs, np.array([1]), np.ones(1), obs, np.zeros(1, bool), np.zeros(1, bool))
+        )
     assert agent.updates == 1
     assert math.isfinite(metrics["policy_loss"])
 
@@ -431,10 +459,8 @@ def test_ppo_balances_cartpole() -> None:
 @pytest.mark.slow
 def test_ppo_swings_up_pendulum() -> None:
     env = pendulum()
-    config = PPOConfig(n_steps=256, batch_size=128, gamma=0.95, learning_rate=1e-3,
-                       anneal_lr=True)
-    agent = PPO(env.observation_space, env.action_space, config, seed=0,
-                plan=RunPlan(8, 200_000))
+    config = PPOConfig(n_steps=256, batch_size=128, gamma=0.95, learning_rate=1e-3, anneal_lr=True)
+    agent = PPO(env.observation_space, env.action_space, config, seed=0, plan=RunPlan(8, 200_000))
     start = time.perf_counter()
     train_agent(agent, "Pendulum-v1", 8, 200_000, seed=0)
     elapsed = time.perf_counter() - start

@@ -11,14 +11,25 @@ from agents.qlearning import EpsilonSchedule, QLearning, QLearningConfig
 
 
 def batch(obs, action, reward, next_obs, terminated=False, truncated=False, next_mask=None):
-    return Batch(np.array([obs]), np.array([action]), np.array([reward]), np.array([next_obs]),
-                 np.array([terminated]), np.array([truncated]), None,
-                 None if next_mask is None else np.array([next_mask], dtype=bool))
+    return Batch(
+        np.array([obs]),
+        np.array([action]),
+        np.array([reward]),
+        np.array([next_obs]),
+        np.array([terminated]),
+        np.array([truncated]),
+        None,
+        None if next_mask is None else np.array([next_mask], dtype=bool),
+    )
 
 
 def small_agent(**config):
-    return QLearning(gym.spaces.Discrete(3), gym.spaces.Discrete(2),
-                     QLearningConfig(initial_q=0.0, **config), seed=0)
+    return QLearning(
+        gym.spaces.Discrete(3),
+        gym.spaces.Discrete(2),
+        QLearningConfig(initial_q=0.0, **config),
+        seed=0,
+    )
 
 
 def test_bellman_update_matches_a_hand_computation():
@@ -47,8 +58,12 @@ def test_max_in_the_target_is_over_legal_next_actions_only():
 
 
 def test_greedy_and_random_choices_respect_the_mask():
-    agent = QLearning(gym.spaces.Discrete(1), gym.spaces.Discrete(4),
-                      QLearningConfig(epsilon=EpsilonSchedule("constant", 1.0, 1.0, 1)), seed=1)
+    agent = QLearning(
+        gym.spaces.Discrete(1),
+        gym.spaces.Discrete(4),
+        QLearningConfig(epsilon=EpsilonSchedule("constant", 1.0, 1.0, 1)),
+        seed=1,
+    )
     agent.q[0] = [9.0, 1.0, 0.0, 5.0]
     mask = np.array([[False, True, True, False]])
     explored = {int(agent.act(np.array([0]), mask, explore=True)[0]) for _ in range(200)}
@@ -117,8 +132,9 @@ def test_save_load_round_trip_and_resume(tmp_path):
     assert loaded.steps == 1234 and loaded.epsilon == agent.epsilon
     # The random generator is restored too, so a resumed run continues identically.
     obs = np.array([[2, 1, 2, 1]])
-    assert [int(loaded.act(obs, None, True)[0]) for _ in range(20)] == \
-        [int(agent.act(obs, None, True)[0]) for _ in range(20)]
+    assert [int(loaded.act(obs, None, True)[0]) for _ in range(20)] == [
+        int(agent.act(obs, None, True)[0]) for _ in range(20)
+    ]
 
 
 def test_loading_problems_are_one_sentence_errors(tmp_path):
@@ -132,8 +148,17 @@ def test_loading_problems_are_one_sentence_errors(tmp_path):
     with pytest.raises(CheckpointError, match="damaged"):
         QLearning.load(damaged, env.observation_space, env.action_space)
     other = tmp_path / "other.pt"
-    torch.save({"format": "henry-checkpoint", "version": 1, "agent": "ppo", "config": {},
-                "state": {}, "metadata": {}}, other)
+    torch.save(
+        {
+            "format": "henry-checkpoint",
+            "version": 1,
+            "agent": "ppo",
+            "config": {},
+            "state": {},
+            "metadata": {},
+        },
+        other,
+    )
     with pytest.raises(CheckpointError, match="'ppo' agent, not a 'qlearning'"):
         QLearning.load(other, env.observation_space, env.action_space)
     with pytest.raises(CheckpointError, match="does not exist"):
@@ -153,8 +178,9 @@ def test_save_is_atomic_and_reports_unwritable_paths(tmp_path):
 
 
 def _train_tabular(env, agent, steps, seed=0):
-    vector_env = gym.vector.SyncVectorEnv([lambda: env],
-                                          autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    vector_env = gym.vector.SyncVectorEnv(
+        [lambda: env], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP
+    )
     collector = Collector(vector_env, agent)
     collector.reset(seed=seed)
     for _ in range(steps):
@@ -174,19 +200,33 @@ def _greedy_return(env, agent, max_steps=100):
 
 def test_solves_cliff_walking_optimally():
     env = gym.make("CliffWalking-v1")
-    agent = QLearning(env.observation_space, env.action_space,
-                      QLearningConfig(alpha=0.5, gamma=0.99, initial_q=0.0,
-                                      epsilon=EpsilonSchedule("linear", 1.0, 0.1, 20_000)),
-                      seed=0)
+    agent = QLearning(
+        env.observation_space,
+        env.action_space,
+        QLearningConfig(
+            alpha=0.5,
+            gamma=0.99,
+            initial_q=0.0,
+            epsilon=EpsilonSchedule("linear", 1.0, 0.1, 20_000),
+        ),
+        seed=0,
+    )
     _train_tabular(env, agent, 30_000)
     assert _greedy_return(env, agent) == -13
 
 
 def test_solves_deterministic_frozen_lake():
     env = gym.make("FrozenLake-v1", is_slippery=False)
-    agent = QLearning(env.observation_space, env.action_space,
-                      QLearningConfig(alpha=0.5, gamma=0.95, initial_q=0.0,
-                                      epsilon=EpsilonSchedule("linear", 1.0, 0.05, 5_000)),
-                      seed=0)
+    agent = QLearning(
+        env.observation_space,
+        env.action_space,
+        QLearningConfig(
+            alpha=0.5,
+            gamma=0.95,
+            initial_q=0.0,
+            epsilon=EpsilonSchedule("linear", 1.0, 0.05, 5_000),
+        ),
+        seed=0,
+    )
     _train_tabular(env, agent, 8_000)
     assert _greedy_return(env, agent) == 1.0

@@ -33,13 +33,32 @@ def test_version_and_help(capsys):
 
 def test_train_writes_a_complete_run_folder(tmp_path, capsys):
     out = tmp_path / "run"
-    code, text, _ = run(capsys, "train", "--agent", "qlearning", "--steps", "400", "--seed",
-                        "1", "--out", str(out), "--alpha", "0.3", "--eval-every", "200",
-                        "--no-progress")
+    code, text, _ = run(
+        capsys,
+        "train",
+        "--agent",
+        "qlearning",
+        "--steps",
+        "400",
+        "--seed",
+        "1",
+        "--out",
+        str(out),
+        "--alpha",
+        "0.3",
+        "--eval-every",
+        "200",
+        "--no-progress",
+    )
     assert code == 0
     assert "greedy policy" in text and "hard-coded gait" in text
-    for name in ("config.json", "metrics.jsonl", "eval.jsonl", "checkpoint.pt",
-                 "learning_curves.png"):
+    for name in (
+        "config.json",
+        "metrics.jsonl",
+        "eval.jsonl",
+        "checkpoint.pt",
+        "learning_curves.png",
+    ):
         assert (out / name).stat().st_size > 0, name
     config = json.loads((out / "config.json").read_text())
     assert config["agent_config"]["alpha"] == 0.3 and config["random_starts"] is True
@@ -55,15 +74,29 @@ def test_train_spellings_name_the_agent_first_or_default_to_qlearning():
     assert _train_spelling(["train"]) == ["train", "qlearning"]
     assert _train_spelling(["train", "--steps", "5"]) == ["train", "qlearning", "--steps", "5"]
     assert _train_spelling(["train", "--agent", "ppo", "--steps", "5"]) == [
-        "train", "ppo", "--steps", "5"]
+        "train",
+        "ppo",
+        "--steps",
+        "5",
+    ]
     assert _train_spelling(["train", "--agent=dqn"]) == ["train", "dqn"]
     assert _train_spelling(["train", "ppo", "--agent", "x"]) == ["train", "ppo", "--agent", "x"]
     assert _train_spelling(["train", "--help"]) == ["train", "--help"]
     # --agent was an ordinary option: after other options it still names the agent
     assert _train_spelling(["train", "--steps", "5", "--agent", "dqn", "--seed", "1"]) == [
-        "train", "dqn", "--steps", "5", "--seed", "1"]
+        "train",
+        "dqn",
+        "--steps",
+        "5",
+        "--seed",
+        "1",
+    ]
     assert _train_spelling(["train", "--steps", "5", "--agent=ppo"]) == [
-        "train", "ppo", "--steps", "5"]
+        "train",
+        "ppo",
+        "--steps",
+        "5",
+    ]
     assert _train_spelling(["eval", "--agent", "x"]) == ["eval", "--agent", "x"]
 
 
@@ -71,12 +104,22 @@ def test_resume_continues_from_the_checkpoint(tmp_path, capsys):
     first = tmp_path / "first"
     assert run(capsys, "train", "--steps", "200", "--out", str(first), "--no-progress")[0] == 0
     second = tmp_path / "second"
-    code, _text, _ = run(capsys, "train", "--steps", "200", "--out", str(second),
-                        "--resume", str(first / "checkpoint.pt"), "--no-progress")
+    code, _text, _ = run(
+        capsys,
+        "train",
+        "--steps",
+        "200",
+        "--out",
+        str(second),
+        "--resume",
+        str(first / "checkpoint.pt"),
+        "--no-progress",
+    )
     assert code == 0
     import gymnasium as gym
 
     from agents.qlearning import QLearning
+
     env = gym.make("Henry-v0")
     agent = QLearning.load(second / "checkpoint.pt", env.observation_space, env.action_space)
     assert agent.steps == 400
@@ -85,12 +128,14 @@ def test_resume_continues_from_the_checkpoint(tmp_path, capsys):
 def test_eval_table_and_qtable(tmp_path, capsys):
     out = tmp_path / "run"
     run(capsys, "train", "--steps", "300", "--out", str(out), "--no-progress")
-    code, text, _ = run(capsys, "eval", "hardcoded", "random", str(out / "checkpoint.pt"),
-                        "--episodes", "1")
+    code, text, _ = run(
+        capsys, "eval", "hardcoded", "random", str(out / "checkpoint.pt"), "--episodes", "1"
+    )
     assert code == 0
     assert "hardcoded" in text and "1.00x" in text and "speed m/s" in text
-    code, text, _ = run(capsys, "qtable", str(out / "checkpoint.pt"), "--out",
-                        str(tmp_path / "heat.png"))
+    code, text, _ = run(
+        capsys, "qtable", str(out / "checkpoint.pt"), "--out", str(tmp_path / "heat.png")
+    )
     assert code == 0
     assert "[2, 1, 2, 1]: LIFT_RIGHT" in text and " *" in text
     assert (tmp_path / "heat.png").stat().st_size > 1000
@@ -135,18 +180,26 @@ def test_hardcoded_from_left_foot_up_shows_the_failure(capsys):
         (["eval", "hardcoded", "--env", "NoSuchEnv-v9"], "cannot make env"),
         (["eval", "missing.pt"], "does not exist"),
         (["train", "--steps", "10", "--alpha", "-1", "--no-progress"], "alpha must be"),
-        (["train", "--steps", "10", "--env-arg", "extension_levels=4", "--no-progress"],
-         "odd whole number"),
-        (["train", "--steps", "10", "--env", "CartPole-v1", "--no-progress"],
-         "Discrete or MultiDiscrete observation"),
+        (
+            ["train", "--steps", "10", "--env-arg", "extension_levels=4", "--no-progress"],
+            "odd whole number",
+        ),
+        (
+            ["train", "--steps", "10", "--env", "CartPole-v1", "--no-progress"],
+            "Discrete or MultiDiscrete observation",
+        ),
         (["qtable", "missing.pt"], "does not exist"),
         (["watch", "hardcoded"], "needs a display"),
         (["record", "hardcoded", "--out", "video.avi"], "use a .mp4 or .gif"),
         (["record", "--out", "v.mp4"], "either one POLICY"),
-        (["race", "--learn", "qlearning:epsilon_end=0.01", "--out", "r.mp4"],
-         "give options as for walker train"),
-        (["race", "--learn", "qlearning --no-such-option 1", "--out", "r.mp4"],
-         "unrecognized arguments: --no-such-option"),
+        (
+            ["race", "--learn", "qlearning:epsilon_end=0.01", "--out", "r.mp4"],
+            "give options as for walker train",
+        ),
+        (
+            ["race", "--learn", "qlearning --no-such-option 1", "--out", "r.mp4"],
+            "unrecognized arguments: --no-such-option",
+        ),
         (["race", "--learn", "qlearning --alpha 2", "--out", "r.mp4"], "alpha must be"),
     ],
 )
@@ -166,17 +219,26 @@ def test_damaged_and_mismatched_checkpoints(tmp_path, capsys):
     assert code == 2 and "damaged or not a Henry checkpoint" in err
     out = tmp_path / "run"
     run(capsys, "train", "--steps", "100", "--out", str(out), "--no-progress")
-    code, _, err = run(capsys, "eval", str(out / "checkpoint.pt"), "--env",
-                       "Henry-v0", "--env-arg", "extension_levels=3", "--env-arg",
-                       "step_length_m=0.1")
+    code, _, err = run(
+        capsys,
+        "eval",
+        str(out / "checkpoint.pt"),
+        "--env",
+        "Henry-v0",
+        "--env-arg",
+        "extension_levels=3",
+        "--env-arg",
+        "step_length_m=0.1",
+    )
     assert code == 2 and "extension_levels" in err
 
 
 def test_unwritable_out_folder(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code, _, err = run(capsys, "train", "--steps", "10", "--out", str(blocker / "run"),
-                       "--no-progress")
+    code, _, err = run(
+        capsys, "train", "--steps", "10", "--out", str(blocker / "run"), "--no-progress"
+    )
     assert code == 2 and "is a file, not a folder" in err
 
 
@@ -184,14 +246,16 @@ def test_record_writes_the_requested_frames(tmp_path, capsys):
     from walker.draw.video import read_frames
 
     path = tmp_path / "gait.mp4"
-    code, _text, _ = run(capsys, "record", "hardcoded", "--out", str(path), "--seconds", "2",
-                        "--fps", "15")
+    code, _text, _ = run(
+        capsys, "record", "hardcoded", "--out", str(path), "--seconds", "2", "--fps", "15"
+    )
     assert code == 0
     frames = read_frames(path)
     assert len(frames) == 30
     assert frames[0].shape == (400, 600, 3)
-    differences = [np.abs(a.astype(int) - b.astype(int)).sum()
-                   for a, b in itertools.pairwise(frames)]
+    differences = [
+        np.abs(a.astype(int) - b.astype(int)).sum() for a, b in itertools.pairwise(frames)
+    ]
     assert sum(d > 0 for d in differences) > len(differences) // 2
 
 
@@ -209,8 +273,9 @@ def test_record_every_saves_clips_and_a_montage(tmp_path, capsys):
     from walker.draw.video import read_frames
 
     out = tmp_path / "run"
-    code, _, _ = run(capsys, "train", "--steps", "400", "--record-every", "1", "--out",
-                     str(out), "--no-progress")
+    code, _, _ = run(
+        capsys, "train", "--steps", "400", "--record-every", "1", "--out", str(out), "--no-progress"
+    )
     assert code == 0
     clips = sorted((out / "clips").glob("*.mp4"))
     assert [c.name for c in clips] == ["episode_00001.mp4", "episode_00002.mp4"]
@@ -221,8 +286,9 @@ def test_race_without_display_needs_out(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
     code, _, err = run(capsys, "race", "hardcoded", "random")
     assert code == 2 and "--out" in err
-    code, text, _ = run(capsys, "race", "hardcoded", "random", "--out",
-                        str(tmp_path / "race.mp4"), "--seconds", "2")
+    code, text, _ = run(
+        capsys, "race", "hardcoded", "random", "--out", str(tmp_path / "race.mp4"), "--seconds", "2"
+    )
     assert code == 0 and "1.  hardcoded" in text
 
 
@@ -237,12 +303,26 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
     from agents.checkpoint import load_checkpoint
 
     out = tmp_path / "run"
-    process = subprocess.Popen([sys.executable, "-m", "walker", "train", "--steps", "1000000",
-                                "--checkpoint-every", "100", "--out", str(out),
-                                "--no-progress"],
-                               cwd=Path(__file__).resolve().parents[2],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "walker",
+            "train",
+            "--steps",
+            "1000000",
+            "--checkpoint-every",
+            "100",
+            "--out",
+            str(out),
+            "--no-progress",
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     # Ready: the loop runs once its first scheduled checkpoint (written atomically) is there.
     deadline = time.monotonic() + 120
     while not (out / "checkpoint.pt").exists():
@@ -285,13 +365,35 @@ def test_written_files_get_normal_permissions(tmp_path):
 @pytest.mark.parametrize(
     ("argv", "plan"),
     [
-        (["ppo", "--env", "CartPole-v1", "--steps", "2048", "--n-steps", "512",
-          "--num-envs", "2"], (2, 2048)),
-        (["--agent", "ppo", "--env", "HenryContinuous-v0", "--steps", "1024", "--n-steps",
-          "256"], (1, 1024)),
+        (
+            [
+                "ppo",
+                "--env",
+                "CartPole-v1",
+                "--steps",
+                "2048",
+                "--n-steps",
+                "512",
+                "--num-envs",
+                "2",
+            ],
+            (2, 2048),
+        ),
+        (
+            [
+                "--agent",
+                "ppo",
+                "--env",
+                "HenryContinuous-v0",
+                "--steps",
+                "1024",
+                "--n-steps",
+                "256",
+            ],
+            (1, 1024),
+        ),
         (["ppo", "--steps", "1024", "--n-steps", "256", "--episode-steps", "20"], (1, 1024)),
-        (["dqn", "--steps", "600", "--learning-starts", "100", "--episode-steps", "20"],
-         (1, 600)),
+        (["dqn", "--steps", "600", "--learning-starts", "100", "--episode-steps", "20"], (1, 600)),
     ],
 )
 def test_deep_agents_train_and_evaluate_through_the_cli(tmp_path, capsys, argv, plan):
@@ -304,8 +406,7 @@ def test_deep_agents_train_and_evaluate_through_the_cli(tmp_path, capsys, argv, 
     assert "n_envs" not in config["agent_config"] and "total_steps" not in config["agent_config"]
     # The agent took the number of envs and the budget from the run.
     state = torch.load(out / "checkpoint.pt", weights_only=True)["state"]
-    assert (state["n_envs"], state["total_steps"]) == plan == (config["num_envs"],
-                                                               config["steps"])
+    assert (state["n_envs"], state["total_steps"]) == plan == (config["num_envs"], config["steps"])
     code, text, _ = run(capsys, "eval", str(out / "checkpoint.pt"), "--episodes", "1")
     assert code == 0 and "checkpoint.pt" in text
 
@@ -313,9 +414,19 @@ def test_deep_agents_train_and_evaluate_through_the_cli(tmp_path, capsys, argv, 
 def test_checkpoint_of_one_agent_kind_cannot_resume_another(tmp_path, capsys):
     out = tmp_path / "q"
     run(capsys, "train", "--steps", "100", "--out", str(out), "--no-progress")
-    code, _, err = run(capsys, "train", "--agent", "dqn", "--steps", "100", "--resume",
-                       str(out / "checkpoint.pt"), "--out", str(tmp_path / "d"),
-                       "--no-progress")
+    code, _, err = run(
+        capsys,
+        "train",
+        "--agent",
+        "dqn",
+        "--steps",
+        "100",
+        "--resume",
+        str(out / "checkpoint.pt"),
+        "--out",
+        str(tmp_path / "d"),
+        "--no-progress",
+    )
     assert code == 2 and "'qlearning' agent, not a 'dqn' agent" in err
 
 
@@ -325,8 +436,10 @@ def test_checkpoint_of_one_agent_kind_cannot_resume_another(tmp_path, capsys):
         (["--agent", "ppo", "--learning-rate", "-1"], "learning_rate"),
         (["--agent", "ppo", "--batch-size", "4096", "--n-steps", "256"], "batch_size"),
         (["--agent", "dqn", "--gamma", "2"], "gamma"),
-        (["ppo", "--num-envs", "2", "--n-steps", "16", "--batch-size", "64"],
-         "must not exceed the rollout of n_steps * n_envs = 32"),
+        (
+            ["ppo", "--num-envs", "2", "--n-steps", "16", "--batch-size", "64"],
+            "must not exceed the rollout of n_steps * n_envs = 32",
+        ),
         (["qlearning", "--num-envs", "0"], "num_envs must be a whole number >= 1"),
     ],
 )
@@ -338,8 +451,16 @@ def test_deep_hyperparameters_out_of_range(capsys, argv, message):
 def test_tensorboard_logging_when_installed(tmp_path, capsys):
     import importlib.util
 
-    argv = ["train", "--steps", "200", "--out", str(tmp_path / "run"), "--tensorboard",
-            str(tmp_path / "tb"), "--no-progress"]
+    argv = [
+        "train",
+        "--steps",
+        "200",
+        "--out",
+        str(tmp_path / "run"),
+        "--tensorboard",
+        str(tmp_path / "tb"),
+        "--no-progress",
+    ]
     if importlib.util.find_spec("tensorboard") is None:
         code, _, err = run(capsys, *argv)
         assert code == 2 and "needs the tensorboard package" in err
@@ -354,10 +475,34 @@ def test_deep_agents_resume_from_their_checkpoints(tmp_path, capsys, agent):
 
     extra = ["--n-steps", "128"] if agent == "ppo" else ["--learning-starts", "50"]
     first, second = tmp_path / "first", tmp_path / "second"
-    assert run(capsys, "train", "--agent", agent, "--steps", "256", *extra, "--out",
-               str(first), "--no-progress")[0] == 0
-    code, text, _ = run(capsys, "train", "--agent", agent, "--steps", "256", "--resume",
-                        str(first / "checkpoint.pt"), "--out", str(second), "--no-progress")
+    assert (
+        run(
+            capsys,
+            "train",
+            "--agent",
+            agent,
+            "--steps",
+            "256",
+            *extra,
+            "--out",
+            str(first),
+            "--no-progress",
+        )[0]
+        == 0
+    )
+    code, text, _ = run(
+        capsys,
+        "train",
+        "--agent",
+        agent,
+        "--steps",
+        "256",
+        "--resume",
+        str(first / "checkpoint.pt"),
+        "--out",
+        str(second),
+        "--no-progress",
+    )
     assert code == 0, text
     state = torch.load(second / "checkpoint.pt", weights_only=True)["state"]
     assert state["steps"] == 512
@@ -367,8 +512,17 @@ def test_resume_onto_another_env_is_refused_naming_both(tmp_path, capsys):
     out = tmp_path / "q"
     run(capsys, "train", "--steps", "100", "--out", str(out), "--no-progress")
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    code, _, err = run(capsys, "train", "--steps", "100", "--resume", str(out / "checkpoint.pt"),
-                       "--env", "HenryContinuous-v0", "--no-progress")
+    code, _, err = run(
+        capsys,
+        "train",
+        "--steps",
+        "100",
+        "--resume",
+        str(out / "checkpoint.pt"),
+        "--env",
+        "HenryContinuous-v0",
+        "--no-progress",
+    )
     assert code == 2
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "--env HenryContinuous-v0 cannot apply with --resume" in err and "Henry-v0" in err

@@ -68,8 +68,16 @@ def test_bad_seconds_are_refused(capsys):
 
 
 def test_a_policy_that_falls_gets_no_ratio_to_the_hard_coded_gait(capsys):
-    code, text, _ = run(capsys, "eval", "hardcoded", "ppo-henry-continuous", "--env",
-                        "HenryContinuous-v0", "--episodes", "1")
+    code, text, _ = run(
+        capsys,
+        "eval",
+        "hardcoded",
+        "ppo-henry-continuous",
+        "--env",
+        "HenryContinuous-v0",
+        "--episodes",
+        "1",
+    )
     assert code == 0
     row = table_rows(text)["ppo-henry-continuous"]
     assert row["falls"] == "100%"
@@ -79,8 +87,9 @@ def test_a_policy_that_falls_gets_no_ratio_to_the_hard_coded_gait(capsys):
 
 @pytest.mark.slow
 def test_the_pretrained_walk_walks_faster_than_the_controller(capsys):
-    code, text, _ = run(capsys, "eval", "ppo-henry-walk", "hardcoded", "--seconds", "60",
-                        "--episodes", "1")
+    code, text, _ = run(
+        capsys, "eval", "ppo-henry-walk", "hardcoded", "--seconds", "60", "--episodes", "1"
+    )
     assert code == 0
     rows = table_rows(text)
     walk, controller = rows["ppo-henry-walk"], rows["hardcoded"]
@@ -95,8 +104,15 @@ def test_a_run_that_falls_reports_no_ratio_against_the_hard_coded_gait(tmp_path)
     from walker.app.runs import RunResult
     from walker.app.train import TrainResult
 
-    trained = TrainResult(steps=10, episodes=1, seconds=1.0, interrupted=False,
-                          checkpoint=None, evaluations=[], episode_log=[])
+    trained = TrainResult(
+        steps=10,
+        episodes=1,
+        seconds=1.0,
+        interrupted=False,
+        checkpoint=None,
+        evaluations=[],
+        episode_log=[],
+    )
     hardcoded = {"speed_m_s": 0.5}
     evaluation = {"return": 1.0, "length": 300.0, "distance_m": 9.0, "speed_m_s": 1.8}
     fell = RunResult(tmp_path, trained, {**evaluation, "falls": 1.0}, hardcoded).summary()

@@ -14,8 +14,9 @@ from walker.draw.video import VideoWriter, read_frames
 
 def test_a_learning_lane_takes_the_options_of_walker_train() -> None:
     env = gym.make(envs.DISCRETE_ID)
-    agent = learner_from_spec("qlearning --alpha 0.3 --epsilon-end 0.01 --epsilon-kind linear",
-                              env, seed=0)
+    agent = learner_from_spec(
+        "qlearning --alpha 0.3 --epsilon-end 0.01 --epsilon-kind linear", env, seed=0
+    )
     config = agent.config  # type: ignore[attr-defined]
     assert config.alpha == 0.3
     assert (config.epsilon.end, config.epsilon.kind) == (0.01, "linear")
@@ -29,7 +30,8 @@ def test_lanes_sampling_at_different_rates_share_a_video(tmp_path) -> None:
     # One discrete action samples 18 frames at 30 fps, one continuous step at most one: the
     # continuous lane holds its latest frame while the other catches up.
     lanes = open_lanes(["hardcoded"], envs.DISCRETE_ID, {}, 0, 30.0) + open_lanes(
-        ["hardcoded"], envs.CONTINUOUS_ID, {}, 0, 30.0)
+        ["hardcoded"], envs.CONTINUOUS_ID, {}, 0, 30.0
+    )
     path = tmp_path / "race.mp4"
     with VideoWriter(path, 30.0) as writer:
         run_lanes(lanes, seconds=2.0, fps=30.0, size=(600, 400), window=None, writer=writer)

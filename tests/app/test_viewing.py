@@ -76,8 +76,10 @@ def test_nudges_push_henry_and_stand_him_up_from_another_process():
 
     inbox = multiprocessing.get_context().Queue()
     first = partial(watched_env, gym.make(envs.DISCRETE_ID), 2, inbox)
-    vec = gym.vector.AsyncVectorEnv([first, lambda: gym.make(envs.DISCRETE_ID)],
-                                    autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    vec = gym.vector.AsyncVectorEnv(
+        [first, lambda: gym.make(envs.DISCRETE_ID)],
+        autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
+    )
     try:
         vec.reset(seed=0)
         inbox.put((PUSH, 3.0))
@@ -100,22 +102,51 @@ def test_record_time_lapse_and_ghost_end_to_end(tmp_path, capsys):
     from walker.draw.video import read_frames
 
     out = tmp_path / "fast.mp4"
-    assert main(["record", "hardcoded", "--speed", "4", "--seconds", "8", "--fps", "10",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "record",
+                "hardcoded",
+                "--speed",
+                "4",
+                "--seconds",
+                "8",
+                "--fps",
+                "10",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "time-lapse x4" in capsys.readouterr().out
     assert len(read_frames(out)) == 20  # 8 simulated seconds in 2 s of video
 
     haunted = tmp_path / "ghost.mp4"
-    assert main(["record", "hardcoded", "--ghost", "random", "--seconds", "2", "--fps", "10",
-                 "--out", str(haunted)]) == 0
+    assert (
+        main(
+            [
+                "record",
+                "hardcoded",
+                "--ghost",
+                "random",
+                "--seconds",
+                "2",
+                "--fps",
+                "10",
+                "--out",
+                str(haunted),
+            ]
+        )
+        == 0
+    )
     frame = read_frames(haunted)[-1].astype(int)
     legend = frame[:80, -200:]
     # The legend names the ghost with a swatch of its colour (H.264 shifts colours a little).
     near = np.abs(legend - np.array(LANE_COLORS[1])).sum(axis=-1) < 40
     assert near.sum() > 20
 
-    assert main(["record", "hardcoded", "--speed", "0.5", "--out",
-                 str(tmp_path / "slow.mp4")]) == 2
+    assert main(["record", "hardcoded", "--speed", "0.5", "--out", str(tmp_path / "slow.mp4")]) == 2
     assert "--speed must be between 1 and 64" in capsys.readouterr().err
     assert not (tmp_path / "slow.mp4").exists()
 
@@ -125,9 +156,25 @@ def test_train_record_without_a_window_draws_the_panels(tmp_path):
     from walker.draw.video import read_frames
 
     video = tmp_path / "training.mp4"
-    assert main(["train", "--steps", "80", "--episode-steps", "20", "--no-progress",
-                 "--record", str(video), "--watch-speed", "16",
-                 "--out", str(tmp_path / "run")]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--steps",
+                "80",
+                "--episode-steps",
+                "20",
+                "--no-progress",
+                "--record",
+                str(video),
+                "--watch-speed",
+                "16",
+                "--out",
+                str(tmp_path / "run"),
+            ]
+        )
+        == 0
+    )
     frames = read_frames(video)
     assert frames[0].shape == (540, 960, 3)
     panels = frames[-1][300:].astype(int)

@@ -27,8 +27,10 @@ from walker.draw.renderer import LANE_COLORS, SOLE_DOWN
 
 pytestmark = [
     pytest.mark.display,
-    pytest.mark.skipif(not (shutil.which("Xvfb") and shutil.which("xdotool")),
-                       reason="Xvfb and xdotool are needed (scripts/setup.sh dev installs them)"),
+    pytest.mark.skipif(
+        not (shutil.which("Xvfb") and shutil.which("xdotool")),
+        reason="Xvfb and xdotool are needed (scripts/setup.sh dev installs them)",
+    ),
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,9 +48,14 @@ def display():
 def test_watch_window_shows_henry_pauses_and_closes_cleanly(display):
     env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER",)}
     env["DISPLAY"] = display
-    process = subprocess.Popen([sys.executable, "-m", "walker", "watch", "hardcoded",
-                                "--seconds", "120"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "walker", "watch", "hardcoded", "--seconds", "120"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         window = find_window(display, process)
         time.sleep(2.0)
@@ -82,10 +89,27 @@ def test_training_window_records_and_quits_with_escape(display, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER",)}
     env["DISPLAY"] = display
     out = tmp_path / "run"
-    process = subprocess.Popen([sys.executable, "-m", "walker", "train", "--steps", "3000",
-                                "--watch", "--record", str(out / "window.mp4"),
-                                "--no-progress", "--out", str(out)], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "walker",
+            "train",
+            "--steps",
+            "3000",
+            "--watch",
+            "--record",
+            str(out / "window.mp4"),
+            "--no-progress",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         window = find_window(display, process)
         time.sleep(1.5)
@@ -109,10 +133,25 @@ def test_training_window_records_and_quits_with_escape(display, tmp_path):
 def test_race_window_runs_and_closes(display):
     env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER",)}
     env["DISPLAY"] = display
-    process = subprocess.Popen([sys.executable, "-m", "walker", "race", "hardcoded", "random",
-                                "--learn", "qlearning --epsilon-end 0.01", "--seconds", "600"],
-                               cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "walker",
+            "race",
+            "hardcoded",
+            "random",
+            "--learn",
+            "qlearning --epsilon-end 0.01",
+            "--seconds",
+            "600",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         window = find_window(display, process)
         time.sleep(2.0)
@@ -131,10 +170,24 @@ def test_race_window_runs_and_closes(display):
 def test_demo_shows_a_window_when_a_display_is_there(display, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER",)}
     env["DISPLAY"] = display
-    process = subprocess.Popen([sys.executable, "-m", "walker", "demo", "--steps", "200",
-                                "--no-video", "--out", str(tmp_path / "demo")], cwd=ROOT,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "walker",
+            "demo",
+            "--steps",
+            "200",
+            "--no-video",
+            "--out",
+            str(tmp_path / "demo"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         window = find_window(display, process)  # the training window
         press(display, window, "Escape")  # stop training early: saved, then compared
@@ -162,8 +215,22 @@ MATRIX = [
     ("qlearning", "Henry-v0", ["--steps", "8"]),
     ("dqn", "Henry-v0", ["--steps", "8", "--learning-starts", "4", "--batch-size", "4"]),
     ("ppo", "Henry-v0", ["--steps", "8", "--n-steps", "4", "--batch-size", "4"]),
-    ("ppo", "HenryContinuous-v0", ["--steps", "64", "--n-steps", "16", "--batch-size", "16",
-                                   "--num-envs", "2", "--vector", "async"]),
+    (
+        "ppo",
+        "HenryContinuous-v0",
+        [
+            "--steps",
+            "64",
+            "--n-steps",
+            "16",
+            "--batch-size",
+            "16",
+            "--num-envs",
+            "2",
+            "--vector",
+            "async",
+        ],
+    ),
 ]
 
 
@@ -171,8 +238,14 @@ def run_shown(display, *argv, timeout=120):
     """Run `walker ARGV` with a window on `display`; its exit status and stderr."""
     env = {k: v for k, v in os.environ.items() if k != "SDL_VIDEODRIVER"}
     env["DISPLAY"] = display
-    done = subprocess.run([sys.executable, "-m", "walker", *argv], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-m", "walker", *argv],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     return done.returncode, done.stdout + done.stderr
 
 
@@ -184,7 +257,7 @@ def lanes_drawn(video, lanes):
     frames = read_frames(video)
     assert len(frames) > 5, f"only {len(frames)} frames in {video}"
     seen = set()
-    for frame in frames[len(frames) // 2:]:
+    for frame in frames[len(frames) // 2 :]:
         for index, colour in enumerate(LANE_COLORS[:lanes]):
             close = np.abs(frame.astype(int) - np.array(colour)).max(axis=-1) <= 24
             if close.sum() > 300:
@@ -193,38 +266,71 @@ def lanes_drawn(video, lanes):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("agent", "env_id", "options"), MATRIX,
-                         ids=[f"{a}-{e}" for a, e, _ in MATRIX])
-def test_train_watch_then_watch_and_race_the_checkpoint(display, tmp_path, agent, env_id,
-                                                        options):
+@pytest.mark.parametrize(
+    ("agent", "env_id", "options"), MATRIX, ids=[f"{a}-{e}" for a, e, _ in MATRIX]
+)
+def test_train_watch_then_watch_and_race_the_checkpoint(display, tmp_path, agent, env_id, options):
     run = tmp_path / "run"
-    code, output = run_shown(display, "train", agent, "--env", env_id, *options, "--watch",
-                             "--watch-speed", "16", "--record", str(tmp_path / "train.mp4"),
-                             "--no-progress", "--out", str(run))
+    code, output = run_shown(
+        display,
+        "train",
+        agent,
+        "--env",
+        env_id,
+        *options,
+        "--watch",
+        "--watch-speed",
+        "16",
+        "--record",
+        str(tmp_path / "train.mp4"),
+        "--no-progress",
+        "--out",
+        str(run),
+    )
     assert code == 0 and "Traceback" not in output, output
     assert lanes_drawn(tmp_path / "train.mp4", 1) == 1
     checkpoint = str(run / "checkpoint.pt")
-    code, output = run_shown(display, "watch", checkpoint, "--seconds", "1", "--record",
-                             str(tmp_path / "watch.mp4"))
+    code, output = run_shown(
+        display, "watch", checkpoint, "--seconds", "1", "--record", str(tmp_path / "watch.mp4")
+    )
     assert code == 0 and "Traceback" not in output, output
     assert lanes_drawn(tmp_path / "watch.mp4", 1) == 1
     # Four lanes: the hard-coded gait, random, the checkpoint, and the agent learning anew.
-    code, output = run_shown(display, "race", "hardcoded", "random", checkpoint, "--env", env_id,
-                             "--learn", agent, "--seconds", "0.5", "--window", "--out",
-                             str(tmp_path / "race.mp4"))
+    code, output = run_shown(
+        display,
+        "race",
+        "hardcoded",
+        "random",
+        checkpoint,
+        "--env",
+        env_id,
+        "--learn",
+        agent,
+        "--seconds",
+        "0.5",
+        "--window",
+        "--out",
+        str(tmp_path / "race.mp4"),
+    )
     assert code == 0 and "Traceback" not in output, output
     assert "4.  " in output
     assert lanes_drawn(tmp_path / "race.mp4", 4) == 4
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("policy", "env_id"), [
-    # (hardcoded on Henry-v0 is the first test of this module)
-    ("random", "Henry-v0"), ("hardcoded", "HenryContinuous-v0"), ("random", "HenryContinuous-v0"),
-])
+@pytest.mark.parametrize(
+    ("policy", "env_id"),
+    [
+        # (hardcoded on Henry-v0 is the first test of this module)
+        ("random", "Henry-v0"),
+        ("hardcoded", "HenryContinuous-v0"),
+        ("random", "HenryContinuous-v0"),
+    ],
+)
 def test_watch_baselines_on_both_envs(display, tmp_path, policy, env_id):
     video = tmp_path / "watch.mp4"
-    code, output = run_shown(display, "watch", policy, "--env", env_id, "--seconds", "1",
-                             "--record", str(video))
+    code, output = run_shown(
+        display, "watch", policy, "--env", env_id, "--seconds", "1", "--record", str(video)
+    )
     assert code == 0 and "Traceback" not in output, output
     assert lanes_drawn(video, 1) == 1

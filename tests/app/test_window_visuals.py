@@ -33,8 +33,10 @@ from walker.draw.renderer import GROUND, LANE_COLORS
 
 pytestmark = [
     pytest.mark.display,
-    pytest.mark.skipif(not (shutil.which("Xvfb") and shutil.which("xdotool")),
-                       reason="Xvfb and xdotool are needed (scripts/setup.sh dev installs them)"),
+    pytest.mark.skipif(
+        not (shutil.which("Xvfb") and shutil.which("xdotool")),
+        reason="Xvfb and xdotool are needed (scripts/setup.sh dev installs them)",
+    ),
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,13 +55,19 @@ def big_display():
 def start(display_name, *args):
     env = {k: v for k, v in os.environ.items() if k != "SDL_VIDEODRIVER"}
     env["DISPLAY"] = display_name
-    return subprocess.Popen([sys.executable, "-m", "walker", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "walker", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def window_shot(display_name, window):
     x, y, w, h = geometry(display_name, window)
-    return screenshot(display_name)[y:y + h, x:x + w]
+    return screenshot(display_name)[y : y + h, x : x + w]
 
 
 def drag_on_henry(display_name, window, dx):
@@ -128,8 +136,18 @@ def test_watch_window_legs_drag_push_stand_up_and_resize(big_display):
 
 
 def test_training_window_shows_speed_panel_heat_map_and_takes_a_push(big_display, tmp_path):
-    process = start(big_display, "train", "--steps", "20000", "--episode-steps", "20",
-                    "--watch", "--no-progress", "--out", str(tmp_path / "run"))
+    process = start(
+        big_display,
+        "train",
+        "--steps",
+        "20000",
+        "--episode-steps",
+        "20",
+        "--watch",
+        "--no-progress",
+        "--out",
+        str(tmp_path / "run"),
+    )
     try:
         window = find_window(big_display, process)
         press(big_display, window, "t")  # time-lapse: a few episodes end quickly
@@ -154,8 +172,16 @@ def test_training_window_shows_speed_panel_heat_map_and_takes_a_push(big_display
 
 
 def test_race_window_gives_each_lane_room_and_keeps_its_colours_in_it(big_display):
-    process = start(big_display, "race", "hardcoded", "random", "qlearning-henry",
-                    "dqn-henry", "--seconds", "600")
+    process = start(
+        big_display,
+        "race",
+        "hardcoded",
+        "random",
+        "qlearning-henry",
+        "dqn-henry",
+        "--seconds",
+        "600",
+    )
     try:
         window = find_window(big_display, process)
         time.sleep(3.0)

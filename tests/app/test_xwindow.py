@@ -12,8 +12,10 @@ from tests.app.xwindow import close_window, find_window, press, virtual_display
 
 pytestmark = [
     pytest.mark.display,
-    pytest.mark.skipif(not (shutil.which("Xvfb") and shutil.which("xdotool")),
-                       reason="Xvfb and xdotool are needed (scripts/setup.sh dev installs them)"),
+    pytest.mark.skipif(
+        not (shutil.which("Xvfb") and shutil.which("xdotool")),
+        reason="Xvfb and xdotool are needed (scripts/setup.sh dev installs them)",
+    ),
 ]
 
 # Opens a window, prints "ready", and on "r" closes it and opens a new one; prints every key
@@ -56,8 +58,13 @@ def display():
 def test_keys_and_close_reach_a_window_pygame_re_created(display):
     env = {k: v for k, v in os.environ.items() if k != "SDL_VIDEODRIVER"}
     env["DISPLAY"] = display
-    process = subprocess.Popen([sys.executable, "-c", PROGRAM], env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-c", PROGRAM],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         assert process.stdout.readline().strip() == "ready"
         old = find_window(display, process)

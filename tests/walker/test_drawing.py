@@ -64,9 +64,12 @@ def test_several_lanes_on_one_surface():
 
 
 def test_record_video_wrapper_works(tmp_path):
-    env = gym.wrappers.RecordVideo(gym.make("Henry-v0", render_mode="rgb_array"),
-                                   str(tmp_path), episode_trigger=lambda e: True,
-                                   disable_logger=True)
+    env = gym.wrappers.RecordVideo(
+        gym.make("Henry-v0", render_mode="rgb_array"),
+        str(tmp_path),
+        episode_trigger=lambda e: True,
+        disable_logger=True,
+    )
     env.reset(seed=0)
     for _ in range(3):
         env.step(env.action_space.sample(mask=env.unwrapped.action_masks().astype(np.int8)))
@@ -126,9 +129,17 @@ def walked_world(steps=40):
 
 
 def long_hud(i):
-    return {"episode": 12, "time": "31.0 s", "distance": "+1.234 m", "speed": "0.040 m/s",
-            "return": "1.234", "epsilon": "0.050", "best distance": "1.500 m",
-            "place": i + 1, "note": "a long line that would run on into the next lane " * 2}
+    return {
+        "episode": 12,
+        "time": "31.0 s",
+        "distance": "+1.234 m",
+        "speed": "0.040 m/s",
+        "return": "1.234",
+        "epsilon": "0.050",
+        "best distance": "1.500 m",
+        "place": i + 1,
+        "note": "a long line that would run on into the next lane " * 2,
+    }
 
 
 def test_both_legs_have_their_own_colour_and_a_legend():
@@ -161,9 +172,18 @@ def test_race_frames_give_every_lane_room_and_keep_text_in_its_lane():
     renderer = Renderer(size, lanes=lanes)
     worlds = [walked_world() for _ in range(lanes)]
     rows = [QRow("LIFT_RIGHT", 0.12, True), QRow("LIFT_LEFT", -0.03), QRow("RIGHT_FORWARD", 0.0)]
-    scenes = [Scene(w.geometry(), label=f"policy number {i}", color=LANE_COLORS[i],
-                    hud=long_hud(i), qrows=rows, curve=[0.1, 0.3, 0.2, 0.4], episode=1)
-              for i, w in enumerate(worlds)]
+    scenes = [
+        Scene(
+            w.geometry(),
+            label=f"policy number {i}",
+            color=LANE_COLORS[i],
+            hud=long_hud(i),
+            qrows=rows,
+            curve=[0.1, 0.3, 0.2, 0.4],
+            episode=1,
+        )
+        for i, w in enumerate(worlds)
+    ]
     renderer.draw(scenes)  # Henry's place on screen settles after a frame
     for i in range(lanes):
         renderer.draw(scenes)
@@ -171,20 +191,22 @@ def test_race_frames_give_every_lane_room_and_keep_text_in_its_lane():
         full_frame = np.asarray(renderer.frame()).copy()
         rect = renderer.lane_rect(i)
         assert rect.height >= MIN_LANE_PX
-        torso = np.all(full_frame[rect.top:rect.bottom] == LANE_COLORS[i], axis=-1)
+        torso = np.all(full_frame[rect.top : rect.bottom] == LANE_COLORS[i], axis=-1)
         ys = np.flatnonzero(np.any(torso, axis=1))
         henry_px = 0.5 * renderer.px_per_m(i)
         assert henry_px >= 100 and ys.size > 0
         bare = list(scenes)
-        bare[i] = Scene(worlds[i].geometry(), color=LANE_COLORS[i], curve=scenes[i].curve,
-                        episode=1)
+        bare[i] = Scene(
+            worlds[i].geometry(), color=LANE_COLORS[i], curve=scenes[i].curve, episode=1
+        )
         renderer.draw(bare)
         changed = np.any(np.asarray(renderer.frame()) != full_frame, axis=-1)
         changed_rows = np.flatnonzero(np.any(changed, axis=1))
         assert changed_rows.size > 0, "the lane's text was not drawn at all"
         assert changed_rows.min() >= rect.top and changed_rows.max() < rect.bottom, (
             f"lane {i}'s text reaches rows {changed_rows.min()}..{changed_rows.max()}, "
-            f"outside {rect.top}..{rect.bottom}")
+            f"outside {rect.top}..{rect.bottom}"
+        )
 
 
 def test_ruler_labels_never_touch():
@@ -192,7 +214,7 @@ def test_ruler_labels_never_touch():
     renderer.draw([Scene(walked_world().geometry())])
     frame = np.asarray(renderer.frame())
     ground = renderer._cameras[0].ground_px
-    strip = np.all(frame[ground + 9:, :] == (245, 240, 230), axis=-1).any(axis=0)
+    strip = np.all(frame[ground + 9 :, :] == (245, 240, 230), axis=-1).any(axis=0)
     # Runs of label ink along x are separated by gaps of at least a few pixels.
     edges = np.flatnonzero(np.diff(strip.astype(int)))
     gaps = [b - a for a, b in zip(edges[1::2], edges[2::2], strict=False)]
@@ -206,7 +228,7 @@ def test_footprints_mark_where_each_foot_was_planted():
         env.step(action)
     frame = env.render()
     ground = env.unwrapped._renderer.renderer._cameras[0].ground_px
-    below = frame[ground:ground + 12]
+    below = frame[ground : ground + 12]
     assert colour_pixels(below, RIGHT_LEG) > 5 and colour_pixels(below, LEFT_LEG) > 5
 
 
@@ -215,18 +237,20 @@ def test_panels_draw_the_speed_curve_and_the_whole_q_table():
     rng = np.random.default_rng(0)
     q = rng.normal(size=(75, 8))
     legal = rng.random((75, 8)) < 0.4
-    panels = Panels(SpeedCurve(list(rng.uniform(0, 0.06, 50)), reference_m_s=0.04),
-                    QTableView(q, legal, [a.name for a in Action], state=5, action=2))
+    panels = Panels(
+        SpeedCurve(list(rng.uniform(0, 0.06, 50)), reference_m_s=0.04),
+        QTableView(q, legal, [a.name for a in Action], state=5, action=2),
+    )
     renderer.draw([Scene(walked_world().geometry())], panels)
     frame = np.asarray(renderer.frame())
-    strip = frame[540 - renderer.panel_height:]
+    strip = frame[540 - renderer.panel_height :]
     assert colour_pixels(strip, ILLEGAL) > 1000  # illegal actions greyed
     heat = strip[:, 480:]
     assert len(np.unique(heat.reshape(-1, 3), axis=0)) > 60  # many Q-values, many colours
     assert colour_pixels(strip, (192, 57, 43)) > 50  # the hard-coded gait's line
     assert colour_pixels(strip, (230, 20, 20)) > 20  # the chosen action boxed
     # The lane above is shorter but Henry is still there.
-    assert colour_pixels(frame[:540 - renderer.panel_height], LANE_COLORS[0]) > 1000
+    assert colour_pixels(frame[: 540 - renderer.panel_height], LANE_COLORS[0]) > 1000
 
 
 def test_a_ghost_is_drawn_translucent_in_the_same_lane():
@@ -238,8 +262,13 @@ def test_a_ghost_is_drawn_translucent_in_the_same_lane():
     plain = Scene(henry.geometry(), episode=1)
     renderer.draw([plain])
     before = np.asarray(renderer.frame()).copy()
-    haunted = Scene(henry.geometry(), episode=1, ghost=ghost.geometry(), ghost_label="other",
-                    ghost_color=LANE_COLORS[1])
+    haunted = Scene(
+        henry.geometry(),
+        episode=1,
+        ghost=ghost.geometry(),
+        ghost_label="other",
+        ghost_color=LANE_COLORS[1],
+    )
     # Shift the ghost's start so it stands beside Henry, not under him.
     haunted.ghost_start_x_m = -0.5
     renderer.draw([haunted])

@@ -6,8 +6,9 @@
   rate under each condition, with the hard-coded policy's beside it.
 
 Scores can lie far from the hand-written gait's 1.0 (a policy many times faster, or one that
-falls at once), so a score axis that must reach beyond 5 is linear between -2 and 2 and logarithmic beyond
-(`symlog`): the region where "as good as the hand-written gait" is decided stays readable.
+falls at once), so a score axis that must reach beyond 5 is linear between -2 and 2 and
+logarithmic beyond (`symlog`): the region where "as good as the hand-written gait" is
+decided stays readable.
 """
 
 from __future__ import annotations

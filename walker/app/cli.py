@@ -42,8 +42,16 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from walker.sim.spec import SpecError
 
     errors: list[type[BaseException]] = [
-        CheckpointError, HenryEnvError, PolicyError, TrainError, DisplayUnavailableError,
-        OutputPathError, SpecError, UsageError, checks.ArgumentValueError, RunFolderError,
+        CheckpointError,
+        HenryEnvError,
+        PolicyError,
+        TrainError,
+        DisplayUnavailableError,
+        OutputPathError,
+        SpecError,
+        UsageError,
+        checks.ArgumentValueError,
+        RunFolderError,
     ]
     try:
         from walker.draw.video import VideoError
@@ -58,13 +66,22 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 
 def _add_env_options(parser: argparse.ArgumentParser, default: str | None = None) -> None:
-    parser.add_argument("--env", default=default, metavar="ID",
-                        help="Gymnasium env id (Henry-v0, HenryContinuous-v0, CartPole-v1, ...)"
-                        + (f" (default: {default})" if default else ""))
-    parser.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE",
-                        type=key_value,
-                        help="keyword argument for the env, e.g. extension_levels=7 "
-                        "(repeatable; values are parsed as JSON when they can be)")
+    parser.add_argument(
+        "--env",
+        default=default,
+        metavar="ID",
+        help="Gymnasium env id (Henry-v0, HenryContinuous-v0, CartPole-v1, ...)"
+        + (f" (default: {default})" if default else ""),
+    )
+    parser.add_argument(
+        "--env-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        type=key_value,
+        help="keyword argument for the env, e.g. extension_levels=7 "
+        "(repeatable; values are parsed as JSON when they can be)",
+    )
 
 
 def _env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -89,18 +106,21 @@ def _add_train_parser(verbs: Any) -> None:
     from walker.app.train_config import TrainConfig
 
     train = verbs.add_parser(
-        "train", help="train an agent",
+        "train",
+        help="train an agent",
         description="Train an agent with the shared training loop. 'walker train AGENT "
         "--help' lists the run's options and AGENT's hyperparameters. AGENT defaults to "
-        "qlearning; 'walker train --agent AGENT ...' is the older spelling.")
+        "qlearning; 'walker train --agent AGENT ...' is the older spelling.",
+    )
     agents = train.add_subparsers(dest="agent", metavar="AGENT", required=True)
     for name, kind in sorted(learner_kinds().items()):
-        parser = agents.add_parser(name, help=f"train {name} (default env {kind.default_env})",
-                                   description=f"Train {name}; the env defaults to "
-                                   f"{kind.default_env}.")
+        parser = agents.add_parser(
+            name,
+            help=f"train {name} (default env {kind.default_env})",
+            description=f"Train {name}; the env defaults to {kind.default_env}.",
+        )
         add_config_options(parser.add_argument_group("the run"), TrainConfig)
-        add_config_options(parser.add_argument_group(f"{name} hyperparameters"),
-                           kind.config_cls)
+        add_config_options(parser.add_argument_group(f"{name} hyperparameters"), kind.config_cls)
         parser.set_defaults(func=cmd_train)
 
 
@@ -114,166 +134,312 @@ def build_parser() -> argparse.ArgumentParser:
     verbs.required = True
 
     demo = verbs.add_parser(
-        "demo", help="train Q-learning on Henry briefly and compare it with the hard-coded gait",
+        "demo",
+        help="train Q-learning on Henry briefly and compare it with the hard-coded gait",
         description="Trains tabular Q-learning on the discrete Henry for a short budget, then "
         "prints hard-coded, random and learned gaits side by side, and saves the run folder "
         "(config, metrics, plots, checkpoint, gait video). Headless unless a display is "
-        "there and --window is not turned off.")
-    demo.add_argument("--steps", type=_positive_int, default=6000,
-                      help="training decisions (default: 6000, about 15 s on one core)")
+        "there and --window is not turned off.",
+    )
+    demo.add_argument(
+        "--steps",
+        type=_positive_int,
+        default=6000,
+        help="training decisions (default: 6000, about 15 s on one core)",
+    )
     demo.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
-    demo.add_argument("--out", type=Path, default=DEFAULT_OUT / "demo",
-                      help="run folder (default: runs/demo)")
-    demo.add_argument("--window", action=argparse.BooleanOptionalAction, default=None,
-                      help="show the live window (default: when a display is available)")
-    demo.add_argument("--video", action=argparse.BooleanOptionalAction, default=True,
-                      help="write a short gait video of the learned policy (default: on)")
+    demo.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT / "demo", help="run folder (default: runs/demo)"
+    )
+    demo.add_argument(
+        "--window",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show the live window (default: when a display is available)",
+    )
+    demo.add_argument(
+        "--video",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="write a short gait video of the learned policy (default: on)",
+    )
     demo.set_defaults(func=cmd_demo)
 
     _add_train_parser(verbs)
 
-    evaluate = verbs.add_parser("eval", help="evaluate policies and print a table",
-                                description="Greedy episodes of each POLICY ('hardcoded', "
-                                "'random', a checkpoint or a pretrained name).")
+    evaluate = verbs.add_parser(
+        "eval",
+        help="evaluate policies and print a table",
+        description="Greedy episodes of each POLICY ('hardcoded', "
+        "'random', a checkpoint or a pretrained name).",
+    )
     evaluate.add_argument("policies", nargs="+", metavar="POLICY")
     _add_env_options(evaluate)
-    evaluate.add_argument("--episodes", type=_positive_int, default=3,
-                          help="episodes per policy (default: 3)")
+    evaluate.add_argument(
+        "--episodes", type=_positive_int, default=3, help="episodes per policy (default: 3)"
+    )
     evaluate.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
-    evaluate.add_argument("--pose", default=None,
-                          help="start pose option for Henry (standing, left_foot_up, random)")
-    evaluate.add_argument("--seconds", type=float, default=None,
-                          help="episodes last up to this much simulated time (default: the "
-                          "env's time limit)")
+    evaluate.add_argument(
+        "--pose", default=None, help="start pose option for Henry (standing, left_foot_up, random)"
+    )
+    evaluate.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="episodes last up to this much simulated time (default: the env's time limit)",
+    )
     evaluate.set_defaults(func=cmd_eval)
 
-    qtable = verbs.add_parser("qtable", help="print a Q-learning checkpoint's table and save "
-                              "a heatmap", description="Each visited state with its legal "
-                              "actions and Q-values, the greedy one marked, as the article "
-                              "shows it.")
-    qtable.add_argument("checkpoint", metavar="CHECKPOINT",
-                        help="a Q-learning checkpoint path or a pretrained name")
-    qtable.add_argument("--out", type=Path, default=None,
-                        help="heatmap PNG (default: beside the checkpoint)")
+    qtable = verbs.add_parser(
+        "qtable",
+        help="print a Q-learning checkpoint's table and save a heatmap",
+        description="Each visited state with its legal "
+        "actions and Q-values, the greedy one marked, as the article "
+        "shows it.",
+    )
+    qtable.add_argument(
+        "checkpoint", metavar="CHECKPOINT", help="a Q-learning checkpoint path or a pretrained name"
+    )
+    qtable.add_argument(
+        "--out", type=Path, default=None, help="heatmap PNG (default: beside the checkpoint)"
+    )
     qtable.add_argument("--all", action="store_true", help="include never-visited states")
     qtable.set_defaults(func=cmd_qtable)
 
     experiment = verbs.add_parser(
-        "experiment", help="the article's findings as experiments with figures",
+        "experiment",
+        help="the article's findings as experiments with figures",
         description="learned: learned vs hard-coded vs best possible speed; robustness: "
         "recovery from every start state; exploration: low vs high epsilon; dungeon: the "
-        "accountant and the gambler; deep: PPO and DQN against the hard-coded gaits.")
-    experiment.add_argument("name", choices=["learned", "robustness", "exploration", "dungeon",
-                                             "deep"])
-    experiment.add_argument("--seeds", type=_positive_int, default=10,
-                            help="training seeds (default: 10)")
-    experiment.add_argument("--steps", type=_positive_int, default=None,
-                            help="training steps per seed (default: the experiment's own)")
-    experiment.add_argument("--out", type=Path, default=None,
-                            help="folder for the report (default: runs/experiment-<name>)")
+        "accountant and the gambler; deep: PPO and DQN against the hard-coded gaits.",
+    )
+    experiment.add_argument(
+        "name", choices=["learned", "robustness", "exploration", "dungeon", "deep"]
+    )
+    experiment.add_argument(
+        "--seeds", type=_positive_int, default=10, help="training seeds (default: 10)"
+    )
+    experiment.add_argument(
+        "--steps",
+        type=_positive_int,
+        default=None,
+        help="training steps per seed (default: the experiment's own)",
+    )
+    experiment.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for the report (default: runs/experiment-<name>)",
+    )
     experiment.set_defaults(func=cmd_experiment)
 
-    watch = verbs.add_parser("watch", help="play a policy in a window",
-                             description="Plays POLICY ('hardcoded', 'random', a checkpoint or "
-                             "a pretrained name) live. Keys: " + _legend())
+    watch = verbs.add_parser(
+        "watch",
+        help="play a policy in a window",
+        description="Plays POLICY ('hardcoded', 'random', a checkpoint or "
+        "a pretrained name) live. Keys: " + _legend(),
+    )
     watch.add_argument("policy", metavar="POLICY")
     _add_env_options(watch)
-    watch.add_argument("--seconds", type=_seconds, default=None,
-                       help="stop after this much simulated time (default: until closed)")
+    watch.add_argument(
+        "--seconds",
+        type=_seconds,
+        default=None,
+        help="stop after this much simulated time (default: until closed)",
+    )
     watch.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
-    watch.add_argument("--pose", default=None,
-                       help="start pose (standing, left_foot_up, right_foot_up, random)")
-    watch.add_argument("--record", type=Path, default=None, metavar="VIDEO",
-                       help="also write what the window shows to VIDEO (.mp4 or .gif)")
-    watch.add_argument("--ghost", default=None, metavar="POLICY",
-                       help="also play POLICY, drawn as a translucent Henry in the same lane")
+    watch.add_argument(
+        "--pose", default=None, help="start pose (standing, left_foot_up, right_foot_up, random)"
+    )
+    watch.add_argument(
+        "--record",
+        type=Path,
+        default=None,
+        metavar="VIDEO",
+        help="also write what the window shows to VIDEO (.mp4 or .gif)",
+    )
+    watch.add_argument(
+        "--ghost",
+        default=None,
+        metavar="POLICY",
+        help="also play POLICY, drawn as a translucent Henry in the same lane",
+    )
     watch.set_defaults(func=cmd_watch)
 
-    race = verbs.add_parser("race", help="several policies or learners side by side",
-                            description="Each POLICY gets a lane; --learn adds lanes of agents "
-                            "learning as they race, each 'AGENT [OPTIONS]' with the options "
-                            "of 'walker train AGENT', e.g. --learn 'qlearning --epsilon-end "
-                            "0.01' 'qlearning --epsilon-end 0.3' (the article's two epsilons).")
+    race = verbs.add_parser(
+        "race",
+        help="several policies or learners side by side",
+        description="Each POLICY gets a lane; --learn adds lanes of agents "
+        "learning as they race, each 'AGENT [OPTIONS]' with the options "
+        "of 'walker train AGENT', e.g. --learn 'qlearning --epsilon-end "
+        "0.01' 'qlearning --epsilon-end 0.3' (the article's two epsilons).",
+    )
     race.add_argument("policies", nargs="*", metavar="POLICY")
-    race.add_argument("--learn", nargs="+", default=[], metavar="'AGENT [OPTIONS]'",
-                      help="learning lanes, one quoted 'AGENT [OPTIONS]' each")
+    race.add_argument(
+        "--learn",
+        nargs="+",
+        default=[],
+        metavar="'AGENT [OPTIONS]'",
+        help="learning lanes, one quoted 'AGENT [OPTIONS]' each",
+    )
     _add_env_options(race)
-    race.add_argument("--seconds", type=_seconds, default=60.0,
-                      help="simulated seconds (default: 60)")
-    race.add_argument("--finish", type=_metres, default=None, metavar="METRES",
-                      help="draw a finish line and stop when someone crosses it")
+    race.add_argument(
+        "--seconds", type=_seconds, default=60.0, help="simulated seconds (default: 60)"
+    )
+    race.add_argument(
+        "--finish",
+        type=_metres,
+        default=None,
+        metavar="METRES",
+        help="draw a finish line and stop when someone crosses it",
+    )
     race.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
-    race.add_argument("--out", type=Path, default=None, metavar="VIDEO",
-                      help="write the race to VIDEO (.mp4 or .gif)")
-    race.add_argument("--window", action=argparse.BooleanOptionalAction, default=None,
-                      help="show the race in a window (default: when a display is there and "
-                      "no --out is given)")
+    race.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="VIDEO",
+        help="write the race to VIDEO (.mp4 or .gif)",
+    )
+    race.add_argument(
+        "--window",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show the race in a window (default: when a display is there and no --out is given)",
+    )
     race.add_argument("--fps", type=_fps, default=30.0, help="video frame rate (default: 30)")
     race.set_defaults(func=cmd_race)
 
-    record = verbs.add_parser("record", help="write a gait video (mp4 or gif)",
-                              description="Records POLICY walking, or a race with --race.")
+    record = verbs.add_parser(
+        "record",
+        help="write a gait video (mp4 or gif)",
+        description="Records POLICY walking, or a race with --race.",
+    )
     record.add_argument("policy", nargs="?", metavar="POLICY")
-    record.add_argument("--race", nargs="+", default=None, metavar="POLICY",
-                        help="record several policies side by side instead")
+    record.add_argument(
+        "--race",
+        nargs="+",
+        default=None,
+        metavar="POLICY",
+        help="record several policies side by side instead",
+    )
     record.add_argument("--out", type=Path, required=True, help="output .mp4 or .gif")
-    record.add_argument("--seconds", type=_seconds, default=10.0,
-                        help="simulated seconds (default: 10)")
+    record.add_argument(
+        "--seconds", type=_seconds, default=10.0, help="simulated seconds (default: 10)"
+    )
     record.add_argument("--fps", type=_fps, default=30.0, help="frame rate (default: 30)")
-    record.add_argument("--speed", type=float, default=1.0, metavar="X",
-                        help="time-lapse: simulated time runs X times faster in the video "
-                        "(1 to 64; default: 1)")
-    record.add_argument("--size", type=_size, default=None, metavar="WxH",
-                        help="frame size in pixels (default: 600x400; a race: 1280x720 for "
-                        "up to four lanes, 180 px more per lane beyond)")
-    record.add_argument("--ghost", default=None, metavar="POLICY",
-                        help="also play POLICY, drawn as a translucent Henry in the same lane")
+    record.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="time-lapse: simulated time runs X times faster in the video (1 to 64; default: 1)",
+    )
+    record.add_argument(
+        "--size",
+        type=_size,
+        default=None,
+        metavar="WxH",
+        help="frame size in pixels (default: 600x400; a race: 1280x720 for "
+        "up to four lanes, 180 px more per lane beyond)",
+    )
+    record.add_argument(
+        "--ghost",
+        default=None,
+        metavar="POLICY",
+        help="also play POLICY, drawn as a translucent Henry in the same lane",
+    )
     _add_env_options(record)
     record.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     record.add_argument("--pose", default=None, help="start pose for Henry")
     record.set_defaults(func=cmd_record)
 
     bench = verbs.add_parser(
-        "bench", help="agents against the hard-coded policy, under perturbations, with CIs",
+        "bench",
+        help="agents against the hard-coded policy, under perturbations, with CIs",
         description="Plays each AGENT on each seed under each condition and reports the "
         "mean and IQM with 95% bootstrap intervals over seeds, the probability of beating "
         "the hard-coded policy, fall rates and cost of transport: a Markdown table on "
         "stdout and in --out, with per-episode CSV and JSON and PNG plots. Run it again "
-        "with the same --out to resume. Conditions: " + ", ".join(_condition_names()) + ".")
-    bench.add_argument("agents", nargs="*", metavar="AGENT",
-                       help="hardcoded, random, qlearning, dqn, ppo, a checkpoint path or a "
-                       "pretrained name (default: every agent each env supports)")
-    bench.add_argument("--env", default=None, metavar="ID",
-                       help="Henry-v0 or HenryContinuous-v0 (default: both)")
-    bench.add_argument("--conditions", nargs="+", default=[], metavar="NAME",
-                       help="conditions to run (default: all; 'friction', 'mass' and 'push' "
-                       "name both of theirs)")
-    bench.add_argument("--seeds", type=_positive_int, default=10,
-                       help="seeds, the unit of replication (default: 10)")
-    bench.add_argument("--episodes", type=_positive_int, default=1,
-                       help="greedy episodes per seed and condition (default: 1)")
-    bench.add_argument("--train-steps", type=_positive_int, default=None, metavar="K",
-                       help="train each learning agent per seed for K env steps (default: "
-                       "load its pretrained policy)")
-    bench.add_argument("--workers", type=_positive_int, default=None, metavar="W",
-                       help="worker processes (default: all cores)")
-    bench.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
-                       help="run the tasks on Ray: a local Ray without ADDRESS, a cluster's "
-                       "head (HOST:PORT) with it (needs scripts/setup.sh ray)")
-    bench.add_argument("--out", type=Path, default=DEFAULT_OUT / "bench",
-                       help="folder for the results (default: runs/bench)")
+        "with the same --out to resume. Conditions: " + ", ".join(_condition_names()) + ".",
+    )
+    bench.add_argument(
+        "agents",
+        nargs="*",
+        metavar="AGENT",
+        help="hardcoded, random, qlearning, dqn, ppo, a checkpoint path or a "
+        "pretrained name (default: every agent each env supports)",
+    )
+    bench.add_argument(
+        "--env", default=None, metavar="ID", help="Henry-v0 or HenryContinuous-v0 (default: both)"
+    )
+    bench.add_argument(
+        "--conditions",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="conditions to run (default: all; 'friction', 'mass' and 'push' name both of theirs)",
+    )
+    bench.add_argument(
+        "--seeds",
+        type=_positive_int,
+        default=10,
+        help="seeds, the unit of replication (default: 10)",
+    )
+    bench.add_argument(
+        "--episodes",
+        type=_positive_int,
+        default=1,
+        help="greedy episodes per seed and condition (default: 1)",
+    )
+    bench.add_argument(
+        "--train-steps",
+        type=_positive_int,
+        default=None,
+        metavar="K",
+        help="train each learning agent per seed for K env steps (default: "
+        "load its pretrained policy)",
+    )
+    bench.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        metavar="W",
+        help="worker processes (default: all cores)",
+    )
+    bench.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="run the tasks on Ray: a local Ray without ADDRESS, a cluster's "
+        "head (HOST:PORT) with it (needs scripts/setup.sh ray)",
+    )
+    bench.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT / "bench",
+        help="folder for the results (default: runs/bench)",
+    )
     bench.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     bench.set_defaults(func=cmd_bench)
 
-    speed = verbs.add_parser("speed", help="throughput against peers, as ratios",
-                             description="physics: pymunk, Henry's envs and BipedalWalker-v3; "
-                             "train: the training loop against bare env stepping; render: "
-                             "frame cost against BipedalWalker-v3; agents: PPO and DQN against "
-                             "Stable-Baselines3. Peers need 'scripts/setup.sh bench'.")
-    speed.add_argument("names", nargs="*", metavar="NAME",
-                       help="benchmarks to run (default: all): " + ", ".join(_speed_names()))
-    speed.add_argument("--out", type=Path, default=None,
-                       help="also write the figures as JSON here")
+    speed = verbs.add_parser(
+        "speed",
+        help="throughput against peers, as ratios",
+        description="physics: pymunk, Henry's envs and BipedalWalker-v3; "
+        "train: the training loop against bare env stepping; render: "
+        "frame cost against BipedalWalker-v3; agents: PPO and DQN against "
+        "Stable-Baselines3. Peers need 'scripts/setup.sh bench'.",
+    )
+    speed.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help="benchmarks to run (default: all): " + ", ".join(_speed_names()),
+    )
+    speed.add_argument("--out", type=Path, default=None, help="also write the figures as JSON here")
     speed.set_defaults(func=cmd_speed)
     return parser
 
@@ -309,16 +475,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         agent_config = config_from_args(kind.config_cls, args)
     except (ValueError, TypeError) as error:
         raise UsageError(f"bad {args.agent} hyperparameter: {error}") from error
-    result = runs.train_run(args.agent, agent_config, config_from_args(TrainConfig, args),
-                            given=given_values(kind.config_cls, args),
-                            command=["walker", *getattr(args, "command", sys.argv[1:])])
+    result = runs.train_run(
+        args.agent,
+        agent_config,
+        config_from_args(TrainConfig, args),
+        given=given_values(kind.config_cls, args),
+        command=["walker", *getattr(args, "command", sys.argv[1:])],
+    )
     print(result.summary())
     if result.train.stopped_by is not None:
         _say(f"walker: stopped by {signal_name(result.train.stopped_by)}")
         return exit_status(result.train.stopped_by)
     if result.output_failure is not None:
-        _say(f"walker: error: the run is saved in {result.out}, but "
-             f"{result.output_failure}")
+        _say(f"walker: error: the run is saved in {result.out}, but {result.output_failure}")
         return 1
     return 0
 
@@ -326,9 +495,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from walker.app import runs
 
-    table = runs.compare_policies(args.policies, env_id=args.env,
-                                  env_kwargs=_env_kwargs(args), episodes=args.episodes,
-                                  seed=args.seed, pose=args.pose, seconds=args.seconds)
+    table = runs.compare_policies(
+        args.policies,
+        env_id=args.env,
+        env_kwargs=_env_kwargs(args),
+        episodes=args.episodes,
+        seed=args.seed,
+        pose=args.pose,
+        seconds=args.seconds,
+    )
     print(table)
     return 0
 
@@ -355,8 +530,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from walker.app import runs
 
     started = time.perf_counter()
-    report = runs.demo(steps=args.steps, seed=args.seed, out=args.out, window=args.window,
-                       video=args.video)
+    report = runs.demo(
+        steps=args.steps, seed=args.seed, out=args.out, window=args.window, video=args.video
+    )
     print(report)
     print(f"(demo took {time.perf_counter() - started:.0f} s)")
     return 0
@@ -365,9 +541,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_watch(args: argparse.Namespace) -> int:
     from walker.app.playback import watch_policy
 
-    watch_policy(args.policy, seconds=args.seconds, env_id=args.env,
-                      env_kwargs=_env_kwargs(args), seed=args.seed, pose=args.pose,
-                      record=args.record, ghost=args.ghost)
+    watch_policy(
+        args.policy,
+        seconds=args.seconds,
+        env_id=args.env,
+        env_kwargs=_env_kwargs(args),
+        seed=args.seed,
+        pose=args.pose,
+        record=args.record,
+        ghost=args.ghost,
+    )
     return 0
 
 
@@ -375,13 +558,23 @@ def cmd_race(args: argparse.Namespace) -> int:
     from walker.app.playback import race
     from walker.draw.renderer import display_available
 
-    window = args.window if args.window is not None else (display_available()
-                                                          and args.out is None)
+    window = args.window if args.window is not None else (display_available() and args.out is None)
     if not window and args.out is None:
         raise UsageError("no display for a window: give --out race.mp4 to record the race")
-    print(race(args.policies, learn_specs=args.learn, seconds=args.seconds, fps=args.fps,
-                    env_id=args.env, env_kwargs=_env_kwargs(args), seed=args.seed,
-                    window=window, out=args.out, finish_m=args.finish))
+    print(
+        race(
+            args.policies,
+            learn_specs=args.learn,
+            seconds=args.seconds,
+            fps=args.fps,
+            env_id=args.env,
+            env_kwargs=_env_kwargs(args),
+            seed=args.seed,
+            window=window,
+            out=args.out,
+            finish_m=args.finish,
+        )
+    )
     return 0
 
 
@@ -394,17 +587,39 @@ def cmd_record(args: argparse.Namespace) -> int:
     if args.race is not None:
         if args.ghost is not None:
             raise UsageError("--ghost goes with one POLICY, not with --race")
-        print(race(args.race, seconds=args.seconds, fps=args.fps, size=args.size,
-                        env_id=args.env, env_kwargs=_env_kwargs(args), seed=args.seed,
-                        window=False, out=args.out, speed=args.speed))
+        print(
+            race(
+                args.race,
+                seconds=args.seconds,
+                fps=args.fps,
+                size=args.size,
+                env_id=args.env,
+                env_kwargs=_env_kwargs(args),
+                seed=args.seed,
+                window=False,
+                out=args.out,
+                speed=args.speed,
+            )
+        )
         return 0
-    path = record_policy(args.policy, args.out, seconds=args.seconds, fps=args.fps,
-                              size=args.size or DEFAULT_SIZE, env_id=args.env,
-                              env_kwargs=_env_kwargs(args), seed=args.seed, pose=args.pose,
-                              speed=args.speed, ghost=args.ghost)
+    path = record_policy(
+        args.policy,
+        args.out,
+        seconds=args.seconds,
+        fps=args.fps,
+        size=args.size or DEFAULT_SIZE,
+        env_id=args.env,
+        env_kwargs=_env_kwargs(args),
+        seed=args.seed,
+        pose=args.pose,
+        speed=args.speed,
+        ghost=args.ghost,
+    )
     frames = round(args.seconds * args.fps / args.speed)
-    print(f"video: {path} ({frames} frames at {args.fps:g} fps"
-          + (f", time-lapse x{args.speed:g})" if args.speed != 1 else ")"))
+    print(
+        f"video: {path} ({frames} frames at {args.fps:g} fps"
+        + (f", time-lapse x{args.speed:g})" if args.speed != 1 else ")")
+    )
     return 0
 
 
@@ -413,24 +628,40 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from walker.app.conditions import ConditionError
     from walker.app.sweep import Backend, SweepError, default_workers
 
-    backend = Backend(workers=args.workers or default_workers(), ray=args.ray is not None,
-                      ray_address=args.ray or None, workers_given=args.workers is not None)
+    backend = Backend(
+        workers=args.workers or default_workers(),
+        ray=args.ray is not None,
+        ray_address=args.ray or None,
+        workers_given=args.workers is not None,
+    )
     started = time.perf_counter()
     try:
-        result = run_bench(args.agents, env_id=args.env, conditions=args.conditions,
-                           seeds=args.seeds, episodes=args.episodes,
-                           train_steps=args.train_steps, out=args.out, backend=backend,
-                           progress=not args.no_progress)
+        result = run_bench(
+            args.agents,
+            env_id=args.env,
+            conditions=args.conditions,
+            seeds=args.seeds,
+            episodes=args.episodes,
+            train_steps=args.train_steps,
+            out=args.out,
+            backend=backend,
+            progress=not args.no_progress,
+        )
     except (BenchError, ConditionError, SweepError) as error:
         raise UsageError(str(error)) from error
     print(result.report)
     print(f"results: {', '.join(str(p) for p in result.files)}")
-    print(f"({len(result.records)} results on {backend.describe()}, "
-          f"{time.perf_counter() - started:.0f} s)")
+    print(
+        f"({len(result.records)} results on {backend.describe()}, "
+        f"{time.perf_counter() - started:.0f} s)"
+    )
     for failure in result.failures:
         agent, seed, condition = failure.task.identity
-        print(f"walker: task (agent {agent}, seed {seed}, condition {condition}) on "
-              f"{failure.task.env_id} failed: {failure.message}", file=sys.stderr)
+        print(
+            f"walker: task (agent {agent}, seed {seed}, condition {condition}) on "
+            f"{failure.task.env_id} failed: {failure.message}",
+            file=sys.stderr,
+        )
     return 1 if result.failures else 0
 
 
@@ -441,8 +672,9 @@ def cmd_speed(args: argparse.Namespace) -> int:
     names = args.names or list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
-        raise UsageError(f"unknown benchmark(s) {', '.join(unknown)}; choose from "
-                         f"{', '.join(BENCHMARKS)}")
+        raise UsageError(
+            f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}"
+        )
     figures = {}
     for name in names:
         print(f"== {name} ==", flush=True)
@@ -469,9 +701,9 @@ def _train_spelling(argv: list[str]) -> list[str]:
     # `--agent` was an ordinary option before the subparsers: it may come anywhere.
     for i, item in enumerate(options):
         if item == "--agent" and i + 1 < len(options):
-            return ["train", options[i + 1], *options[:i], *options[i + 2:]]
+            return ["train", options[i + 1], *options[:i], *options[i + 2 :]]
         if item.startswith("--agent="):
-            return ["train", item.split("=", 1)[1], *options[:i], *options[i + 1:]]
+            return ["train", item.split("=", 1)[1], *options[:i], *options[i + 1 :]]
     return ["train", "qlearning", *options]
 
 

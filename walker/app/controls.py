@@ -21,15 +21,18 @@ from walker.draw.renderer import Window
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 TIMELAPSES = (1, 2, 4, 8, 16)
-LEGEND = ("space pause  . step  f fast  t time-lapse  +/- epsilon  [/] speed  r stand up  "
-          "drag push  s save  Esc quit")
+LEGEND = (
+    "space pause  . step  f fast  t time-lapse  +/- epsilon  [/] speed  r stand up  "
+    "drag push  s save  Esc quit"
+)
 
 
 class Controls:
     """What the keys pressed in `window` asked for; `agent` gets epsilon changes."""
 
-    def __init__(self, window: Window | None, agent: Any = None, fast: bool = False,
-                 speed: float = 1.0) -> None:
+    def __init__(
+        self, window: Window | None, agent: Any = None, fast: bool = False, speed: float = 1.0
+    ) -> None:
         self.window = window
         self.agent = agent
         self.paused = False
@@ -64,8 +67,11 @@ class Controls:
             elif key == "f":
                 self.fast = not self.fast
                 self.log(f"fast-forward {'on' if self.fast else 'off'}")
-            elif key in ("+", "=", "-") and self.agent is not None and hasattr(
-                    self.agent, "epsilon_override"):
+            elif (
+                key in ("+", "=", "-")
+                and self.agent is not None
+                and hasattr(self.agent, "epsilon_override")
+            ):
                 current = float(self.agent.epsilon)
                 value = min(1.0, current + 0.05) if key != "-" else max(0.0, current - 0.05)
                 self.agent.epsilon_override = round(value, 4)

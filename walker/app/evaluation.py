@@ -35,11 +35,15 @@ class EpisodeResult:
         return self.distance_m / self.time_s
 
 
-def run_episode(env: gym.Env[Any, Any], agent: Agent, seed: int | None = None,
-                options: dict[str, Any] | None = None, max_steps: int | None = None,
-                explore: bool = False,
-                on_step: Callable[[Any, dict[str, Any]], bool | None] | None = None
-                ) -> EpisodeResult:
+def run_episode(
+    env: gym.Env[Any, Any],
+    agent: Agent,
+    seed: int | None = None,
+    options: dict[str, Any] | None = None,
+    max_steps: int | None = None,
+    explore: bool = False,
+    on_step: Callable[[Any, dict[str, Any]], bool | None] | None = None,
+) -> EpisodeResult:
     """Play one episode; `on_step(obs, info)` may return True to stop early."""
     obs, info = env.reset(seed=seed, options=options)
     agent.reset()
@@ -55,18 +59,23 @@ def run_episode(env: gym.Env[Any, Any], agent: Agent, seed: int | None = None,
             break
         if max_steps is not None and steps >= max_steps:
             break
-    return EpisodeResult(total, steps, info.get("distance_m"), info.get("time_s"),
-                         bool(terminated), illegal)
+    return EpisodeResult(
+        total, steps, info.get("distance_m"), info.get("time_s"), bool(terminated), illegal
+    )
 
 
-def evaluate(make_env: Callable[[], gym.Env[Any, Any]], agent: Agent, episodes: int = 1,
-             seed: int = 10_000, options: dict[str, Any] | None = None,
-             max_steps: int | None = None) -> dict[str, float]:
+def evaluate(
+    make_env: Callable[[], gym.Env[Any, Any]],
+    agent: Agent,
+    episodes: int = 1,
+    seed: int = 10_000,
+    options: dict[str, Any] | None = None,
+    max_steps: int | None = None,
+) -> dict[str, float]:
     """Greedy episodes; mean return, length, distance and speed."""
     env = make_env()
     try:
-        results = [run_episode(env, agent, seed + i, options, max_steps)
-                   for i in range(episodes)]
+        results = [run_episode(env, agent, seed + i, options, max_steps) for i in range(episodes)]
     finally:
         env.close()
     summary = {

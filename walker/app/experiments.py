@@ -63,31 +63,58 @@ def mean_ci95(values: Sequence[float]) -> tuple[float, float, float]:
     mean = float(data.mean())
     if len(data) < 2:
         return mean, mean, mean
-    t_table = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31,
-               9: 2.26, 10: 2.23, 11: 2.20, 12: 2.18, 13: 2.16, 14: 2.14, 15: 2.13,
-               19: 2.09, 24: 2.06, 29: 2.05}
+    t_table = {
+        1: 12.71,
+        2: 4.30,
+        3: 3.18,
+        4: 2.78,
+        5: 2.57,
+        6: 2.45,
+        7: 2.36,
+        8: 2.31,
+        9: 2.26,
+        10: 2.23,
+        11: 2.20,
+        12: 2.18,
+        13: 2.16,
+        14: 2.14,
+        15: 2.13,
+        19: 2.09,
+        24: 2.06,
+        29: 2.05,
+    }
     dof = len(data) - 1
     t = t_table.get(dof) or (1.96 if dof > 30 else t_table[max(k for k in t_table if k <= dof)])
     half = t * float(data.std(ddof=1)) / math.sqrt(len(data))
     return mean, mean - half, mean + half
 
 
-def speed_of(agent: Agent, decisions: int = EVAL_DECISIONS,
-             options: dict[str, Any] | None = None, seed: int = 12_345) -> float:
+def speed_of(
+    agent: Agent,
+    decisions: int = EVAL_DECISIONS,
+    options: dict[str, Any] | None = None,
+    seed: int = 12_345,
+) -> float:
     """Greedy speed (m/s) over `decisions` decisions from the standard start."""
     summary = evaluate(henry, agent, 1, seed, options, max_steps=decisions)
     return summary["speed_m_s"]
 
 
-def train_qlearning(seed: int, steps: int, epsilon: EpsilonSchedule | None = None,
-                    random_starts: bool = True, track_every: int = 0,
-                    track: Callable[[QLearning, int], None] | None = None,
-                    initial_q: float | None = None) -> QLearning:
+def train_qlearning(
+    seed: int,
+    steps: int,
+    epsilon: EpsilonSchedule | None = None,
+    random_starts: bool = True,
+    track_every: int = 0,
+    track: Callable[[QLearning, int], None] | None = None,
+    initial_q: float | None = None,
+) -> QLearning:
     """Train one Q-learning agent on Henry; `track(agent, step)` every `track_every` steps."""
     env = henry()
     defaults = QLearningConfig()
     config = QLearningConfig(
-        alpha=defaults.alpha, gamma=defaults.gamma,
+        alpha=defaults.alpha,
+        gamma=defaults.gamma,
         epsilon=epsilon or EpsilonSchedule("exponential", 1.0, 0.05, max(1, steps // 2)),
         initial_q=defaults.initial_q if initial_q is None else initial_q,
     )
@@ -96,9 +123,19 @@ def train_qlearning(seed: int, steps: int, epsilon: EpsilonSchedule | None = Non
     hooks = []
     if track is not None and track_every:
         hooks.append(_Tracker(track, track_every))
-    train(agent, henry_for_training if random_starts else henry,
-          TrainConfig(steps=steps, seed=seed, progress=False, random_starts=random_starts,
-                      eval_episodes=1, eval_max_steps=1), hooks=hooks)
+    train(
+        agent,
+        henry_for_training if random_starts else henry,
+        TrainConfig(
+            steps=steps,
+            seed=seed,
+            progress=False,
+            random_starts=random_starts,
+            eval_episodes=1,
+            eval_max_steps=1,
+        ),
+        hooks=hooks,
+    )
     return agent
 
 
@@ -133,8 +170,7 @@ def best_possible() -> tuple[float, str, float]:
     return speed_of(TablePolicy(policy)), cycle.describe(), cycle.progress_per_decision_m
 
 
-def learned_vs_hardcoded(seeds: int = 10, steps: int = 6000, track_every: int = 500
-                         ) -> Report:
+def learned_vs_hardcoded(seeds: int = 10, steps: int = 6000, track_every: int = 500) -> Report:
     hardcoded = speed_of(HardcodedGait())
     best, cycle, _ = best_possible()
     learned, ratios, first_match = [], [], []
@@ -155,32 +191,50 @@ def learned_vs_hardcoded(seeds: int = 10, steps: int = 6000, track_every: int = 
     matched_steps = [m for m in first_match if m is not None]
     rows = [
         ["hard-coded gait", f"{hardcoded:.4f}", "1.00x", "-"],
-        [f"Q-learning ({seeds} seeds, {steps} decisions)", f"{speed_mean:.4f}",
-         f"{ratio_mean:.2f}x [{ratio_lo:.2f}, {ratio_hi:.2f}]", f"{speed_mean / best:.1%}"],
+        [
+            f"Q-learning ({seeds} seeds, {steps} decisions)",
+            f"{speed_mean:.4f}",
+            f"{ratio_mean:.2f}x [{ratio_lo:.2f}, {ratio_hi:.2f}]",
+            f"{speed_mean / best:.1%}",
+        ],
         ["best possible (planned)", f"{best:.4f}", f"{best / hardcoded:.2f}x", "100%"],
     ]
-    text = "\n".join([
-        "Learned beats hard-coded: greedy speed over 200 decisions (120 s) from the standard "
-        "start",
-        format_table(["gait", "speed m/s", "vs hard-coded (95% CI)", "of best"], rows),
-        f"best cycle: {cycle}",
-        f"per-seed ratios: {', '.join(f'{r:.2f}' for r in ratios)}",
-        "decisions until the greedy gait first matched the hard-coded one (checked every "
-        f"{track_every}): "
-        + (f"median {int(np.median(matched_steps))}, range {min(matched_steps)}-"
-           f"{max(matched_steps)}" if matched_steps else "never")
-        + f" ({len(matched_steps)}/{seeds} seeds matched)",
-    ])
-    figures = {"hardcoded_speed_m_s": hardcoded, "best_speed_m_s": best,
-               "learned_speed_m_s": learned, "ratio_mean": ratio_mean,
-               "ratio_ci95": [ratio_lo, ratio_hi], "fraction_of_best": speed_mean / best,
-               "first_match_steps": first_match, "best_cycle": cycle,
-               "seeds": seeds, "steps": steps}
+    text = "\n".join(
+        [
+            "Learned beats hard-coded: greedy speed over 200 decisions (120 s) from the standard "
+            "start",
+            format_table(["gait", "speed m/s", "vs hard-coded (95% CI)", "of best"], rows),
+            f"best cycle: {cycle}",
+            f"per-seed ratios: {', '.join(f'{r:.2f}' for r in ratios)}",
+            "decisions until the greedy gait first matched the hard-coded one (checked every "
+            f"{track_every}): "
+            + (
+                f"median {int(np.median(matched_steps))}, range {min(matched_steps)}-"
+                f"{max(matched_steps)}"
+                if matched_steps
+                else "never"
+            )
+            + f" ({len(matched_steps)}/{seeds} seeds matched)",
+        ]
+    )
+    figures = {
+        "hardcoded_speed_m_s": hardcoded,
+        "best_speed_m_s": best,
+        "learned_speed_m_s": learned,
+        "ratio_mean": ratio_mean,
+        "ratio_ci95": [ratio_lo, ratio_hi],
+        "fraction_of_best": speed_mean / best,
+        "first_match_steps": first_match,
+        "best_cycle": cycle,
+        "seeds": seeds,
+        "steps": steps,
+    }
     return Report("learned", text, figures)
 
 
-def recovery_share(agent_factory: Callable[[], Agent], decisions: int = 30,
-                   min_distance_m: float = 0.2) -> tuple[float, list[tuple[int, int, int, int]]]:
+def recovery_share(
+    agent_factory: Callable[[], Agent], decisions: int = 30, min_distance_m: float = 0.2
+) -> tuple[float, list[tuple[int, int, int, int]]]:
     """Share of start states from which the policy walks at least `min_distance_m` forward
     within `decisions` decisions; also the states it fails from."""
     env = henry()
@@ -188,8 +242,9 @@ def recovery_share(agent_factory: Callable[[], Agent], decisions: int = 30,
     states = envs.legal_start_states(env.unwrapped.extension_levels)  # type: ignore[attr-defined]
     for state in states:
         agent = agent_factory()
-        result = run_episode(env, agent, seed=0, options={"state": list(state)},
-                             max_steps=decisions)
+        result = run_episode(
+            env, agent, seed=0, options={"state": list(state)}, max_steps=decisions
+        )
         if result.terminated or (result.distance_m or 0.0) < min_distance_m:
             failed.append(state)
     env.close()
@@ -200,8 +255,9 @@ def _constant(agent: Agent) -> Callable[[], Agent]:
     return lambda: agent
 
 
-def robustness(seeds: int = 10, steps: int = 12000, decisions: int = 30,
-               min_distance_m: float = 0.2) -> Report:
+def robustness(
+    seeds: int = 10, steps: int = 12000, decisions: int = 30, min_distance_m: float = 0.2
+) -> Report:
     hardcoded_share, hardcoded_failed = recovery_share(HardcodedGait, decisions, min_distance_m)
     random_shares, standard_shares = [], []
     for seed in range(seeds):
@@ -213,22 +269,32 @@ def robustness(seeds: int = 10, steps: int = 12000, decisions: int = 30,
     mean_random, lo, hi = mean_ci95(random_shares)
     rows = [
         ["hard-coded gait", f"{hardcoded_share:.0%}"],
-        [f"Q-learning, random starts ({seeds} seeds)",
-         f"{mean_random:.0%} [{lo:.0%}, {hi:.0%}]"],
-        [f"Q-learning, standard start only ({len(standard_shares)} seeds)",
-         f"{np.mean(standard_shares):.0%}"],
+        [f"Q-learning, random starts ({seeds} seeds)", f"{mean_random:.0%} [{lo:.0%}, {hi:.0%}]"],
+        [
+            f"Q-learning, standard start only ({len(standard_shares)} seeds)",
+            f"{np.mean(standard_shares):.0%}",
+        ],
     ]
-    text = "\n".join([
-        f"Robustness: share of the {len(envs.legal_start_states(5))} start states from which "
-        f"the gait walks >= {min_distance_m} m within {decisions} decisions "
-        f"({decisions * 0.6:.0f} s)",
-        format_table(["gait", "start states recovered (95% CI)"], rows),
-        f"the hard-coded gait fails from {len(hardcoded_failed)} states, among them "
-        "[2, 1, 2, 0] (left foot up)" if (2, 1, 2, 0) in hardcoded_failed else "",
-    ])
-    figures = {"hardcoded_share": hardcoded_share, "random_start_shares": random_shares,
-               "standard_start_shares": standard_shares, "decisions": decisions,
-               "min_distance_m": min_distance_m, "hardcoded_failed": hardcoded_failed}
+    text = "\n".join(
+        [
+            f"Robustness: share of the {len(envs.legal_start_states(5))} start states from which "
+            f"the gait walks >= {min_distance_m} m within {decisions} decisions "
+            f"({decisions * 0.6:.0f} s)",
+            format_table(["gait", "start states recovered (95% CI)"], rows),
+            f"the hard-coded gait fails from {len(hardcoded_failed)} states, among them "
+            "[2, 1, 2, 0] (left foot up)"
+            if (2, 1, 2, 0) in hardcoded_failed
+            else "",
+        ]
+    )
+    figures = {
+        "hardcoded_share": hardcoded_share,
+        "random_start_shares": random_shares,
+        "standard_start_shares": standard_shares,
+        "decisions": decisions,
+        "min_distance_m": min_distance_m,
+        "hardcoded_failed": hardcoded_failed,
+    }
     return Report("robustness", text, figures)
 
 
@@ -249,12 +315,18 @@ def extension_range(agent: Agent, decisions: int = 60) -> float:
     return (max(levels) - min(levels)) / top if levels else 0.0
 
 
-def exploration(seeds: int = 10, steps: int = 6000, low: float = 0.02,
-                high_start: float = 1.0, high_end: float = 0.05) -> Report:
+def exploration(
+    seeds: int = 10,
+    steps: int = 6000,
+    low: float = 0.02,
+    high_start: float = 1.0,
+    high_end: float = 0.05,
+) -> Report:
     schedules = {
         f"low epsilon (constant {low})": EpsilonSchedule("constant", low, low, 1),
-        f"high epsilon ({high_start} -> {high_end})":
-            EpsilonSchedule("exponential", high_start, high_end, max(1, steps // 2)),
+        f"high epsilon ({high_start} -> {high_end})": EpsilonSchedule(
+            "exponential", high_start, high_end, max(1, steps // 2)
+        ),
     }
     rows: list[list[str]] = []
     figures: dict[str, Any] = {}
@@ -262,20 +334,38 @@ def exploration(seeds: int = 10, steps: int = 6000, low: float = 0.02,
     for name, schedule in schedules.items():
         speeds, ranges = [], []
         for seed in range(seeds):
-            agent = train_qlearning(seed, steps, epsilon=schedule, random_starts=False,
-                                    initial_q=0.0)
+            agent = train_qlearning(
+                seed, steps, epsilon=schedule, random_starts=False, initial_q=0.0
+            )
             speeds.append(speed_of(agent))
             ranges.append(extension_range(agent))
         mean, lo, hi = mean_ci95(speeds)
-        rows.append([name, f"{mean:.4f} [{lo:.4f}, {hi:.4f}]", f"{mean / hardcoded:.2f}x",
-                     f"{np.mean(ranges):.0%}", f"{np.mean(np.array(ranges) >= 1.0):.0%}"])
+        rows.append(
+            [
+                name,
+                f"{mean:.4f} [{lo:.4f}, {hi:.4f}]",
+                f"{mean / hardcoded:.2f}x",
+                f"{np.mean(ranges):.0%}",
+                f"{np.mean(np.array(ranges) >= 1.0):.0%}",
+            ]
+        )
         figures[name] = {"speeds_m_s": speeds, "extension_range": ranges}
-    text = "\n".join([
-        f"Exploration vs exploitation: {seeds} seeds, {steps} decisions each, trained from the "
-        "standard start with Q-values starting at 0 (no optimism), so epsilon alone explores",
-        format_table(["agent", "speed m/s (95% CI)", "vs hard-coded", "extension range used",
-                "seeds using full range"], rows),
-    ])
+    text = "\n".join(
+        [
+            f"Exploration vs exploitation: {seeds} seeds, {steps} decisions each, trained from the "
+            "standard start with Q-values starting at 0 (no optimism), so epsilon alone explores",
+            format_table(
+                [
+                    "agent",
+                    "speed m/s (95% CI)",
+                    "vs hard-coded",
+                    "extension range used",
+                    "seeds using full range",
+                ],
+                rows,
+            ),
+        ]
+    )
     figures["hardcoded_speed_m_s"] = hardcoded
     return Report("exploration", text, figures)
 
@@ -284,30 +374,43 @@ def dungeon(steps: int = 5000, seed: int = 0) -> Report:
     """The accountant (epsilon 0) and the gambler (epsilon 1 -> 0, gamma 0.95, alpha 0.1)."""
     agents = {
         # Both start from an all-zero spreadsheet, as in the article.
-        "accountant": QLearningConfig(alpha=0.1, gamma=0.95, initial_q=0.0,
-                                      epsilon=EpsilonSchedule("constant", 0.0, 0.0, 1)),
-        "gambler": QLearningConfig(alpha=0.1, gamma=0.95, initial_q=0.0,
-                                   epsilon=EpsilonSchedule("linear", 1.0, 0.0, steps)),
+        "accountant": QLearningConfig(
+            alpha=0.1, gamma=0.95, initial_q=0.0, epsilon=EpsilonSchedule("constant", 0.0, 0.0, 1)
+        ),
+        "gambler": QLearningConfig(
+            alpha=0.1, gamma=0.95, initial_q=0.0, epsilon=EpsilonSchedule("linear", 1.0, 0.0, steps)
+        ),
     }
     lines, figures = [], {}
     for name, config in agents.items():
         env = gym.make(envs.DUNGEON_ID)
         agent = QLearning(env.observation_space, env.action_space, config, seed)
         vector_env = gym.vector.SyncVectorEnv(
-            [lambda: gym.make(envs.DUNGEON_ID)],
-            autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+            [lambda: gym.make(envs.DUNGEON_ID)], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP
+        )
         collector = Collector(vector_env, agent)
         collector.reset(seed=seed)
         for _ in range(steps):
             agent.learn(collector.step().batch)
         vector_env.close()
-        policy = ["FORWARD" if agent.greedy(s, None) == 0 and agent.q[s, 0] != agent.q[s, 1]
-                  else "BACKWARD" if agent.q[s, 1] > agent.q[s, 0] else "tie"
-                  for s in range(env.observation_space.n)]  # type: ignore[attr-defined]
+        policy = [
+            "FORWARD"
+            if agent.greedy(s, None) == 0 and agent.q[s, 0] != agent.q[s, 1]
+            else "BACKWARD"
+            if agent.q[s, 1] > agent.q[s, 0]
+            else "tie"
+            for s in range(env.observation_space.n)
+        ]  # type: ignore[attr-defined]
         lines.append(f"{name}: greedy policy per tile {policy}")
-        lines.append(format_table(["tile", "Q(FORWARD)", "Q(BACKWARD)"],
-                            [[s, f"{agent.q[s, 0]:.2f}", f"{agent.q[s, 1]:.2f}"]
-                             for s in range(agent.q.shape[0])]))
+        lines.append(
+            format_table(
+                ["tile", "Q(FORWARD)", "Q(BACKWARD)"],
+                [
+                    [s, f"{agent.q[s, 0]:.2f}", f"{agent.q[s, 1]:.2f}"]
+                    for s in range(agent.q.shape[0])
+                ],
+            )
+        )
         figures[name] = {"q": agent.q.tolist(), "policy": policy}
         env.close()
     return Report("dungeon", "The dungeon (seeds/002)\n" + "\n".join(lines), figures)
@@ -331,7 +434,6 @@ def run(name: str, seeds: int = 10, steps: int | None = None, out: Path | None =
     return report.text + (f"\nreport: {out}" if out is not None else "")
 
 
-
 @dataclass(frozen=True)
 class DeepSetup:
     """One deep-agent experiment: which agent, on which env, how it is trained."""
@@ -348,15 +450,25 @@ class DeepSetup:
 
 DEEP_SETUPS = (
     DeepSetup("PPO, continuous Henry", "ppo", envs.CONTINUOUS_ID, 200_000, 20_000, num_envs=4),
-    DeepSetup("DQN, discrete Henry", "dqn", envs.DISCRETE_ID, 30_000, 2_500,
-              random_starts=True),
-    DeepSetup("PPO with masks, discrete Henry", "ppo", envs.DISCRETE_ID, 60_000, 6_000,
-              random_starts=True, config={"n_steps": 1024, "ent_coef": 0.01}),
+    DeepSetup("DQN, discrete Henry", "dqn", envs.DISCRETE_ID, 30_000, 2_500, random_starts=True),
+    DeepSetup(
+        "PPO with masks, discrete Henry",
+        "ppo",
+        envs.DISCRETE_ID,
+        60_000,
+        6_000,
+        random_starts=True,
+        config={"n_steps": 1024, "ent_coef": 0.01},
+    ),
 )
 
 
-def deep_agents(seeds: int = 5, setups: Sequence[DeepSetup] = DEEP_SETUPS,
-                scale: float = 1.0, steps_each: int | None = None) -> Report:
+def deep_agents(
+    seeds: int = 5,
+    setups: Sequence[DeepSetup] = DEEP_SETUPS,
+    scale: float = 1.0,
+    steps_each: int | None = None,
+) -> Report:
     """Over `seeds` seeds: env steps and training wall time until the greedy policy first
     beats the hard-coded gait of its env, and the final greedy speed. Each setup trains its
     own budget times `scale`, or `steps_each` steps when given (`walker experiment deep
@@ -370,22 +482,40 @@ def deep_agents(seeds: int = 5, setups: Sequence[DeepSetup] = DEEP_SETUPS,
         every = max(1, int(setup.eval_every * factor))
         probe = make_env(setup.env_id)
         standard_env = partial(make_env, setup.env_id)
-        train_env = (partial(make_env, setup.env_id, max_episode_steps=TRAIN_EPISODE_DECISIONS)
-                     if setup.random_starts else standard_env)
+        train_env = (
+            partial(make_env, setup.env_id, max_episode_steps=TRAIN_EPISODE_DECISIONS)
+            if setup.random_starts
+            else standard_env
+        )
         reference = evaluate(standard_env, load_policy("hardcoded", probe), 1)["speed_m_s"]
         kind = learner_kind(setup.agent)
         found_steps, found_seconds, finals = [], [], []
         for seed in range(seeds):
-            run_config = TrainConfig(steps=steps, seed=seed, num_envs=setup.num_envs,
-                                     progress=False, random_starts=setup.random_starts,
-                                     eval_every=every)
-            agent = kind.build(probe.observation_space, probe.action_space,
-                               kind.config_cls(**setup.config), seed, run_config.plan)
+            run_config = TrainConfig(
+                steps=steps,
+                seed=seed,
+                num_envs=setup.num_envs,
+                progress=False,
+                random_starts=setup.random_starts,
+                eval_every=every,
+            )
+            agent = kind.build(
+                probe.observation_space,
+                probe.action_space,
+                kind.config_cls(**setup.config),
+                seed,
+                run_config.plan,
+            )
             result = train(agent, train_env, run_config, make_eval_env=standard_env)
             # Faster without falling: a speed until a fall is no win.
-            beaten = next((e for e in result.evaluations
-                           if e.get("speed_m_s", -1.0) > reference and not e.get("falls")),
-                          None)
+            beaten = next(
+                (
+                    e
+                    for e in result.evaluations
+                    if e.get("speed_m_s", -1.0) > reference and not e.get("falls")
+                ),
+                None,
+            )
             found_steps.append(None if beaten is None else int(beaten["step"]))
             found_seconds.append(None if beaten is None else float(beaten["train_seconds"]))
             finals.append(result.evaluations[-1]["speed_m_s"])
@@ -393,19 +523,39 @@ def deep_agents(seeds: int = 5, setups: Sequence[DeepSetup] = DEEP_SETUPS,
         mean, lo, hi = mean_ci95(finals)
         hits = [s for s in found_steps if s is not None]
         hit_seconds = [s for s in found_seconds if s is not None]
-        rows.append([
-            setup.label, f"{reference:.4f}", f"{mean:.4f} [{lo:.4f}, {hi:.4f}]",
-            f"{mean / reference:.2f}x", f"{len(hits)}/{seeds}",
-            f"{int(np.median(hits)):,}" if hits else "-",
-            f"{np.median(hit_seconds):.0f} s" if hit_seconds else "-",
-        ])
-        figures[setup.label] = {"hardcoded_speed_m_s": reference, "final_speeds_m_s": finals,
-                                "first_beat_steps": found_steps,
-                                "first_beat_train_seconds": found_seconds, "steps": steps}
-    text = "\n".join([
-        f"Deep agents on Henry: {seeds} seeds each; greedy speed checked periodically",
-        format_table(["agent", "hard-coded m/s", "final speed m/s (95% CI)", "vs hard-coded",
-                "seeds that beat it", "median env steps to beat it",
-                "median training time to beat it"], rows),
-    ])
+        rows.append(
+            [
+                setup.label,
+                f"{reference:.4f}",
+                f"{mean:.4f} [{lo:.4f}, {hi:.4f}]",
+                f"{mean / reference:.2f}x",
+                f"{len(hits)}/{seeds}",
+                f"{int(np.median(hits)):,}" if hits else "-",
+                f"{np.median(hit_seconds):.0f} s" if hit_seconds else "-",
+            ]
+        )
+        figures[setup.label] = {
+            "hardcoded_speed_m_s": reference,
+            "final_speeds_m_s": finals,
+            "first_beat_steps": found_steps,
+            "first_beat_train_seconds": found_seconds,
+            "steps": steps,
+        }
+    text = "\n".join(
+        [
+            f"Deep agents on Henry: {seeds} seeds each; greedy speed checked periodically",
+            format_table(
+                [
+                    "agent",
+                    "hard-coded m/s",
+                    "final speed m/s (95% CI)",
+                    "vs hard-coded",
+                    "seeds that beat it",
+                    "median env steps to beat it",
+                    "median training time to beat it",
+                ],
+                rows,
+            ),
+        ]
+    )
     return Report("deep", text, figures)

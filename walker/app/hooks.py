@@ -99,10 +99,19 @@ class RunBooks:
     stopped: bool = False
 
     def view(self) -> RunView:
-        return RunView(self.agent, self.config, self.steps, self.episodes, tuple(self.returns),
-                       tuple(self.distances), self.best_distance_m,
-                       None if self.last_eval is None else MappingProxyType(self.last_eval),
-                       self.last_step, self.current_return, self.stopped)
+        return RunView(
+            self.agent,
+            self.config,
+            self.steps,
+            self.episodes,
+            tuple(self.returns),
+            tuple(self.distances),
+            self.best_distance_m,
+            None if self.last_eval is None else MappingProxyType(self.last_eval),
+            self.last_step,
+            self.current_return,
+            self.stopped,
+        )
 
 
 class Hook(Protocol):
@@ -133,8 +142,9 @@ class TensorBoardLog(Hook):
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError as error:
-            raise TrainError("--tensorboard needs the tensorboard package: "
-                             ".venv/bin/pip install tensorboard") from error
+            raise TrainError(
+                "--tensorboard needs the tensorboard package: .venv/bin/pip install tensorboard"
+            ) from error
         self.writer = SummaryWriter(log_dir=str(folder))
         self.evaluations_seen = 0
 

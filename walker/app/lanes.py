@@ -65,9 +65,18 @@ class Lane:
     """What happened to Henry since the last look (pushes carried out), for the log."""
 
     @classmethod
-    def open(cls, label: str, env: gym.Env[Any, Any], agent: Agent, *, fps: float,
-             learn: bool = False, color: tuple[int, int, int] = LANE_COLORS[0],
-             options: dict[str, Any] | None = None, speed: float = 1.0) -> Lane:
+    def open(
+        cls,
+        label: str,
+        env: gym.Env[Any, Any],
+        agent: Agent,
+        *,
+        fps: float,
+        learn: bool = False,
+        color: tuple[int, int, int] = LANE_COLORS[0],
+        options: dict[str, Any] | None = None,
+        speed: float = 1.0,
+    ) -> Lane:
         """A lane on `env` (one of Henry's), sampled at `fps` (time-lapsed `speed` times),
         starting episodes with `options` (say, a pose)."""
         inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
@@ -75,9 +84,17 @@ class Lane:
         if options:
             sampled = ResetOptions(sampled, options)
         vector_env = gym.vector.SyncVectorEnv(
-            [lambda: sampled], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
-        return cls(label, agent, Collector(vector_env, agent, explore=learn),
-                   action_names(env), learn, color, inbox=inbox)
+            [lambda: sampled], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP
+        )
+        return cls(
+            label,
+            agent,
+            Collector(vector_env, agent, explore=learn),
+            action_names(env),
+            learn,
+            color,
+            inbox=inbox,
+        )
 
     def push(self, impulse_n_s: float) -> None:
         """Push Henry (N*s, + forward) as his next step begins."""
@@ -105,10 +122,18 @@ class Lane:
         """Scenes of `frames`, showing the return the episode had when they began."""
         epsilon = getattr(self.agent, "epsilon", None) if self.learn else None
         for frame in frames:
-            self.scenes.append(Scene(
-                frame.geometry, frame.start_x_m, self.label, self.color,
-                hud(frame, self.episode, None, episode_return, epsilon, self.best_distance_m),
-                rows, list(self.returns), episode=self.episode))
+            self.scenes.append(
+                Scene(
+                    frame.geometry,
+                    frame.start_x_m,
+                    self.label,
+                    self.color,
+                    hud(frame, self.episode, None, episode_return, epsilon, self.best_distance_m),
+                    rows,
+                    list(self.returns),
+                    episode=self.episode,
+                )
+            )
             self.frame = frame
 
     def step(self) -> bool:
@@ -124,8 +149,9 @@ class Lane:
         rows = qrows(self.agent, self.names, batch.obs[0], mask, chosen)
         frames, started = step_frames(step)
         ended_infos = [end.info for end in step.ended]
-        for push in pushes_of(step.infos) + [p for info in ended_infos for p in
-                                             pushes_of({"push": [info.get("push")]})]:
+        for push in pushes_of(step.infos) + [
+            p for info in ended_infos for p in pushes_of({"push": [info.get("push")]})
+        ]:
             self.events.append(f"{self.label}: {push.describe()}")
         self._add(frames, rows, episode_return)
         if not step.ended:
@@ -141,9 +167,16 @@ class Lane:
         self.collector.vector_env.close()
 
 
-def open_lanes(specs: Sequence[str], env_id: str | None, env_kwargs: dict[str, Any],
-               seed: int, fps: float, learn_specs: Sequence[str] = (),
-               options: dict[str, Any] | None = None, speed: float = 1.0) -> list[Lane]:
+def open_lanes(
+    specs: Sequence[str],
+    env_id: str | None,
+    env_kwargs: dict[str, Any],
+    seed: int,
+    fps: float,
+    learn_specs: Sequence[str] = (),
+    options: dict[str, Any] | None = None,
+    speed: float = 1.0,
+) -> list[Lane]:
     """A lane per POLICY in `specs`, then a learning lane per agent in `learn_specs`."""
     lanes = []
     for index, spec in enumerate([*specs, *learn_specs]):
@@ -161,9 +194,18 @@ def open_lanes(specs: Sequence[str], env_id: str | None, env_kwargs: dict[str, A
         else:
             agent = load_policy(spec, env, seed + index, lane_env_id, lane_kwargs)
         color = LANE_COLORS[index % len(LANE_COLORS)]
-        lanes.append(Lane.open(spec if not learning else f"learning {spec}", env, agent,
-                               fps=fps, learn=learning, color=color, options=options,
-                               speed=speed))
+        lanes.append(
+            Lane.open(
+                spec if not learning else f"learning {spec}",
+                env,
+                agent,
+                fps=fps,
+                learn=learning,
+                color=color,
+                options=options,
+                speed=speed,
+            )
+        )
     return lanes
 
 
@@ -172,8 +214,10 @@ def learner_from_spec(spec: str, env: Any, seed: int) -> Learner:
     `walker train AGENT`, e.g. `qlearning --alpha 0.3 --epsilon-end 0.01`."""
     name, _, options = spec.strip().partition(" ")
     if ":" in name:
-        raise PolicyError(f"learning lane {spec!r}: give options as for walker train, e.g. "
-                          "--learn 'qlearning --epsilon-end 0.01'")
+        raise PolicyError(
+            f"learning lane {spec!r}: give options as for walker train, e.g. "
+            "--learn 'qlearning --epsilon-end 0.01'"
+        )
     kind = learner_kind(name)
     try:
         config = config_from_words(kind.config_cls, options, f"learning lane {name!r}")
@@ -182,11 +226,20 @@ def learner_from_spec(spec: str, env: Any, seed: int) -> Learner:
     return kind.build(env.observation_space, env.action_space, config, seed, RunPlan())
 
 
-def run_lanes(lanes: Sequence[Lane], *, seconds: float | None, fps: float,
-              size: tuple[int, int], window: Window | None, writer: VideoWriter | None,
-              seed: int = 0, finish_m: float | None = None,
-              max_frames: int | None = None, speed: float = 1.0,
-              ghost: Lane | None = None) -> None:
+def run_lanes(
+    lanes: Sequence[Lane],
+    *,
+    seconds: float | None,
+    fps: float,
+    size: tuple[int, int],
+    window: Window | None,
+    writer: VideoWriter | None,
+    seed: int = 0,
+    finish_m: float | None = None,
+    max_frames: int | None = None,
+    speed: float = 1.0,
+    ghost: Lane | None = None,
+) -> None:
     """Run lanes side by side, one env step each per tick, drawing the frames they sampled
     into the window and/or the video until `seconds` of simulated time pass (the lanes
     sample time-lapsed `speed` times, so that is `seconds / speed` of video). A `ghost`
@@ -203,11 +256,12 @@ def run_lanes(lanes: Sequence[Lane], *, seconds: float | None, fps: float,
         budget = max_frames if budget is None else min(budget, max_frames)
     try:
         while True:
-            frames = _draw_tick(lanes, renderer, controls, writer, frames, budget, finish_m,
-                                ghost)
-            if (controls.quit or (budget is not None and frames >= budget)
-                    or (finish_m is not None
-                        and any(lane.distance_m >= finish_m for lane in lanes))):
+            frames = _draw_tick(lanes, renderer, controls, writer, frames, budget, finish_m, ghost)
+            if (
+                controls.quit
+                or (budget is not None and frames >= budget)
+                or (finish_m is not None and any(lane.distance_m >= finish_m for lane in lanes))
+            ):
                 break
             _nudge(lanes, controls, renderer)
             for lane in everyone:
@@ -237,14 +291,23 @@ def _scene_at(lane: Lane, index: int) -> Scene:
     return scene
 
 
-def _draw_tick(lanes: Sequence[Lane], renderer: Renderer, controls: Controls,
-               writer: VideoWriter | None, frames: int, budget: int | None,
-               finish_m: float | None, ghost: Lane | None = None) -> int:
+def _draw_tick(
+    lanes: Sequence[Lane],
+    renderer: Renderer,
+    controls: Controls,
+    writer: VideoWriter | None,
+    frames: int,
+    budget: int | None,
+    finish_m: float | None,
+    ghost: Lane | None = None,
+) -> int:
     """Draw the scenes the lanes sampled on their last step, side by side; a lane with
     fewer (a continuous env samples one frame every few steps) holds its latest one."""
     count = max(len(lane.scenes) for lane in lanes)
-    places = {id(lane): place for place, lane in
-              enumerate(sorted(lanes, key=lambda lane: -lane.distance_m), 1)}
+    places = {
+        id(lane): place
+        for place, lane in enumerate(sorted(lanes, key=lambda lane: -lane.distance_m), 1)
+    }
     for i in range(count):
         if controls.skip_frame():
             continue
@@ -257,8 +320,12 @@ def _draw_tick(lanes: Sequence[Lane], renderer: Renderer, controls: Controls,
         if ghost is not None:
             shade = _scene_at(ghost, i)
             scenes[0] = dataclasses.replace(
-                scenes[0], ghost=shade.geometry, ghost_start_x_m=shade.start_x_m,
-                ghost_label=ghost.label, ghost_color=ghost.color)
+                scenes[0],
+                ghost=shade.geometry,
+                ghost_start_x_m=shade.start_x_m,
+                ghost_label=ghost.label,
+                ghost_color=ghost.color,
+            )
         if controls.window is not None and not controls.fast:
             scenes[-1].hud = {**scenes[-1].hud, "keys": LEGEND}
             if controls.timelapse > 1:

@@ -40,10 +40,13 @@ def field_docs(cls: type) -> dict[str, str]:
     docs: dict[str, str] = {}
     body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
     for node, following in itertools.pairwise(body):
-        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
-                and isinstance(following, ast.Expr)
-                and isinstance(following.value, ast.Constant)
-                and isinstance(following.value.value, str)):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(following, ast.Expr)
+            and isinstance(following.value, ast.Constant)
+            and isinstance(following.value.value, str)
+        ):
             docs[node.target.id] = " ".join(following.value.value.split())
     return docs
 
@@ -68,15 +71,17 @@ def _dest(prefix: str, name: str) -> str:
     return (prefix + name).replace("-", "_")
 
 
-def add_config_options(parser: argparse.ArgumentParser | Any, cls: type,
-                       prefix: str = "") -> None:
+def add_config_options(parser: argparse.ArgumentParser | Any, cls: type, prefix: str = "") -> None:
     """Add one option per field of dataclass `cls` (defaults stay with the dataclass)."""
     hints = typing.get_type_hints(cls)
     docs = field_docs(cls)
     for f in dataclasses.fields(cls):
         hint = hints[f.name]
-        default = f.default if f.default is not dataclasses.MISSING else (
-            f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
+        default = (
+            f.default
+            if f.default is not dataclasses.MISSING
+            else (f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
+        )
         if dataclasses.is_dataclass(hint) and isinstance(hint, type):
             add_config_options(parser, hint, prefix=f"{prefix}{f.name}_")
             continue
@@ -86,24 +91,47 @@ def add_config_options(parser: argparse.ArgumentParser | Any, cls: type,
         option = _option(prefix, f)
         origin = typing.get_origin(hint)
         if hint is bool or _optional(hint) is bool:
-            parser.add_argument(option, dest=dest, action=argparse.BooleanOptionalAction,
-                                default=None, help=help_text)
+            parser.add_argument(
+                option,
+                dest=dest,
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=help_text,
+            )
         elif origin is typing.Literal:
             choices = typing.get_args(hint)
-            parser.add_argument(option, dest=dest, choices=choices, default=None,
-                                help=help_text)
+            parser.add_argument(option, dest=dest, choices=choices, default=None, help=help_text)
         elif origin in (tuple, list):
             item = typing.get_args(hint)[0]
-            parser.add_argument(option, dest=dest, nargs="+",
-                                type=item if item in (int, float, str) else str, default=None,
-                                metavar="N", help=help_text)
+            parser.add_argument(
+                option,
+                dest=dest,
+                nargs="+",
+                type=item if item in (int, float, str) else str,
+                default=None,
+                metavar="N",
+                help=help_text,
+            )
         elif origin is dict:
-            parser.add_argument(option, dest=dest, action="append", type=key_value,
-                                default=None, metavar="KEY=VALUE", help=help_text)
+            parser.add_argument(
+                option,
+                dest=dest,
+                action="append",
+                type=key_value,
+                default=None,
+                metavar="KEY=VALUE",
+                help=help_text,
+            )
         else:
             kind = _scalar_type(hint)
-            parser.add_argument(option, dest=dest, type=kind, default=None,
-                                metavar=kind.__name__.upper(), help=help_text)
+            parser.add_argument(
+                option,
+                dest=dest,
+                type=kind,
+                default=None,
+                metavar=kind.__name__.upper(),
+                help=help_text,
+            )
 
 
 def _optional(hint: Any) -> Any:
@@ -128,8 +156,9 @@ def _show(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def config_from_args(cls: type, args: argparse.Namespace, prefix: str = "",
-                     base: Any = None) -> Any:
+def config_from_args(
+    cls: type, args: argparse.Namespace, prefix: str = "", base: Any = None
+) -> Any:
     """Build `cls` from parsed options, keeping `base`'s values (or the defaults) for unset ones."""
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
@@ -142,8 +171,9 @@ def config_from_args(cls: type, args: argparse.Namespace, prefix: str = "",
         given = getattr(args, _dest(prefix, f.name), None)
         if given is not None:
             origin = typing.get_origin(hint)
-            values[f.name] = (tuple(given) if origin is tuple
-                              else dict(given) if origin is dict else given)
+            values[f.name] = (
+                tuple(given) if origin is tuple else dict(given) if origin is dict else given
+            )
         elif base is not None:
             values[f.name] = current
     return cls(**values)

@@ -43,14 +43,17 @@ def sample_model(make_env: Callable[[], Any]) -> Model:
             base.reset(seed=0, options={"state": list(state)})
             obs, reward, terminated, _, _ = base.step(int(action))
             model[(state, int(action))] = Transition(
-                tuple(int(v) for v in obs), float(reward), bool(terminated)  # type: ignore[arg-type]
+                tuple(int(v) for v in obs),
+                float(reward),
+                bool(terminated),  # type: ignore[arg-type]
             )
     env.close()
     return model
 
 
-def plan(model: Model, gamma: float = 0.999, tolerance: float = 1e-10,
-         max_iterations: int = 100_000) -> tuple[dict[State, int], dict[State, float]]:
+def plan(
+    model: Model, gamma: float = 0.999, tolerance: float = 1e-10, max_iterations: int = 100_000
+) -> tuple[dict[State, int], dict[State, float]]:
     """Value iteration on the sampled model; returns the greedy policy and the values."""
     states = sorted({s for s, _ in model})
     actions: dict[State, list[int]] = {s: [] for s in states}
@@ -72,6 +75,7 @@ def plan(model: Model, gamma: float = 0.999, tolerance: float = 1e-10,
             values[state] = best
         if delta < tolerance:
             break
+
     def ranked(state: State) -> int:
         return max(actions[state], key=lambda a: (backup(state, a), -a))
 
@@ -103,7 +107,7 @@ def best_cycle(model: Model, policy: dict[State, int], start: State) -> Cycle:
         if step.terminated:
             return Cycle(tuple(a for _, a in path), 0.0)
         state = step.next_state
-    loop = path[seen[state]:]
+    loop = path[seen[state] :]
     progress = sum(model[(s, a)].reward for s, a in loop) / len(loop)
     return Cycle(tuple(a for _, a in loop), progress)
 
@@ -117,8 +121,9 @@ class TablePolicy:
     def reset(self, env_index: int | None = None) -> None:
         return None
 
-    def act(self, obs: np.ndarray, masks: np.ndarray | None = None,
-            explore: bool = False) -> np.ndarray:
+    def act(
+        self, obs: np.ndarray, masks: np.ndarray | None = None, explore: bool = False
+    ) -> np.ndarray:
         checked = checked_masks(masks, len(obs), len(Action))
         actions = np.empty(len(obs), dtype=np.int64)
         for i, row in enumerate(obs):

@@ -17,36 +17,56 @@ from walker.draw.renderer import DEFAULT_SIZE, LANE_COLORS, WINDOW_SIZE, Window,
 from walker.draw.video import VideoWriter
 
 
-def record_policy(spec: str, out: str | Path, seconds: float = 10.0, fps: float = 30.0,
-                  size: tuple[int, int] = DEFAULT_SIZE, env_id: str | None = None,
-                  env_kwargs: dict[str, Any] | None = None, seed: int = 0,
-                  pose: str | None = None, speed: float = 1.0,
-                  ghost: str | None = None) -> Path:
+def record_policy(
+    spec: str,
+    out: str | Path,
+    seconds: float = 10.0,
+    fps: float = 30.0,
+    size: tuple[int, int] = DEFAULT_SIZE,
+    env_id: str | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+    seed: int = 0,
+    pose: str | None = None,
+    speed: float = 1.0,
+    ghost: str | None = None,
+) -> Path:
     """Write an mp4/gif of `seconds` of simulated time of POLICY walking, time-lapsed
     `speed` times, with a `ghost` policy drawn translucent beside him if given."""
     options = {"pose": pose} if pose else None
-    lanes = open_lanes([spec], env_id, env_kwargs or {}, seed, fps, options=options,
-                       speed=speed)
+    lanes = open_lanes([spec], env_id, env_kwargs or {}, seed, fps, options=options, speed=speed)
     shade = _ghost_lane(ghost, env_id, env_kwargs, seed, fps, options, speed)
     with VideoWriter(out, fps) as writer:
-        run_lanes(lanes, seconds=seconds, fps=fps, size=size, window=None, writer=writer,
-                  seed=seed, speed=speed, ghost=shade)
+        run_lanes(
+            lanes,
+            seconds=seconds,
+            fps=fps,
+            size=size,
+            window=None,
+            writer=writer,
+            seed=seed,
+            speed=speed,
+            ghost=shade,
+        )
     return Path(out)
 
 
-def _ghost_lane(spec: str | None, env_id: str | None, env_kwargs: dict[str, Any] | None,
-                seed: int, fps: float, options: dict[str, Any] | None,
-                speed: float) -> Lane | None:
+def _ghost_lane(
+    spec: str | None,
+    env_id: str | None,
+    env_kwargs: dict[str, Any] | None,
+    seed: int,
+    fps: float,
+    options: dict[str, Any] | None,
+    speed: float,
+) -> Lane | None:
     if spec is None:
         return None
-    (lane,) = open_lanes([spec], env_id, env_kwargs or {}, seed, fps, options=options,
-                         speed=speed)
+    (lane,) = open_lanes([spec], env_id, env_kwargs or {}, seed, fps, options=options, speed=speed)
     lane.label, lane.color = spec, LANE_COLORS[1]
     return lane
 
 
-def _run_shown(lanes: Any, window: Window | None, writer: VideoWriter | None,
-               **run: Any) -> None:
+def _run_shown(lanes: Any, window: Window | None, writer: VideoWriter | None, **run: Any) -> None:
     """`run_lanes` into a window and/or a writer; the video is kept only if the run ends
     normally, and the window is closed however it ends."""
     try:
@@ -62,11 +82,21 @@ def _run_shown(lanes: Any, window: Window | None, writer: VideoWriter | None,
         writer.close()
 
 
-def race(specs: Sequence[str], *, learn_specs: Sequence[str] = (), seconds: float = 30.0,
-         fps: float = 30.0, size: tuple[int, int] | None = None, env_id: str | None = None,
-         env_kwargs: dict[str, Any] | None = None, seed: int = 0, window: bool = True,
-         out: str | Path | None = None, finish_m: float | None = None,
-         speed: float = 1.0) -> str:
+def race(
+    specs: Sequence[str],
+    *,
+    learn_specs: Sequence[str] = (),
+    seconds: float = 30.0,
+    fps: float = 30.0,
+    size: tuple[int, int] | None = None,
+    env_id: str | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+    seed: int = 0,
+    window: bool = True,
+    out: str | Path | None = None,
+    finish_m: float | None = None,
+    speed: float = 1.0,
+) -> str:
     """Several policies (and/or learning agents) side by side; returns the leaderboard."""
     if not specs and not learn_specs:
         raise PolicyError("a race needs at least one policy")
@@ -76,21 +106,38 @@ def race(specs: Sequence[str], *, learn_specs: Sequence[str] = (), seconds: floa
     size = size or race_size(len(lanes))
     shown = Window(size, "Henry: race") if window else None
     writer = VideoWriter(out, fps) if out is not None else None
-    _run_shown(lanes, shown, writer, seconds=seconds, fps=fps, size=size, seed=seed,
-               finish_m=finish_m, speed=speed)
+    _run_shown(
+        lanes,
+        shown,
+        writer,
+        seconds=seconds,
+        fps=fps,
+        size=size,
+        seed=seed,
+        finish_m=finish_m,
+        speed=speed,
+    )
     ranking = sorted(lanes, key=lambda lane: -lane.distance_m)
     lines = ["place  policy  distance (current episode)"]
-    lines += [f"{place}.  {lane.label}  {lane.distance_m:+.3f} m"
-              for place, lane in enumerate(ranking, 1)]
+    lines += [
+        f"{place}.  {lane.label}  {lane.distance_m:+.3f} m" for place, lane in enumerate(ranking, 1)
+    ]
     if out is not None:
         lines.append(f"video: {out}")
     return "\n".join(lines)
 
 
-def watch_policy(spec: str, *, seconds: float | None = None, env_id: str | None = None,
-                 env_kwargs: dict[str, Any] | None = None, seed: int = 0,
-                 pose: str | None = None, record: str | Path | None = None,
-                 ghost: str | None = None) -> None:
+def watch_policy(
+    spec: str,
+    *,
+    seconds: float | None = None,
+    env_id: str | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+    seed: int = 0,
+    pose: str | None = None,
+    record: str | Path | None = None,
+    ghost: str | None = None,
+) -> None:
     """Play POLICY in a window (and optionally write the same frames to a video), with a
     `ghost` policy drawn translucent in the same lane if given."""
     require_display()
@@ -101,5 +148,6 @@ def watch_policy(spec: str, *, seconds: float | None = None, env_id: str | None 
     title = f"Henry: {spec}" + (f" (ghost: {ghost})" if ghost else "")
     window = Window(WINDOW_SIZE, title)
     writer = VideoWriter(record, fps) if record is not None else None
-    _run_shown(lanes, window, writer, seconds=seconds, fps=fps, size=WINDOW_SIZE, seed=seed,
-               ghost=shade)
+    _run_shown(
+        lanes, window, writer, seconds=seconds, fps=fps, size=WINDOW_SIZE, seed=seed, ghost=shade
+    )

@@ -46,9 +46,13 @@ def smooth(values: Sequence[float], window: int) -> np.ndarray:
     return out
 
 
-def learning_curves(path: str | Path, episodes: list[dict[str, Any]],
-                    evaluations: list[dict[str, float]], title: str,
-                    hardcoded: dict[str, float] | None = None) -> Path:
+def learning_curves(
+    path: str | Path,
+    episodes: list[dict[str, Any]],
+    evaluations: list[dict[str, float]],
+    title: str,
+    hardcoded: dict[str, float] | None = None,
+) -> Path:
     """Episode return and length over training (raw and smoothed), and greedy evaluations,
     with the hard-coded gait's level drawn as a line."""
     plt = _pyplot()
@@ -77,8 +81,7 @@ def learning_curves(path: str | Path, episodes: list[dict[str, Any]],
     for ax, (key, label, level) in zip(axes, panels, strict=False):
         values = [row[key] for row in episodes]
         ax.plot(x, values, color="#9bb7d4", linewidth=0.8, label="per episode")
-        ax.plot(x, smooth(values, window), color="#1f5fa8", linewidth=2,
-                label=f"mean of {window}")
+        ax.plot(x, smooth(values, window), color="#1f5fa8", linewidth=2, label=f"mean of {window}")
         if level is not None:
             ax.axhline(level, color="#c0392b", linestyle="--", label="hard-coded gait")
         ax.set_ylabel(label)
@@ -88,8 +91,13 @@ def learning_curves(path: str | Path, episodes: list[dict[str, Any]],
     if evaluations:
         ax = axes[-1]
         key = "speed_m_s" if "speed_m_s" in evaluations[0] else "return"
-        ax.plot([e["step"] for e in evaluations], [e[key] for e in evaluations],
-                marker="o", color="#1f5fa8", label="greedy policy")
+        ax.plot(
+            [e["step"] for e in evaluations],
+            [e[key] for e in evaluations],
+            marker="o",
+            color="#1f5fa8",
+            label="greedy policy",
+        )
         if hardcoded and key in hardcoded:
             ax.axhline(hardcoded[key], color="#c0392b", linestyle="--", label="hard-coded gait")
         ax.set_ylabel("greedy speed (m/s)" if key == "speed_m_s" else "greedy return")
@@ -100,16 +108,21 @@ def learning_curves(path: str | Path, episodes: list[dict[str, Any]],
     return _save(plt, fig, path)
 
 
-def qtable_heatmap(path: str | Path, q: np.ndarray, legal: np.ndarray,
-                   state_labels: list[str], action_labels: list[str], title: str) -> Path:
+def qtable_heatmap(
+    path: str | Path,
+    q: np.ndarray,
+    legal: np.ndarray,
+    state_labels: list[str],
+    action_labels: list[str],
+    title: str,
+) -> Path:
     """Q-values of legal actions per visited state; illegal cells blank, greedy cells boxed."""
     plt = _pyplot()
     masked = np.where(legal, q, np.nan)
     height = max(4.0, 0.22 * len(state_labels) + 1.5)
     fig, ax = plt.subplots(figsize=(1.0 * len(action_labels) + 3, height))
     image = ax.imshow(masked, aspect="auto", cmap="viridis")
-    ax.set_xticks(range(len(action_labels)), action_labels, rotation=45, ha="right",
-                  fontsize=8)
+    ax.set_xticks(range(len(action_labels)), action_labels, rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(len(state_labels)), state_labels, fontsize=7)
     for tick, name in zip(ax.get_xticklabels(), action_labels, strict=True):
         # The same leg colours as the window and the videos.
@@ -121,8 +134,11 @@ def qtable_heatmap(path: str | Path, q: np.ndarray, legal: np.ndarray,
         values = masked[row]
         if np.isfinite(values).any():
             best = int(np.nanargmax(values))
-            ax.add_patch(plt.Rectangle((best - 0.5, row - 0.5), 1, 1, fill=False,
-                                       edgecolor="red", linewidth=1.5))
+            ax.add_patch(
+                plt.Rectangle(
+                    (best - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=1.5
+                )
+            )
     fig.colorbar(image, ax=ax, label="Q-value")
     ax.set_title(title)
     return _save(plt, fig, path)

@@ -48,13 +48,20 @@ class LearnerKind:
     restore: Callable[[Path, Any, Any, RunPlan | None], Learner]
     default_env: str
 
-    def build(self, observation_space: Any, action_space: Any, config: Any,
-              seed: int | None, plan: RunPlan | None = None) -> Learner:
+    def build(
+        self,
+        observation_space: Any,
+        action_space: Any,
+        config: Any,
+        seed: int | None,
+        plan: RunPlan | None = None,
+    ) -> Learner:
         """A new learner; `plan` is the run it learns in (None: one env, no budget)."""
         return self.new(observation_space, action_space, config, seed, plan)
 
-    def load(self, path: Path, observation_space: Any, action_space: Any,
-             plan: RunPlan | None = None) -> Learner:
+    def load(
+        self, path: Path, observation_space: Any, action_space: Any, plan: RunPlan | None = None
+    ) -> Learner:
         """The learner saved at `path`, to go on learning under `plan` (None: the plan it
         was saved under)."""
         return self.restore(path, observation_space, action_space, plan)
@@ -63,10 +70,13 @@ class LearnerKind:
 def _qlearning_kind() -> LearnerKind:
     # Tabular Q-learning learns from one transition at a time and its epsilon schedule is
     # its own hyperparameter, so it needs nothing from the run's plan.
-    return LearnerKind("qlearning", QLearningConfig,
-                       lambda obs, act, cfg, seed, plan: QLearning(obs, act, cfg, seed),
-                       lambda path, obs, act, plan: QLearning.load(path, obs, act),
-                       envs.DISCRETE_ID)
+    return LearnerKind(
+        "qlearning",
+        QLearningConfig,
+        lambda obs, act, cfg, seed, plan: QLearning(obs, act, cfg, seed),
+        lambda path, obs, act, plan: QLearning.load(path, obs, act),
+        envs.DISCRETE_ID,
+    )
 
 
 def _deep_kinds() -> dict[str, LearnerKind]:
@@ -74,21 +84,25 @@ def _deep_kinds() -> dict[str, LearnerKind]:
     try:
         from agents.ppo import PPO, PPOConfig
 
-        kinds["ppo"] = LearnerKind("ppo", PPOConfig,
-                                   lambda obs, act, cfg, seed, plan: PPO(obs, act, cfg, seed,
-                                                                         plan),
-                                   lambda path, obs, act, plan: PPO.load(path, obs, act, plan),
-                                   envs.CONTINUOUS_ID)
+        kinds["ppo"] = LearnerKind(
+            "ppo",
+            PPOConfig,
+            lambda obs, act, cfg, seed, plan: PPO(obs, act, cfg, seed, plan),
+            lambda path, obs, act, plan: PPO.load(path, obs, act, plan),
+            envs.CONTINUOUS_ID,
+        )
     except ImportError:
         pass
     try:
         from agents.dqn import DQN, DQNConfig
 
-        kinds["dqn"] = LearnerKind("dqn", DQNConfig,
-                                   lambda obs, act, cfg, seed, plan: DQN(obs, act, cfg, seed,
-                                                                         plan),
-                                   lambda path, obs, act, plan: DQN.load(path, obs, act, plan),
-                                   envs.DISCRETE_ID)
+        kinds["dqn"] = LearnerKind(
+            "dqn",
+            DQNConfig,
+            lambda obs, act, cfg, seed, plan: DQN(obs, act, cfg, seed, plan),
+            lambda path, obs, act, plan: DQN.load(path, obs, act, plan),
+            envs.DISCRETE_ID,
+        )
     except ImportError:
         pass
     return kinds
@@ -106,9 +120,12 @@ def learner_kind(name: str) -> LearnerKind:
     return kinds[name]
 
 
-def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
-             render_mode: str | None = None, max_episode_steps: int | None = None
-             ) -> gym.Env[Any, Any]:
+def make_env(
+    env_id: str,
+    env_kwargs: dict[str, Any] | None = None,
+    render_mode: str | None = None,
+    max_episode_steps: int | None = None,
+) -> gym.Env[Any, Any]:
     """`gymnasium.make` with a one-sentence error for unknown ids or bad arguments."""
     kwargs = dict(env_kwargs or {})
     if render_mode is not None:
@@ -125,7 +142,8 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None,
         if known and unknown:
             raise PolicyError(
                 f"env {env_id} takes no argument {', '.join(map(repr, unknown))}; its "
-                f"arguments are {', '.join(sorted(known))}") from error
+                f"arguments are {', '.join(sorted(known))}"
+            ) from error
         raise PolicyError(f"bad arguments for env {env_id!r}: {error}") from error
 
 
@@ -144,23 +162,26 @@ def env_defaults(env_id: str) -> dict[str, Any]:
         parameters = inspect.signature(entry).parameters.values() if callable(entry) else []
     except (ImportError, AttributeError, ValueError, TypeError):
         parameters = []
-    defaults = {p.name: p.default for p in parameters
-                if p.default is not inspect.Parameter.empty and p.name != "render_mode"}
+    defaults = {
+        p.name: p.default
+        for p in parameters
+        if p.default is not inspect.Parameter.empty and p.name != "render_mode"
+    }
     defaults.update(spec.kwargs)
     defaults["max_episode_steps"] = spec.max_episode_steps
     return defaults
 
 
-def check_checkpoint_env(payload: dict[str, Any], env_id: str | None,
-                         env_kwargs: dict[str, Any] | None, source: str) -> None:
+def check_checkpoint_env(
+    payload: dict[str, Any], env_id: str | None, env_kwargs: dict[str, Any] | None, source: str
+) -> None:
     """`check_env_matches`, with arguments given at their defaults counting as not given."""
     trained = payload.get("metadata", {}).get("env_id")
     defaults = env_defaults(env_id or trained) if (env_id or trained) else {}
     check_env_matches(payload, env_id, env_kwargs, source=source, defaults=defaults)
 
 
-def env_metadata(env_id: str, env_kwargs: dict[str, Any], env: gym.Env[Any, Any]
-                 ) -> dict[str, Any]:
+def env_metadata(env_id: str, env_kwargs: dict[str, Any], env: gym.Env[Any, Any]) -> dict[str, Any]:
     """What a checkpoint records about the env it was trained on."""
     metadata: dict[str, Any] = {"env_id": env_id, "env_kwargs": dict(env_kwargs)}
     spec = getattr(env.unwrapped, "henry_spec", None)
@@ -208,8 +229,13 @@ def checkpoint_env(spec: str) -> tuple[str, dict[str, Any]] | None:
     return metadata["env_id"], dict(metadata.get("env_kwargs", {}))
 
 
-def load_policy(spec: str, env: gym.Env[Any, Any], seed: int | None = None,
-                env_id: str | None = None, env_kwargs: dict[str, Any] | None = None) -> Agent:
+def load_policy(
+    spec: str,
+    env: gym.Env[Any, Any],
+    seed: int | None = None,
+    env_id: str | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+) -> Agent:
     """Resolve a POLICY argument for `env`."""
     if spec == "hardcoded":
         if isinstance(env.unwrapped, envs.HenryDiscreteEnv):
@@ -219,8 +245,10 @@ def load_policy(spec: str, env: gym.Env[Any, Any], seed: int | None = None,
         raise PolicyError("the hard-coded gait exists only for Henry's envs")
     if spec in CONTINUOUS_ONLY:
         if not isinstance(env.unwrapped, envs.HenryContinuousEnv):
-            raise PolicyError(f"{spec!r} ({CONTINUOUS_ONLY[spec]}) needs the continuous Henry: "
-                              f"add --env {envs.CONTINUOUS_ID}")
+            raise PolicyError(
+                f"{spec!r} ({CONTINUOUS_ONLY[spec]}) needs the continuous Henry: "
+                f"add --env {envs.CONTINUOUS_ID}"
+            )
         if spec == "walking":
             return WalkingController.for_env(env)
         return ContinuousGait.for_env(env)

@@ -64,10 +64,11 @@ class RunResult:
         if self.train.interrupted:
             lines.append("interrupted: checkpoint saved, run stopped cleanly")
         rate = self.train.steps / max(self.train.seconds, 1e-9)
-        total = (f" ({self.start_steps + self.train.steps} in all)" if self.start_steps
-                 else "")
-        lines.append(f"trained {self.train.steps} steps{total}, {self.train.episodes} "
-                     f"episodes in {self.train.seconds:.1f} s ({rate:.0f} steps/s)")
+        total = f" ({self.start_steps + self.train.steps} in all)" if self.start_steps else ""
+        lines.append(
+            f"trained {self.train.steps} steps{total}, {self.train.episodes} "
+            f"episodes in {self.train.seconds:.1f} s ({rate:.0f} steps/s)"
+        )
         ev = self.final_eval
         if ev:
             text = f"greedy policy: return {ev['return']:.3f}"
@@ -77,8 +78,10 @@ class RunResult:
                     # A speed until a fall is no win: no ratio against the hard-coded gait.
                     text += f", fell in {ev['falls']:.0%} of the evaluation episodes"
                 elif self.hardcoded and self.hardcoded.get("speed_m_s"):
-                    text += f" ({ev['speed_m_s'] / self.hardcoded['speed_m_s']:.2f}x the " \
-                            "hard-coded gait)"
+                    text += (
+                        f" ({ev['speed_m_s'] / self.hardcoded['speed_m_s']:.2f}x the "
+                        "hard-coded gait)"
+                    )
             lines.append(text)
         lines.append(f"run folder: {self.out}")
         return "\n".join(lines)
@@ -108,8 +111,7 @@ def _learner(kind: LearnerKind, config: Any, run: TrainConfig, probe: Any) -> Le
     spaces = (probe.observation_space, probe.action_space)
     if run.resume is not None:
         payload = load_checkpoint(run.resume, kind.name)
-        check_checkpoint_env(payload, run.env, run.env_kwargs,
-                             source=f"checkpoint {run.resume}")
+        check_checkpoint_env(payload, run.env, run.env_kwargs, source=f"checkpoint {run.resume}")
         return kind.load(run.resume, *spaces, run.plan)
     try:
         return kind.build(*spaces, config, run.seed, run.plan)
@@ -157,9 +159,15 @@ def _check_watching(run: TrainConfig) -> None:
         require_display()
 
 
-def train_run(agent_name: str, agent_config: Any, run: TrainConfig,
-              extra_hooks: Sequence[Hook] = (), *, given: Mapping[str, Any] | None = None,
-              command: Sequence[str] | None = None) -> RunResult:
+def train_run(
+    agent_name: str,
+    agent_config: Any,
+    run: TrainConfig,
+    extra_hooks: Sequence[Hook] = (),
+    *,
+    given: Mapping[str, Any] | None = None,
+    command: Sequence[str] | None = None,
+) -> RunResult:
     """Train one agent as `run` says into its run folder, then plot it.
 
     Everything is checked before the folder is touched; the folder is then claimed (see
@@ -176,13 +184,20 @@ def train_run(agent_name: str, agent_config: Any, run: TrainConfig,
         if run.env is not None and resume.env_id is not None and run.env != resume.env_id:
             raise ArgumentValueError(
                 f"--env {run.env} cannot apply with --resume: {checkpoint} was trained on "
-                f"{resume.env_id}; drop --env, or start a new run with another --out")
-        run = run.replace(resume=checkpoint, env=run.env or resume.env_id,
-                          env_kwargs=run.env_kwargs or resume.env_kwargs)
+                f"{resume.env_id}; drop --env, or start a new run with another --out"
+            )
+        run = run.replace(
+            resume=checkpoint,
+            env=run.env or resume.env_id,
+            env_kwargs=run.env_kwargs or resume.env_kwargs,
+        )
     env_id = run.env or kind.default_env
-    run = run.replace(env=env_id, random_starts=(env_id == envs.DISCRETE_ID
-                                                 if run.random_starts is None
-                                                 else run.random_starts))
+    run = run.replace(
+        env=env_id,
+        random_starts=(
+            env_id == envs.DISCRETE_ID if run.random_starts is None else run.random_starts
+        ),
+    )
     env_kwargs = run.env_kwargs
     probe = make_env(env_id, env_kwargs)
     try:
@@ -197,50 +212,71 @@ def train_run(agent_name: str, agent_config: Any, run: TrainConfig,
     folder = check_writable_dir(run_folder(agent_name, run, resume), "--out")
     run = run.replace(out=folder)
     run_record = {
-        "agent": agent_name, "agent_config": _config_dict(getattr(agent, "config", agent_config)),
-        "env_id": env_id, **run.to_dict(),
+        "agent": agent_name,
+        "agent_config": _config_dict(getattr(agent, "config", agent_config)),
+        "env_id": env_id,
+        **run.to_dict(),
         **({"henry_spec": metadata["henry_spec"]} if "henry_spec" in metadata else {}),
     }
-    session = RunSession.open(folder, run_record, command=command or ["walker", "train",
-                                                                      agent_name],
-                              resume=resume, overwrite=run.overwrite)
+    session = RunSession.open(
+        folder,
+        run_record,
+        command=command or ["walker", "train", agent_name],
+        resume=resume,
+        overwrite=run.overwrite,
+    )
     try:
         result = _train_in(session, agent, agent_name, run, metadata, extra_hooks)
-        reference = (hardcoded_reference(env_id, env_kwargs)
-                     if henry and not result.interrupted else None)
+        reference = (
+            hardcoded_reference(env_id, env_kwargs) if henry and not result.interrupted else None
+        )
         failure = None
         if result.episode_log:
             from walker.app.plots import learning_curves
 
             plot = folder / "learning_curves.png"
             try:
-                learning_curves(plot, result.episode_log, result.evaluations,
-                                f"{agent_name} on {env_id} (seed {run.seed})", reference)
+                learning_curves(
+                    plot,
+                    result.episode_log,
+                    result.evaluations,
+                    f"{agent_name} on {env_id} (seed {run.seed})",
+                    reference,
+                )
             except OSError as error:  # the training is saved; only the plot is lost
                 failure = write_failure(plot, error)
     finally:
         session.close()
-    final_eval = result.evaluations[-1] if result.evaluations and not result.interrupted \
-        else {}
+    final_eval = result.evaluations[-1] if result.evaluations and not result.interrupted else {}
     return RunResult(folder, result, final_eval, reference, session.logs.start_steps, failure)
 
 
-def _train_in(session: RunSession, agent: Learner, agent_name: str, run: TrainConfig,
-              metadata: dict[str, Any], extra_hooks: Sequence[Hook]) -> TrainResult:
+def _train_in(
+    session: RunSession,
+    agent: Learner,
+    agent_name: str,
+    run: TrainConfig,
+    metadata: dict[str, Any],
+    extra_hooks: Sequence[Hook],
+) -> TrainResult:
     """The training itself, with its end (or its failure) written into the run's history."""
     env_id, env_kwargs = run.env, run.env_kwargs
     assert env_id is not None
     logs = session.logs
     end = f"{logs.start_steps + run.steps} steps" if run.steps else f"{run.episodes} episodes"
-    hooks: list[Hook] = [_Announce(f"training {agent_name} on {env_id} in {session.path} "
-                                   f"from step {logs.start_steps} to {end}"), *extra_hooks]
+    hooks: list[Hook] = [
+        _Announce(
+            f"training {agent_name} on {env_id} in {session.path} "
+            f"from step {logs.start_steps} to {end}"
+        ),
+        *extra_hooks,
+    ]
     try:
         if run.tensorboard is not None:
             from walker.app.hooks import TensorBoardLog
 
             hooks.append(TensorBoardLog(run.tensorboard))
-        make_train_env = partial(make_env, env_id, env_kwargs,
-                                 max_episode_steps=run.episode_steps)
+        make_train_env = partial(make_env, env_id, env_kwargs, max_episode_steps=run.episode_steps)
         make_first_env = None
         if run.watch or run.record is not None or run.record_every:
             from walker.app.training_view import training_hooks
@@ -249,24 +285,38 @@ def _train_in(session: RunSession, agent: Learner, agent_name: str, run: TrainCo
             hooks.extend(watching)
             if wrap_first_env is not None:
                 make_first_env = compose(wrap_first_env, make_train_env)
-        result = train(agent, make_train_env, run, metadata, hooks,
-                       make_eval_env=partial(make_env, env_id, env_kwargs),
-                       make_first_env=make_first_env, logs=logs)
+        result = train(
+            agent,
+            make_train_env,
+            run,
+            metadata,
+            hooks,
+            make_eval_env=partial(make_env, env_id, env_kwargs),
+            make_first_env=make_first_env,
+            logs=logs,
+        )
     except KeyboardInterrupt as stop:  # before the loop began: nothing new to save
         session.end(logs.start_steps, logs.start_episodes, stop)
         raise
     except BaseException as error:
         session.fail(error)
         raise
-    session.end(logs.start_steps + result.steps, logs.start_episodes + result.episodes,
-                result.stopped_by)
+    session.end(
+        logs.start_steps + result.steps, logs.start_episodes + result.episodes, result.stopped_by
+    )
     return result
 
 
-def compare_policies(policies: Sequence[str], env_id: str | None = None,
-                     env_kwargs: dict[str, Any] | None = None, episodes: int = 3,
-                     seed: int = 0, pose: str | None = None,
-                     labels: Sequence[str] | None = None, seconds: float | None = None) -> str:
+def compare_policies(
+    policies: Sequence[str],
+    env_id: str | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+    episodes: int = 3,
+    seed: int = 0,
+    pose: str | None = None,
+    labels: Sequence[str] | None = None,
+    seconds: float | None = None,
+) -> str:
     """Evaluate each policy greedily on one env and format a table; on Henry's envs with
     the gait measured (`walker.app.gaits`), episodes lasting up to `seconds` if given."""
     from walker.app.gaits import GAIT_COLUMNS, gait_cells, measure_gait
@@ -284,8 +334,10 @@ def compare_policies(policies: Sequence[str], env_id: str | None = None,
     limit = None
     if seconds is not None:
         if not (henry and math.isfinite(seconds) and seconds > 0):
-            raise PolicyError(f"--seconds must be a positive number of simulated seconds on "
-                              f"one of Henry's envs, got {seconds!r} on {env_id}")
+            raise PolicyError(
+                f"--seconds must be a positive number of simulated seconds on "
+                f"one of Henry's envs, got {seconds!r} on {env_id}"
+            )
         probe: Any = make_env(env_id, env_kwargs).unwrapped
         step_s = getattr(probe, "dt", None) or probe.decision_steps * probe.henry_spec.control_dt_s
         limit = max(1, round(seconds / step_s))
@@ -297,21 +349,34 @@ def compare_policies(policies: Sequence[str], env_id: str | None = None,
         finally:
             env.close()
         if henry:
-            summary = measure_gait(lambda: make_env(env_id, measured, max_episode_steps=limit),
-                                   policy, episodes, seed, options)
+            summary = measure_gait(
+                lambda: make_env(env_id, measured, max_episode_steps=limit),
+                policy,
+                episodes,
+                seed,
+                options,
+            )
         else:
-            summary = evaluate(lambda: make_env(env_id, env_kwargs, max_episode_steps=limit),
-                               policy, episodes, seed, options)
+            summary = evaluate(
+                lambda: make_env(env_id, env_kwargs, max_episode_steps=limit),
+                policy,
+                episodes,
+                seed,
+                options,
+            )
         results.append((labels[index] if labels else spec, summary))
         if spec == "hardcoded":
             reference_speed = summary.get("speed_m_s")
     for name, summary in results:
-        row = [name, f"{summary['return']:.3f}", f"{summary['length']:.0f}",
-               f"{summary['falls']:.0%}"]
+        row = [
+            name,
+            f"{summary['return']:.3f}",
+            f"{summary['length']:.0f}",
+            f"{summary['falls']:.0%}",
+        ]
         if "speed_m_s" in summary:
             row += [f"{summary['distance_m']:.3f}", f"{summary['speed_m_s']:.4f}"]
-            ratio = (summary["speed_m_s"] / reference_speed
-                     if reference_speed else math.nan)
+            ratio = summary["speed_m_s"] / reference_speed if reference_speed else math.nan
             # A speed until a fall is no win: Henry's fallers get no ratio.
             fell = henry and summary["falls"] > 0
             row.append(f"{ratio:.2f}x" if math.isfinite(ratio) and not fell else "-")
@@ -319,8 +384,12 @@ def compare_policies(policies: Sequence[str], env_id: str | None = None,
             row += gait_cells(summary)
         rows.append(row)
     # A terminated Henry has fallen; other envs end for their own reasons (Taxi: a drop-off).
-    header = ["policy", "return", "steps",
-              "falls" if env_id in (envs.DISCRETE_ID, envs.CONTINUOUS_ID) else "terminated"]
+    header = [
+        "policy",
+        "return",
+        "steps",
+        "falls" if env_id in (envs.DISCRETE_ID, envs.CONTINUOUS_ID) else "terminated",
+    ]
     if results and "speed_m_s" in results[0][1]:
         header += ["distance m", "speed m/s", "vs hard-coded"]
     if henry:
@@ -331,15 +400,18 @@ def compare_policies(policies: Sequence[str], env_id: str | None = None,
     return title + "\n" + format_table(header, rows)
 
 
-def qtable_report(spec: str | Path, out: Path | None = None,
-                  show_all: bool = False) -> tuple[str, Path]:
+def qtable_report(
+    spec: str | Path, out: Path | None = None, show_all: bool = False
+) -> tuple[str, Path]:
     """The article's state-action table for a Q-learning checkpoint (a path or a pretrained
     name, as every POLICY argument), and a heatmap PNG."""
     checkpoint = require_checkpoint(str(spec))
     payload = load_checkpoint(checkpoint)
     if payload["agent"] != "qlearning":
-        raise CheckpointError(f"checkpoint {checkpoint} holds a {payload['agent']!r} agent; "
-                              "walker qtable reads Q-learning checkpoints")
+        raise CheckpointError(
+            f"checkpoint {checkpoint} holds a {payload['agent']!r} agent; "
+            "walker qtable reads Q-learning checkpoints"
+        )
     found = checkpoint_env(str(checkpoint))
     assert found is not None
     env_id, env_kwargs = found
@@ -347,18 +419,25 @@ def qtable_report(spec: str | Path, out: Path | None = None,
     agent = QLearning.load(checkpoint, env.observation_space, env.action_space)
     base = env.unwrapped
     nvec = getattr(env.observation_space, "nvec", None)
-    action_names = ([a.name for a in envs.Action] if isinstance(base, envs.HenryDiscreteEnv)
-                    else [str(a) for a in range(agent.n_actions)])
-    lines = [f"Q-table of {checkpoint} ({env_id}, {agent.steps} training steps)",
-             "state = [right ext, right down, left ext, left down]; * marks the greedy action"
-             if isinstance(base, envs.HenryDiscreteEnv) else "* marks the greedy action"]
+    action_names = (
+        [a.name for a in envs.Action]
+        if isinstance(base, envs.HenryDiscreteEnv)
+        else [str(a) for a in range(agent.n_actions)]
+    )
+    lines = [
+        f"Q-table of {checkpoint} ({env_id}, {agent.steps} training steps)",
+        "state = [right ext, right down, left ext, left down]; * marks the greedy action"
+        if isinstance(base, envs.HenryDiscreteEnv)
+        else "* marks the greedy action",
+    ]
     labels, rows, legal_rows = [], [], []
     for index in range(agent.encoder.n_states):
         visited = agent.visits[index].sum() > 0
         if not (visited or show_all):
             continue
-        state = (np.unravel_index(index, tuple(int(n) for n in nvec)) if nvec is not None
-                 else (index,))
+        state = (
+            np.unravel_index(index, tuple(int(n) for n in nvec)) if nvec is not None else (index,)
+        )
         state_list = [int(v) for v in state]
         if isinstance(base, envs.HenryDiscreteEnv):
             legal = base.legal_action_mask(np.array(state_list))
@@ -368,8 +447,10 @@ def qtable_report(spec: str | Path, out: Path | None = None,
             legal = np.ones(agent.n_actions, dtype=bool)
         values = agent.q[index]
         best = int(np.flatnonzero(legal)[np.argmax(values[legal])])
-        cells = [f"{action_names[a]} {values[a]:+.4f}{' *' if a == best else ''}"
-                 for a in np.flatnonzero(legal)]
+        cells = [
+            f"{action_names[a]} {values[a]:+.4f}{' *' if a == best else ''}"
+            for a in np.flatnonzero(legal)
+        ]
         lines.append(f"{state_list}: " + ", ".join(cells))
         labels.append(str(state_list))
         rows.append(values)
@@ -380,16 +461,25 @@ def qtable_report(spec: str | Path, out: Path | None = None,
     from walker.app.plots import qtable_heatmap
 
     # Beside the checkpoint, except for pretrained ones: assets/ is not the user's folder.
-    beside = (Path(checkpoint.stem + "_qtable.png") if checkpoint.parent == ASSETS
-              else checkpoint.with_name(checkpoint.stem + "_qtable.png"))
+    beside = (
+        Path(checkpoint.stem + "_qtable.png")
+        if checkpoint.parent == ASSETS
+        else checkpoint.with_name(checkpoint.stem + "_qtable.png")
+    )
     heatmap = out or beside
-    qtable_heatmap(heatmap, np.array(rows), np.array(legal_rows), labels, action_names,
-                   f"Q-table ({env_id})")
+    qtable_heatmap(
+        heatmap, np.array(rows), np.array(legal_rows), labels, action_names, f"Q-table ({env_id})"
+    )
     return "\n".join(lines), heatmap
 
 
-def demo(steps: int = 6000, seed: int = 0, out: Path = Path("runs/demo"),
-         window: bool | None = None, video: bool = True) -> str:
+def demo(
+    steps: int = 6000,
+    seed: int = 0,
+    out: Path = Path("runs/demo"),
+    window: bool | None = None,
+    video: bool = True,
+) -> str:
     """The README's main job: learn to walk briefly, then compare with the hard-coded gait."""
     from agents.qlearning import EpsilonSchedule, QLearningConfig
     from walker.draw.renderer import display_available
@@ -397,33 +487,60 @@ def demo(steps: int = 6000, seed: int = 0, out: Path = Path("runs/demo"),
     show = display_available() if window is None else window
     from walker.app.experiments import TRAIN_EPISODE_DECISIONS
 
-    config = QLearningConfig(epsilon=EpsilonSchedule("exponential", 1.0, 0.05,
-                                                     max(1, steps // 2)))
-    print(f"Training Q-learning on {envs.DISCRETE_ID} for {steps} decisions "
-          f"(seed {seed}){' in a window' if show else ''}...", flush=True)
-    run = train_run("qlearning", config, TrainConfig(
-        env=envs.DISCRETE_ID, seed=seed, steps=steps, out=out, random_starts=True,
-        overwrite=True,  # runs/demo is the demo's own: each demo replaces the last
-        episode_steps=TRAIN_EPISODE_DECISIONS, watch=show, eval_every=max(1, steps // 10),
-        eval_max_steps=60,
-        # In the window: every 10th episode drawn, at 4x speed ('f' and '[' change it).
-        watch_fast=True, watch_speed=4.0))
+    config = QLearningConfig(epsilon=EpsilonSchedule("exponential", 1.0, 0.05, max(1, steps // 2)))
+    print(
+        f"Training Q-learning on {envs.DISCRETE_ID} for {steps} decisions "
+        f"(seed {seed}){' in a window' if show else ''}...",
+        flush=True,
+    )
+    run = train_run(
+        "qlearning",
+        config,
+        TrainConfig(
+            env=envs.DISCRETE_ID,
+            seed=seed,
+            steps=steps,
+            out=out,
+            random_starts=True,
+            overwrite=True,  # runs/demo is the demo's own: each demo replaces the last
+            episode_steps=TRAIN_EPISODE_DECISIONS,
+            watch=show,
+            eval_every=max(1, steps // 10),
+            eval_max_steps=60,
+            # In the window: every 10th episode drawn, at 4x speed ('f' and '[' change it).
+            watch_fast=True,
+            watch_speed=4.0,
+        ),
+    )
     checkpoint = run.train.checkpoint
     assert checkpoint is not None
-    table = compare_policies(["hardcoded", "random", str(checkpoint)], envs.DISCRETE_ID,
-                             episodes=1, seed=seed,
-                             labels=["hard-coded gait", "random", "Q-learning"])
+    table = compare_policies(
+        ["hardcoded", "random", str(checkpoint)],
+        envs.DISCRETE_ID,
+        episodes=1,
+        seed=seed,
+        labels=["hard-coded gait", "random", "Q-learning"],
+    )
     parts = [run.summary(), "", table]
     if show:
         from walker.app.playback import race
 
-        parts.append("\n" + race(["hardcoded", str(checkpoint)], seconds=30.0,
-                                       env_id=envs.DISCRETE_ID, seed=seed, window=True))
+        parts.append(
+            "\n"
+            + race(
+                ["hardcoded", str(checkpoint)],
+                seconds=30.0,
+                env_id=envs.DISCRETE_ID,
+                seed=seed,
+                window=True,
+            )
+        )
     if video:
         from walker.app.playback import record_policy
 
-        path = record_policy(str(checkpoint), out / "gait.mp4", seconds=20.0,
-                                  env_id=envs.DISCRETE_ID, seed=seed)
+        path = record_policy(
+            str(checkpoint), out / "gait.mp4", seconds=20.0, env_id=envs.DISCRETE_ID, seed=seed
+        )
         parts.append(f"\ngait video: {path}")
     parts.append(f"plots: {out / 'learning_curves.png'}")
     return "\n".join(parts)

@@ -96,16 +96,18 @@ class FrameSampler(gym.Wrapper[Any, Any, Any, Any]):
     def _frame(self) -> Frame:
         base = self.base
         gait = self.gait.metrics() if self.gait is not None else None
-        return Frame(base.world.geometry(), base.start_x_m, base.distance_m, base.world.time_s,
-                     gait)
+        return Frame(
+            base.world.geometry(), base.start_x_m, base.distance_m, base.world.time_s, gait
+        )
 
     def _sample(self) -> None:
         self.count += 1
         if self.count % self.stride == 0:
             self.frames.append(self._frame())
 
-    def reset(self, *, seed: int | None = None,
-              options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
         obs, info = self.env.reset(seed=seed, options=options)
         if self.gait is not None:
             detach(self.base, self.gait)
@@ -127,8 +129,9 @@ def step_frames(step: Step, env_index: int = 0) -> tuple[list[Frame], list[Frame
     return list(step.infos["frames"][env_index].frames), []
 
 
-def qrows(agent: Any, names: Sequence[str] | None, obs: Any, mask: Any,
-          chosen: int | None) -> list[QRow]:
+def qrows(
+    agent: Any, names: Sequence[str] | None, obs: Any, mask: Any, chosen: int | None
+) -> list[QRow]:
     """The article's state-action table for the current state, when the agent has one."""
     q = getattr(agent, "q", None)
     encoder = getattr(agent, "encoder", None)
@@ -136,8 +139,9 @@ def qrows(agent: Any, names: Sequence[str] | None, obs: Any, mask: Any,
         return []
     state = encoder.index(obs)
     legal = np.ones(len(names), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    return [QRow(names[int(a)], float(q[state, a]), int(a) == chosen)
-            for a in np.flatnonzero(legal)]
+    return [
+        QRow(names[int(a)], float(q[state, a]), int(a) == chosen) for a in np.flatnonzero(legal)
+    ]
 
 
 def chosen_action(actions: Any, env_index: int = 0) -> int | None:
@@ -146,16 +150,27 @@ def chosen_action(actions: Any, env_index: int = 0) -> int | None:
     return int(action) if action.ndim == 0 else None
 
 
-def hud(frame: Frame, episode: int, step: int | None, episode_return: float,
-        epsilon: float | None, best_distance_m: float) -> dict[str, Any]:
+def hud(
+    frame: Frame,
+    episode: int,
+    step: int | None,
+    episode_return: float,
+    epsilon: float | None,
+    best_distance_m: float,
+) -> dict[str, Any]:
     """The HUD lines every lane shows, in order."""
     distance, time_s = frame.distance_m, frame.time_s
     lines: dict[str, Any] = {"episode": episode}
     if step is not None:
         lines["step"] = step
-    lines.update({"time": f"{time_s:.1f} s", "distance": f"{distance:+.3f} m",
-                  "speed": f"{distance / time_s if time_s else 0.0:.3f} m/s",
-                  "return": f"{episode_return:.3f}"})
+    lines.update(
+        {
+            "time": f"{time_s:.1f} s",
+            "distance": f"{distance:+.3f} m",
+            "speed": f"{distance / time_s if time_s else 0.0:.3f} m/s",
+            "return": f"{episode_return:.3f}",
+        }
+    )
     if epsilon is not None:
         lines["epsilon"] = f"{float(epsilon):.3f}"
     if math.isfinite(best_distance_m):

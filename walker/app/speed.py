@@ -47,8 +47,9 @@ class Timing:
         return self.seconds / self.count * 1e6
 
 
-def best_of(rounds: int, contenders: dict[str, tuple[str, int, Callable[[], None]]]
-            ) -> dict[str, Timing]:
+def best_of(
+    rounds: int, contenders: dict[str, tuple[str, int, Callable[[], None]]]
+) -> dict[str, Timing]:
     """Run each contender `rounds` times, interleaved; keep each one's fastest round."""
     best: dict[str, float] = {}
     for _ in range(rounds):
@@ -57,8 +58,9 @@ def best_of(rounds: int, contenders: dict[str, tuple[str, int, Callable[[], None
             run()
             elapsed = time.perf_counter() - started
             best[name] = min(best.get(name, float("inf")), elapsed)
-    return {name: Timing(name, unit, count, best[name])
-            for name, (unit, count, _) in contenders.items()}
+    return {
+        name: Timing(name, unit, count, best[name]) for name, (unit, count, _) in contenders.items()
+    }
 
 
 def has_box2d() -> bool:
@@ -131,16 +133,21 @@ def physics(steps: int = 3000, decisions: int = 150, rounds: int = 3) -> tuple[s
     lines = [format_table(["what", "unit", "per second", "us each"], rows), ""]
     ratio_raw = cont.micros / raw_t.micros
     figures["continuous_cost_over_raw_pymunk"] = ratio_raw
-    lines.append(f"continuous env step cost / raw pymunk stepping it does: {ratio_raw:.2f}x "
-                 "(goal: at most 1.5x)")
+    lines.append(
+        f"continuous env step cost / raw pymunk stepping it does: {ratio_raw:.2f}x "
+        "(goal: at most 1.5x)"
+    )
     if "BipedalWalker-v3" in timings:
         ratio_bipedal = cont.rate / timings["BipedalWalker-v3"].rate
         figures["continuous_over_bipedal"] = ratio_bipedal
-        lines.append(f"continuous env steps/s / BipedalWalker-v3 steps/s: {ratio_bipedal:.2f}x "
-                     "(goal: at least 2x)")
+        lines.append(
+            f"continuous env steps/s / BipedalWalker-v3 steps/s: {ratio_bipedal:.2f}x "
+            "(goal: at least 2x)"
+        )
     else:
-        lines.append("BipedalWalker-v3 not measured: install the bench extra "
-                     "(scripts/setup.sh bench)")
+        lines.append(
+            "BipedalWalker-v3 not measured: install the bench extra (scripts/setup.sh bench)"
+        )
     return "\n".join(lines), figures
 
 
@@ -171,8 +178,12 @@ def training_loop(steps: int = 2000, rounds: int = 3) -> tuple[str, dict[str, An
     def loop_run() -> None:
         recorded.clear()
         agent = QLearning(probe.observation_space, probe.action_space, seed=0)
-        train(agent, make, TrainConfig(steps=steps, seed=0, progress=False, final_eval=False),
-              hooks=[Recorder()])
+        train(
+            agent,
+            make,
+            TrainConfig(steps=steps, seed=0, progress=False, final_eval=False),
+            hooks=[Recorder()],
+        )
 
     loop_run()
     actions = list(recorded)
@@ -186,19 +197,30 @@ def training_loop(steps: int = 2000, rounds: int = 3) -> tuple[str, dict[str, An
                 env.reset()
         env.close()
 
-    timings = best_of(rounds, {"training loop (Q-learning)": ("decisions", steps, loop_run),
-                               "bare env stepping, same actions": ("decisions", steps, bare)})
+    timings = best_of(
+        rounds,
+        {
+            "training loop (Q-learning)": ("decisions", steps, loop_run),
+            "bare env stepping, same actions": ("decisions", steps, bare),
+        },
+    )
     loop_t = timings["training loop (Q-learning)"]
     bare_t = timings["bare env stepping, same actions"]
     overhead = loop_t.seconds / bare_t.seconds - 1.0
     rows = [[t.name, f"{t.rate:,.0f}", f"{t.micros:.0f}"] for t in timings.values()]
-    text = "\n".join([
-        format_table(["what", "decisions/s", "us each"], rows), "",
-        f"training loop time / bare env time: {1 + overhead:.3f}x (the loop adds "
-        f"{overhead:.1%}; goal: at most 10%)",
-    ])
-    return text, {"decisions_per_s": loop_t.rate, "bare_decisions_per_s": bare_t.rate,
-                  "loop_overhead": overhead}
+    text = "\n".join(
+        [
+            format_table(["what", "decisions/s", "us each"], rows),
+            "",
+            f"training loop time / bare env time: {1 + overhead:.3f}x (the loop adds "
+            f"{overhead:.1%}; goal: at most 10%)",
+        ]
+    )
+    return text, {
+        "decisions_per_s": loop_t.rate,
+        "bare_decisions_per_s": bare_t.rate,
+        "loop_overhead": overhead,
+    }
 
 
 RACE_FRAME = "race 4 lanes 1280x720"
@@ -227,11 +249,22 @@ def race_frames(frames: int) -> Callable[[], None]:
 
     def draw() -> None:
         for i in range(frames):
-            scenes = [Scene(walk[i % len(walk)], 0.0, f"lane {lane}", LANE_COLORS[lane],
-                            {"episode": 1 + i // 100, "time": f"{i / 30:.1f} s",
-                             "distance": f"{0.001 * i:+.3f} m", "place": lane + 1},
-                            episode=i // 100)
-                      for lane, walk in enumerate(walks)]
+            scenes = [
+                Scene(
+                    walk[i % len(walk)],
+                    0.0,
+                    f"lane {lane}",
+                    LANE_COLORS[lane],
+                    {
+                        "episode": 1 + i // 100,
+                        "time": f"{i / 30:.1f} s",
+                        "distance": f"{0.001 * i:+.3f} m",
+                        "place": lane + 1,
+                    },
+                    episode=i // 100,
+                )
+                for lane, walk in enumerate(walks)
+            ]
             renderer.draw(scenes)
             renderer.frame()
 
@@ -241,6 +274,7 @@ def race_frames(frames: int) -> Callable[[], None]:
 def render(frames: int = 300, rounds: int = 3) -> tuple[str, dict[str, Any]]:
     henry = gym.make(envs.DISCRETE_ID, render_mode="rgb_array")
     henry.reset(seed=0)
+
     def frames_of(env: gym.Env[Any, Any]) -> Callable[[], None]:
         def draw() -> None:
             for _ in range(frames):
@@ -255,8 +289,7 @@ def render(frames: int = 300, rounds: int = 3) -> tuple[str, dict[str, Any]]:
     if has_box2d():
         bipedal = gym.make("BipedalWalker-v3", render_mode="rgb_array")
         bipedal.reset(seed=0)
-        contenders["BipedalWalker-v3 rgb_array 600x400"] = ("frames", frames,
-                                                            frames_of(bipedal))
+        contenders["BipedalWalker-v3 rgb_array 600x400"] = ("frames", frames, frames_of(bipedal))
     timings = best_of(rounds, contenders)
     rows = [[t.name, f"{t.micros / 1000:.3f}", f"{t.rate:,.0f}"] for t in timings.values()]
     figures: dict[str, Any] = {name: t.micros / 1000 for name, t in timings.items()}
@@ -285,16 +318,16 @@ def _our_training(agent_kind: str, env_id: str, config: Any, steps: int) -> Call
     def run() -> None:
         probe = gym.make(env_id)
         run_config = TrainConfig(steps=steps, seed=0, progress=False, final_eval=False)
-        agent = kind.build(probe.observation_space, probe.action_space, config, 0,
-                           run_config.plan)
+        agent = kind.build(probe.observation_space, probe.action_space, config, 0, run_config.plan)
         probe.close()
         train(agent, lambda: gym.make(env_id), run_config)
 
     return run
 
 
-def _sb3_training(algorithm: str, env_id: str, kwargs: dict[str, Any], steps: int
-                  ) -> Callable[[], None]:
+def _sb3_training(
+    algorithm: str, env_id: str, kwargs: dict[str, Any], steps: int
+) -> Callable[[], None]:
     def run() -> None:
         import stable_baselines3 as sb3
         import torch
@@ -315,48 +348,104 @@ def agents(rounds: int = 2) -> tuple[str, dict[str, Any]]:
     """PPO and DQN training throughput (env steps per second, updates included) against
     Stable-Baselines3 with the same rollout length, batch, epochs and network."""
     if not has_sb3():
-        return ("Stable-Baselines3 is not installed: run scripts/setup.sh bench",
-                {"skipped": True})
+        return ("Stable-Baselines3 is not installed: run scripts/setup.sh bench", {"skipped": True})
     from agents.dqn import DQNConfig
     from agents.ppo import PPOConfig
 
     ppo_steps = 2 * 2048
-    ppo = PPOConfig(n_steps=2048, batch_size=64, n_epochs=10, learning_rate=3e-4,
-                    hidden_sizes=(64, 64), normalize_obs=False)
-    sb3_ppo = {"n_steps": 2048, "batch_size": 64, "n_epochs": 10, "learning_rate": 3e-4,
-               "policy_kwargs": {"net_arch": [64, 64]}}
+    ppo = PPOConfig(
+        n_steps=2048,
+        batch_size=64,
+        n_epochs=10,
+        learning_rate=3e-4,
+        hidden_sizes=(64, 64),
+        normalize_obs=False,
+    )
+    sb3_ppo = {
+        "n_steps": 2048,
+        "batch_size": 64,
+        "n_epochs": 10,
+        "learning_rate": 3e-4,
+        "policy_kwargs": {"net_arch": [64, 64]},
+    }
     dqn_steps = 10_000
-    dqn = DQNConfig(learning_rate=1e-4, buffer_size=50_000, learning_starts=1000,
-                    batch_size=32, train_freq=4, gradient_steps=1,
-                    target_update_interval=1000, hidden_sizes=(64, 64))
-    sb3_dqn = {"learning_rate": 1e-4, "buffer_size": 50_000, "learning_starts": 1000,
-               "batch_size": 32, "train_freq": 4, "gradient_steps": 1,
-               "target_update_interval": 1000, "policy_kwargs": {"net_arch": [64, 64]}}
-    pairs = [("PPO", envs.CONTINUOUS_ID, ppo_steps,
-              _our_training("ppo", envs.CONTINUOUS_ID, ppo, ppo_steps),
-              _sb3_training("PPO", envs.CONTINUOUS_ID, sb3_ppo, ppo_steps))]
+    dqn = DQNConfig(
+        learning_rate=1e-4,
+        buffer_size=50_000,
+        learning_starts=1000,
+        batch_size=32,
+        train_freq=4,
+        gradient_steps=1,
+        target_update_interval=1000,
+        hidden_sizes=(64, 64),
+    )
+    sb3_dqn = {
+        "learning_rate": 1e-4,
+        "buffer_size": 50_000,
+        "learning_starts": 1000,
+        "batch_size": 32,
+        "train_freq": 4,
+        "gradient_steps": 1,
+        "target_update_interval": 1000,
+        "policy_kwargs": {"net_arch": [64, 64]},
+    }
+    pairs = [
+        (
+            "PPO",
+            envs.CONTINUOUS_ID,
+            ppo_steps,
+            _our_training("ppo", envs.CONTINUOUS_ID, ppo, ppo_steps),
+            _sb3_training("PPO", envs.CONTINUOUS_ID, sb3_ppo, ppo_steps),
+        )
+    ]
     if has_box2d():
-        pairs.append(("PPO", "BipedalWalker-v3", ppo_steps,
-                      _our_training("ppo", "BipedalWalker-v3", ppo, ppo_steps),
-                      _sb3_training("PPO", "BipedalWalker-v3", sb3_ppo, ppo_steps)))
-    pairs.append(("DQN", "CartPole-v1", dqn_steps,
-                  _our_training("dqn", "CartPole-v1", dqn, dqn_steps),
-                  _sb3_training("DQN", "CartPole-v1", sb3_dqn, dqn_steps)))
+        pairs.append(
+            (
+                "PPO",
+                "BipedalWalker-v3",
+                ppo_steps,
+                _our_training("ppo", "BipedalWalker-v3", ppo, ppo_steps),
+                _sb3_training("PPO", "BipedalWalker-v3", sb3_ppo, ppo_steps),
+            )
+        )
+    pairs.append(
+        (
+            "DQN",
+            "CartPole-v1",
+            dqn_steps,
+            _our_training("dqn", "CartPole-v1", dqn, dqn_steps),
+            _sb3_training("DQN", "CartPole-v1", sb3_dqn, dqn_steps),
+        )
+    )
     rows, figures = [], {}
     for algorithm, env_id, steps, ours, theirs in pairs:
-        timings = best_of(rounds, {"ours": ("env steps", steps, ours),
-                                   "sb3": ("env steps", steps, theirs)})
+        timings = best_of(
+            rounds, {"ours": ("env steps", steps, ours), "sb3": ("env steps", steps, theirs)}
+        )
         ratio = timings["ours"].rate / timings["sb3"].rate
-        rows.append([algorithm, env_id, f"{timings['ours'].rate:,.0f}",
-                     f"{timings['sb3'].rate:,.0f}", f"{ratio:.2f}x"])
-        figures[f"{algorithm} {env_id}"] = {"ours": timings["ours"].rate,
-                                            "sb3": timings["sb3"].rate, "ratio": ratio}
-    text = "\n".join([
-        format_table(["agent", "env", "ours steps/s", "SB3 steps/s", "ours / SB3"], rows), "",
-        f"PPO: {ppo_steps} steps (2 rollouts of 2048, 10 epochs of 64-sample minibatches, "
-        "64x64 MLP); DQN: 10,000 steps (train every 4, batch 32, 64x64 MLP); one env, one "
-        "torch thread each (goal: ours at least 1.5x SB3)",
-    ])
+        rows.append(
+            [
+                algorithm,
+                env_id,
+                f"{timings['ours'].rate:,.0f}",
+                f"{timings['sb3'].rate:,.0f}",
+                f"{ratio:.2f}x",
+            ]
+        )
+        figures[f"{algorithm} {env_id}"] = {
+            "ours": timings["ours"].rate,
+            "sb3": timings["sb3"].rate,
+            "ratio": ratio,
+        }
+    text = "\n".join(
+        [
+            format_table(["agent", "env", "ours steps/s", "SB3 steps/s", "ours / SB3"], rows),
+            "",
+            f"PPO: {ppo_steps} steps (2 rollouts of 2048, 10 epochs of 64-sample minibatches, "
+            "64x64 MLP); DQN: 10,000 steps (train every 4, batch 32, 64x64 MLP); one env, one "
+            "torch thread each (goal: ours at least 1.5x SB3)",
+        ]
+    )
     return text, figures
 
 
@@ -382,8 +471,7 @@ def curves(seeds: int = 3, episodes: int = 10) -> tuple[str, dict[str, Any]]:
     """Learning per env step against SB3: the greedy return after the same budget, with the
     same settings, over several seeds."""
     if not has_sb3():
-        return ("Stable-Baselines3 is not installed: run scripts/setup.sh bench",
-                {"skipped": True})
+        return ("Stable-Baselines3 is not installed: run scripts/setup.sh bench", {"skipped": True})
     import stable_baselines3 as sb3
     import torch
     from stable_baselines3.common.logger import Logger
@@ -395,16 +483,40 @@ def curves(seeds: int = 3, episodes: int = 10) -> tuple[str, dict[str, Any]]:
 
     torch.set_num_threads(1)
     cases = [
-        ("PPO", "ppo", "CartPole-v1", 30_000,
-         PPOConfig(n_steps=1024, batch_size=64, n_epochs=10, learning_rate=3e-4,
-                   normalize_obs=False),
-         {"n_steps": 1024, "batch_size": 64, "n_epochs": 10, "learning_rate": 3e-4}),
-        ("DQN", "dqn", "CartPole-v1", 30_000,
-         DQNConfig(learning_rate=1e-3, buffer_size=50_000, learning_starts=1000, batch_size=64,
-                   train_freq=4, target_update_interval=500, exploration_fraction=0.2),
-         {"learning_rate": 1e-3, "buffer_size": 50_000, "learning_starts": 1000,
-          "batch_size": 64, "train_freq": 4, "target_update_interval": 500,
-          "exploration_fraction": 0.2}),
+        (
+            "PPO",
+            "ppo",
+            "CartPole-v1",
+            30_000,
+            PPOConfig(
+                n_steps=1024, batch_size=64, n_epochs=10, learning_rate=3e-4, normalize_obs=False
+            ),
+            {"n_steps": 1024, "batch_size": 64, "n_epochs": 10, "learning_rate": 3e-4},
+        ),
+        (
+            "DQN",
+            "dqn",
+            "CartPole-v1",
+            30_000,
+            DQNConfig(
+                learning_rate=1e-3,
+                buffer_size=50_000,
+                learning_starts=1000,
+                batch_size=64,
+                train_freq=4,
+                target_update_interval=500,
+                exploration_fraction=0.2,
+            ),
+            {
+                "learning_rate": 1e-3,
+                "buffer_size": 50_000,
+                "learning_starts": 1000,
+                "batch_size": 64,
+                "train_freq": 4,
+                "target_update_interval": 500,
+                "exploration_fraction": 0.2,
+            },
+        ),
     ]
     rows, figures = [], {}
     for label, kind_name, env_id, steps, config, sb3_kwargs in cases:
@@ -413,25 +525,41 @@ def curves(seeds: int = 3, episodes: int = 10) -> tuple[str, dict[str, Any]]:
         for seed in range(seeds):
             probe = gym.make(env_id)
             run_config = TrainConfig(steps=steps, seed=seed, progress=False, final_eval=False)
-            agent = kind.build(probe.observation_space, probe.action_space, config, seed,
-                               run_config.plan)
+            agent = kind.build(
+                probe.observation_space, probe.action_space, config, seed, run_config.plan
+            )
             probe.close()
             train(agent, partial(gym.make, env_id), run_config)
             ours.append(_greedy_return(partial(act_one, agent), env_id, episodes))
-            model = getattr(sb3, label)("MlpPolicy", gym.make(env_id), seed=seed,
-                                        device="cpu", verbose=0, **sb3_kwargs)
+            model = getattr(sb3, label)(
+                "MlpPolicy", gym.make(env_id), seed=seed, device="cpu", verbose=0, **sb3_kwargs
+            )
             model.set_logger(Logger(folder=None, output_formats=[]))
             model.learn(total_timesteps=steps)
             theirs.append(_greedy_return(partial(_sb3_action, model), env_id, episodes))
-        rows.append([label, env_id, f"{steps:,}", f"{np.mean(ours):.1f}", f"{np.mean(theirs):.1f}",
-                     " ".join(f"{v:.0f}" for v in ours), " ".join(f"{v:.0f}" for v in theirs)])
+        rows.append(
+            [
+                label,
+                env_id,
+                f"{steps:,}",
+                f"{np.mean(ours):.1f}",
+                f"{np.mean(theirs):.1f}",
+                " ".join(f"{v:.0f}" for v in ours),
+                " ".join(f"{v:.0f}" for v in theirs),
+            ]
+        )
         figures[f"{label} {env_id}"] = {"ours": ours, "sb3": theirs, "steps": steps}
-    text = "\n".join([
-        format_table(["agent", "env", "steps", "ours mean", "SB3 mean", "ours per seed",
-                      "SB3 per seed"], rows), "",
-        f"greedy return over {episodes} episodes after the same budget and settings, "
-        f"seeds 0-{seeds - 1}",
-    ])
+    text = "\n".join(
+        [
+            format_table(
+                ["agent", "env", "steps", "ours mean", "SB3 mean", "ours per seed", "SB3 per seed"],
+                rows,
+            ),
+            "",
+            f"greedy return over {episodes} episodes after the same budget and settings, "
+            f"seeds 0-{seeds - 1}",
+        ]
+    )
     return text, figures
 
 

@@ -31,8 +31,7 @@ from walker.app.session import RunLogs
 from walker.app.train_config import TrainConfig, TrainError
 from walker.files import atomic_write_text, ensure_writable_dir
 
-__all__ = ["ResetOptions", "TrainConfig", "TrainError", "TrainResult", "make_vector_env",
-           "train"]
+__all__ = ["ResetOptions", "TrainConfig", "TrainError", "TrainResult", "make_vector_env", "train"]
 
 
 class ResetOptions(gym.Wrapper[Any, Any, Any, Any]):
@@ -42,8 +41,9 @@ class ResetOptions(gym.Wrapper[Any, Any, Any, Any]):
         super().__init__(env)
         self.options = dict(options)
 
-    def reset(self, *, seed: int | None = None,
-              options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
         merged = {**self.options, **(options or {})}
         return self.env.reset(seed=seed, options=merged or None)
 
@@ -65,9 +65,11 @@ class TrainResult:
     """What interrupted the run: Ctrl-C, or SIGTERM/SIGHUP as a `StopSignal`."""
 
 
-def make_vector_env(make_env: Callable[[], gym.Env[Any, Any]], config: TrainConfig,
-                    make_first_env: Callable[[], gym.Env[Any, Any]] | None = None
-                    ) -> gym.vector.VectorEnv[Any, Any, Any]:
+def make_vector_env(
+    make_env: Callable[[], gym.Env[Any, Any]],
+    config: TrainConfig,
+    make_first_env: Callable[[], gym.Env[Any, Any]] | None = None,
+) -> gym.vector.VectorEnv[Any, Any, Any]:
     """`config.num_envs` envs from `make_env` (env 0 from `make_first_env` when given), reset
     in SAME_STEP autoreset mode as the collector needs, with `config.reset_options`."""
     factories = [make_first_env or make_env] + [make_env] * (config.num_envs - 1)
@@ -79,17 +81,24 @@ def make_vector_env(make_env: Callable[[], gym.Env[Any, Any]], config: TrainConf
     return gym.vector.SyncVectorEnv(factories, autoreset_mode=mode)
 
 
-def _with_options(make_env: Callable[[], gym.Env[Any, Any]], options: dict[str, Any]
-                  ) -> gym.Env[Any, Any]:
+def _with_options(
+    make_env: Callable[[], gym.Env[Any, Any]], options: dict[str, Any]
+) -> gym.Env[Any, Any]:
     return ResetOptions(make_env(), options)
 
 
 class _Run:
     """One training run's books, logs and checkpoints (what `train` does besides the loop)."""
 
-    def __init__(self, agent: Learner, config: TrainConfig, metadata: dict[str, Any],
-                 hooks: Sequence[Hook], make_eval_env: Callable[[], gym.Env[Any, Any]],
-                 logs: RunLogs | None = None) -> None:
+    def __init__(
+        self,
+        agent: Learner,
+        config: TrainConfig,
+        metadata: dict[str, Any],
+        hooks: Sequence[Hook],
+        make_eval_env: Callable[[], gym.Env[Any, Any]],
+        logs: RunLogs | None = None,
+    ) -> None:
         self.agent = agent
         self.config = config
         self.metadata = metadata
@@ -100,8 +109,9 @@ class _Run:
         # A resumed run counts on from the checkpoint's totals; the budget is this segment's.
         self.start_steps = logs.start_steps if logs is not None else 0
         self.start_episodes = logs.start_episodes if logs is not None else 0
-        self.books = RunBooks(agent=agent, config=config, steps=self.start_steps,
-                              episodes=self.start_episodes)
+        self.books = RunBooks(
+            agent=agent, config=config, steps=self.start_steps, episodes=self.start_episodes
+        )
         self.evaluations: list[dict[str, float]] = []
         self.episode_log: list[dict[str, Any]] = []
         self.logged = (0, 0)
@@ -113,8 +123,9 @@ class _Run:
         books, config = self.books, self.config
         if config.steps is not None and books.steps - self.start_steps >= config.steps:
             return True
-        return (config.episodes is not None
-                and books.episodes - self.start_episodes >= config.episodes)
+        return (
+            config.episodes is not None and books.episodes - self.start_episodes >= config.episodes
+        )
 
     def progress(self) -> float:
         """How far the whole training (earlier segments included) is, for annealing."""
@@ -129,19 +140,26 @@ class _Run:
         for end in step.ended:
             info = end.info
             result = EpisodeResult(
-                end.episode_return, end.length,
+                end.episode_return,
+                end.length,
                 float(info["distance_m"]) if "distance_m" in info else None,
                 float(info["time_s"]) if "time_s" in info else None,
-                end.terminated, end.illegal_actions)
+                end.terminated,
+                end.illegal_actions,
+            )
             books.episodes += 1
             books.returns.append(result.episode_return)
             if result.distance_m is not None:
                 books.distances.append(result.distance_m)
                 books.best_distance_m = max(books.best_distance_m, result.distance_m)
-            row = {"episode": books.episodes, "step": books.steps, "env": end.env_index,
-                   **{k: v for k, v in asdict(result).items() if v is not None},
-                   **{k: _plain(v) for k, v in self.agent.hud().items()},
-                   **metrics}
+            row = {
+                "episode": books.episodes,
+                "step": books.steps,
+                "env": end.env_index,
+                **{k: v for k, v in asdict(result).items() if v is not None},
+                **{k: _plain(v) for k, v in self.agent.hud().items()},
+                **metrics,
+            }
             if result.speed_m_s is not None:
                 row["speed_m_s"] = result.speed_m_s
             self.episode_log.append(row)
@@ -151,14 +169,21 @@ class _Run:
     def evaluate(self, final: bool = False) -> None:
         config, books = self.config, self.books
         started = time.perf_counter()
-        summary = evaluate(self.make_eval_env, self.agent, config.eval_episodes,
-                           max_steps=None if final else config.eval_max_steps)
+        summary = evaluate(
+            self.make_eval_env,
+            self.agent,
+            config.eval_episodes,
+            max_steps=None if final else config.eval_max_steps,
+        )
         summary["step"] = float(books.steps)
         # Wall time spent training so far, evaluations excluded.
         summary["train_seconds"] = started - books.started - self.eval_seconds
         self.eval_seconds += time.perf_counter() - started
-        if (final and len(self.evaluations) > self.logged[1]
-                and self.evaluations[-1]["step"] == books.steps):
+        if (
+            final
+            and len(self.evaluations) > self.logged[1]
+            and self.evaluations[-1]["step"] == books.steps
+        ):
             self.evaluations.pop()  # replaced by a full-length one
         self.evaluations.append(summary)
         books.last_eval = summary
@@ -167,8 +192,7 @@ class _Run:
         if self.out is None:
             return None
         books = self.books
-        meta = {**self.metadata, "trained_steps": books.steps,
-                "trained_episodes": books.episodes}
+        meta = {**self.metadata, "trained_steps": books.steps, "trained_episodes": books.episodes}
         self.saved = self.agent.save(self.out / "checkpoint.pt", meta)
         # The logs follow the checkpoint, so they never tell of steps it does not hold.
         if self.logs is None:
@@ -194,16 +218,28 @@ class _Run:
             logged_episodes, logged_evaluations = self.logged
             episodes = self.logs.metrics.rows + episodes[logged_episodes:]
             evaluations = self.logs.evaluations.rows + evaluations[logged_evaluations:]
-        return TrainResult(books.steps - self.start_steps, books.episodes - self.start_episodes,
-                           time.perf_counter() - books.started, stopped_by is not None,
-                           self.saved, evaluations, episodes, stopped_by)
+        return TrainResult(
+            books.steps - self.start_steps,
+            books.episodes - self.start_episodes,
+            time.perf_counter() - books.started,
+            stopped_by is not None,
+            self.saved,
+            evaluations,
+            episodes,
+            stopped_by,
+        )
 
 
-def train(agent: Learner, make_env: Callable[[], gym.Env[Any, Any]], config: TrainConfig,
-          metadata: dict[str, Any] | None = None, hooks: Sequence[Hook] = (),
-          make_eval_env: Callable[[], gym.Env[Any, Any]] | None = None,
-          make_first_env: Callable[[], gym.Env[Any, Any]] | None = None,
-          logs: RunLogs | None = None) -> TrainResult:
+def train(
+    agent: Learner,
+    make_env: Callable[[], gym.Env[Any, Any]],
+    config: TrainConfig,
+    metadata: dict[str, Any] | None = None,
+    hooks: Sequence[Hook] = (),
+    make_eval_env: Callable[[], gym.Env[Any, Any]] | None = None,
+    make_first_env: Callable[[], gym.Env[Any, Any]] | None = None,
+    logs: RunLogs | None = None,
+) -> TrainResult:
     """Train `agent` on envs from `make_env` until the budget is spent or a hook stops it.
     `make_first_env` builds env 0 instead when given (the live window samples frames there).
     With `logs` (a run folder's continuing logs) the counts go on from `logs.start_steps`
@@ -298,9 +334,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _write_logs(out: Path, episodes: list[dict[str, Any]],
-                evaluations: list[dict[str, float]]) -> None:
-    atomic_write_text(out / "metrics.jsonl",
-                      "".join(json.dumps(row) + "\n" for row in episodes) or "\n")
-    atomic_write_text(out / "eval.jsonl",
-                      "".join(json.dumps(row) + "\n" for row in evaluations) or "\n")
+def _write_logs(
+    out: Path, episodes: list[dict[str, Any]], evaluations: list[dict[str, float]]
+) -> None:
+    atomic_write_text(
+        out / "metrics.jsonl", "".join(json.dumps(row) + "\n" for row in episodes) or "\n"
+    )
+    atomic_write_text(
+        out / "eval.jsonl", "".join(json.dumps(row) + "\n" for row in evaluations) or "\n"
+    )

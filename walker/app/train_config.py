@@ -98,15 +98,12 @@ class TrainConfig:
                 raise TrainError(f"{name} must be a whole number >= 1, got {value!r}")
         for name in ("num_envs", "eval_episodes"):
             if not _whole(getattr(self, name), 1):
-                raise TrainError(f"{name} must be a whole number >= 1, got "
-                                 f"{getattr(self, name)!r}")
+                raise TrainError(f"{name} must be a whole number >= 1, got {getattr(self, name)!r}")
         for name in ("eval_every", "checkpoint_every", "record_every"):
             if not _whole(getattr(self, name), 0):
-                raise TrainError(f"{name} must be a whole number >= 0, got "
-                                 f"{getattr(self, name)!r}")
+                raise TrainError(f"{name} must be a whole number >= 0, got {getattr(self, name)!r}")
         if not _whole(self.seed, 0) or self.seed > MAX_SEED:
-            raise TrainError(f"seed must be a whole number from 0 to {MAX_SEED}, "
-                             f"got {self.seed!r}")
+            raise TrainError(f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed!r}")
         try:
             self.env_kwargs = check_env_kwargs(self.env_kwargs)
         except ArgumentValueError as error:
@@ -131,8 +128,10 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as JSON-ready values (paths as strings)."""
-        return {key: str(value) if isinstance(value, Path) else value
-                for key, value in dataclasses.asdict(self).items()}
+        return {
+            key: str(value) if isinstance(value, Path) else value
+            for key, value in dataclasses.asdict(self).items()
+        }
 
 
 def _whole(value: Any, minimum: int) -> bool:

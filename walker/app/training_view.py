@@ -72,10 +72,19 @@ FAST_DRAWS_EVERY = 10
 class TrainingView(Hook):
     """The live training window (and/or a recording of it): draws env 0 as it trains."""
 
-    def __init__(self, agent: Learner, folder: Path, names: tuple[str, ...] | None,
-                 window: bool, record: Path | None, fps: float = 30.0, fast: bool = False,
-                 speed: float = 1.0, levels: int | None = None,
-                 reference_m_s: float | None = None) -> None:
+    def __init__(
+        self,
+        agent: Learner,
+        folder: Path,
+        names: tuple[str, ...] | None,
+        window: bool,
+        record: Path | None,
+        fps: float = 30.0,
+        fast: bool = False,
+        speed: float = 1.0,
+        levels: int | None = None,
+        reference_m_s: float | None = None,
+    ) -> None:
         if window:
             require_display()
         self.agent = agent
@@ -89,8 +98,11 @@ class TrainingView(Hook):
         self.window = Window(WINDOW_SIZE, "Henry: training") if window else None
         self.writer = VideoWriter(record, fps) if record is not None else None
         # Off screen the video is the only view: the speed time-lapses it instead.
-        self.stride = (frame_stride(CONTROL_HZ) if self.window is not None
-                       else frame_stride(fps, max(1.0, speed)))
+        self.stride = (
+            frame_stride(CONTROL_HZ)
+            if self.window is not None
+            else frame_stride(fps, max(1.0, speed))
+        )
         self.controls = Controls(self.window, agent, fast=fast, speed=speed)
         self.renderer = Renderer(WINDOW_SIZE)
         self.inbox: Any = multiprocessing.get_context().Queue()
@@ -115,8 +127,10 @@ class TrainingView(Hook):
         obs = np.asarray(batch.obs)[0]
         chosen = chosen_action(batch.actions)
         rows = qrows(self.agent, self.names, obs, mask, chosen)
-        panels = Panels(speed_curve(self.speeds, self.reference_m_s),
-                        qtable_view(self.agent, self.levels, obs, chosen))
+        panels = Panels(
+            speed_curve(self.speeds, self.reference_m_s),
+            qtable_view(self.agent, self.levels, obs, chosen),
+        )
         frames, started = step_frames(step)
         for frame in frames:
             self._draw(run, frame, rows, panels)
@@ -145,17 +159,35 @@ class TrainingView(Hook):
     def _draw(self, run: RunView, frame: Frame, rows: list[QRow], panels: Panels) -> None:
         if self.controls.quit or self.controls.skip_frame():
             return
-        lines = hud(frame, run.episodes + 1, run.steps, run.current_return,
-                    run.agent.hud().get("epsilon"), run.best_distance_m)
+        lines = hud(
+            frame,
+            run.episodes + 1,
+            run.steps,
+            run.current_return,
+            run.agent.hud().get("epsilon"),
+            run.best_distance_m,
+        )
         if self.window is not None:
             lines["sim speed"] = f"x{self.controls.speed:g}"
             if self.controls.timelapse > 1:
                 lines["time-lapse"] = f"x{self.controls.timelapse}"
             lines["keys"] = LEGEND
         fit(self.renderer, self.window)
-        surface = self.renderer.draw([Scene(frame.geometry, frame.start_x_m, "training",
-                                            LANE_COLORS[0], lines, rows, (),
-                                            episode=self.episode)], panels)
+        surface = self.renderer.draw(
+            [
+                Scene(
+                    frame.geometry,
+                    frame.start_x_m,
+                    "training",
+                    LANE_COLORS[0],
+                    lines,
+                    rows,
+                    (),
+                    episode=self.episode,
+                )
+            ],
+            panels,
+        )
         if self.writer is not None:
             self.writer.append(self.renderer.frame())
         self.controls.show(surface)
@@ -178,15 +210,25 @@ class TrainingView(Hook):
             else:
                 self.writer.abort()
         if self.controls.messages:
-            atomic_write_text(self.folder / "window_events.log",
-                              "\n".join(self.controls.messages) + "\n")
+            atomic_write_text(
+                self.folder / "window_events.log", "\n".join(self.controls.messages) + "\n"
+            )
 
 
 class ClipRecorder(Hook):
     """Every N episodes, a short clip of the greedy policy; a montage of all at the end."""
 
-    def __init__(self, agent: Learner, env_id: str, env_kwargs: dict[str, Any], folder: Path,
-                 every: int, seconds: float = 6.0, fps: float = 30.0, seed: int = 0) -> None:
+    def __init__(
+        self,
+        agent: Learner,
+        env_id: str,
+        env_kwargs: dict[str, Any],
+        folder: Path,
+        every: int,
+        seconds: float = 6.0,
+        fps: float = 30.0,
+        seed: int = 0,
+    ) -> None:
         if every < 1:
             raise PolicyError(f"--record-every must be >= 1, got {every}")
         self.agent = agent
@@ -204,12 +246,23 @@ class ClipRecorder(Hook):
             self.clips.append(self._clip(f"episode {run.episodes}", run.episodes))
 
     def _clip(self, label: str, episode: int) -> Path:
-        lane = Lane.open(f"greedy policy after {label}", make_env(self.env_id, self.env_kwargs),
-                         self.agent, fps=self.fps)
+        lane = Lane.open(
+            f"greedy policy after {label}",
+            make_env(self.env_id, self.env_kwargs),
+            self.agent,
+            fps=self.fps,
+        )
         path = self.folder / f"episode_{episode:05d}.mp4"
         with VideoWriter(path, self.fps) as writer:
-            run_lanes([lane], seconds=self.seconds, fps=self.fps, size=DEFAULT_SIZE,
-                      window=None, writer=writer, seed=self.seed)
+            run_lanes(
+                [lane],
+                seconds=self.seconds,
+                fps=self.fps,
+                size=DEFAULT_SIZE,
+                window=None,
+                writer=writer,
+                seed=self.seed,
+            )
         return path
 
     def close(self, run: RunView) -> None:
@@ -226,8 +279,9 @@ def watched_env(env: gym.Env[Any, Any], stride: int, inbox: Any) -> gym.Env[Any,
     return FrameSampler(Nudges(env, inbox), stride)
 
 
-def training_hooks(agent: Learner, run: TrainConfig
-                   ) -> tuple[list[Hook], Callable[[gym.Env[Any, Any]], gym.Env[Any, Any]] | None]:
+def training_hooks(
+    agent: Learner, run: TrainConfig
+) -> tuple[list[Hook], Callable[[gym.Env[Any, Any]], gym.Env[Any, Any]] | None]:
     """The hooks `run` asks for (`watch`, `record`, `record_every`; `run.env` and `run.out`
     set), and the wrapper env 0 of the run needs for the window (None without one)."""
     assert run.env is not None and run.out is not None
@@ -244,13 +298,22 @@ def training_hooks(agent: Learner, run: TrainConfig
         finally:
             probe.close()
         reference = hardcoded_reference(run.env, run.env_kwargs) or {}
-        view = TrainingView(agent, run.out, names, window=run.watch, record=run.record,
-                            fast=run.watch_fast, speed=run.watch_speed, levels=levels,
-                            reference_m_s=reference.get("speed_m_s"))
+        view = TrainingView(
+            agent,
+            run.out,
+            names,
+            window=run.watch,
+            record=run.record,
+            fast=run.watch_fast,
+            speed=run.watch_speed,
+            levels=levels,
+            reference_m_s=reference.get("speed_m_s"),
+        )
         hooks.append(view)
         # A partial, not a bound method: async vector envs pickle it to their workers.
         wrap_first_env = partial(watched_env, stride=view.stride, inbox=view.inbox)
     if run.record_every:
-        hooks.append(ClipRecorder(agent, run.env, run.env_kwargs, run.out, run.record_every,
-                                  seed=run.seed))
+        hooks.append(
+            ClipRecorder(agent, run.env, run.env_kwargs, run.out, run.record_every, seed=run.seed)
+        )
     return hooks, wrap_first_env

@@ -35,10 +35,14 @@ throws him over."""
 MAX_PUSH_N_S = 8.0
 
 ACTION_LABELS = {
-    envs.Action.LIFT_RIGHT: "lift R", envs.Action.LIFT_LEFT: "lift L",
-    envs.Action.RIGHT_FORWARD: "R forward", envs.Action.RIGHT_BACKWARD: "R back",
-    envs.Action.LEFT_FORWARD: "L forward", envs.Action.LEFT_BACKWARD: "L back",
-    envs.Action.PUT_DOWN_RIGHT: "put down R", envs.Action.PUT_DOWN_LEFT: "put down L",
+    envs.Action.LIFT_RIGHT: "lift R",
+    envs.Action.LIFT_LEFT: "lift L",
+    envs.Action.RIGHT_FORWARD: "R forward",
+    envs.Action.RIGHT_BACKWARD: "R back",
+    envs.Action.LEFT_FORWARD: "L forward",
+    envs.Action.LEFT_BACKWARD: "L back",
+    envs.Action.PUT_DOWN_RIGHT: "put down R",
+    envs.Action.PUT_DOWN_LEFT: "put down L",
 }
 
 
@@ -56,8 +60,10 @@ class Push(NamedTuple):
     """...and just after it."""
 
     def describe(self) -> str:
-        return (f"push {self.impulse_n_s:+.2f} N*s: torso vx {self.vx_before_m_s:+.2f} -> "
-                f"{self.vx_after_m_s:+.2f} m/s")
+        return (
+            f"push {self.impulse_n_s:+.2f} N*s: torso vx {self.vx_before_m_s:+.2f} -> "
+            f"{self.vx_after_m_s:+.2f} m/s"
+        )
 
 
 PUSH = "push"
@@ -102,8 +108,9 @@ class Nudges(gym.Wrapper[Any, Any, Any, Any]):
             info = {**info, "push": push}
         return obs, reward, terminated, truncated or self.standing_up, info
 
-    def reset(self, *, seed: int | None = None,
-              options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
         if self.standing_up:
             self.standing_up = False
             options = {**(options or {}), "pose": "standing"}
@@ -116,8 +123,11 @@ def pushes_of(infos: dict[str, Any]) -> list[Push]:
     if found is None:
         return []
     mask = infos.get("_push", [True] * len(found))
-    return [push for push, present in zip(found, mask, strict=True)
-            if present and isinstance(push, Push)]
+    return [
+        push
+        for push, present in zip(found, mask, strict=True)
+        if present and isinstance(push, Push)
+    ]
 
 
 def speed_curve(speeds_m_s: Sequence[float], reference_m_s: float | None) -> SpeedCurve:
@@ -132,8 +142,7 @@ def extension_levels(env: gym.Env[Any, Any]) -> int | None:
     return base.extension_levels if isinstance(base, envs.HenryDiscreteEnv) else None
 
 
-def qtable_view(agent: Any, levels: int | None, obs: Any,
-                chosen: int | None) -> QTableView | None:
+def qtable_view(agent: Any, levels: int | None, obs: Any, chosen: int | None) -> QTableView | None:
     """A tabular agent's whole table on the discrete Henry with `levels` extension levels,
     one row per state with a foot down (None for agents without a table, or other envs)."""
     q = getattr(agent, "q", None)
@@ -149,8 +158,9 @@ def qtable_view(agent: Any, levels: int | None, obs: Any,
         current = rows.index(index) if index in rows else None
     actions = list(envs.Action)
     colours = [RIGHT_LEG if "RIGHT" in a.name else LEFT_LEG for a in actions]
-    return QTableView(np.asarray(q)[rows], legal, [ACTION_LABELS[a] for a in actions],
-                      current, chosen, colours)
+    return QTableView(
+        np.asarray(q)[rows], legal, [ACTION_LABELS[a] for a in actions], current, chosen, colours
+    )
 
 
 def push_from_drag(drag: Drag, renderer: Renderer) -> tuple[int, float] | None:

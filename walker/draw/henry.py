@@ -49,18 +49,30 @@ def shade(color: Color, toward: Color, amount: float) -> Color:
     return (r, g, b)
 
 
-def _bar(start: tuple[float, float], end: tuple[float, float],
-         width_m: float) -> list[tuple[float, float]]:
+def _bar(
+    start: tuple[float, float], end: tuple[float, float], width_m: float
+) -> list[tuple[float, float]]:
     """Corners of a rectangle of `width_m` from `start` to `end` (world metres)."""
     dx, dy = end[0] - start[0], end[1] - start[1]
     length = math.hypot(dx, dy) or 1e-9
     nx, ny = -dy / length * width_m / 2, dx / length * width_m / 2
-    return [(start[0] + nx, start[1] + ny), (end[0] + nx, end[1] + ny),
-            (end[0] - nx, end[1] - ny), (start[0] - nx, start[1] - ny)]
+    return [
+        (start[0] + nx, start[1] + ny),
+        (end[0] + nx, end[1] + ny),
+        (end[0] - nx, end[1] - ny),
+        (start[0] - nx, start[1] - ny),
+    ]
 
 
-def _draw_leg(pg: Any, surface: pygame.Surface, to_px: ToPx, hip: tuple[float, float],
-              leg: LegGeometry, color: Color, px_per_m: float) -> None:
+def _draw_leg(
+    pg: Any,
+    surface: pygame.Surface,
+    to_px: ToPx,
+    hip: tuple[float, float],
+    leg: LegGeometry,
+    color: Color,
+    px_per_m: float,
+) -> None:
     ankle = leg.ankle
     dx, dy = ankle[0] - hip[0], ankle[1] - hip[1]
     length = math.hypot(dx, dy) or 1e-9
@@ -76,8 +88,7 @@ def _draw_leg(pg: Any, surface: pygame.Surface, to_px: ToPx, hip: tuple[float, f
     # The top third of the sole in the leg's colour: which foot is which, even when planted.
     top = [leg.sole[1], leg.sole[2]]
     bottom = [leg.sole[0], leg.sole[3]]
-    band = [top[0], top[1],
-            _mix(top[1], bottom[1], 0.4), _mix(top[0], bottom[0], 0.4)]
+    band = [top[0], top[1], _mix(top[1], bottom[1], 0.4), _mix(top[0], bottom[0], 0.4)]
     pg.draw.polygon(surface, color, [to_px(*p) for p in band])
     pg.draw.polygon(surface, OUTLINE, sole, 1)
     joint = max(2, round(px_per_m * 0.014))
@@ -90,8 +101,9 @@ def _mix(a: tuple[float, float], b: tuple[float, float], t: float) -> tuple[floa
     return (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
 
 
-def _draw_torso(pg: Any, surface: pygame.Surface, to_px: ToPx, geometry: Geometry,
-                color: Color, px_per_m: float) -> None:
+def _draw_torso(
+    pg: Any, surface: pygame.Surface, to_px: ToPx, geometry: Geometry, color: Color, px_per_m: float
+) -> None:
     corners = geometry.torso
     points = [to_px(*p) for p in corners]
     pg.draw.polygon(surface, color, points)
@@ -111,13 +123,13 @@ def _draw_torso(pg: Any, surface: pygame.Surface, to_px: ToPx, geometry: Geometr
     pg.draw.circle(surface, EYE_WHITE, local(0.085, 0.018), eye_r)
     pg.draw.circle(surface, OUTLINE, local(0.085, 0.018), eye_r, 1)
     pg.draw.circle(surface, OUTLINE, local(0.094, 0.016), max(1, eye_r // 2))
-    smile = [local(0.055 + 0.014 * k, -0.028 - 0.012 * math.sin(math.pi * k / 4))
-             for k in range(5)]
+    smile = [local(0.055 + 0.014 * k, -0.028 - 0.012 * math.sin(math.pi * k / 4)) for k in range(5)]
     pg.draw.lines(surface, OUTLINE, False, smile, max(1, round(px_per_m * 0.006)))
 
 
-def draw_henry(surface: pygame.Surface, to_px: ToPx, geometry: Geometry, color: Color,
-               px_per_m: float) -> None:
+def draw_henry(
+    surface: pygame.Surface, to_px: ToPx, geometry: Geometry, color: Color, px_per_m: float
+) -> None:
     """Draw Henry: the far (left) leg, the torso with its face, the near (right) leg, hip."""
     import pygame as pg
 
@@ -134,7 +146,9 @@ class Footprints:
 
     def __init__(self) -> None:
         self.prints: dict[str, deque[float]] = {
-            "right": deque(maxlen=FOOTPRINTS_KEPT), "left": deque(maxlen=FOOTPRINTS_KEPT)}
+            "right": deque(maxlen=FOOTPRINTS_KEPT),
+            "left": deque(maxlen=FOOTPRINTS_KEPT),
+        }
         self._down = {"right": False, "left": False}
         self._episode: object = None
 
@@ -162,13 +176,14 @@ class Footprints:
             prints = self.prints[name]
             for age, x in enumerate(reversed(prints)):
                 x_px, y_px = to_px(x, 0.0)
-                points = [(x_px - size, y_px + 2), (x_px + size, y_px + 2),
-                          (x_px, y_px + 2 + size)]
+                points = [(x_px - size, y_px + 2), (x_px + size, y_px + 2), (x_px, y_px + 2 + size)]
                 pg.draw.polygon(surface, _PRINT_TINTS[name][age], points)
 
 
-_PRINT_TINTS = {name: [shade(color, GROUND, min(0.8, 0.25 * age)) for age in range(FOOTPRINTS_KEPT)]
-                for name, color in (("right", RIGHT_LEG), ("left", LEFT_LEG))}
+_PRINT_TINTS = {
+    name: [shade(color, GROUND, min(0.8, 0.25 * age)) for age in range(FOOTPRINTS_KEPT)]
+    for name, color in (("right", RIGHT_LEG), ("left", LEFT_LEG))
+}
 """Footprint colours by age: the newest in the leg's colour, older ones fading into the ground."""
 
 
@@ -177,8 +192,9 @@ def legend_items() -> Sequence[tuple[str, Color]]:
     return (("right leg", RIGHT_LEG), ("left leg", LEFT_LEG))
 
 
-def legend_surface(text: Callable[[str, Color], pygame.Surface], line_h: int,
-                   ghost: tuple[str, Color] | None) -> pygame.Surface:
+def legend_surface(
+    text: Callable[[str, Color], pygame.Surface], line_h: int, ghost: tuple[str, Color] | None
+) -> pygame.Surface:
     """A small boxed legend: a swatch per leg colour, and the ghost's if there is one."""
     import pygame as pg
 

@@ -37,10 +37,23 @@ HIGHLIGHT: Color = (230, 20, 20)
 CURRENT: Color = (20, 20, 20)
 
 # A perceptually even blue-green-yellow scale (viridis, sampled at nine points).
-_SCALE = np.array([(68, 1, 84), (71, 45, 123), (59, 82, 139), (44, 114, 142), (33, 145, 140),
-                   (40, 174, 128), (94, 201, 98), (173, 220, 48), (253, 231, 37)], dtype=float)
-_LUT = np.stack([np.interp(np.linspace(0, 8, 256), np.arange(9), _SCALE[:, c])
-                 for c in range(3)], axis=1).astype(np.uint8)
+_SCALE = np.array(
+    [
+        (68, 1, 84),
+        (71, 45, 123),
+        (59, 82, 139),
+        (44, 114, 142),
+        (33, 145, 140),
+        (40, 174, 128),
+        (94, 201, 98),
+        (173, 220, 48),
+        (253, 231, 37),
+    ],
+    dtype=float,
+)
+_LUT = np.stack(
+    [np.interp(np.linspace(0, 8, 256), np.arange(9), _SCALE[:, c]) for c in range(3)], axis=1
+).astype(np.uint8)
 
 
 @dataclass
@@ -91,8 +104,7 @@ def moving_average(values: Sequence[float], window: int) -> np.ndarray:
     return average
 
 
-def _frame(pg: Any, surface: pygame.Surface, rect: pygame.Rect, title: str,
-           text: Text) -> int:
+def _frame(pg: Any, surface: pygame.Surface, rect: pygame.Rect, title: str, text: Text) -> int:
     """Panel background and title; returns the y where the content starts."""
     pg.draw.rect(surface, PANEL_FILL, rect)
     pg.draw.rect(surface, PANEL_EDGE, rect, 1)
@@ -101,8 +113,7 @@ def _frame(pg: Any, surface: pygame.Surface, rect: pygame.Rect, title: str,
     return int(rect.y + 8 + label.get_height())
 
 
-def draw_speed(surface: pygame.Surface, rect: pygame.Rect, curve: SpeedCurve,
-               text: Text) -> None:
+def draw_speed(surface: pygame.Surface, rect: pygame.Rect, curve: SpeedCurve, text: Text) -> None:
     """Per-episode speed (dots), its moving average (line) and the hard-coded gait (dashes)."""
     import pygame as pg
 
@@ -126,8 +137,13 @@ def draw_speed(surface: pygame.Surface, rect: pygame.Rect, curve: SpeedCurve,
     pg.draw.line(surface, AXIS, (left, y_of(0.0)), (right, y_of(0.0)), 1)
     for value in (lo, hi):
         label = text(f"{value:.3f}", AXIS)
-        surface.blit(label, (left - label.get_width() - 4,
-                             min(max(y_of(value) - label.get_height() / 2, top), bottom - 8)))
+        surface.blit(
+            label,
+            (
+                left - label.get_width() - 4,
+                min(max(y_of(value) - label.get_height() / 2, top), bottom - 8),
+            ),
+        )
     n = len(speeds)
     episodes = text(f"{n} episode{'s' if n != 1 else ''}", AXIS)
     surface.blit(episodes, (right - episodes.get_width(), bottom + 4))
@@ -155,8 +171,9 @@ def draw_speed(surface: pygame.Surface, rect: pygame.Rect, curve: SpeedCurve,
         pg.draw.circle(surface, EPISODE_DOT, (x_of(i), y_of(float(v))), radius)
     if n >= 2:
         average = moving_average(speeds, curve.window)
-        pg.draw.lines(surface, AVERAGE, False,
-                      [(x_of(i), y_of(float(v))) for i, v in enumerate(average)], 2)
+        pg.draw.lines(
+            surface, AVERAGE, False, [(x_of(i), y_of(float(v))) for i, v in enumerate(average)], 2
+        )
         label = text(f"mean of {curve.window}: {average[-1]:.3f}", AVERAGE)
         surface.blit(label, (left + 6, bottom + 4))
 
@@ -173,8 +190,7 @@ def heat_colors(q: np.ndarray, legal: np.ndarray) -> np.ndarray:
     return colors
 
 
-def draw_qtable(surface: pygame.Surface, rect: pygame.Rect, view: QTableView,
-                text: Text) -> None:
+def draw_qtable(surface: pygame.Surface, rect: pygame.Rect, view: QTableView, text: Text) -> None:
     """The whole Q-table as a heat map, states along x, actions along y."""
     import pygame as pg
 
@@ -195,23 +211,37 @@ def draw_qtable(surface: pygame.Surface, rect: pygame.Rect, view: QTableView,
     colours = list(view.action_colors) or [TEXT] * len(names)
     for a, name in enumerate(names):
         label = text(name, colours[a] if a < len(colours) else TEXT)
-        surface.blit(label, (left - label.get_width() - 6,
-                             top + cell_h * (a + 0.5) - label.get_height() / 2))
+        surface.blit(
+            label, (left - label.get_width() - 6, top + cell_h * (a + 0.5) - label.get_height() / 2)
+        )
     if view.state is not None and 0 <= view.state < states:
         x = left + cell_w * view.state
-        pg.draw.rect(surface, CURRENT, (x - 1, top - 1, math.ceil(cell_w) + 2,
-                                        round(cell_h * actions) + 2), 2)
+        pg.draw.rect(
+            surface,
+            CURRENT,
+            (x - 1, top - 1, math.ceil(cell_w) + 2, round(cell_h * actions) + 2),
+            2,
+        )
         if view.action is not None and 0 <= view.action < actions:
-            pg.draw.rect(surface, HIGHLIGHT, (x - 3, top + cell_h * view.action - 3,
-                                              math.ceil(cell_w) + 6, math.ceil(cell_h) + 6), 3)
+            pg.draw.rect(
+                surface,
+                HIGHLIGHT,
+                (
+                    x - 3,
+                    top + cell_h * view.action - 3,
+                    math.ceil(cell_w) + 6,
+                    math.ceil(cell_h) + 6,
+                ),
+                3,
+            )
     finite = view.q[view.legal] if view.legal.any() else np.zeros(1)
-    scale = text(f"low {float(finite.min()):+.3f}   high {float(finite.max()):+.3f}   "
-                 f"grey: illegal", AXIS)
+    scale = text(
+        f"low {float(finite.min()):+.3f}   high {float(finite.max()):+.3f}   grey: illegal", AXIS
+    )
     surface.blit(scale, (left, bottom + 4))
 
 
-def draw_panels(surface: pygame.Surface, rect: pygame.Rect, panels: Panels,
-                text: Text) -> None:
+def draw_panels(surface: pygame.Surface, rect: pygame.Rect, panels: Panels, text: Text) -> None:
     """Lay the present panels side by side in `rect`."""
     import pygame as pg
 
@@ -224,8 +254,7 @@ def draw_panels(surface: pygame.Surface, rect: pygame.Rect, panels: Panels,
         return
     width = rect.width / len(parts)
     for i, (draw, data) in enumerate(parts):
-        box = pg.Rect(round(rect.x + i * width) + 4, rect.y + 4, round(width) - 8,
-                      rect.height - 8)
+        box = pg.Rect(round(rect.x + i * width) + 4, rect.y + 4, round(width) - 8, rect.height - 8)
         surface.set_clip(box)
         draw(surface, box, data, text)
     surface.set_clip(None)

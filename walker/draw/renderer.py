@@ -50,8 +50,14 @@ START_LINE = (200, 60, 60)
 TEXT = (30, 34, 40)
 GHOST_KEY = (255, 0, 255)
 GHOST_ALPHA = 110
-LANE_COLORS = [(52, 120, 200), (230, 140, 30), (140, 80, 190), (205, 175, 40),
-               (200, 70, 90), (110, 110, 110)]
+LANE_COLORS = [
+    (52, 120, 200),
+    (230, 140, 30),
+    (140, 80, 190),
+    (205, 175, 40),
+    (200, 70, 90),
+    (110, 110, 110),
+]
 PANEL_SHARE = 0.44
 """Part of the frame's height the learning panels take when they are shown."""
 
@@ -120,20 +126,25 @@ class _Camera:
 
     def to_px(self, x: float, y: float) -> tuple[float, float]:
         assert self.center_x is not None
-        return (self.anchor_px + (x - self.center_x) * self.px_per_m,
-                self.ground_px - y * self.px_per_m)
+        return (
+            self.anchor_px + (x - self.center_x) * self.px_per_m,
+            self.ground_px - y * self.px_per_m,
+        )
 
     def to_m(self, x_px: float, y_px: float) -> tuple[float, float]:
         assert self.center_x is not None
-        return (self.center_x + (x_px - self.anchor_px) / self.px_per_m,
-                (self.ground_px - y_px) / self.px_per_m)
+        return (
+            self.center_x + (x_px - self.anchor_px) / self.px_per_m,
+            (self.ground_px - y_px) / self.px_per_m,
+        )
 
 
 class Renderer:
     """Draws scenes into an off-screen surface of `size` pixels, one lane per scene."""
 
-    def __init__(self, size: tuple[int, int] = DEFAULT_SIZE, lanes: int = 1,
-                 smoothing: float = 0.15) -> None:
+    def __init__(
+        self, size: tuple[int, int] = DEFAULT_SIZE, lanes: int = 1, smoothing: float = 0.15
+    ) -> None:
         if lanes < 1:
             raise ValueError(f"lanes must be at least 1, got {lanes}")
         self.pygame = pygame_module()
@@ -186,8 +197,9 @@ class Renderer:
     def lane_rect(self, index: int) -> pygame.Rect:
         """The pixels lane `index` owns."""
         top = round(index * self._lane_h)
-        rect: pygame.Rect = self.pygame.Rect(0, top, self.size[0],
-                                             round((index + 1) * self._lane_h) - top)
+        rect: pygame.Rect = self.pygame.Rect(
+            0, top, self.size[0], round((index + 1) * self._lane_h) - top
+        )
         return rect
 
     def px_per_m(self, index: int = 0) -> float:
@@ -202,15 +214,18 @@ class Renderer:
             x_m, y_m = camera.to_m(*pos)
             points = [*geometry.torso, *geometry.right.sole, *geometry.left.sole]
             xs, ys = [p[0] for p in points], [p[1] for p in points]
-            if (min(xs) - margin_m <= x_m <= max(xs) + margin_m
-                    and min(ys) - margin_m <= y_m <= max(ys) + margin_m):
+            if (
+                min(xs) - margin_m <= x_m <= max(xs) + margin_m
+                and min(ys) - margin_m <= y_m <= max(ys) + margin_m
+            ):
                 return index
         return None
 
     # -- text -------------------------------------------------------------------------
 
-    def _text(self, text: str, color: tuple[int, int, int] = TEXT,
-              small: bool = False) -> pygame.Surface:
+    def _text(
+        self, text: str, color: tuple[int, int, int] = TEXT, small: bool = False
+    ) -> pygame.Surface:
         key = (("\x00" if small else "") + text, color)
         surface = self._text_cache.get(key)
         if surface is None:
@@ -243,13 +258,15 @@ class Renderer:
             self._draw_legend(surface, scenes)
         surface.set_clip(None)
         if panels is not None:
-            rect = self.pygame.Rect(0, self.size[1] - self.panel_height, self.size[0],
-                                    self.panel_height)
+            rect = self.pygame.Rect(
+                0, self.size[1] - self.panel_height, self.size[0], self.panel_height
+            )
             draw_panels(surface, rect, panels, self._small_text)
         return surface  # type: ignore[no-any-return]
 
-    def _draw_lane(self, surface: pygame.Surface, index: int, scene: Scene,
-                   rect: pygame.Rect) -> None:
+    def _draw_lane(
+        self, surface: pygame.Surface, index: int, scene: Scene, rect: pygame.Rect
+    ) -> None:
         pg = self.pygame
         camera = self._cameras[index]
         geometry = scene.geometry
@@ -272,11 +289,13 @@ class Renderer:
         hud_right = self._draw_hud(surface, scene, rect, ground_px, right_edge)
         # In a narrow frame, keep Henry clear of the HUD from the next frame on.
         half_m = 0.3
-        camera.anchor_px = min(max(rect.width / 2, hud_right + 8 + half_m * camera.px_per_m),
-                               rect.width * 0.62)
+        camera.anchor_px = min(
+            max(rect.width / 2, hud_right + 8 + half_m * camera.px_per_m), rect.width * 0.62
+        )
 
-    def _draw_ghost(self, surface: pygame.Surface, camera: _Camera, scene: Scene,
-                    rect: pygame.Rect) -> None:
+    def _draw_ghost(
+        self, surface: pygame.Surface, camera: _Camera, scene: Scene, rect: pygame.Rect
+    ) -> None:
         assert scene.ghost is not None
         layer = self._ghost_layer
         layer.fill(GHOST_KEY)
@@ -290,8 +309,14 @@ class Renderer:
         draw_henry(layer, to_layer, scene.ghost, scene.ghost_color, camera.px_per_m)
         surface.blit(layer, (0, top))
 
-    def _draw_hud(self, surface: pygame.Surface, scene: Scene, rect: pygame.Rect,
-                  ground_px: int, right_edge: int) -> int:
+    def _draw_hud(
+        self,
+        surface: pygame.Surface,
+        scene: Scene,
+        rect: pygame.Rect,
+        ground_px: int,
+        right_edge: int,
+    ) -> int:
         """The label, HUD and Q rows, top-left, flowing into further columns when short."""
         lines: list[tuple[str, tuple[int, int, int]]] = []
         if scene.label:
@@ -299,8 +324,9 @@ class Renderer:
         lines += [(f"{name}: {_format(value)}", TEXT) for name, value in scene.hud.items()]
         for row in scene.qrows:
             marker = ">" if row.chosen else " "
-            lines.append((f"{marker} {row.name:<15s} {row.value:+.3f}",
-                          scene.color if row.chosen else TEXT))
+            lines.append(
+                (f"{marker} {row.name:<15s} {row.value:+.3f}", scene.color if row.chosen else TEXT)
+            )
         line_h = self._font.get_linesize()
         top, bottom = rect.top + 6, ground_px - 4
         x, y, column_w = 8, top, 0
@@ -318,8 +344,7 @@ class Renderer:
 
     def _draw_legend(self, surface: pygame.Surface, scenes: Sequence[Scene]) -> None:
         """Which colour is which leg (and which Henry is a ghost), top-right of lane 0."""
-        ghost = next(((s.ghost_label, s.ghost_color) for s in scenes if s.ghost is not None),
-                     None)
+        ghost = next(((s.ghost_label, s.ghost_color) for s in scenes if s.ghost is not None), None)
         legend = self._legends.get(ghost)
         if legend is None:
             legend = legend_surface(self._small_text, self._small.get_linesize(), ghost)
@@ -349,11 +374,14 @@ class Renderer:
         first = math.floor((camera.center_x - half_width_m - scene.start_x_m) * 10)
         last = math.ceil((camera.center_x + half_width_m - scene.start_x_m) * 10)
         ground_px = camera.ground_px
-        label_y = max(ground_px + 9, camera.ground_px + round(0.17 * self._lane_h)
-                      - self._small.get_linesize())
+        label_y = max(
+            ground_px + 9,
+            camera.ground_px + round(0.17 * self._lane_h) - self._small.get_linesize(),
+        )
         widest = self._small_text("-88.8 m", GROUND_MARK).get_width() + 12
-        label_every = next((k for k in (5, 10, 20, 50, 100)
-                            if k / 10 * camera.px_per_m >= widest), 200)
+        label_every = next(
+            (k for k in (5, 10, 20, 50, 100) if k / 10 * camera.px_per_m >= widest), 200
+        )
         tile = self._ruler_tile(camera.px_per_m)
         for metre in range(math.floor(first / 10), math.ceil(last / 10) + 1):
             x_px, _ = camera.to_px(scene.start_x_m + metre, 0.0)
@@ -366,18 +394,25 @@ class Renderer:
                 if left >= 0 and left + label.get_width() <= camera.width:  # whole, or not
                     surface.blit(label, (left, label_y))
         start_px, _ = camera.to_px(scene.start_x_m, 0.0)
-        pg.draw.line(surface, START_LINE, (start_px, ground_px - 0.15 * camera.px_per_m),
-                     (start_px, ground_px), 2)
+        pg.draw.line(
+            surface,
+            START_LINE,
+            (start_px, ground_px - 0.15 * camera.px_per_m),
+            (start_px, ground_px),
+            2,
+        )
         if scene.finish_x_m is not None:
             finish_px, _ = camera.to_px(scene.start_x_m + scene.finish_x_m, 0.0)
             for k in range(8):
                 color = TEXT if k % 2 == 0 else GROUND_MARK
                 y0 = ground_px - (k + 1) * 0.075 * camera.px_per_m
-                pg.draw.line(surface, color, (finish_px, y0),
-                             (finish_px, y0 + 0.075 * camera.px_per_m), 4)
+                pg.draw.line(
+                    surface, color, (finish_px, y0), (finish_px, y0 + 0.075 * camera.px_per_m), 4
+                )
 
-    def _draw_curve(self, surface: pygame.Surface, scene: Scene, rect: pygame.Rect,
-                    under_legend: bool) -> int:
+    def _draw_curve(
+        self, surface: pygame.Surface, scene: Scene, rect: pygame.Rect, under_legend: bool
+    ) -> int:
         """A small curve of recent returns, top-right of the lane; returns its left edge."""
         pg = self.pygame
         width = self.size[0]
@@ -395,9 +430,12 @@ class Renderer:
         span = hi - lo if hi > lo else 1.0
         n = len(values)
         points = [
-            (x0 + 2 + (box_w - 4) * i / (n - 1),
-             y0 + box_h - 3 - (box_h - 6) * (float(v) - lo) / span)
-            for i, v in enumerate(values) if math.isfinite(v)
+            (
+                x0 + 2 + (box_w - 4) * i / (n - 1),
+                y0 + box_h - 3 - (box_h - 6) * (float(v) - lo) / span,
+            )
+            for i, v in enumerate(values)
+            if math.isfinite(v)
         ]
         pg.draw.lines(surface, scene.color, False, points, 2)
         surface.blit(self._small_text(f"return {hi:.3g}", TEXT), (x0 + 3, y0 + 2))

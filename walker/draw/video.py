@@ -59,13 +59,20 @@ class VideoWriter:
                 if width % 2 or height % 2:
                     raise VideoError(f"H.264 needs even frame sizes, got {width}x{height}")
                 self._writer = imageio.get_writer(
-                    self._temp, format="FFMPEG", mode="I", fps=self.fps, codec="libx264",
-                    pixelformat="yuv420p", macro_block_size=1, quality=7,
+                    self._temp,
+                    format="FFMPEG",
+                    mode="I",
+                    fps=self.fps,
+                    codec="libx264",
+                    pixelformat="yuv420p",
+                    macro_block_size=1,
+                    quality=7,
                     ffmpeg_log_level="error",
                 )
             else:
-                self._writer = imageio.get_writer(self._temp, format="GIF", mode="I",
-                                                  duration=1000.0 / self.fps, loop=0)
+                self._writer = imageio.get_writer(
+                    self._temp, format="GIF", mode="I", duration=1000.0 / self.fps, loop=0
+                )
         except VideoError:
             raise
         except Exception as error:  # the encoder could not start
@@ -112,8 +119,12 @@ class VideoWriter:
     def __enter__(self) -> VideoWriter:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         if kind is None:
             self.close()
         else:

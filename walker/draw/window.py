@@ -93,8 +93,9 @@ class Window:
             elif event.type == pg.MOUSEMOTION and self.dragging is not None:
                 self.dragging = (self.dragging[0], event.pos)
             elif event.type == pg.MOUSEBUTTONUP and event.button == 1 and self.dragging:
-                self._drags.append(Drag(self.dragging[0], event.pos,
-                                        time.monotonic() - self._drag_started))
+                self._drags.append(
+                    Drag(self.dragging[0], event.pos, time.monotonic() - self._drag_started)
+                )
                 self.dragging = None
         return keys
 
