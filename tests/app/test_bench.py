@@ -300,3 +300,29 @@ def test_ray_gives_the_same_numbers_and_files(tmp_path, local_ray):
 def test_speed_benchmarks_moved_to_walker_speed(capsys):
     code, _, err = run(capsys, "speed", "nosuch")
     assert code == 2 and "unknown benchmark(s) nosuch; choose from physics" in err
+
+
+def test_a_fall_walks_at_zero_so_a_faller_never_scores_as_a_win():
+    from walker.app.bench_tasks import EpisodeTask, play_condition
+
+    task = EpisodeTask(
+        env_id="HenryContinuous-v0",
+        agent="random",
+        policy="random",
+        seed=0,
+        condition="standard",
+        episodes=1,
+    )
+    record = play_condition(task, {})
+    (episode,) = record["episodes"]
+    assert episode["fell"] is True
+    assert episode["speed_m_s"] == 0.0
+    assert episode["speed_until_fall_m_s"] != 0.0
+
+
+def test_ppo_on_the_continuous_henry_means_the_pretrained_walk():
+    from walker.app.benchmark import pretrained_policies
+
+    found = pretrained_policies()
+    assert found[("HenryContinuous-v0", "ppo")].stem == "ppo-henry-walk"
+    assert found[("Henry-v0", "dqn")].stem == "dqn-henry"

@@ -31,6 +31,7 @@ from walker.files import atomic_write_text
 KNOWN_METRICS = (
     "distance_m",
     "speed_m_s",
+    "speed_until_fall_m_s",
     "fell",
     "time_to_fall_s",
     "steps",
@@ -217,7 +218,7 @@ def markdown(
         header = [
             "condition",
             "agent",
-            "speed m/s, mean [95% CI]",
+            "speed m/s (a fall: 0), mean [95% CI]",
             "score, IQM [95% CI]",
             "P(faster than hard-coded) [95% CI]",
             "falls",

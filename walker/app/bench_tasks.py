@@ -4,7 +4,8 @@
   returns its checkpoint as bytes (the bench saves it; tasks on other machines receive it).
 * `play_condition(EpisodeTask)`: plays one agent on one seed under one condition for a few
   greedy episodes and returns a record of per-episode metrics: distance, mean forward
-  speed, whether and when Henry fell, cost of transport, the share of illegal actions tried
+  speed (0 for an episode that ends in a fall; the speed until the fall is kept apart),
+  whether and when Henry fell, cost of transport, the share of illegal actions tried
   (discrete Henry), and the gait measures of `envs.gait` (flight share, duty factors,
   footfalls, alternation, stride length, cadence).
 
@@ -201,7 +202,10 @@ def _episode(
     time_s = float(info["time_s"])
     record: dict[str, Any] = {
         "distance_m": distance,
-        "speed_m_s": distance / time_s if time_s > 0 else math.nan,
+        # A fall ends the walk: a fallen episode walks at 0 m/s, so no speed until a fall
+        # can score as a win; the speed it had until then is kept beside it.
+        "speed_m_s": 0.0 if terminated else (distance / time_s if time_s > 0 else math.nan),
+        "speed_until_fall_m_s": distance / time_s if time_s > 0 else math.nan,
         "fell": bool(terminated),
         "time_to_fall_s": time_s if terminated else math.nan,
         "steps": steps,

@@ -66,10 +66,16 @@ class BenchRun:
 # -- choosing agents -----------------------------------------------------------------------
 
 
+PREFERRED_PRETRAINED = ("ppo-henry-walk",)
+"""Assets that stand for their learner on their env when several could: the PPO that walks,
+not the earlier one that hops and falls (`ppo-henry-continuous`)."""
+
+
 def pretrained_policies() -> dict[tuple[str, str], Path]:
-    """The checkpoints in assets/ by (env id, learner kind)."""
+    """The checkpoints in assets/ by (env id, learner kind), preferred ones first."""
     found: dict[tuple[str, str], Path] = {}
-    for path in sorted(ASSETS.glob("*.pt")):
+    paths = sorted(ASSETS.glob("*.pt"), key=lambda p: (p.stem not in PREFERRED_PRETRAINED, p))
+    for path in paths:
         payload = load_checkpoint(path)
         env_id = payload["metadata"].get("env_id")
         if env_id is not None:
