@@ -399,8 +399,8 @@ def dungeon(steps: int = 5000, seed: int = 0) -> Report:
             else "BACKWARD"
             if agent.q[s, 1] > agent.q[s, 0]
             else "tie"
-            for s in range(env.observation_space.n)
-        ]  # type: ignore[attr-defined]
+            for s in range(env.observation_space.n)  # type: ignore[attr-defined]
+        ]
         lines.append(f"{name}: greedy policy per tile {policy}")
         lines.append(
             format_table(

@@ -43,9 +43,9 @@ def sample_model(make_env: Callable[[], Any]) -> Model:
             base.reset(seed=0, options={"state": list(state)})
             obs, reward, terminated, _, _ = base.step(int(action))
             model[(state, int(action))] = Transition(
-                tuple(int(v) for v in obs),
+                tuple(int(v) for v in obs),  # type: ignore[arg-type]
                 float(reward),
-                bool(terminated),  # type: ignore[arg-type]
+                bool(terminated),
             )
     env.close()
     return model
