@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -101,11 +102,13 @@ def check_env_matches(
     env_kwargs: dict[str, Any] | None = None,
     source: str = "checkpoint",
     defaults: dict[str, Any] | None = None,
+    ignore: Collection[str] = (),
 ) -> None:
     """Raise `CheckpointError` if the checkpoint was trained on a different env.
 
     `defaults` are the values the env takes for arguments not given, so an argument given
-    explicitly at its default matches a checkpoint trained without it.
+    explicitly at its default matches a checkpoint trained without it. Arguments in `ignore`
+    may differ (for example reward weights, when the policy is only played).
     """
     metadata = payload.get("metadata", {})
     trained = metadata.get("env_id")
@@ -115,7 +118,7 @@ def check_env_matches(
         base = dict(defaults or {})
         saved = {**base, **metadata["env_kwargs"]}
         wanted = {**base, **env_kwargs}
-        for key in sorted(set(saved) | set(wanted)):
+        for key in sorted((set(saved) | set(wanted)) - set(ignore)):
             if _as_json(saved.get(key)) != _as_json(wanted.get(key)):
                 raise CheckpointError(
                     f"{source} was trained with {key}={saved.get(key)!r}, but the env has "

@@ -8,7 +8,12 @@
 from gymnasium.envs.registration import register, registry
 
 from envs.base import HenryEnv, HenryEnvError
-from envs.continuous import ACTION_FIELDS, OBSERVATION_FIELDS, HenryContinuousEnv
+from envs.continuous import (
+    ACTION_FIELDS,
+    OBSERVATION_FIELDS,
+    REWARD_ARGUMENTS,
+    HenryContinuousEnv,
+)
 from envs.discrete import HenryDiscreteEnv, discrete_action_mask, legal_start_states
 from envs.motions import Action
 
@@ -31,6 +36,7 @@ __all__ = [
     "DISCRETE_ID",
     "DUNGEON_ID",
     "OBSERVATION_FIELDS",
+    "REWARD_ARGUMENTS",
     "Action",
     "HenryContinuousEnv",
     "HenryDiscreteEnv",

@@ -46,6 +46,21 @@ ACTION_FIELDS: tuple[str, ...] = ("right_swing", "right_extension", "left_swing"
 """Names of the continuous action's entries, in order."""
 
 
+REWARD_ARGUMENTS = frozenset(
+    {
+        "forward_reward_weight",
+        "ctrl_cost_weight",
+        "fall_penalty",
+        "walking_reward",
+        "flight_cost",
+        "slip_cost",
+        "measure_work",
+    }
+)
+"""Keywords that shape the reward (or only add to `info`), never what Henry senses or how he
+moves: a policy trained with other values acts in this env just the same."""
+
+
 class HenryContinuousEnv(HenryEnv):
     """Henry with direct control of his four servos.
 

@@ -7,9 +7,11 @@
   Q-learning run (4,000 decisions, seed 0), taken from `walker train --record`.
 * `race.png`: a four-lane race (hard-coded gait, Q-learning, DQN, random), from
   `walker record --race`.
+* `walk.gif`: the continuous Henry: the closed-loop walking controller (`hardcoded`) racing
+  the walk PPO learned with the walking reward option (assets/ppo-henry-walk.pt).
 
 Everything goes through the `walker` command, so the pictures show what a user sees. Run it
-again whenever the drawing changes; the three files together stay under 2 MB.
+again whenever the drawing changes; the files together stay under 2 MB.
 """
 
 from __future__ import annotations
@@ -112,6 +114,25 @@ def main() -> int:
             str(work / "race.mp4"),
         )
         save_png(frame_of(work / "race.mp4", 1.0), OUT / "race.png")
+
+        walker(
+            "record",
+            "--race",
+            "hardcoded",
+            "ppo-henry-walk",
+            "--env",
+            "HenryContinuous-v0",
+            "--seconds",
+            "6",
+            "--fps",
+            "10",
+            "--size",
+            "560x320",
+            "--seed",
+            "0",
+            "--out",
+            str(OUT / "walk.gif"),
+        )
 
     sizes = {path.name: path.stat().st_size for path in sorted(OUT.iterdir())}
     for name, size in sizes.items():

@@ -119,3 +119,38 @@ def test_a_run_that_falls_reports_no_ratio_against_the_hard_coded_gait(tmp_path)
     assert "hard-coded gait" not in fell and "fell in 100% of the evaluation episodes" in fell
     walked = RunResult(tmp_path, trained, {**evaluation, "falls": 0.0}, hardcoded).summary()
     assert "(3.60x the hard-coded gait)" in walked
+
+
+def test_a_policy_trained_with_another_reward_plays_in_the_default_env(capsys):
+    # ppo-henry-walk was trained with the walking reward option; playing it in the default
+    # continuous env (as a race or a benchmark does) is allowed, since reward arguments do
+    # not change what it sees or how Henry moves. Dynamics arguments still must match.
+    from walker.app.cli import main
+
+    code = main(
+        [
+            "eval",
+            "ppo-henry-walk",
+            "--env",
+            "HenryContinuous-v0",
+            "--episodes",
+            "1",
+            "--seconds",
+            "2",
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    code = main(
+        [
+            "eval",
+            "ppo-henry-walk",
+            "--env",
+            "HenryContinuous-v0",
+            "--episodes",
+            "1",
+            "--env-arg",
+            "frame_skip=2",
+        ]
+    )
+    assert code != 0
+    assert "frame_skip" in capsys.readouterr().err

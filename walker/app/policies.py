@@ -173,12 +173,20 @@ def env_defaults(env_id: str) -> dict[str, Any]:
 
 
 def check_checkpoint_env(
-    payload: dict[str, Any], env_id: str | None, env_kwargs: dict[str, Any] | None, source: str
+    payload: dict[str, Any],
+    env_id: str | None,
+    env_kwargs: dict[str, Any] | None,
+    source: str,
+    playing: bool = False,
 ) -> None:
-    """`check_env_matches`, with arguments given at their defaults counting as not given."""
+    """`check_env_matches`, with arguments given at their defaults counting as not given.
+
+    A policy that is only `playing` (not trained further) may meet other reward arguments:
+    they change what it would learn, not what it sees or how Henry moves."""
     trained = payload.get("metadata", {}).get("env_id")
     defaults = env_defaults(env_id or trained) if (env_id or trained) else {}
-    check_env_matches(payload, env_id, env_kwargs, source=source, defaults=defaults)
+    ignore = envs.REWARD_ARGUMENTS if playing else frozenset()
+    check_env_matches(payload, env_id, env_kwargs, source=source, defaults=defaults, ignore=ignore)
 
 
 def env_metadata(env_id: str, env_kwargs: dict[str, Any], env: gym.Env[Any, Any]) -> dict[str, Any]:
@@ -256,6 +264,6 @@ def load_policy(
         return RandomPolicy(env.action_space, seed)
     path = require_checkpoint(spec)
     payload = load_checkpoint(path)
-    check_checkpoint_env(payload, env_id, env_kwargs, source=f"checkpoint {path}")
+    check_checkpoint_env(payload, env_id, env_kwargs, source=f"checkpoint {path}", playing=True)
     kind = learner_kind(payload["agent"])
     return kind.load(path, env.observation_space, env.action_space)
