@@ -37,3 +37,17 @@ def test_lanes_sampling_at_different_rates_share_a_video(tmp_path) -> None:
         run_lanes(lanes, seconds=2.0, fps=30.0, size=(600, 400), window=None, writer=writer)
     assert len(read_frames(path)) == 60
     assert all(lane.distance_m > 0.0 for lane in lanes)
+
+
+def test_a_race_runs_every_lane_on_the_env_its_checkpoints_were_trained_on():
+    # Without --env, the baselines race on the checkpoint's env, so the lanes' clocks agree
+    # (a discrete decision is 0.6 s, a continuous step 1/60 s).
+    lanes = open_lanes(["hardcoded", "ppo-henry-walk"], None, {}, 0, 30.0)
+    try:
+        spaces = [lane.collector.vector_env.single_observation_space.shape for lane in lanes]
+        assert spaces == [(len(envs.OBSERVATION_FIELDS),)] * 2
+    finally:
+        for lane in lanes:
+            lane.close()
+    with pytest.raises(PolicyError, match="different envs"):
+        open_lanes(["qlearning-henry", "ppo-henry-walk"], None, {}, 0, 30.0)

@@ -177,17 +177,27 @@ def open_lanes(
     options: dict[str, Any] | None = None,
     speed: float = 1.0,
 ) -> list[Lane]:
-    """A lane per POLICY in `specs`, then a learning lane per agent in `learn_specs`."""
+    """A lane per POLICY in `specs`, then a learning lane per agent in `learn_specs`.
+
+    Every lane runs on one env: `env_id`, or else the env the checkpoints among `specs` were
+    trained on (Henry-v0 when there are none), so the lanes' clocks tick alike."""
+    trained_on = {spec: checkpoint_env(spec) for spec in specs}
+    ids = sorted({found[0] for found in trained_on.values() if found})
+    if env_id is None:
+        if len(ids) > 1:
+            raise PolicyError(
+                f"the policies were trained on different envs ({', '.join(ids)}); a race "
+                "runs on one: give --env"
+            )
+    race_env_id = env_id or (ids[0] if ids else envs.DISCRETE_ID)
     lanes = []
     for index, spec in enumerate([*specs, *learn_specs]):
         learning = index >= len(specs)
-        lane_env_id, lane_kwargs = env_id, dict(env_kwargs)
-        if lane_env_id is None and not learning:
-            found = checkpoint_env(spec)
-            if found:
-                lane_env_id, saved = found
-                lane_kwargs = {**saved, **lane_kwargs}
-        lane_env_id = lane_env_id or envs.DISCRETE_ID
+        lane_kwargs = dict(env_kwargs)
+        found = None if learning or env_id is not None else trained_on[spec]
+        if found:
+            lane_kwargs = {**found[1], **lane_kwargs}
+        lane_env_id = race_env_id
         env = make_env(lane_env_id, lane_kwargs)
         if learning:
             agent: Agent = learner_from_spec(spec, env, seed + index)
