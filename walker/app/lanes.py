@@ -183,12 +183,11 @@ def open_lanes(
     trained on (Henry-v0 when there are none), so the lanes' clocks tick alike."""
     trained_on = {spec: checkpoint_env(spec) for spec in specs}
     ids = sorted({found[0] for found in trained_on.values() if found})
-    if env_id is None:
-        if len(ids) > 1:
-            raise PolicyError(
-                f"the policies were trained on different envs ({', '.join(ids)}); a race "
-                "runs on one: give --env"
-            )
+    if env_id is None and len(ids) > 1:
+        raise PolicyError(
+            f"the policies were trained on different envs ({', '.join(ids)}); a race "
+            "runs on one: give --env"
+        )
     race_env_id = env_id or (ids[0] if ids else envs.DISCRETE_ID)
     lanes = []
     for index, spec in enumerate([*specs, *learn_specs]):
