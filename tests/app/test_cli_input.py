@@ -31,7 +31,10 @@ CASES = [
         "--env HenryContinuous-v0 cannot apply with --resume",
     ),
     (["train", "--out", "/sys/kernel"], "cannot write into --out /sys/kernel"),
-    (["train", "--steps", "999", "--alpha", "0.2", "--record", "x.mp4", "--out", "q3"], "--record"),
+    (
+        ["train", "--steps", "999", "--alpha", "0.2", "--record", "x.txt", "--out", "q3"],
+        "--record x.txt",
+    ),
     (["train", "--alpha", "7"], "alpha"),
     (["train", "--steps", "50", "--out", "done"], "already holds a finished run"),
     (["train", "--resume", "missing.pt"], "missing.pt does not exist"),
