@@ -170,7 +170,7 @@ def test_save_is_atomic_and_reports_unwritable_paths(tmp_path):
     agent = QLearning(env.observation_space, env.action_space, seed=0)
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(CheckpointError, match="cannot use .*file as a folder"):
+    with pytest.raises(CheckpointError, match=r"cannot use .*file as a folder"):
         agent.save(blocker / "q.pt", {})
     target = tmp_path / "q.pt"
     agent.save(target, {})

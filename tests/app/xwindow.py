@@ -59,7 +59,15 @@ def _x_env(display_name: str) -> dict[str, str]:
 def screenshot(display_name: str) -> np.ndarray:
     from PIL import ImageGrab
 
-    return np.asarray(ImageGrab.grab(xdisplay=display_name).convert("RGB"))
+    # A busy Xvfb can refuse one connection ("X connection failed"); ask again briefly.
+    for attempt in range(20):
+        try:
+            return np.asarray(ImageGrab.grab(xdisplay=display_name).convert("RGB"))
+        except OSError:
+            if attempt == 19:
+                raise
+            time.sleep(0.25)
+    raise AssertionError("unreachable")
 
 
 def count(image: np.ndarray, colour: tuple[int, int, int]) -> int:

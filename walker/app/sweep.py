@@ -28,7 +28,8 @@ from tqdm import tqdm
 TaskFunction = Callable[[Any, Mapping[str, Any]], Any]
 
 POOL_RESTARTS = 2
-"""How often a pool whose worker process died is rebuilt before its tasks count as crashed."""
+"""How often Ray runs a task again whose worker process died before it counts as crashed (a
+process pool runs each task a dead worker took down once more, alone)."""
 
 
 class SweepError(ValueError):
@@ -176,46 +177,54 @@ def _run_pool(
     shared: dict[str, Any],
     deliver: Callable[[Any, Any], None],
 ) -> list[Failure]:
+    failures, broken = _pool_pass(function, tasks, workers, shared, deliver)
+    # A worker died (killed, out of memory, a crash in C): every task in flight or queued on
+    # that pool lost its result. Run each of those again alone, on a pool of its own, so only
+    # a task that kills its worker again is reported, and no neighbour goes down with it.
+    for task in broken:
+        more, died = _pool_pass(function, [task], 1, shared, deliver)
+        failures += more + [Failure(t, "its worker process died") for t in died]
+    return failures
+
+
+def _pool_pass(
+    function: TaskFunction,
+    tasks: Sequence[Any],
+    workers: int,
+    shared: dict[str, Any],
+    deliver: Callable[[Any, Any], None],
+) -> tuple[list[Failure], list[Any]]:
+    """Run `tasks` on one process pool: (failures, tasks whose pool broke under them)."""
     failures: list[Failure] = []
-    remaining = list(tasks)
+    broken: list[Any] = []
     # spawn, not fork: the parent has torch loaded, and forking a process whose OpenMP
     # threads exist can hang the child.
-    context = multiprocessing.get_context("spawn")
-    for attempt in range(POOL_RESTARTS + 1):
-        broken: list[Any] = []
-        pool = ProcessPoolExecutor(
-            max_workers=min(workers, len(remaining)),
-            mp_context=context,
-            initializer=_install_shared,
-            initargs=(shared,),
-        )
-        try:
-            futures: dict[Future[Any], Any] = {
-                pool.submit(_call_with_installed, function, task): task for task in remaining
-            }
-            for future in as_completed(futures):
-                task = futures[future]
-                try:
-                    result = future.result()
-                except BrokenProcessPool:
-                    broken.append(task)
-                    continue
-                except Exception as error:
-                    failures.append(Failure(task, _describe(error)))
-                    continue
-                deliver(task, result)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
-        if not broken:
-            return failures
-        # A worker died (killed, out of memory, a crash in C): every task in flight lost its
-        # result. Run those again on a fresh pool; the ones still dying are reported.
-        remaining = broken
-        if attempt == POOL_RESTARTS:
-            failures += [Failure(t, "its worker process died") for t in remaining]
-    return failures
+    pool = ProcessPoolExecutor(
+        max_workers=min(workers, len(tasks)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_install_shared,
+        initargs=(shared,),
+    )
+    try:
+        futures: dict[Future[Any], Any] = {
+            pool.submit(_call_with_installed, function, task): task for task in tasks
+        }
+        for future in as_completed(futures):
+            task = futures[future]
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                broken.append(task)
+                continue
+            except Exception as error:
+                failures.append(Failure(task, _describe(error)))
+                continue
+            deliver(task, result)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return failures, broken
 
 
 # -- Ray -----------------------------------------------------------------------------------
