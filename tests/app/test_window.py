@@ -6,7 +6,6 @@ the window sends the same WM_DELETE_WINDOW message a window manager's close butt
 """
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import numpy as np
 import pytest
 
 from tests.app.xwindow import (
+    WINDOW_TEST_MARKS,
     close_window,
     count,
     find_window,
@@ -25,13 +25,7 @@ from tests.app.xwindow import (
 )
 from walker.draw.renderer import LANE_COLORS, SOLE_DOWN
 
-pytestmark = [
-    pytest.mark.display,
-    pytest.mark.skipif(
-        not (shutil.which("Xvfb") and shutil.which("xdotool")),
-        reason="Xvfb and xdotool are needed (scripts/setup.sh dev installs them)",
-    ),
-]
+pytestmark = WINDOW_TEST_MARKS
 
 ROOT = Path(__file__).resolve().parents[2]
 

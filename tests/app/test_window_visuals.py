@@ -7,7 +7,6 @@ Driven with xdotool like `tests/app/test_window.py`, on a larger virtual screen 
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import numpy as np
 import pytest
 
 from tests.app.xwindow import (
+    WINDOW_TEST_MARKS,
     close_window,
     count,
     current_window,
@@ -31,13 +31,7 @@ from walker.draw.henry import LEFT_LEG, RIGHT_LEG
 from walker.draw.panels import ILLEGAL, REFERENCE
 from walker.draw.renderer import GROUND, LANE_COLORS
 
-pytestmark = [
-    pytest.mark.display,
-    pytest.mark.skipif(
-        not (shutil.which("Xvfb") and shutil.which("xdotool")),
-        reason="Xvfb and xdotool are needed (scripts/setup.sh dev installs them)",
-    ),
-]
+pytestmark = WINDOW_TEST_MARKS
 
 ROOT = Path(__file__).resolve().parents[2]
 PUSH_LINE = re.compile(r"push ([+-][\d.]+) N\*s: torso vx ([+-][\d.]+) -> ([+-][\d.]+) m/s")

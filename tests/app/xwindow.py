@@ -14,12 +14,14 @@ import contextlib
 import ctypes
 import os
 import re
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 FIND_TIMEOUT_S = 120.0
 """How long a window may take to appear: a program importing torch on a busy machine is slow."""
@@ -190,3 +192,13 @@ def close_window(display_name: str, window: int) -> None:
     x11.XFlush(handle)
     x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
     x11.XCloseDisplay(handle)
+
+
+WINDOW_TEST_MARKS = [
+    pytest.mark.display,
+    pytest.mark.skipif(
+        not (shutil.which("Xvfb") and shutil.which("xdotool")),
+        reason="Xvfb and xdotool are needed (scripts/setup.sh dev installs them)",
+    ),
+]
+"""The marks of every test module that opens a real window: `pytestmark = WINDOW_TEST_MARKS`."""
