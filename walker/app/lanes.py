@@ -20,7 +20,7 @@ import gymnasium as gym
 import envs
 from agents.base import Agent, Learner, RunPlan
 from agents.collect import Collector
-from walker.app.controls import LEGEND, Controls
+from walker.app.controls import Controls
 from walker.app.options import OptionsError, config_from_words
 from walker.app.policies import PolicyError, checkpoint_env, learner_kind, load_policy, make_env
 from walker.app.scenes import (
@@ -335,10 +335,8 @@ def _draw_tick(
                 ghost_label=ghost.label,
                 ghost_color=ghost.color,
             )
-        if controls.window is not None and not controls.fast:
-            scenes[-1].hud = {**scenes[-1].hud, "keys": LEGEND}
-            if controls.timelapse > 1:
-                scenes[0].hud = {**scenes[0].hud, "time-lapse": f"x{controls.timelapse}"}
+        if controls.window is not None and not controls.fast and controls.timelapse > 1:
+            scenes[0].hud = {**scenes[0].hud, "time-lapse": f"x{controls.timelapse}"}
         fit(renderer, controls.window)
         surface = renderer.draw(scenes)
         if writer is not None:

@@ -95,7 +95,7 @@ class TrainingView(Hook):
         self.reference_m_s = reference_m_s
         self.speeds: list[float] = []
         """Every finished episode's speed, for the speed panel."""
-        self.window = Window(WINDOW_SIZE, "Henry: training") if window else None
+        self.window = Window(WINDOW_SIZE, f"Henry: training   [{LEGEND}]") if window else None
         self.writer = VideoWriter(record, fps) if record is not None else None
         # Off screen the video is the only view: the speed time-lapses it instead.
         self.stride = (
@@ -171,7 +171,6 @@ class TrainingView(Hook):
             lines["sim speed"] = f"x{self.controls.speed:g}"
             if self.controls.timelapse > 1:
                 lines["time-lapse"] = f"x{self.controls.timelapse}"
-            lines["keys"] = LEGEND
         fit(self.renderer, self.window)
         surface = self.renderer.draw(
             [
