@@ -33,8 +33,8 @@ import torch
 import torch.nn.functional as F
 from gymnasium import spaces
 
-from agents.base import Batch, RunPlan, checked_masks, saved_run_plan
-from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from agents.base import Batch, RunPlan, checked_masks
+from agents.checkpoint import save_checkpoint
 from agents.nets import (
     MLP,
     ObservationEncoder,
@@ -44,10 +44,10 @@ from agents.nets import (
     describe_space,
     is_number,
     is_whole,
+    load_network_agent,
     network_config_to_dict,
     require,
     set_torch_threads,
-    spaces_from_checkpoint,
 )
 
 AGENT_KIND = "dqn"
@@ -464,31 +464,24 @@ class DQN:
         """Restore an agent saved by `save`. Given spaces must equal those trained on; left
         out, the recorded ones are used. `plan` is the run it goes on learning in (left out,
         the one it was saved from). Raises `CheckpointError` saying what is wrong."""
-        payload = load_checkpoint(path, AGENT_KIND)
-        try:
-            state = payload["state"]
-            values = dict(payload["config"])
-            saved_plan = saved_run_plan(values, state)
-            config = DQNConfig.from_dict(values)
-            obs_space, act_space = spaces_from_checkpoint(
-                state, observation_space, action_space, path
-            )
-            agent = cls(
-                obs_space, act_space, config, seed=int(state["seed"]), plan=plan or saved_plan
-            )
-            agent.q_net.load_state_dict(state["q_net"])
-            agent.target_net.load_state_dict(state["target_net"])
-            agent.optimizer.load_state_dict(state["optimizer"])
-            agent.steps = int(state["steps"])
-            agent.gradient_steps = int(state["gradient_steps"])
-            agent._train_calls = int(state["train_calls"])
-            agent._target_updates = int(state["target_updates"])
-            agent.rng.bit_generator.state = state["rng"]
-        except CheckpointError:
-            raise
-        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as error:
-            raise CheckpointError(
-                f"checkpoint {path} is damaged or incompatible: {error}"
-            ) from error
-        agent.metadata = payload["metadata"]
-        return agent
+        return load_network_agent(
+            path,
+            AGENT_KIND,
+            DQNConfig.from_dict,
+            cls,
+            cls._restore,
+            observation_space,
+            action_space,
+            plan,
+        )
+
+    def _restore(self, state: dict[str, Any], saved_plan: RunPlan) -> None:
+        """Put back what a checkpoint's `state` holds (see `load`)."""
+        self.q_net.load_state_dict(state["q_net"])
+        self.target_net.load_state_dict(state["target_net"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.steps = int(state["steps"])
+        self.gradient_steps = int(state["gradient_steps"])
+        self._train_calls = int(state["train_calls"])
+        self._target_updates = int(state["target_updates"])
+        self.rng.bit_generator.state = state["rng"]

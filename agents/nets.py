@@ -4,20 +4,28 @@ acting), space descriptions for checkpoints, config validation and gradient clip
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, fields
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import torch
 from gymnasium import spaces
 from torch import nn
 
-from agents.checkpoint import CheckpointError
+from agents.base import RunPlan, saved_run_plan
+from agents.checkpoint import CheckpointError, load_checkpoint
 
 ConfigT = TypeVar("ConfigT")
+
+
+class _Loaded(Protocol):
+    metadata: dict[str, Any]
+
+
+AgentT = TypeVar("AgentT", bound=_Loaded)
 
 
 def require(condition: bool, message: str) -> None:
@@ -139,6 +147,40 @@ def spaces_from_checkpoint(
         space_from_checkpoint(state["observation_space"], observation_space, "observation", source),
         space_from_checkpoint(state["action_space"], action_space, "action", source),
     )
+
+
+def load_network_agent(
+    path: str | Path,
+    kind: str,
+    config_type: Callable[[dict[str, Any]], ConfigT],
+    build: Callable[..., AgentT],
+    restore: Callable[[AgentT, dict[str, Any], RunPlan], None],
+    observation_space: spaces.Space[Any] | None,
+    action_space: spaces.Space[Any] | None,
+    plan: RunPlan | None,
+) -> AgentT:
+    """What loading a PPO or a DQN checkpoint has in common. Reads the `kind` checkpoint at
+    `path`, rebuilds its config with `config_type` and its spaces (checked against the given
+    ones), makes the agent with `build(obs_space, act_space, config, seed=, plan=)` for
+    `plan` (left out: the run it was saved from), then `restore(agent, state, saved_plan)`
+    puts back what it learned. A damaged or mismatched file raises `CheckpointError`."""
+    payload = load_checkpoint(path, kind)
+    try:
+        state = payload["state"]
+        values = dict(payload["config"])
+        saved_plan = saved_run_plan(values, state)
+        config = config_type(values)
+        obs_space, act_space = spaces_from_checkpoint(state, observation_space, action_space, path)
+        agent = build(
+            obs_space, act_space, config, seed=int(state["seed"]), plan=plan or saved_plan
+        )
+        restore(agent, state, saved_plan)
+    except CheckpointError:
+        raise
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as error:
+        raise CheckpointError(f"checkpoint {path} is damaged or incompatible: {error}") from error
+    agent.metadata = payload["metadata"]
+    return agent
 
 
 class ObservationEncoder:

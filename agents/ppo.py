@@ -51,14 +51,14 @@ from agents.actor_critic import (
     log_softmax,
     sample_categorical,
 )
-from agents.base import Batch, RunPlan, checked_masks, saved_run_plan
-from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from agents.base import Batch, RunPlan, checked_masks
+from agents.checkpoint import save_checkpoint
 from agents.nets import (
     ObservationEncoder,
     describe_space,
     is_number,
+    load_network_agent,
     set_torch_threads,
-    spaces_from_checkpoint,
 )
 from agents.ppo_config import PPOConfig
 from agents.rollout import (
@@ -365,32 +365,26 @@ class PPO:
         """Restore an agent saved by `save`. Given spaces must equal those trained on; left
         out, the recorded ones are used. `plan` is the run it goes on learning in (left out,
         the one it was saved from). Raises `CheckpointError` saying what is wrong."""
-        payload = load_checkpoint(path, AGENT_KIND)
-        try:
-            state = payload["state"]
-            values = dict(payload["config"])
-            saved_plan = saved_run_plan(values, state)
-            config = PPOConfig.from_dict(values)
-            obs_space, act_space = spaces_from_checkpoint(
-                state, observation_space, action_space, path
-            )
-            plan = plan or saved_plan
-            agent = cls(obs_space, act_space, config, seed=int(state["seed"]), plan=plan)
-            agent.net.load_state_dict(state["network"])
-            agent.optimizer.load_state_dict(state["optimizer"])
-            agent.obs_rms.load_state_dict(state["obs_rms"])
-            agent.return_rms.load_state_dict(state["return_rms"])
-            if plan.n_envs == saved_plan.n_envs:
-                agent._discounted_returns = state["discounted_returns"].numpy().astype(np.float64)
-            agent.steps = int(state["steps"])
-            agent.updates = int(state["updates"])
-            agent._progress = state["progress"]
-            agent.generator.set_state(state["generator"])
-        except CheckpointError:
-            raise
-        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as error:
-            raise CheckpointError(
-                f"checkpoint {path} is damaged or incompatible: {error}"
-            ) from error
-        agent.metadata = payload["metadata"]
-        return agent
+        return load_network_agent(
+            path,
+            AGENT_KIND,
+            PPOConfig.from_dict,
+            cls,
+            cls._restore,
+            observation_space,
+            action_space,
+            plan,
+        )
+
+    def _restore(self, state: dict[str, Any], saved_plan: RunPlan) -> None:
+        """Put back what a checkpoint's `state` holds (see `load`)."""
+        self.net.load_state_dict(state["network"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.obs_rms.load_state_dict(state["obs_rms"])
+        self.return_rms.load_state_dict(state["return_rms"])
+        if self.plan.n_envs == saved_plan.n_envs:
+            self._discounted_returns = state["discounted_returns"].numpy().astype(np.float64)
+        self.steps = int(state["steps"])
+        self.updates = int(state["updates"])
+        self._progress = state["progress"]
+        self.generator.set_state(state["generator"])

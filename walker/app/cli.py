@@ -91,6 +91,18 @@ def _add_env_options(parser: argparse.ArgumentParser, default: str | None = None
     )
 
 
+def _add_start_options(parser: argparse.ArgumentParser, pose: bool = True) -> None:
+    """--seed, and --pose where Henry's start can be chosen."""
+    parser.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
+    if pose:
+        parser.add_argument(
+            "--pose",
+            default=None,
+            help="Henry's start pose: standing, left_foot_up, right_foot_up or random "
+            "(default: the env's)",
+        )
+
+
 _positive_int = checks.positive_int_arg
 _size = checks.frame_size_arg
 _seed = checks.seed_arg
@@ -150,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=6000,
         help="training decisions (default: 6000, about 15 s on one core)",
     )
-    demo.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
+    _add_start_options(demo, pose=False)
     demo.add_argument(
         "--out", type=Path, default=DEFAULT_OUT / "demo", help="run folder (default: runs/demo)"
     )
@@ -181,10 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--episodes", type=_positive_int, default=3, help="episodes per policy (default: 3)"
     )
-    evaluate.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
-    evaluate.add_argument(
-        "--pose", default=None, help="start pose option for Henry (standing, left_foot_up, random)"
-    )
+    _add_start_options(evaluate)
     evaluate.add_argument(
         "--seconds",
         type=float,
@@ -250,10 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="stop after this much simulated time (default: until closed)",
     )
-    watch.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
-    watch.add_argument(
-        "--pose", default=None, help="start pose (standing, left_foot_up, right_foot_up, random)"
-    )
+    _add_start_options(watch)
     watch.add_argument(
         "--record",
         type=Path,
@@ -296,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="METRES",
         help="draw a finish line and stop when someone crosses it",
     )
-    race.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
+    _add_start_options(race, pose=False)
     race.add_argument(
         "--out",
         type=Path,
@@ -353,8 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also play POLICY, drawn as a translucent Henry in the same lane",
     )
     _add_env_options(record)
-    record.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
-    record.add_argument("--pose", default=None, help="start pose for Henry")
+    _add_start_options(record)
     record.set_defaults(func=cmd_record)
 
     bench = verbs.add_parser(

@@ -27,6 +27,17 @@ def _env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return checks.check_env_kwargs(dict(args.env_arg))
 
 
+def _shown(args: argparse.Namespace) -> dict[str, Any]:
+    """The options every drawn run (race, recording) takes the same way."""
+    return {
+        "seconds": args.seconds,
+        "fps": args.fps,
+        "env_id": args.env,
+        "env_kwargs": _env_kwargs(args),
+        "seed": args.seed,
+    }
+
+
 # -- verbs ---------------------------------------------------------------------------------
 
 
@@ -130,14 +141,10 @@ def cmd_race(args: argparse.Namespace) -> int:
         race(
             args.policies,
             learn_specs=args.learn,
-            seconds=args.seconds,
-            fps=args.fps,
-            env_id=args.env,
-            env_kwargs=_env_kwargs(args),
-            seed=args.seed,
             window=window,
             out=args.out,
             finish_m=args.finish,
+            **_shown(args),
         )
     )
     return 0
@@ -155,30 +162,22 @@ def cmd_record(args: argparse.Namespace) -> int:
         print(
             race(
                 args.race,
-                seconds=args.seconds,
-                fps=args.fps,
                 size=args.size,
-                env_id=args.env,
-                env_kwargs=_env_kwargs(args),
-                seed=args.seed,
                 window=False,
                 out=args.out,
                 speed=args.speed,
+                **_shown(args),
             )
         )
         return 0
     path = record_policy(
         args.policy,
         args.out,
-        seconds=args.seconds,
-        fps=args.fps,
         size=args.size or DEFAULT_SIZE,
-        env_id=args.env,
-        env_kwargs=_env_kwargs(args),
-        seed=args.seed,
         pose=args.pose,
         speed=args.speed,
         ghost=args.ghost,
+        **_shown(args),
     )
     frames = round(args.seconds * args.fps / args.speed)
     print(

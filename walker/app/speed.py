@@ -67,6 +67,21 @@ def has_box2d() -> bool:
     return importlib.util.find_spec("Box2D") is not None
 
 
+def _stepping(env_id: str, actions: np.ndarray) -> Callable[[], None]:
+    """A timed body that steps `env_id` (unwrapped, seed 0) through `actions`, resetting on a
+    fall, so Henry's env and its peer run the same loop."""
+    env = gym.make(env_id).unwrapped
+    env.reset(seed=0)
+
+    def run() -> None:
+        for action in actions:
+            _, _, terminated, _, _ = env.step(action)
+            if terminated:
+                env.reset()
+
+    return run
+
+
 def physics(steps: int = 3000, decisions: int = 150, rounds: int = 3) -> tuple[str, dict[str, Any]]:
     rng = np.random.default_rng(0)
     actions = rng.uniform(-1, 1, size=(steps, 4)).astype(np.float32)
@@ -86,14 +101,7 @@ def physics(steps: int = 3000, decisions: int = 150, rounds: int = 3) -> tuple[s
             world.step(stand, stand)
             world.read_state()
 
-    continuous = gym.make(envs.CONTINUOUS_ID).unwrapped
-    continuous.reset(seed=0)
-
-    def continuous_env() -> None:
-        for i in range(steps):
-            _, _, terminated, _, _ = continuous.step(actions[i])
-            if terminated:
-                continuous.reset()
+    continuous_env = _stepping(envs.CONTINUOUS_ID, actions[:steps])
 
     discrete = gym.make(envs.DISCRETE_ID).unwrapped
     policy = RandomPolicy(discrete.action_space, seed=0)
@@ -115,16 +123,11 @@ def physics(steps: int = 3000, decisions: int = 150, rounds: int = 3) -> tuple[s
         "Henry-v0": ("decisions", decisions, discrete_env),
     }
     if has_box2d():
-        bipedal = gym.make("BipedalWalker-v3").unwrapped
-        bipedal.reset(seed=0)
-
-        def bipedal_env() -> None:
-            for i in range(steps):
-                _, _, terminated, _, _ = bipedal.step(actions[i])
-                if terminated:
-                    bipedal.reset()
-
-        contenders["BipedalWalker-v3"] = ("env steps", steps, bipedal_env)
+        contenders["BipedalWalker-v3"] = (
+            "env steps",
+            steps,
+            _stepping("BipedalWalker-v3", actions[:steps]),
+        )
     timings = best_of(rounds, contenders)
     rows = [[t.name, t.unit, f"{t.rate:,.0f}", f"{t.micros:.1f}"] for t in timings.values()]
     raw_t = timings["raw pymunk (10 substeps)"]
