@@ -217,7 +217,9 @@ def test_a_full_disk_keeps_the_previous_checkpoint(tmp_path, capsys, monkeypatch
     )
     assert checkpoint.read_bytes() == saved
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]
-    assert jsonl(folder / "history.jsonl")[-1]["event"] == "failed"
+    failed = jsonl(folder / "history.jsonl")[-1]
+    assert failed["event"] == "failed" and failed["steps"] == 400  # how far it got
+    assert "the disk is full" in failed["error"]
     assert all(row["step"] <= 200 for row in jsonl(folder / "metrics.jsonl"))
 
 

@@ -150,6 +150,17 @@ class _Announce(Hook):
         print(self.text, flush=True)
 
 
+class _Reached(Hook):
+    """Remembers the step count (all segments together) the run reached, for the history
+    of a run that fails."""
+
+    def __init__(self) -> None:
+        self.steps: int | None = None
+
+    def close(self, run: RunView) -> None:
+        self.steps = run.steps
+
+
 def _check_watching(run: TrainConfig) -> None:
     """Refuse window options that cannot work, before the run folder is touched (--record
     alone draws the training window off screen)."""
@@ -264,7 +275,9 @@ def _train_in(
     assert env_id is not None
     logs = session.logs
     end = f"{logs.start_steps + run.steps} steps" if run.steps else f"{run.episodes} episodes"
+    reached = _Reached()
     hooks: list[Hook] = [
+        reached,
         _Announce(
             f"training {agent_name} on {env_id} in {session.path} "
             f"from step {logs.start_steps} to {end}"
@@ -299,7 +312,7 @@ def _train_in(
         session.end(logs.start_steps, logs.start_episodes, stop)
         raise
     except BaseException as error:
-        session.fail(error)
+        session.fail(error, reached.steps)
         raise
     session.end(
         logs.start_steps + result.steps, logs.start_episodes + result.episodes, result.stopped_by
