@@ -1,10 +1,15 @@
 """The article's findings at small budgets with fixed seeds."""
 
+import dataclasses
+import json
+
+import gymnasium as gym
 import numpy as np
 import pytest
 
+import envs
 from agents.baselines import HardcodedGait
-from walker.app import experiments
+from walker.app import deep, experiments
 from walker.app.planning import TablePolicy, best_cycle, plan, sample_model
 
 
@@ -72,19 +77,62 @@ def test_confidence_interval():
 
 @pytest.mark.slow
 def test_deep_experiment_trains_the_steps_it_is_given():
-    setups = experiments.DEEP_SETUPS[1:2]  # DQN: quick to build and step
-    report = experiments.deep_agents(seeds=1, setups=setups, steps_each=60)
+    setups = deep.DEEP_SETUPS[1:2]  # DQN: quick to build and step
+    report = deep.deep_agents(seeds=1, setups=setups, steps_each=60)
     figures = report.figures[setups[0].label]
     assert figures["steps"] == 60 and len(figures["final_speeds_m_s"]) == 1
+    assert figures["walk_checks"] == [None]  # the discrete Henry's gait is not checked
 
 
-def test_experiment_steps_reach_the_deep_experiment(monkeypatch):
+@pytest.mark.slow
+def test_deep_experiment_seeds_in_two_workers_match_one_and_check_the_walk(capsys):
+    # The continuous setup, scaled down: a few thousand steps train no walk, so the check
+    # must say so; two worker processes must give exactly what one process gives.
+    setup = dataclasses.replace(deep.DEEP_SETUPS[0], walk_check_s=2.0)
+    alone = deep.deep_agents(seeds=2, setups=[setup], steps_each=2048)
+    apart = deep.deep_agents(seeds=2, setups=[setup], steps_each=2048, workers=2)
+    one, two = alone.figures[setup.label], apart.figures[setup.label]
+    assert one["final_speeds_m_s"] == two["final_speeds_m_s"]
+    assert json.dumps(one["walk_checks"]) == json.dumps(two["walk_checks"])  # NaN != NaN
+    step_s = gym.make(envs.CONTINUOUS_ID).unwrapped.dt
+    for check in one["walk_checks"]:
+        assert 0 < check["length"] <= round(2.0 / step_s)  # the check lasted 2 s at most
+        assert not deep._walks(check)  # a few thousand steps learn no walk
+    assert "final policy walks" in alone.text
+    assert capsys.readouterr().err.count("deep: PPO, walking reward") == 4  # a line a seed
+
+
+@pytest.mark.parametrize(
+    ("check", "walks"),
+    [
+        ({"falls": 0.0, "flight_share": 0.02, "alternation": 0.9, "speed_m_s": 1.4}, True),
+        ({"falls": 1.0, "flight_share": 0.02, "alternation": 0.9, "speed_m_s": 1.4}, False),
+        ({"falls": 0.0, "flight_share": 0.40, "alternation": 0.9, "speed_m_s": 1.6}, False),
+        (
+            {"falls": 0.0, "flight_share": 0.00, "alternation": float("nan"), "speed_m_s": 0.0},
+            False,
+        ),
+        ({"falls": 0.0, "flight_share": 0.01, "alternation": 0.2, "speed_m_s": 0.3}, False),
+        ({"falls": 0.0, "flight_share": 0.01, "alternation": 0.9, "speed_m_s": 0.01}, False),
+    ],
+)
+def test_a_walk_moves_on_alternating_feet_without_flight_or_fall(check, walks):
+    assert deep._walks(check) is walks
+
+
+def test_deep_setups_train_on_the_walking_reward_against_the_controller():
+    continuous = deep.DEEP_SETUPS[0]
+    assert continuous.env_kwargs["walking_reward"] is True
+    assert continuous.walk_check_s == 60.0 and continuous.steps == 1_000_000
+
+
+def test_experiment_steps_and_workers_reach_the_deep_experiment(monkeypatch):
     given = {}
 
-    def deep(seeds, steps_each=None):
-        given.update(seeds=seeds, steps_each=steps_each)
+    def fake(seeds, steps_each=None, workers=1):
+        given.update(seeds=seeds, steps_each=steps_each, workers=workers)
         return experiments.Report("deep", "", {})
 
-    monkeypatch.setattr(experiments, "deep_agents", deep)
-    experiments.run("deep", seeds=2, steps=500)
-    assert given == {"seeds": 2, "steps_each": 500}
+    monkeypatch.setattr(deep, "deep_agents", fake)
+    experiments.run("deep", seeds=2, steps=500, workers=2)
+    assert given == {"seeds": 2, "steps_each": 500, "workers": 2}

@@ -238,6 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="training steps per seed (default: the experiment's own)",
     )
     experiment.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        help="deep: processes training seeds at once, one core each (default: 1)",
+    )
+    experiment.add_argument(
         "--out",
         type=Path,
         default=None,

@@ -97,7 +97,11 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     from walker.app import experiments
 
     out = args.out or DEFAULT_OUT / f"experiment-{args.name}"
-    report = experiments.run(args.name, seeds=args.seeds, steps=args.steps, out=out)
+    if args.workers > 1 and args.name != "deep":
+        raise UsageError(f"--workers goes with the deep experiment, not with {args.name}")
+    report = experiments.run(
+        args.name, seeds=args.seeds, steps=args.steps, out=out, workers=args.workers
+    )
     print(report)
     return 0
 

@@ -8,6 +8,7 @@
 * `exploration`: a low against a high epsilon on the same budget and seeds: speed and how
   much of the legs' extension range the learned gait uses.
 * `dungeon`: the greedy accountant against the exploring gambler (seeds/002).
+* `deep`: PPO and DQN against the hard-coded gait of each env (`walker/app/deep.py`).
 
 Each function returns a report object whose `text` is the table; tests call them with
 small budgets and fixed seeds.
@@ -19,7 +20,6 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -416,7 +416,15 @@ def dungeon(steps: int = 5000, seed: int = 0) -> Report:
     return Report("dungeon", "The dungeon (seeds/002)\n" + "\n".join(lines), figures)
 
 
-def run(name: str, seeds: int = 10, steps: int | None = None, out: Path | None = None) -> str:
+def run(
+    name: str,
+    seeds: int = 10,
+    steps: int | None = None,
+    out: Path | None = None,
+    workers: int = 1,
+) -> str:
+    """Run experiment `name` and return its table (saved to `out` when given); `workers`
+    processes train the seeds of `deep` at once."""
     if name == "learned":
         report = learned_vs_hardcoded(seeds, steps or 6000)
     elif name == "robustness":
@@ -426,136 +434,11 @@ def run(name: str, seeds: int = 10, steps: int | None = None, out: Path | None =
     elif name == "dungeon":
         report = dungeon(steps or 5000)
     elif name == "deep":
-        report = deep_agents(seeds, steps_each=steps)
+        from walker.app.deep import deep_agents
+
+        report = deep_agents(seeds, steps_each=steps, workers=workers)
     else:
         raise ValueError(f"unknown experiment {name!r}")
     if out is not None:
         report.save(out)
     return report.text + (f"\nreport: {out}" if out is not None else "")
-
-
-@dataclass(frozen=True)
-class DeepSetup:
-    """One deep-agent experiment: which agent, on which env, how it is trained."""
-
-    label: str
-    agent: str
-    env_id: str
-    steps: int
-    eval_every: int
-    num_envs: int = 1
-    random_starts: bool = False
-    config: dict[str, Any] = field(default_factory=dict)
-
-
-DEEP_SETUPS = (
-    DeepSetup("PPO, continuous Henry", "ppo", envs.CONTINUOUS_ID, 200_000, 20_000, num_envs=4),
-    DeepSetup("DQN, discrete Henry", "dqn", envs.DISCRETE_ID, 30_000, 2_500, random_starts=True),
-    DeepSetup(
-        "PPO with masks, discrete Henry",
-        "ppo",
-        envs.DISCRETE_ID,
-        60_000,
-        6_000,
-        random_starts=True,
-        config={"n_steps": 1024, "ent_coef": 0.01},
-    ),
-)
-
-
-def deep_agents(
-    seeds: int = 5,
-    setups: Sequence[DeepSetup] = DEEP_SETUPS,
-    scale: float = 1.0,
-    steps_each: int | None = None,
-) -> Report:
-    """Over `seeds` seeds: env steps and training wall time until the greedy policy first
-    beats the hard-coded gait of its env, and the final greedy speed. Each setup trains its
-    own budget times `scale`, or `steps_each` steps when given (`walker experiment deep
-    --steps`), with its evaluation schedule scaled alike."""
-    from walker.app.policies import learner_kind, load_policy, make_env
-
-    rows, figures = [], {}
-    for setup in setups:
-        factor = scale if steps_each is None else steps_each / setup.steps
-        steps = max(1, int(setup.steps * factor))
-        every = max(1, int(setup.eval_every * factor))
-        probe = make_env(setup.env_id)
-        standard_env = partial(make_env, setup.env_id)
-        train_env = (
-            partial(make_env, setup.env_id, max_episode_steps=TRAIN_EPISODE_DECISIONS)
-            if setup.random_starts
-            else standard_env
-        )
-        reference = evaluate(standard_env, load_policy("hardcoded", probe), 1)["speed_m_s"]
-        kind = learner_kind(setup.agent)
-        found_steps, found_seconds, finals = [], [], []
-        for seed in range(seeds):
-            run_config = TrainConfig(
-                steps=steps,
-                seed=seed,
-                num_envs=setup.num_envs,
-                progress=False,
-                random_starts=setup.random_starts,
-                eval_every=every,
-            )
-            agent = kind.build(
-                probe.observation_space,
-                probe.action_space,
-                kind.config_cls(**setup.config),
-                seed,
-                run_config.plan,
-            )
-            result = train(agent, train_env, run_config, make_eval_env=standard_env)
-            # Faster without falling: a speed until a fall is no win.
-            beaten = next(
-                (
-                    e
-                    for e in result.evaluations
-                    if e.get("speed_m_s", -1.0) > reference and not e.get("falls")
-                ),
-                None,
-            )
-            found_steps.append(None if beaten is None else int(beaten["step"]))
-            found_seconds.append(None if beaten is None else float(beaten["train_seconds"]))
-            finals.append(result.evaluations[-1]["speed_m_s"])
-        probe.close()
-        mean, lo, hi = mean_ci95(finals)
-        hits = [s for s in found_steps if s is not None]
-        hit_seconds = [s for s in found_seconds if s is not None]
-        rows.append(
-            [
-                setup.label,
-                f"{reference:.4f}",
-                f"{mean:.4f} [{lo:.4f}, {hi:.4f}]",
-                f"{mean / reference:.2f}x",
-                f"{len(hits)}/{seeds}",
-                f"{int(np.median(hits)):,}" if hits else "-",
-                f"{np.median(hit_seconds):.0f} s" if hit_seconds else "-",
-            ]
-        )
-        figures[setup.label] = {
-            "hardcoded_speed_m_s": reference,
-            "final_speeds_m_s": finals,
-            "first_beat_steps": found_steps,
-            "first_beat_train_seconds": found_seconds,
-            "steps": steps,
-        }
-    text = "\n".join(
-        [
-            f"Deep agents on Henry: {seeds} seeds each; greedy speed checked periodically",
-            format_table(
-                [
-                    "agent",
-                    "hard-coded m/s",
-                    "final speed m/s (95% CI)",
-                    "vs hard-coded",
-                    "seeds that beat it",
-                    "median env steps to beat it",
-                    "median training time to beat it",
-                ],
-                rows,
-            ),
-        ]
-    )
-    return Report("deep", text, figures)
