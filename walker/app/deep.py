@@ -18,15 +18,18 @@ import concurrent.futures
 import math
 import multiprocessing
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 import envs
 from walker.app.experiments import TRAIN_EPISODE_DECISIONS, Report, mean_ci95
+from walker.app.hooks import Hook, RunView
 from walker.app.tables import format_table
 
 WALK_FLIGHT_SHARE = 0.05
@@ -109,8 +112,25 @@ def _step_seconds(env: Any) -> float:
     return float(getattr(henry, "dt", None) or henry.decision_steps * henry.henry_spec.control_dt_s)
 
 
-def train_seed(task: SeedRun) -> dict[str, Any]:
-    """Train one seed and judge it (runs in a worker process when `workers` > 1)."""
+class _Reporting(Hook):
+    """Sends `(index, steps trained so far)` to `send` every `every` steps, so the parent
+    process can draw one progress bar over every seed."""
+
+    def __init__(self, send: Callable[[tuple[int, int]], None], index: int, every: int) -> None:
+        self.send, self.index, self.every = send, index, every
+        self.sent = 0
+
+    def on_step(self, run: RunView) -> None:
+        if run.steps - self.sent >= self.every:
+            self.sent = run.steps
+            self.send((self.index, run.steps))
+
+
+def train_seed(
+    task: SeedRun, send: Callable[[tuple[int, int]], None] | None = None, index: int = 0
+) -> dict[str, Any]:
+    """Train one seed and judge it (runs in a worker process when `workers` > 1); `send`
+    hears of its progress as `(index, steps so far)`."""
     from walker.app.gaits import measure_gait
     from walker.app.policies import learner_kind, make_env
     from walker.app.train import TrainConfig, train
@@ -139,7 +159,8 @@ def train_seed(task: SeedRun) -> dict[str, Any]:
         task.seed,
         run_config.plan,
     )
-    result = train(agent, train_env, run_config, make_eval_env=standard_env)
+    hooks = [] if send is None else [_Reporting(send, index, max(1, task.steps // 100))]
+    result = train(agent, train_env, run_config, hooks=hooks, make_eval_env=standard_env)
     # Faster without falling: a speed until a fall is no win.
     beaten = next(
         (
@@ -189,35 +210,81 @@ def _walks(check: dict[str, Any]) -> bool:
     )
 
 
-def _run_seeds(tasks: list[SeedRun], workers: int) -> list[dict[str, Any]]:
-    """Every task's outcome, in task order; a line on stderr as each seed ends."""
+class _Progress:
+    """One bar over the steps of every seed, fed from this process or a worker's queue."""
 
-    def announce(task: SeedRun, outcome: dict[str, Any]) -> None:
-        check = outcome.get("walk_check")
-        walked = "" if check is None else (", walks" if _walks(check) else ", does not walk")
-        print(
-            f"deep: {task.setup.label}, seed {task.seed}: {task.steps:,} steps in "
-            f"{outcome['train_seconds']:.0f} s, final {outcome['final_speed_m_s']:.4f} m/s"
-            f"{walked}",
-            file=sys.stderr,
-            flush=True,
+    def __init__(self, tasks: Sequence[SeedRun]) -> None:
+        self.tasks = tasks
+        self.done = [0] * len(tasks)
+        self.lock = threading.Lock()
+        # disable=None: drawn on a terminal only (not in logs, pipes or tests).
+        self.bar = tqdm(
+            total=sum(t.steps for t in tasks), unit="step", disable=None, dynamic_ncols=True
         )
 
-    if workers <= 1 or len(tasks) <= 1:
-        outcomes = []
-        for task in tasks:
-            outcomes.append(train_seed(task))
-            announce(task, outcomes[-1])
-        return outcomes
-    context = multiprocessing.get_context("spawn")
-    results: dict[int, dict[str, Any]] = {}
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        futures = {pool.submit(train_seed, task): i for i, task in enumerate(tasks)}
-        for future in concurrent.futures.as_completed(futures):
-            index = futures[future]
-            results[index] = future.result()
-            announce(tasks[index], results[index])
-    return [results[i] for i in range(len(tasks))]
+    def update(self, message: tuple[int, int]) -> None:
+        index, steps = message
+        with self.lock:
+            self.done[index] = max(self.done[index], min(steps, self.tasks[index].steps))
+            self.bar.n = sum(self.done)
+            self.bar.refresh()
+
+    def finished(self, index: int, outcome: dict[str, Any]) -> None:
+        """Count `index` as done and say in a line how it ended."""
+        self.update((index, self.tasks[index].steps))
+        task = self.tasks[index]
+        check = outcome.get("walk_check")
+        walked = "" if check is None else (", walks" if _walks(check) else ", does not walk")
+        with self.lock:
+            self.bar.write(
+                f"deep: {task.setup.label}, seed {task.seed}: {task.steps:,} steps in "
+                f"{outcome['train_seconds']:.0f} s, final {outcome['final_speed_m_s']:.4f} m/s"
+                f"{walked}",
+                file=sys.stderr,
+            )
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _run_seeds(tasks: list[SeedRun], workers: int) -> list[dict[str, Any]]:
+    """Every task's outcome, in task order, with a progress bar and a line as each ends."""
+    progress = _Progress(tasks)
+    try:
+        if workers <= 1 or len(tasks) <= 1:
+            outcomes = []
+            for index, task in enumerate(tasks):
+                outcomes.append(train_seed(task, progress.update, index))
+                progress.finished(index, outcomes[-1])
+            return outcomes
+        context = multiprocessing.get_context("spawn")
+        results: dict[int, dict[str, Any]] = {}
+        with context.Manager() as manager:
+            queue = manager.Queue()
+            listener = threading.Thread(target=_listen, args=(queue, progress), daemon=True)
+            listener.start()
+            try:
+                with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+                    futures = {
+                        pool.submit(train_seed, task, queue.put, index): index
+                        for index, task in enumerate(tasks)
+                    }
+                    for future in concurrent.futures.as_completed(futures):
+                        index = futures[future]
+                        results[index] = future.result()
+                        progress.finished(index, results[index])
+            finally:
+                queue.put(None)
+                listener.join(timeout=10)
+        return [results[i] for i in range(len(tasks))]
+    finally:
+        progress.close()
+
+
+def _listen(queue: Any, progress: _Progress) -> None:
+    """Feed the bar from the workers' messages until None arrives."""
+    while (message := queue.get()) is not None:
+        progress.update(message)
 
 
 def _walk_cell(outcomes: list[dict[str, Any]]) -> str:
