@@ -154,7 +154,7 @@ def physics(steps: int = 3000, decisions: int = 150, rounds: int = 3) -> tuple[s
     return "\n".join(lines), figures
 
 
-def training_loop(steps: int = 2000, rounds: int = 3) -> tuple[str, dict[str, Any]]:
+def training_loop(steps: int = 2000, rounds: int = 5) -> tuple[str, dict[str, Any]]:
     """The shared training loop with Q-learning against bare stepping with the same actions."""
     from agents.qlearning import QLearning
     from walker.app.train import TrainConfig, train
@@ -178,17 +178,18 @@ def training_loop(steps: int = 2000, rounds: int = 3) -> tuple[str, dict[str, An
         def close(self, loop: Any) -> None:
             return None
 
-    def loop_run() -> None:
-        recorded.clear()
+    def loop_run(hooks: tuple[Recorder, ...] = ()) -> None:
         agent = QLearning(probe.observation_space, probe.action_space, seed=0)
         train(
             agent,
             make,
             TrainConfig(steps=steps, seed=0, progress=False, final_eval=False),
-            hooks=[Recorder()],
+            hooks=hooks,
         )
 
-    loop_run()
+    # The seeded agent takes the same actions on every run: record them once, then time
+    # the loop as `walker train` runs it, without the recording hook.
+    loop_run((Recorder(),))
     actions = list(recorded)
 
     def bare() -> None:
