@@ -37,6 +37,7 @@ from agents.base import Batch, RunPlan, checked_masks
 from agents.checkpoint import save_checkpoint
 from agents.nets import (
     MLP,
+    NetworkAgent,
     ObservationEncoder,
     check_hidden_sizes,
     clip_grad_norm,
@@ -44,7 +45,6 @@ from agents.nets import (
     describe_space,
     is_number,
     is_whole,
-    load_network_agent,
     network_config_to_dict,
     require,
     set_torch_threads,
@@ -256,10 +256,11 @@ class ReplayBuffer:
         )
 
 
-class DQN:
+class DQN(NetworkAgent):
     """DQN agent for Discrete actions (see the module docstring)."""
 
     kind = AGENT_KIND
+    config_type = DQNConfig
 
     def __init__(
         self,
@@ -452,28 +453,6 @@ class DQN:
             "rng": self.rng.bit_generator.state,
         }
         return save_checkpoint(path, AGENT_KIND, self.config.to_dict(), state, metadata)
-
-    @classmethod
-    def load(
-        cls,
-        path: str | Path,
-        observation_space: spaces.Space[Any] | None = None,
-        action_space: spaces.Space[Any] | None = None,
-        plan: RunPlan | None = None,
-    ) -> DQN:
-        """Restore an agent saved by `save`. Given spaces must equal those trained on; left
-        out, the recorded ones are used. `plan` is the run it goes on learning in (left out,
-        the one it was saved from). Raises `CheckpointError` saying what is wrong."""
-        return load_network_agent(
-            path,
-            AGENT_KIND,
-            DQNConfig.from_dict,
-            cls,
-            cls._restore,
-            observation_space,
-            action_space,
-            plan,
-        )
 
     def _restore(self, state: dict[str, Any], saved_plan: RunPlan) -> None:
         """Put back what a checkpoint's `state` holds (see `load`)."""

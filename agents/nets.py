@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, fields
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, Self, TypeVar
 
 import numpy as np
 import torch
@@ -181,6 +181,43 @@ def load_network_agent(
         raise CheckpointError(f"checkpoint {path} is damaged or incompatible: {error}") from error
     agent.metadata = payload["metadata"]
     return agent
+
+
+class NetworkAgent:
+    """What PPO and DQN share as classes: `load`, which restores an agent from its
+    checkpoint through the subclass's `_restore`."""
+
+    kind: ClassVar[str]
+    """The agent name its checkpoints record."""
+    config_type: ClassVar[Any]
+    """Its config dataclass (with `from_dict`)."""
+    metadata: dict[str, Any]
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        observation_space: spaces.Space[Any] | None = None,
+        action_space: spaces.Space[Any] | None = None,
+        plan: RunPlan | None = None,
+    ) -> Self:
+        """Restore an agent saved by `save`. Given spaces must equal those trained on; left
+        out, the recorded ones are used. `plan` is the run it goes on learning in (left out,
+        the one it was saved from). Raises `CheckpointError` saying what is wrong."""
+        return load_network_agent(
+            path,
+            cls.kind,
+            cls.config_type.from_dict,
+            cls,
+            cls._restore,
+            observation_space,
+            action_space,
+            plan,
+        )
+
+    def _restore(self, state: dict[str, Any], saved_plan: RunPlan) -> None:
+        """Put back what a checkpoint's `state` holds, into an agent built for it."""
+        raise NotImplementedError
 
 
 class ObservationEncoder:

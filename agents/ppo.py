@@ -54,10 +54,10 @@ from agents.actor_critic import (
 from agents.base import Batch, RunPlan, checked_masks
 from agents.checkpoint import save_checkpoint
 from agents.nets import (
+    NetworkAgent,
     ObservationEncoder,
     describe_space,
     is_number,
-    load_network_agent,
     set_torch_threads,
 )
 from agents.ppo_config import PPOConfig
@@ -73,7 +73,7 @@ AGENT_KIND = "ppo"
 __all__ = ["PPO", "PPOConfig"]
 
 
-class PPO:
+class PPO(NetworkAgent):
     """PPO agent for Box or Discrete actions (see the module docstring).
 
     `act(obs, masks, explore=True)` remembers what it drew (the unclipped actions, their
@@ -82,6 +82,7 @@ class PPO:
     """
 
     kind = AGENT_KIND
+    config_type = PPOConfig
 
     def __init__(
         self,
@@ -353,28 +354,6 @@ class PPO:
             "generator": self.generator.get_state(),
         }
         return save_checkpoint(path, AGENT_KIND, self.config.to_dict(), state, metadata)
-
-    @classmethod
-    def load(
-        cls,
-        path: str | Path,
-        observation_space: spaces.Space[Any] | None = None,
-        action_space: spaces.Space[Any] | None = None,
-        plan: RunPlan | None = None,
-    ) -> PPO:
-        """Restore an agent saved by `save`. Given spaces must equal those trained on; left
-        out, the recorded ones are used. `plan` is the run it goes on learning in (left out,
-        the one it was saved from). Raises `CheckpointError` saying what is wrong."""
-        return load_network_agent(
-            path,
-            AGENT_KIND,
-            PPOConfig.from_dict,
-            cls,
-            cls._restore,
-            observation_space,
-            action_space,
-            plan,
-        )
 
     def _restore(self, state: dict[str, Any], saved_plan: RunPlan) -> None:
         """Put back what a checkpoint's `state` holds (see `load`)."""

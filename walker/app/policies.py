@@ -80,32 +80,15 @@ def _qlearning_kind() -> LearnerKind:
 
 
 def _deep_kinds() -> dict[str, LearnerKind]:
-    kinds: dict[str, LearnerKind] = {}
-    try:
-        from agents.ppo import PPO, PPOConfig
-
-        kinds["ppo"] = LearnerKind(
-            "ppo",
-            PPOConfig,
-            lambda obs, act, cfg, seed, plan: PPO(obs, act, cfg, seed, plan),
-            lambda path, obs, act, plan: PPO.load(path, obs, act, plan),
-            envs.CONTINUOUS_ID,
-        )
+    try:  # PPO and DQN need torch
+        from agents.dqn import DQN
+        from agents.ppo import PPO
     except ImportError:
-        pass
-    try:
-        from agents.dqn import DQN, DQNConfig
-
-        kinds["dqn"] = LearnerKind(
-            "dqn",
-            DQNConfig,
-            lambda obs, act, cfg, seed, plan: DQN(obs, act, cfg, seed, plan),
-            lambda path, obs, act, plan: DQN.load(path, obs, act, plan),
-            envs.DISCRETE_ID,
-        )
-    except ImportError:
-        pass
-    return kinds
+        return {}
+    return {
+        agent.kind: LearnerKind(agent.kind, agent.config_type, agent, agent.load, default_env)
+        for agent, default_env in ((PPO, envs.CONTINUOUS_ID), (DQN, envs.DISCRETE_ID))
+    }
 
 
 def learner_kinds() -> dict[str, LearnerKind]:
