@@ -4,7 +4,7 @@ import numpy as np
 from PIL import Image
 
 from walker.app import plots
-from walker.app.runs import compare_policies
+from walker.app.compare import compare_policies
 
 
 def episodes_of(lengths):

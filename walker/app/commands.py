@@ -69,9 +69,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from walker.app import runs
+    from walker.app.compare import compare_policies
 
-    table = runs.compare_policies(
+    table = compare_policies(
         args.policies,
         env_id=args.env,
         env_kwargs=_env_kwargs(args),
@@ -85,9 +85,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_qtable(args: argparse.Namespace) -> int:
-    from walker.app import runs
+    from walker.app.compare import qtable_report
 
-    text, heatmap = runs.qtable_report(args.checkpoint, args.out, show_all=args.all)
+    text, heatmap = qtable_report(args.checkpoint, args.out, show_all=args.all)
     print(text)
     print(f"heatmap: {heatmap}")
     return 0
