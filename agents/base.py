@@ -78,6 +78,15 @@ def saved_run_plan(config: dict[str, Any], state: dict[str, Any]) -> RunPlan:
     return legacy
 
 
+def forget(memory: dict[int, Any], env_index: int | None) -> None:
+    """An agent's `reset` for per-env memory kept by env index: drop `env_index`'s entry,
+    or every entry when it is None."""
+    if env_index is None:
+        memory.clear()
+    else:
+        memory.pop(env_index, None)
+
+
 @runtime_checkable
 class Agent(Protocol):
     """Something that acts."""

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from agents.base import checked_masks
+from agents.base import checked_masks, forget
 from envs.motions import Action, FootTargets, Stride, plan_motion
 
 
@@ -38,11 +38,9 @@ class HardcodedGait:
         """Why the gait got stuck (the first time it did), or None while it walks."""
 
     def reset(self, env_index: int | None = None) -> None:
+        forget(self._index, env_index)
         if env_index is None:
-            self._index.clear()
             self.failure = None
-        else:
-            self._index.pop(env_index, None)
 
     def act(
         self, obs: np.ndarray, masks: np.ndarray | None = None, explore: bool = False
@@ -122,10 +120,7 @@ class ContinuousGait:
         return len(self._table)
 
     def reset(self, env_index: int | None = None) -> None:
-        if env_index is None:
-            self._t.clear()
-        else:
-            self._t.pop(env_index, None)
+        forget(self._t, env_index)
 
     def act(
         self, obs: np.ndarray, masks: np.ndarray | None = None, explore: bool = False

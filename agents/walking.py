@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.base import forget
 from envs import OBSERVATION_FIELDS, HenryContinuousEnv
 
 _FIELD = {name: index for index, name in enumerate(OBSERVATION_FIELDS)}
@@ -179,10 +180,7 @@ class WalkingController:
         return cls(spec.swing_limit_rad, spec.stand_drop_m, spec.lift_height_m, base.dt, config)
 
     def reset(self, env_index: int | None = None) -> None:
-        if env_index is None:
-            self._memory.clear()
-        else:
-            self._memory.pop(env_index, None)
+        forget(self._memory, env_index)
 
     def act(
         self, obs: np.ndarray, masks: np.ndarray | None = None, explore: bool = False
