@@ -1,8 +1,9 @@
 """Drawing Henry's world with pygame: robots in lanes, a HUD per lane, learning panels.
 
-Physics keeps y pointing up in metres; this module owns the flip to pixels. A `Scene` is
-everything one lane shows (Henry's geometry, where his episode started, a label, HUD lines,
-optionally a tabular agent's Q-values, a small learning curve and a translucent ghost).
+Physics keeps y pointing up in metres; this module owns the flip to pixels. A `Scene` (in
+`walker.draw.scene`) is everything one lane shows (Henry's geometry, where his episode
+started, a label, HUD lines, optionally a tabular agent's Q-values, a small learning curve
+and a translucent ghost).
 `Renderer.draw` paints scenes (and optionally `Panels` in a strip below the lanes) onto one
 surface; `Renderer.frame` returns it as an HxWx3 uint8 array.
 
@@ -17,8 +18,7 @@ for every lane to be at least 150 px tall. `EnvRenderer` is what an environment'
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,6 +27,13 @@ from walker.draw.henry import SOLE_DOWN as SOLE_DOWN
 from walker.draw.henry import SOLE_UP as SOLE_UP
 from walker.draw.henry import Footprints, draw_henry, legend_items, legend_surface
 from walker.draw.panels import Panels, draw_panels
+from walker.draw.scene import DEFAULT_SIZE as DEFAULT_SIZE
+from walker.draw.scene import LANE_COLORS as LANE_COLORS
+from walker.draw.scene import MIN_LANE_PX as MIN_LANE_PX
+from walker.draw.scene import WINDOW_SIZE as WINDOW_SIZE
+from walker.draw.scene import QRow as QRow
+from walker.draw.scene import Scene as Scene
+from walker.draw.scene import race_size as race_size
 from walker.draw.window import DisplayUnavailableError as DisplayUnavailableError
 from walker.draw.window import Window as Window
 from walker.draw.window import display_available as display_available
@@ -36,9 +43,6 @@ from walker.sim.world import Geometry
 if TYPE_CHECKING:
     import pygame
 
-DEFAULT_SIZE = (600, 400)
-WINDOW_SIZE = (960, 540)
-MIN_LANE_PX = 150
 HENRY_HEIGHT_M = 0.5
 """Standing height of Henry (sole to torso top) with the default spec."""
 
@@ -50,57 +54,8 @@ START_LINE = (200, 60, 60)
 TEXT = (30, 34, 40)
 GHOST_KEY = (255, 0, 255)
 GHOST_ALPHA = 110
-LANE_COLORS = [
-    (52, 120, 200),
-    (230, 140, 30),
-    (140, 80, 190),
-    (205, 175, 40),
-    (200, 70, 90),
-    (110, 110, 110),
-]
 PANEL_SHARE = 0.44
 """Part of the frame's height the learning panels take when they are shown."""
-
-
-def race_size(lanes: int) -> tuple[int, int]:
-    """A frame for `lanes` lanes side by side: 1280x720 up to four, taller beyond."""
-    if lanes < 1:
-        raise ValueError(f"lanes must be at least 1, got {lanes}")
-    return (1280, max(720, 180 * lanes))
-
-
-@dataclass
-class QRow:
-    """One action's line in the HUD's state-action table."""
-
-    name: str
-    value: float
-    chosen: bool = False
-
-
-@dataclass
-class Scene:
-    """What one lane shows."""
-
-    geometry: Geometry
-    start_x_m: float = 0.0
-    label: str = ""
-    color: tuple[int, int, int] = LANE_COLORS[0]
-    hud: Mapping[str, Any] = field(default_factory=dict)
-    """Lines of the heads-up display, `name: value`, drawn top-left in order."""
-    qrows: Sequence[QRow] = ()
-    """A tabular agent's legal actions in the current state with their Q-values."""
-    curve: Sequence[float] = ()
-    """Recent episode returns (or distances), drawn as a small live learning curve."""
-    finish_x_m: float | None = None
-    """Draw a finish line this far from the start, for races."""
-    episode: object = None
-    """Which episode this is; footprints are cleared when it changes."""
-    ghost: Geometry | None = None
-    """A second Henry drawn translucent in the same lane, aligned on the start line."""
-    ghost_start_x_m: float = 0.0
-    ghost_label: str = ""
-    ghost_color: tuple[int, int, int] = LANE_COLORS[1]
 
 
 class _Camera:
