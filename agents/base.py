@@ -78,6 +78,24 @@ def saved_run_plan(config: dict[str, Any], state: dict[str, Any]) -> RunPlan:
     return legacy
 
 
+class ServoScale(NamedTuple):
+    """What an action of the continuous Henry means, for gaits that plan leg motions: a
+    swing of +-1 is `swing_limit_rad`, an extension of +-1 is `lift_height_m` about
+    `stand_drop_m`, and one action lasts `dt_s`."""
+
+    swing_limit_rad: float
+    stand_drop_m: float
+    lift_height_m: float
+    dt_s: float
+
+    @classmethod
+    def of(cls, env: Any) -> ServoScale:
+        """The scale of a `HenryContinuousEnv` (or a wrapper around one)."""
+        base = getattr(env, "unwrapped", env)
+        spec = base.henry_spec
+        return cls(spec.swing_limit_rad, spec.stand_drop_m, spec.lift_height_m, float(base.dt))
+
+
 def forget(memory: dict[int, Any], env_index: int | None) -> None:
     """An agent's `reset` for per-env memory kept by env index: drop `env_index`'s entry,
     or every entry when it is None."""

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from agents.base import checked_masks, forget
+from agents.base import ServoScale, checked_masks, forget
 from envs.motions import Action, FootTargets, Stride, plan_motion
 
 
@@ -72,29 +72,27 @@ class ContinuousGait:
     """
 
     def __init__(
-        self,
-        swing_limit_rad: float,
-        stand_drop_m: float,
-        lift_height_m: float,
-        dt_s: float,
-        step_length_m: float = 0.07,
-        motion_s: float = 0.6,
+        self, scale: ServoScale, step_length_m: float = 0.07, motion_s: float = 0.6
     ) -> None:
         # The discrete env's default reach: two levels either side of the hip.
         stride = Stride(
-            step_length_m, 2 * step_length_m, stand_drop_m, stand_drop_m - lift_height_m
+            step_length_m,
+            2 * step_length_m,
+            scale.stand_drop_m,
+            scale.stand_drop_m - scale.lift_height_m,
         )
         self._table = self._cycle(
-            stride, swing_limit_rad, lift_height_m, max(4, round(motion_s / dt_s))
+            stride,
+            scale.swing_limit_rad,
+            scale.lift_height_m,
+            max(4, round(motion_s / scale.dt_s)),
         )
         self._t: dict[int, int] = {}
 
     @classmethod
     def for_env(cls, env: Any, **kwargs: Any) -> ContinuousGait:
         """Build the gait for a `HenryContinuousEnv` (or a wrapper around one)."""
-        base = env.unwrapped
-        spec = base.henry_spec
-        return cls(spec.swing_limit_rad, spec.stand_drop_m, spec.lift_height_m, base.dt, **kwargs)
+        return cls(ServoScale.of(env), **kwargs)
 
     @staticmethod
     def _cycle(stride: Stride, swing_limit: float, lift: float, steps: int) -> np.ndarray:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.base import forget
+from agents.base import ServoScale, forget
 from envs import OBSERVATION_FIELDS, HenryContinuousEnv
 
 _FIELD = {name: index for index, name in enumerate(OBSERVATION_FIELDS)}
@@ -136,20 +136,8 @@ class WalkingController:
     index of a batch, like the other agents, and `reset(env_index)` forgets one.
     """
 
-    def __init__(
-        self,
-        swing_limit_rad: float,
-        stand_drop_m: float,
-        lift_height_m: float,
-        dt_s: float,
-        config: WalkingConfig | None = None,
-    ) -> None:
-        for name, value in (
-            ("swing_limit_rad", swing_limit_rad),
-            ("stand_drop_m", stand_drop_m),
-            ("lift_height_m", lift_height_m),
-            ("dt_s", dt_s),
-        ):
+    def __init__(self, scale: ServoScale, config: WalkingConfig | None = None) -> None:
+        for name, value in scale._asdict().items():
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise WalkingConfigError(f"{name} must be a positive number, got {value!r}")
         self.config = config if config is not None else WalkingConfig()
@@ -157,14 +145,14 @@ class WalkingController:
             raise WalkingConfigError(
                 f"config must be a WalkingConfig, got {type(self.config).__name__}"
             )
-        self.swing_limit_rad = float(swing_limit_rad)
-        self.dt_s = float(dt_s)
-        self._stand_drop_m = float(stand_drop_m)
-        self._lift_height_m = float(lift_height_m)
+        self.swing_limit_rad = float(scale.swing_limit_rad)
+        self.dt_s = float(scale.dt_s)
+        self._stand_drop_m = float(scale.stand_drop_m)
+        self._lift_height_m = float(scale.lift_height_m)
         cfg = self.config
-        self._swing_step = cfg.swing_rate_rad_s * dt_s / swing_limit_rad
-        self._lower_step = cfg.lower_rate * dt_s
-        self._lift_step = cfg.lift_rate * dt_s
+        self._swing_step = cfg.swing_rate_rad_s * self.dt_s / self.swing_limit_rad
+        self._lower_step = cfg.lower_rate * self.dt_s
+        self._lift_step = cfg.lift_rate * self.dt_s
         self._memory: dict[int, _LegState] = {}
 
     @classmethod
@@ -176,8 +164,7 @@ class WalkingController:
                 f"the walking controller needs the continuous Henry (HenryContinuous-v0), "
                 f"not {type(base).__name__}; on Henry-v0 use the 'hardcoded' gait"
             )
-        spec = base.henry_spec
-        return cls(spec.swing_limit_rad, spec.stand_drop_m, spec.lift_height_m, base.dt, config)
+        return cls(ServoScale.of(base), config)
 
     def reset(self, env_index: int | None = None) -> None:
         forget(self._memory, env_index)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import envs  # noqa: F401
+from agents.base import ServoScale
 from agents.walking import WalkingConfig, WalkingConfigError, WalkingController
 from envs.gait import attach
 
@@ -86,3 +87,10 @@ def test_refuses_the_discrete_env_and_wrong_observations():
 def test_bad_parameters_name_the_parameter_and_its_range(field, value, shown):
     with pytest.raises(WalkingConfigError, match=rf"^{field} must be .*{re.escape(shown)}"):
         WalkingConfig(**{field: value})
+
+
+@pytest.mark.parametrize("field", ["swing_limit_rad", "stand_drop_m", "lift_height_m", "dt_s"])
+def test_a_servo_scale_that_is_not_positive_is_refused_by_name(field):
+    scale = ServoScale.of(gym.make("HenryContinuous-v0"))._replace(**{field: 0.0})
+    with pytest.raises(WalkingConfigError, match=rf"^{field} must be a positive number, got 0.0"):
+        WalkingController(scale)

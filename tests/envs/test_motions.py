@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+from agents.base import ServoScale
 from agents.baselines import ContinuousGait, HardcodedGait
 from envs.motions import (
     LOWER_WINDOW,
@@ -75,9 +76,10 @@ def test_planning_is_pure():
 
 def test_the_continuous_gait_replays_the_discrete_gaits_motions():
     steps = 36
-    gait = ContinuousGait(
-        SPEC.swing_limit_rad, SPEC.stand_drop_m, SPEC.lift_height_m, SPEC.control_dt_s, STEP
+    scale = ServoScale(
+        SPEC.swing_limit_rad, SPEC.stand_drop_m, SPEC.lift_height_m, SPEC.control_dt_s
     )
+    gait = ContinuousGait(scale, STEP)
     targets = STANDING
     expected = []
     for action in HardcodedGait.SEQUENCE:
