@@ -51,3 +51,33 @@ def test_a_race_runs_every_lane_on_the_env_its_checkpoints_were_trained_on():
             lane.close()
     with pytest.raises(PolicyError, match="different envs"):
         open_lanes(["qlearning-henry", "ppo-henry-walk"], None, {}, 0, 30.0)
+
+
+class _CountingClock:
+    def __init__(self) -> None:
+        self.rates: list[float] = []
+
+    def tick(self, fps: float = 0.0) -> int:
+        self.rates.append(fps)
+        return 0
+
+
+@pytest.mark.parametrize(("fps", "speed"), [(30.0, 1.0), (60.0, 1.0), (30.0, 4.0)])
+def test_a_window_shows_lane_frames_at_the_rate_they_were_sampled(fps, speed) -> None:
+    # Frames sampled `fps` times per simulated second, shown `fps` times per real second:
+    # a race plays in real time (it played twice as fast when shown at the control rate),
+    # and a time-lapsed one `speed` times faster because it samples `speed` times sparser.
+    from walker.draw.window import Window
+
+    window = Window((600, 400), "Henry: test")
+    clock = _CountingClock()
+    window.clock = clock  # type: ignore[assignment]
+    try:
+        lanes = open_lanes(["hardcoded"], envs.DISCRETE_ID, {}, 0, fps, speed=speed)
+        run_lanes(
+            lanes, seconds=2.0, fps=fps, size=(600, 400), window=window, writer=None, speed=speed
+        )
+    finally:
+        window.close()
+    assert len(clock.rates) == round(2.0 * fps / speed)  # one tick per frame shown
+    assert set(clock.rates) == {fps}

@@ -31,9 +31,16 @@ class Controls:
     """What the keys pressed in `window` asked for; `agent` gets epsilon changes."""
 
     def __init__(
-        self, window: Window | None, agent: Any = None, fast: bool = False, speed: float = 1.0
+        self,
+        window: Window | None,
+        agent: Any = None,
+        fast: bool = False,
+        speed: float = 1.0,
+        fps: float = CONTROL_HZ,
     ) -> None:
         self.window = window
+        self.fps = fps
+        """Frames per simulated second the views sample: shown at this rate, real time."""
         self.agent = agent
         self.paused = False
         self.step_once = False
@@ -109,7 +116,7 @@ class Controls:
         """Show a frame at the chosen speed, then wait here while paused (events pumped)."""
         if self.window is None:
             return
-        self.handle(self.window.show(surface, CONTROL_HZ * self.speed))
+        self.handle(self.window.show(surface, self.fps * self.speed))
         while self.paused and not self.quit and not self.step_once:
             time.sleep(0.02)
             self.handle(self.window.show(surface))

@@ -255,7 +255,9 @@ def run_lanes(
     lane runs along and is drawn translucent in the first lane."""
     renderer = Renderer(size, lanes=len(lanes))
     learning = next((lane.agent for lane in lanes if lane.learn), None)
-    controls = Controls(window, learning)
+    # Lanes sample `fps` frames per simulated second (`speed` times sparser when
+    # time-lapsed): shown at `fps`, the window plays them at `speed` times real time.
+    controls = Controls(window, learning, fps=fps)
     everyone = [*lanes, *([ghost] if ghost is not None else [])]
     for index, lane in enumerate(everyone):
         lane.start(seed + index)
