@@ -14,11 +14,11 @@ times only on how busy the machine is.
 
 from __future__ import annotations
 
-import concurrent.futures
 import math
 import multiprocessing
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -257,34 +257,55 @@ def _run_seeds(tasks: list[SeedRun], workers: int) -> list[dict[str, Any]]:
                 outcomes.append(train_seed(task, progress.update, index))
                 progress.finished(index, outcomes[-1])
             return outcomes
-        context = multiprocessing.get_context("spawn")
-        results: dict[int, dict[str, Any]] = {}
-        with context.Manager() as manager:
-            queue = manager.Queue()
-            listener = threading.Thread(target=_listen, args=(queue, progress), daemon=True)
-            listener.start()
-            try:
-                with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-                    futures = {
-                        pool.submit(train_seed, task, queue.put, index): index
-                        for index, task in enumerate(tasks)
-                    }
-                    for future in concurrent.futures.as_completed(futures):
-                        index = futures[future]
-                        results[index] = future.result()
-                        progress.finished(index, results[index])
-            finally:
-                queue.put(None)
-                listener.join(timeout=10)
-        return [results[i] for i in range(len(tasks))]
+        return _run_in_pool(tasks, workers, progress)
     finally:
         progress.close()
+
+
+_worker: dict[str, Any] = {}
+"""A worker process's end of the progress queue."""
+
+
+def _install_queue(queue: Any) -> None:
+    _worker["queue"] = queue
+
+
+def _train_in_worker(task: SeedRun, index: int) -> dict[str, Any]:
+    return train_seed(task, _worker["queue"].put, index)
 
 
 def _listen(queue: Any, progress: _Progress) -> None:
     """Feed the bar from the workers' messages until None arrives."""
     while (message := queue.get()) is not None:
         progress.update(message)
+
+
+def _run_in_pool(tasks: list[SeedRun], workers: int, progress: _Progress) -> list[dict[str, Any]]:
+    """The seeds on `workers` spawned processes (spawn, not fork: torch is loaded here). On
+    Ctrl-C or a signal the workers are terminated at once, not left to finish their seeds."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    listener = threading.Thread(target=_listen, args=(queue, progress), daemon=True)
+    listener.start()
+    pool = context.Pool(min(workers, len(tasks)), initializer=_install_queue, initargs=(queue,))
+    results: dict[int, dict[str, Any]] = {}
+    try:
+        pending = {i: pool.apply_async(_train_in_worker, (task, i)) for i, task in enumerate(tasks)}
+        while pending:
+            for index in [i for i, result in pending.items() if result.ready()]:
+                results[index] = pending.pop(index).get()
+                progress.finished(index, results[index])
+            time.sleep(0.1)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        queue.cancel_join_thread()
+        raise
+    finally:
+        pool.join()
+        queue.put(None)
+        listener.join(timeout=2)
+    return [results[i] for i in range(len(tasks))]
 
 
 def _walk_cell(outcomes: list[dict[str, Any]]) -> str:
