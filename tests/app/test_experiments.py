@@ -1,14 +1,7 @@
 """The article's findings at small budgets with fixed seeds."""
 
-import contextlib
 import dataclasses
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -18,8 +11,6 @@ import envs
 from agents.baselines import HardcodedGait
 from walker.app import deep, experiments
 from walker.app.planning import TablePolicy, best_cycle, plan, sample_model
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -145,65 +136,3 @@ def test_experiment_steps_and_workers_reach_the_deep_experiment(monkeypatch):
     monkeypatch.setattr(deep, "deep_agents", fake)
     experiments.run("deep", seeds=2, steps=500, workers=2)
     assert given == {"seeds": 2, "steps_each": 500, "workers": 2}
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _workers(pid: int) -> set[int]:
-    """Live multiprocessing workers (spawned children) of `pid`, from /proc."""
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            spawned = b"spawn_main" in (stat.parent / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z" and spawned:
-            found.add(int(stat.parent.name))
-    return found
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
-def test_a_signal_stops_the_parallel_deep_experiment_at_once(tmp_path):
-    # Seeds train for minutes in worker processes; SIGTERM to walker must end them now
-    # (it waited for the seeds in training to finish), save nothing half-written and exit 143.
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "walker", "experiment", "deep", "--seeds", "2"]
-        + ["--steps", "500000", "--workers", "2", "--out", str(tmp_path / "deep")],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        workers: set[int] = set()
-        while len(workers) < 2 and time.monotonic() < deadline:
-            assert process.poll() is None, process.communicate()
-            workers = _workers(process.pid)
-            time.sleep(0.5)
-        time.sleep(3.0)  # the seeds are training now
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 143
-    finally:
-        grace = time.monotonic() + 5
-        while any(_alive(pid) for pid in workers) and time.monotonic() < grace:
-            time.sleep(0.1)
-        left = {pid for pid in workers if _alive(pid)}
-        if process.poll() is None:
-            process.kill()
-        for pid in left | _workers(process.pid):  # so a failure cannot hang on their pipes
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        _, err = process.communicate()
-    assert not left, f"worker processes {sorted(left)} outlived walker"
-    assert "stopped by SIGTERM" in err and "Traceback" not in err
-    assert not (tmp_path / "deep" / "report.txt").exists()

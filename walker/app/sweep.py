@@ -7,7 +7,8 @@ one). `shared` is read-only data every task may need (checkpoints, as bytes): it
 once per worker process or once into Ray's object store, not once per task. Each result is
 handed to `on_result` in this process as soon as it arrives, so the caller can save it
 before the next one; which worker ran a task never changes its result. A task that raises
-becomes a `Failure` naming the task, and the others carry on. Ctrl-C stops the sweep;
+becomes a `Failure` naming the task, and the others carry on. Ctrl-C or a signal stops the
+sweep and ends its worker processes at once;
 results already handed over stay handed over.
 """
 
@@ -220,11 +221,23 @@ def _pool_pass(
                 failures.append(Failure(task, _describe(error)))
                 continue
             deliver(task, result)
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+    except BaseException:  # Ctrl-C or a signal: results of tasks in flight could not be kept
+        _stop_now(pool)
         raise
     pool.shutdown(wait=True)
     return failures, broken
+
+
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    """Cancel the queued tasks and end the workers at once, rather than wait for the tasks
+    they are running (a task can train for minutes). There is no public way to end them
+    before Python 3.14's `terminate_workers`, hence the executor's own process table."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.join(timeout=5)
 
 
 # -- Ray -----------------------------------------------------------------------------------
