@@ -8,8 +8,7 @@ once per worker process or once into Ray's object store, not once per task. Each
 handed to `on_result` in this process as soon as it arrives, so the caller can save it
 before the next one; which worker ran a task never changes its result. A task that raises
 becomes a `Failure` naming the task, and the others carry on. Ctrl-C or a signal stops the
-sweep and ends its worker processes at once;
-results already handed over stay handed over.
+sweep and ends its worker processes at once; results already handed over stay handed over.
 """
 
 from __future__ import annotations
