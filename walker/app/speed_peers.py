@@ -61,33 +61,17 @@ def agents(rounds: int = 2) -> tuple[str, dict[str, Any]]:
     from agents.ppo import PPOConfig
 
     ppo_steps = 2 * 2048
-    ppo = PPOConfig(
-        n_steps=2048,
-        batch_size=64,
-        n_epochs=10,
-        learning_rate=3e-4,
-        hidden_sizes=(64, 64),
-        normalize_obs=False,
-    )
-    sb3_ppo = {
+    # Each setting written once and given to both libraries, so they stay matched.
+    ppo_shared: dict[str, Any] = {
         "n_steps": 2048,
         "batch_size": 64,
         "n_epochs": 10,
         "learning_rate": 3e-4,
-        "policy_kwargs": {"net_arch": [64, 64]},
     }
+    ppo = PPOConfig(**ppo_shared, hidden_sizes=(64, 64), normalize_obs=False)
+    sb3_ppo = {**ppo_shared, "policy_kwargs": {"net_arch": [64, 64]}}
     dqn_steps = 10_000
-    dqn = DQNConfig(
-        learning_rate=1e-4,
-        buffer_size=50_000,
-        learning_starts=1000,
-        batch_size=32,
-        train_freq=4,
-        gradient_steps=1,
-        target_update_interval=1000,
-        hidden_sizes=(64, 64),
-    )
-    sb3_dqn = {
+    dqn_shared: dict[str, Any] = {
         "learning_rate": 1e-4,
         "buffer_size": 50_000,
         "learning_starts": 1000,
@@ -95,8 +79,9 @@ def agents(rounds: int = 2) -> tuple[str, dict[str, Any]]:
         "train_freq": 4,
         "gradient_steps": 1,
         "target_update_interval": 1000,
-        "policy_kwargs": {"net_arch": [64, 64]},
     }
+    dqn = DQNConfig(**dqn_shared, hidden_sizes=(64, 64))
+    sb3_dqn = {**dqn_shared, "policy_kwargs": {"net_arch": [64, 64]}}
     pairs = [
         (
             "PPO",
@@ -190,41 +175,32 @@ def curves(seeds: int = 3, episodes: int = 10) -> tuple[str, dict[str, Any]]:
     from walker.app.train import TrainConfig, train
 
     torch.set_num_threads(1)
+    # Each setting written once and given to both libraries, so they stay matched.
+    ppo_curve: dict[str, Any] = {
+        "n_steps": 1024,
+        "batch_size": 64,
+        "n_epochs": 10,
+        "learning_rate": 3e-4,
+    }
+    dqn_curve: dict[str, Any] = {
+        "learning_rate": 1e-3,
+        "buffer_size": 50_000,
+        "learning_starts": 1000,
+        "batch_size": 64,
+        "train_freq": 4,
+        "target_update_interval": 500,
+        "exploration_fraction": 0.2,
+    }
     cases = [
         (
             "PPO",
             "ppo",
             "CartPole-v1",
             30_000,
-            PPOConfig(
-                n_steps=1024, batch_size=64, n_epochs=10, learning_rate=3e-4, normalize_obs=False
-            ),
-            {"n_steps": 1024, "batch_size": 64, "n_epochs": 10, "learning_rate": 3e-4},
+            PPOConfig(**ppo_curve, normalize_obs=False),
+            ppo_curve,
         ),
-        (
-            "DQN",
-            "dqn",
-            "CartPole-v1",
-            30_000,
-            DQNConfig(
-                learning_rate=1e-3,
-                buffer_size=50_000,
-                learning_starts=1000,
-                batch_size=64,
-                train_freq=4,
-                target_update_interval=500,
-                exploration_fraction=0.2,
-            ),
-            {
-                "learning_rate": 1e-3,
-                "buffer_size": 50_000,
-                "learning_starts": 1000,
-                "batch_size": 64,
-                "train_freq": 4,
-                "target_update_interval": 500,
-                "exploration_fraction": 0.2,
-            },
-        ),
+        ("DQN", "dqn", "CartPole-v1", 30_000, DQNConfig(**dqn_curve), dqn_curve),
     ]
     rows, figures = [], {}
     for label, kind_name, env_id, steps, config, sb3_kwargs in cases:
