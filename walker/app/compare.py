@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -66,22 +67,15 @@ def compare_policies(
             policy = load_policy(spec, env, seed, env_id, env_kwargs)
         finally:
             env.close()
-        if henry:
-            summary = measure_gait(
-                lambda: make_env(env_id, measured, max_episode_steps=limit),
-                policy,
-                episodes,
-                seed,
-                options,
-            )
-        else:
-            summary = evaluate(
-                lambda: make_env(env_id, env_kwargs, max_episode_steps=limit),
-                policy,
-                episodes,
-                seed,
-                options,
-            )
+        # On Henry's envs the gait is measured too (with the work meter on).
+        measure = measure_gait if henry else evaluate
+        summary = measure(
+            partial(make_env, env_id, measured, max_episode_steps=limit),
+            policy,
+            episodes,
+            seed,
+            options,
+        )
         results.append((labels[index] if labels else spec, summary))
         if spec == "hardcoded":
             reference_speed = summary.get("speed_m_s")

@@ -82,36 +82,16 @@ def agents(rounds: int = 2) -> tuple[str, dict[str, Any]]:
     }
     dqn = DQNConfig(**dqn_shared, hidden_sizes=(64, 64))
     sb3_dqn = {**dqn_shared, "policy_kwargs": {"net_arch": [64, 64]}}
-    pairs = [
-        (
-            "PPO",
-            envs.CONTINUOUS_ID,
-            ppo_steps,
-            _our_training("ppo", envs.CONTINUOUS_ID, ppo, ppo_steps),
-            _sb3_training("PPO", envs.CONTINUOUS_ID, sb3_ppo, ppo_steps),
-        )
+    cases: list[tuple[str, str, int, Any, dict[str, Any]]] = [
+        ("PPO", envs.CONTINUOUS_ID, ppo_steps, ppo, sb3_ppo)
     ]
     if has_box2d():
-        pairs.append(
-            (
-                "PPO",
-                "BipedalWalker-v3",
-                ppo_steps,
-                _our_training("ppo", "BipedalWalker-v3", ppo, ppo_steps),
-                _sb3_training("PPO", "BipedalWalker-v3", sb3_ppo, ppo_steps),
-            )
-        )
-    pairs.append(
-        (
-            "DQN",
-            "CartPole-v1",
-            dqn_steps,
-            _our_training("dqn", "CartPole-v1", dqn, dqn_steps),
-            _sb3_training("DQN", "CartPole-v1", sb3_dqn, dqn_steps),
-        )
-    )
+        cases.append(("PPO", "BipedalWalker-v3", ppo_steps, ppo, sb3_ppo))
+    cases.append(("DQN", "CartPole-v1", dqn_steps, dqn, sb3_dqn))
     rows, figures = [], {}
-    for algorithm, env_id, steps, ours, theirs in pairs:
+    for algorithm, env_id, steps, config, sb3_kwargs in cases:
+        ours = _our_training(algorithm.lower(), env_id, config, steps)
+        theirs = _sb3_training(algorithm, env_id, sb3_kwargs, steps)
         timings = best_of(
             rounds, {"ours": ("env steps", steps, ours), "sb3": ("env steps", steps, theirs)}
         )
