@@ -27,6 +27,11 @@ LEGEND = (
 )
 
 
+def window_title(what: str) -> str:
+    """A window's title: what it shows, then the keys (the HUD has no room for them)."""
+    return f"Henry: {what}   [{LEGEND}]"
+
+
 class Controls:
     """What the keys pressed in `window` asked for; `agent` gets epsilon changes."""
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from walker.app.controls import LEGEND
+from walker.app.controls import window_title
 from walker.app.lanes import Lane, open_lanes, run_lanes
 from walker.app.policies import PolicyError
 from walker.app.scenes import CONTROL_HZ, require_display
@@ -36,18 +36,17 @@ def record_policy(
     options = {"pose": pose} if pose else None
     lanes = open_lanes([spec], env_id, env_kwargs or {}, seed, fps, options=options, speed=speed)
     shade = _ghost_lane(ghost, env_id, env_kwargs, seed, fps, options, speed)
-    with VideoWriter(out, fps) as writer:
-        run_lanes(
-            lanes,
-            seconds=seconds,
-            fps=fps,
-            size=size,
-            window=None,
-            writer=writer,
-            seed=seed,
-            speed=speed,
-            ghost=shade,
-        )
+    _run_shown(
+        lanes,
+        None,
+        VideoWriter(out, fps),
+        seconds=seconds,
+        fps=fps,
+        size=size,
+        seed=seed,
+        speed=speed,
+        ghost=shade,
+    )
     return Path(out)
 
 
@@ -105,7 +104,7 @@ def race(
         require_display()
     lanes = open_lanes(specs, env_id, env_kwargs or {}, seed, fps, learn_specs, speed=speed)
     size = size or race_size(len(lanes))
-    shown = Window(size, f"Henry: race   [{LEGEND}]") if window else None
+    shown = Window(size, window_title("race")) if window else None
     writer = VideoWriter(out, fps) if out is not None else None
     _run_shown(
         lanes,
@@ -146,8 +145,7 @@ def watch_policy(
     options = {"pose": pose} if pose else None
     lanes = open_lanes([spec], env_id, env_kwargs or {}, seed, fps, options=options)
     shade = _ghost_lane(ghost, env_id, env_kwargs, seed, fps, options, 1.0)
-    title = f"Henry: {spec}" + (f" (ghost: {ghost})" if ghost else "")
-    window = Window(WINDOW_SIZE, f"{title}   [{LEGEND}]")
+    window = Window(WINDOW_SIZE, window_title(spec + (f" (ghost: {ghost})" if ghost else "")))
     writer = VideoWriter(record, fps) if record is not None else None
     _run_shown(
         lanes, window, writer, seconds=seconds, fps=fps, size=WINDOW_SIZE, seed=seed, ghost=shade

@@ -22,7 +22,7 @@ import gymnasium as gym
 import numpy as np
 
 from agents.base import Learner
-from walker.app.controls import LEGEND, Controls
+from walker.app.controls import Controls, window_title
 from walker.app.evaluation import EpisodeResult
 from walker.app.hooks import Hook, Request, RunView
 from walker.app.lanes import Lane, run_lanes
@@ -95,7 +95,7 @@ class TrainingView(Hook):
         self.reference_m_s = reference_m_s
         self.speeds: list[float] = []
         """Every finished episode's speed, for the speed panel."""
-        self.window = Window(WINDOW_SIZE, f"Henry: training   [{LEGEND}]") if window else None
+        self.window = Window(WINDOW_SIZE, window_title("training")) if window else None
         self.writer = VideoWriter(record, fps) if record is not None else None
         # Off screen the video is the only view: the speed time-lapses it instead.
         self.stride = (
