@@ -127,30 +127,9 @@ def test_a_policy_trained_with_another_reward_plays_in_the_default_env(capsys):
     # not change what it sees or how Henry moves. Dynamics arguments still must match.
     from walker.app.cli import main
 
-    code = main(
-        [
-            "eval",
-            "ppo-henry-walk",
-            "--env",
-            "HenryContinuous-v0",
-            "--episodes",
-            "1",
-            "--seconds",
-            "2",
-        ]
-    )
+    walk = ["eval", "ppo-henry-walk", "--env", "HenryContinuous-v0", "--episodes", "1"]
+    code = main([*walk, "--seconds", "2"])
     assert code == 0, capsys.readouterr().err
-    code = main(
-        [
-            "eval",
-            "ppo-henry-walk",
-            "--env",
-            "HenryContinuous-v0",
-            "--episodes",
-            "1",
-            "--env-arg",
-            "frame_skip=2",
-        ]
-    )
+    code = main([*walk, "--env-arg", "frame_skip=2"])
     assert code != 0
     assert "frame_skip" in capsys.readouterr().err
