@@ -140,6 +140,8 @@ class HenryDiscreteEnv(HenryEnv):
         self.extension_levels = extension_levels
         self.step_length_m = float(step_length_m)
         self.decision_steps = decision_steps
+        self.dt = decision_steps * spec.control_dt_s
+        """Simulated seconds one action lasts (as `dt` is for the continuous env's step)."""
         self._half = half
         self._nvec = (extension_levels, 2, extension_levels, 2)
         self.observation_space = spaces.MultiDiscrete(list(self._nvec))

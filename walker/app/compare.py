@@ -58,7 +58,7 @@ def compare_policies(
                 f"one of Henry's envs, got {seconds!r} on {env_id}"
             )
         probe: Any = make_env(env_id, env_kwargs).unwrapped
-        step_s = getattr(probe, "dt", None) or probe.decision_steps * probe.henry_spec.control_dt_s
+        step_s = probe.dt  # simulated seconds per env step, on both of Henry's envs
         limit = max(1, round(seconds / step_s))
     measured = {**env_kwargs, "measure_work": True} if henry else env_kwargs
     for index, spec in enumerate(policies):

@@ -107,11 +107,6 @@ class SeedRun:
     reference_m_s: float
 
 
-def _step_seconds(env: Any) -> float:
-    henry = env.unwrapped
-    return float(getattr(henry, "dt", None) or henry.decision_steps * henry.henry_spec.control_dt_s)
-
-
 class _Reporting(Hook):
     """Sends `(index, steps trained so far)` to `send` every `every` steps, so the parent
     process can draw one progress bar over every seed."""
@@ -178,7 +173,8 @@ def train_seed(
         "train_seconds": float(result.seconds),
     }
     if setup.walk_check_s is not None:
-        limit = max(1, round(setup.walk_check_s / _step_seconds(probe)))
+        henry: Any = probe.unwrapped  # `dt`: simulated seconds per env step
+        limit = max(1, round(setup.walk_check_s / henry.dt))
         gait = measure_gait(
             partial(
                 make_env,
