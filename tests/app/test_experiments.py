@@ -9,6 +9,8 @@ import pytest
 
 import envs
 from agents.baselines import HardcodedGait
+from walker.app.core.stats import mean_ci95
+from walker.app.core.sweep import Backend
 from walker.app.experiments import article as experiments
 from walker.app.experiments import deep
 from walker.app.experiments.planning import TablePolicy, best_cycle, plan, sample_model
@@ -70,10 +72,16 @@ def test_dungeon_gambler_goes_forward_and_accountant_gets_stuck():
 
 
 def test_confidence_interval():
-    mean, lo, hi = experiments.mean_ci95([1.0, 2.0, 3.0])
+    # Student's t with 2 degrees of freedom: 4.303 (the 97.5% quantile, from the tables).
+    mean, lo, hi = mean_ci95([1.0, 2.0, 3.0])
     assert mean == 2.0
-    assert lo == pytest.approx(2.0 - 4.30 * 1.0 / np.sqrt(3))
-    assert hi == pytest.approx(2.0 + 4.30 * 1.0 / np.sqrt(3))
+    assert lo == pytest.approx(2.0 - 4.3027 * 1.0 / np.sqrt(3), abs=1e-4)
+    assert hi == pytest.approx(2.0 + 4.3027 * 1.0 / np.sqrt(3), abs=1e-4)
+    # Many values: close to the normal's 1.96.
+    values = np.random.default_rng(0).normal(size=1000)
+    _, lo, hi = mean_ci95(values)
+    assert (hi - lo) / 2 == pytest.approx(1.962 * values.std(ddof=1) / np.sqrt(1000), rel=1e-3)
+    assert mean_ci95([5.0]) == (5.0, 5.0, 5.0)
 
 
 @pytest.mark.slow
@@ -91,14 +99,14 @@ def test_deep_experiment_seeds_in_two_workers_match_one_and_check_the_walk(capsy
     # must say so; two worker processes must give exactly what one process gives.
     setup = dataclasses.replace(deep.DEEP_SETUPS[0], walk_check_s=2.0)
     alone = deep.deep_agents(seeds=2, setups=[setup], steps_each=2048)
-    apart = deep.deep_agents(seeds=2, setups=[setup], steps_each=2048, workers=2)
+    apart = deep.deep_agents(seeds=2, setups=[setup], steps_each=2048, backend=Backend(2))
     one, two = alone.figures[setup.label], apart.figures[setup.label]
     assert one["final_speeds_m_s"] == two["final_speeds_m_s"]
     assert json.dumps(one["walk_checks"]) == json.dumps(two["walk_checks"])  # NaN != NaN
     step_s = gym.make(envs.CONTINUOUS_ID).unwrapped.dt
     for check in one["walk_checks"]:
         assert 0 < check["length"] <= round(2.0 / step_s)  # the check lasted 2 s at most
-        assert not deep._walks(check)  # a few thousand steps learn no walk
+        assert not deep.WalkCheck(**check).walks  # a few thousand steps learn no walk
     assert "final policy walks" in alone.text
     assert capsys.readouterr().err.count("deep: PPO, walking reward") == 4  # a line a seed
 
@@ -118,7 +126,7 @@ def test_deep_experiment_seeds_in_two_workers_match_one_and_check_the_walk(capsy
     ],
 )
 def test_a_walk_moves_on_alternating_feet_without_flight_or_fall(check, walks):
-    assert deep._walks(check) is walks
+    assert deep.WalkCheck(**check, length=100.0).walks is walks
 
 
 def test_deep_setups_train_on_the_walking_reward_against_the_controller():
@@ -127,13 +135,60 @@ def test_deep_setups_train_on_the_walking_reward_against_the_controller():
     assert continuous.walk_check_s == 60.0 and continuous.steps == 1_000_000
 
 
-def test_experiment_steps_and_workers_reach_the_deep_experiment(monkeypatch):
+@pytest.mark.parametrize(
+    ("argv", "backend"),
+    [
+        (["--workers", "2"], Backend(workers=2, workers_given=True)),
+        (["--ray"], Backend(ray=True)),
+        (["--ray", "--workers", "2"], Backend(workers=2, ray=True, workers_given=True)),
+        ([], Backend()),
+    ],
+)
+def test_experiment_steps_workers_and_ray_reach_the_deep_experiment(
+    monkeypatch, tmp_path, capsys, argv, backend
+):
+    from walker.app.cli import main
+
     given = {}
 
-    def fake(seeds, steps_each=None, workers=1):
-        given.update(seeds=seeds, steps_each=steps_each, workers=workers)
+    def fake(seeds, steps_each=None, backend=None):
+        given.update(seeds=seeds, steps_each=steps_each, backend=backend)
         return experiments.Report("deep", "", {})
 
     monkeypatch.setattr(deep, "deep_agents", fake)
-    experiments.run("deep", seeds=2, steps=500, workers=2)
-    assert given == {"seeds": 2, "steps_each": 500, "workers": 2}
+    if backend.ray:
+        pytest.importorskip("ray")
+    out = str(tmp_path / "deep")
+    assert main(["experiment", "deep", "--seeds", "2", "--steps", "500", *argv, "--out", out]) == 0
+    assert given == {"seeds": 2, "steps_each": 500, "backend": backend}
+
+
+@pytest.fixture
+def local_ray():
+    ray = pytest.importorskip("ray")
+    ray.init(
+        address="local",
+        num_cpus=2,
+        object_store_memory=80 * 1024 * 1024,
+        include_dashboard=False,
+        log_to_driver=False,
+    )
+    yield ray
+    ray.shutdown()
+
+
+@pytest.mark.slow
+def test_deep_experiment_on_ray_gives_the_figures_of_one_process(local_ray, capsys):
+    # Two seeds of each setup on a tiny budget, evaluated once at its end, the continuous
+    # walk check cut to 1 s: on Ray they must give exactly what they give in this process.
+    setups = [
+        dataclasses.replace(setup, eval_every=setup.steps, walk_check_s=setup.walk_check_s and 1.0)
+        for setup in deep.DEEP_SETUPS
+    ]
+    here = deep.deep_agents(seeds=2, setups=setups, steps_each=64)
+    on_ray = deep.deep_agents(seeds=2, setups=setups, steps_each=64, backend=Backend(ray=True))
+    for setup in setups:
+        mine, theirs = here.figures[setup.label], on_ray.figures[setup.label]
+        for key in ("final_speeds_m_s", "first_beat_steps", "walk_checks", "steps"):
+            assert json.dumps(mine[key]) == json.dumps(theirs[key])  # NaN != NaN
+    assert capsys.readouterr().err.count("deep: ") == 2 * 2 * len(setups)  # a line a seed

@@ -1,5 +1,7 @@
 """`walker eval` on Henry's envs reports the gait, and names the continuous-only gaits."""
 
+from dataclasses import replace
+
 import pytest
 
 from walker.app.cli import main
@@ -101,6 +103,7 @@ def test_the_pretrained_walk_walks_faster_than_the_controller(capsys):
 
 def test_a_run_that_falls_reports_no_ratio_against_the_hard_coded_gait(tmp_path):
     # A speed until a fall is no win: the run summary gives the fall share, not a ratio.
+    from walker.app.core.evaluation import Evaluation
     from walker.app.training.loop import TrainResult
     from walker.app.training.runs import RunResult
 
@@ -113,11 +116,12 @@ def test_a_run_that_falls_reports_no_ratio_against_the_hard_coded_gait(tmp_path)
         evaluations=[],
         episode_log=[],
     )
-    hardcoded = {"speed_m_s": 0.5}
-    evaluation = {"return": 1.0, "length": 300.0, "distance_m": 9.0, "speed_m_s": 1.8}
-    fell = RunResult(tmp_path, trained, {**evaluation, "falls": 1.0}, hardcoded).summary()
-    assert "hard-coded gait" not in fell and "fell in 100% of the evaluation episodes" in fell
-    walked = RunResult(tmp_path, trained, {**evaluation, "falls": 0.0}, hardcoded).summary()
+    hardcoded = Evaluation(1.0, 300.0, 0.0, distance_m=2.5, speed_m_s=0.5)
+    fell = Evaluation(1.0, 300.0, 1.0, distance_m=9.0, speed_m_s=1.8)
+    fell_text = RunResult(tmp_path, trained, fell, hardcoded).summary()
+    assert "hard-coded gait" not in fell_text
+    assert "fell in 100% of the evaluation episodes" in fell_text
+    walked = RunResult(tmp_path, trained, replace(fell, falls=0.0), hardcoded).summary()
     assert "(3.60x the hard-coded gait)" in walked
 
 

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
+from walker.app.core.runfiles import LOCK_NAME
 from walker.app.training.rundir import (
-    LOCK_NAME,
     JsonlLog,
     RunFolder,
     RunFolderError,

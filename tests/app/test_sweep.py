@@ -50,6 +50,30 @@ def test_a_dying_worker_loses_only_its_own_task():
     assert "worker process died" in failures[0].message
 
 
+def count_to_three(task, shared, report):
+    """A task that reports its progress: 1, 2, 3, then returns."""
+    for step in (1, 2, 3):
+        report(step)
+    return task
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_reports_reach_the_caller_tagged_with_their_task(workers):
+    heard = []
+    results = {}
+    failures = run_sweep(
+        count_to_three,
+        ["a", "b", "c"],
+        backend=Backend(workers=workers),
+        on_result=results.__setitem__,
+        on_progress=lambda task, message: heard.append((task, message)),
+        progress=False,
+    )
+    assert not failures and results == {"a": "a", "b": "b", "c": "c"}
+    for task in "abc":  # in order within a task, wherever it ran
+        assert [m for t, m in heard if t == task] == [1, 2, 3]
+
+
 def test_bad_backends_are_refused_before_any_work():
     with pytest.raises(SweepError, match="--workers must be at least 1"):
         check_backend(Backend(workers=0))

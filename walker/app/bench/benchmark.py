@@ -58,7 +58,7 @@ class BenchAgent:
     learner: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class BenchRun:
     """What a finished (or partly failed) bench produced."""
 

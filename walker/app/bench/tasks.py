@@ -31,11 +31,9 @@ from agents.base import Agent, act_one
 from envs import gait
 from walker.app.bench.conditions import CONDITIONS
 from walker.app.core.policies import env_metadata, learner_kind, load_policy, make_env
+from walker.app.core.runfiles import CHECKPOINT_NAME
+from walker.app.training.config import TRAIN_EPISODE_DECISIONS
 from walker.app.training.loop import TrainConfig, train
-
-TRAIN_EPISODE_DECISIONS = 20
-"""Training episodes on the discrete Henry: 20 decisions from a random start, the recipe of
-the pretrained `qlearning-henry` and `dqn-henry` (many starts, every state visited)."""
 
 MIN_COT_DISTANCE_M = 0.1
 """Below this distance the cost of transport (work per metre) is not reported: dividing by
@@ -139,7 +137,7 @@ def train_policy(task: TrainTask, shared: Mapping[str, Any]) -> bytes:
         probe.close()
         train(agent, make, run)
         with tempfile.TemporaryDirectory(prefix="henry-bench-") as folder:
-            path = agent.save(Path(folder) / "checkpoint.pt", metadata)
+            path = agent.save(Path(folder) / CHECKPOINT_NAME, metadata)
             return path.read_bytes()
 
 

@@ -18,7 +18,6 @@ from typing import Any
 
 import walker
 from walker.app.cli.commands import (
-    DEFAULT_OUT,
     UsageError,
     cmd_demo,
     cmd_eval,
@@ -34,6 +33,7 @@ from walker.app.cli.measuring import add_measuring_parsers
 from walker.app.core import checks
 from walker.app.core.checks import OneLineParser
 from walker.app.core.options import add_config_options, key_value
+from walker.app.core.runfiles import DEFAULT_RUNS
 from walker.app.core.stopsignals import exit_status, signal_name, stop_on_signals
 
 
@@ -163,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_start_options(demo, pose=False)
     demo.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT / "demo", help="run folder (default: runs/demo)"
+        "--out", type=Path, default=DEFAULT_RUNS / "demo", help="run folder (default: runs/demo)"
     )
     demo.add_argument(
         "--window",
@@ -239,8 +239,17 @@ def build_parser() -> argparse.ArgumentParser:
     experiment.add_argument(
         "--workers",
         type=_positive_int,
-        default=1,
+        default=None,
         help="deep: processes training seeds at once, one core each (default: 1)",
+    )
+    experiment.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="deep: train the seeds on Ray: a local Ray without ADDRESS, a cluster's "
+        "head (HOST:PORT) with it (needs scripts/setup.sh ray)",
     )
     experiment.add_argument(
         "--out",

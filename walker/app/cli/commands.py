@@ -9,14 +9,12 @@ import contextlib
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from walker.app.core import checks
 from walker.app.core.options import config_from_args, given_values
+from walker.app.core.runfiles import DEFAULT_RUNS
 from walker.app.core.stopsignals import exit_status, signal_name
-
-DEFAULT_OUT = Path("runs")
 
 
 class UsageError(ValueError):
@@ -94,16 +92,39 @@ def cmd_qtable(args: argparse.Namespace) -> int:
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:
+    from walker.app.core.sweep import SweepError, check_backend
     from walker.app.experiments import article as experiments
 
-    out = args.out or DEFAULT_OUT / f"experiment-{args.name}"
-    if args.workers > 1 and args.name != "deep":
-        raise UsageError(f"--workers goes with the deep experiment, not with {args.name}")
+    out = args.out or DEFAULT_RUNS / f"experiment-{args.name}"
+    if args.name != "deep":
+        for flag, given in (
+            ("--workers", (args.workers or 1) > 1),
+            ("--ray", args.ray is not None),
+        ):
+            if given:
+                raise UsageError(f"{flag} goes with the deep experiment, not with {args.name}")
+    backend = backend_from_args(args, default_workers=1)
+    try:
+        check_backend(backend)
+    except SweepError as error:
+        raise UsageError(str(error)) from error
     report = experiments.run(
-        args.name, seeds=args.seeds, steps=args.steps, out=out, workers=args.workers
+        args.name, seeds=args.seeds, steps=args.steps, out=out, backend=backend
     )
     print(report)
     return 0
+
+
+def backend_from_args(args: argparse.Namespace, default_workers: int) -> Any:
+    """Where `--workers` and `--ray` say a sweep's tasks run."""
+    from walker.app.core.sweep import Backend
+
+    return Backend(
+        workers=args.workers or default_workers,
+        ray=args.ray is not None,
+        ray_address=args.ray or None,
+        workers_given=args.workers is not None,
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -194,14 +215,9 @@ def cmd_record(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from walker.app.bench.benchmark import BenchError, run_bench
     from walker.app.bench.conditions import ConditionError
-    from walker.app.core.sweep import Backend, SweepError, default_workers
+    from walker.app.core.sweep import SweepError, default_workers
 
-    backend = Backend(
-        workers=args.workers or default_workers(),
-        ray=args.ray is not None,
-        ray_address=args.ray or None,
-        workers_given=args.workers is not None,
-    )
+    backend = backend_from_args(args, default_workers())
     started = time.perf_counter()
     try:
         result = run_bench(

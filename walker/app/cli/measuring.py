@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from walker.app.cli.commands import DEFAULT_OUT, cmd_bench, cmd_speed
+from walker.app.cli.commands import cmd_bench, cmd_speed
 from walker.app.core import checks
+from walker.app.core.runfiles import DEFAULT_RUNS
 
 _positive_int = checks.positive_int_arg
 
@@ -79,7 +80,7 @@ def add_measuring_parsers(verbs: Any) -> None:
     bench.add_argument(
         "--out",
         type=Path,
-        default=DEFAULT_OUT / "bench",
+        default=DEFAULT_RUNS / "bench",
         help="folder for the results (default: runs/bench)",
     )
     bench.add_argument("--no-progress", action="store_true", help="hide the progress bars")

@@ -14,7 +14,7 @@ import numpy as np
 import envs
 from agents.checkpoint import CheckpointError, load_checkpoint
 from agents.qlearning import QLearning
-from walker.app.core.evaluation import evaluate
+from walker.app.core.evaluation import Evaluation, evaluate
 from walker.app.core.policies import (
     ASSETS,
     PolicyError,
@@ -24,10 +24,11 @@ from walker.app.core.policies import (
     make_env,
     require_checkpoint,
 )
+from walker.app.core.runfiles import QTABLE_SUFFIX
 from walker.app.core.tables import format_table
 
 
-def hardcoded_reference(env_id: str, env_kwargs: dict[str, Any]) -> dict[str, float] | None:
+def hardcoded_reference(env_id: str, env_kwargs: dict[str, Any]) -> Evaluation | None:
     """The hard-coded gait's greedy evaluation on this env (None for non-Henry envs)."""
     env = make_env(env_id, env_kwargs)
     try:
@@ -51,7 +52,7 @@ def compare_policies(
 ) -> str:
     """Evaluate each policy greedily on one env and format a table; on Henry's envs with
     the gait measured (`walker.app.core.gaits`), episodes lasting up to `seconds` if given."""
-    from walker.app.core.gaits import GAIT_COLUMNS, gait_cells, measure_gait
+    from walker.app.core.gaits import GAIT_COLUMNS, GaitSummary, gait_cells, measure_gait
 
     env_kwargs = dict(env_kwargs or {})
     if env_id is None:
@@ -61,7 +62,7 @@ def compare_policies(
     options = {"pose": pose} if pose else None
     rows = []
     reference_speed = None
-    results = []
+    results: list[tuple[str, Evaluation]] = []
     henry = env_id in (envs.DISCRETE_ID, envs.CONTINUOUS_ID)
     limit = None
     if seconds is not None:
@@ -91,21 +92,21 @@ def compare_policies(
         )
         results.append((labels[index] if labels else spec, summary))
         if spec == "hardcoded":
-            reference_speed = summary.get("speed_m_s")
+            reference_speed = summary.speed_m_s
     for name, summary in results:
         row = [
             name,
-            f"{summary['return']:.3f}",
-            f"{summary['length']:.0f}",
-            f"{summary['falls']:.0%}",
+            f"{summary.episode_return:.3f}",
+            f"{summary.length:.0f}",
+            f"{summary.falls:.0%}",
         ]
-        if "speed_m_s" in summary:
-            row += [f"{summary['distance_m']:.3f}", f"{summary['speed_m_s']:.4f}"]
-            ratio = summary["speed_m_s"] / reference_speed if reference_speed else math.nan
+        if summary.distance_m is not None and summary.speed_m_s is not None:
+            row += [f"{summary.distance_m:.3f}", f"{summary.speed_m_s:.4f}"]
+            ratio = summary.speed_m_s / reference_speed if reference_speed else math.nan
             # A speed until a fall is no win: Henry's fallers get no ratio.
-            fell = henry and summary["falls"] > 0
+            fell = henry and summary.falls > 0
             row.append(f"{ratio:.2f}x" if math.isfinite(ratio) and not fell else "-")
-        if henry:
+        if isinstance(summary, GaitSummary):
             row += gait_cells(summary)
         rows.append(row)
     # A terminated Henry has fallen; other envs end for their own reasons (Taxi: a drop-off).
@@ -115,7 +116,7 @@ def compare_policies(
         "steps",
         "falls" if env_id in (envs.DISCRETE_ID, envs.CONTINUOUS_ID) else "terminated",
     ]
-    if results and "speed_m_s" in results[0][1]:
+    if results and results[0][1].speed_m_s is not None:
         header += ["distance m", "speed m/s", "vs hard-coded"]
     if henry:
         header += [title for _, title, _ in GAIT_COLUMNS]
@@ -187,9 +188,9 @@ def qtable_report(
 
     # Beside the checkpoint, except for pretrained ones: assets/ is not the user's folder.
     beside = (
-        Path(checkpoint.stem + "_qtable.png")
+        Path(checkpoint.stem + QTABLE_SUFFIX)
         if checkpoint.parent == ASSETS
-        else checkpoint.with_name(checkpoint.stem + "_qtable.png")
+        else checkpoint.with_name(checkpoint.stem + QTABLE_SUFFIX)
     )
     heatmap = out or beside
     qtable_heatmap(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
@@ -17,9 +18,10 @@ import numpy as np
 
 from agents.base import Agent, act_one
 from envs.gait import GaitMetrics, attach, detach, work_from_info
+from walker.app.core.evaluation import Evaluation
 
 GAIT_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    # (GaitMetrics field or summary key, table header, format)
+    # (GaitSummary field, table header, format)
     ("flight_share", "flight", "{:.1%}"),
     ("duty_factors", "duty R/L", "{}"),
     ("footfalls", "footfalls", "{:.0f}"),
@@ -37,7 +39,7 @@ def measure_gait(
     episodes: int,
     seed: int,
     options: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> GaitSummary:
     """Mean return, length, falls, distance and speed of greedy episodes, and their gait.
 
     `make_env` must build a Henry env with `measure_work=True` for the cost of transport.
@@ -68,47 +70,64 @@ def measure_gait(
     return summarise(returns, lengths, falls, metrics)
 
 
+@dataclass(frozen=True, kw_only=True)
+class GaitSummary(Evaluation):
+    """An evaluation on a Henry env with the gait measured: means over its episodes
+    (NaN where no episode could define a measure, e.g. the stride of one that never
+    stepped)."""
+
+    footfalls: float
+    flight_share: float
+    duty_factor_right: float
+    duty_factor_left: float
+    alternation: float
+    stride_length_m: float
+    cadence_per_min: float
+    cost_of_transport: float
+
+    @property
+    def duty_factors(self) -> str:
+        """Right and left duty factors as the table shows them, `R/L`."""
+        return f"{self.duty_factor_right:.2f}/{self.duty_factor_left:.2f}"
+
+
 def summarise(
     returns: Sequence[float],
     lengths: Sequence[int],
     falls: Sequence[bool],
     metrics: Sequence[GaitMetrics],
-) -> dict[str, Any]:
+) -> GaitSummary:
     """Means over episodes (NaN-aware for metrics an episode could not define)."""
 
     def mean(values: Sequence[float]) -> float:
         finite = [v for v in values if math.isfinite(v)]
         return float(np.mean(finite)) if finite else math.nan
 
-    summary: dict[str, Any] = {
-        "return": mean(returns),
-        "length": mean([float(n) for n in lengths]),
-        "falls": mean([float(f) for f in falls]),
-        "distance_m": mean([m.distance_m for m in metrics]),
-        "speed_m_s": mean([m.speed_m_s for m in metrics]),
-        "footfalls": mean([float(m.footfalls) for m in metrics]),
-    }
-    for name in (
-        "flight_share",
-        "duty_factor_right",
-        "duty_factor_left",
-        "alternation",
-        "stride_length_m",
-        "cadence_per_min",
-        "cost_of_transport",
-    ):
-        summary[name] = mean([getattr(m, name) for m in metrics])
-    summary["duty_factors"] = (
-        f"{summary['duty_factor_right']:.2f}/{summary['duty_factor_left']:.2f}"
+    def of_metrics(name: str) -> float:
+        return mean([float(getattr(m, name)) for m in metrics])
+
+    return GaitSummary(
+        episode_return=mean(returns),
+        length=mean([float(n) for n in lengths]),
+        falls=mean([float(f) for f in falls]),
+        distance_m=of_metrics("distance_m"),
+        speed_m_s=of_metrics("speed_m_s"),
+        footfalls=of_metrics("footfalls"),
+        flight_share=of_metrics("flight_share"),
+        duty_factor_right=of_metrics("duty_factor_right"),
+        duty_factor_left=of_metrics("duty_factor_left"),
+        alternation=of_metrics("alternation"),
+        stride_length_m=of_metrics("stride_length_m"),
+        cadence_per_min=of_metrics("cadence_per_min"),
+        cost_of_transport=of_metrics("cost_of_transport"),
     )
-    return summary
 
 
-def gait_cells(summary: dict[str, Any]) -> list[str]:
+def gait_cells(summary: GaitSummary) -> list[str]:
     """The gait columns of one table row ("-" where a metric is undefined)."""
     cells = []
     for key, _, fmt in GAIT_COLUMNS:
-        value = summary[key]
+        value = getattr(summary, key)
         if isinstance(value, float) and not math.isfinite(value):
             cells.append("-")
         else:

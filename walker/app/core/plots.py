@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from walker.draw.henry import LEFT_LEG, RIGHT_LEG
 from walker.files import atomic_path
+
+if TYPE_CHECKING:
+    from walker.app.core.evaluation import Evaluation, TrainingEvaluation
 
 
 def _pyplot() -> Any:
@@ -49,9 +52,9 @@ def smooth(values: Sequence[float], window: int) -> np.ndarray:
 def learning_curves(
     path: str | Path,
     episodes: list[dict[str, Any]],
-    evaluations: list[dict[str, float]],
+    evaluations: Sequence[TrainingEvaluation],
     title: str,
-    hardcoded: dict[str, float] | None = None,
+    hardcoded: Evaluation | None = None,
 ) -> Path:
     """Episode return and length over training (raw and smoothed), and greedy evaluations,
     with the hard-coded gait's level drawn as a line."""
@@ -60,11 +63,11 @@ def learning_curves(
     if all("speed_m_s" in row for row in episodes):
         # Speed is comparable across episode lengths (returns are not when training
         # episodes are cut short), so it is what the hard-coded level is drawn against.
-        reference = hardcoded.get("speed_m_s") if hardcoded else None
+        reference = hardcoded.speed_m_s if hardcoded else None
         panels.append(("speed_m_s", "training episode speed (m/s)", reference))
         panels.append(("episode_return", "episode return", None))
     else:
-        reference = hardcoded.get("return") if hardcoded else None
+        reference = hardcoded.episode_return if hardcoded else None
         panels.append(("episode_return", "episode return", reference))
     lengths = {row["length"] for row in episodes}
     if len(lengths) > 1:
@@ -90,17 +93,22 @@ def learning_curves(
         ax.legend(loc="best", fontsize=8)
     if evaluations:
         ax = axes[-1]
-        key = "speed_m_s" if "speed_m_s" in evaluations[0] else "return"
+        speeds = evaluations[0].evaluation.speed_m_s is not None
+
+        def greedy(evaluation: Evaluation) -> float | None:
+            return evaluation.speed_m_s if speeds else evaluation.episode_return
+
         ax.plot(
-            [e["step"] for e in evaluations],
-            [e[key] for e in evaluations],
+            [e.step for e in evaluations],
+            [greedy(e.evaluation) for e in evaluations],
             marker="o",
             color="#1f5fa8",
             label="greedy policy",
         )
-        if hardcoded and key in hardcoded:
-            ax.axhline(hardcoded[key], color="#c0392b", linestyle="--", label="hard-coded gait")
-        ax.set_ylabel("greedy speed (m/s)" if key == "speed_m_s" else "greedy return")
+        level = greedy(hardcoded) if hardcoded else None
+        if level is not None:
+            ax.axhline(level, color="#c0392b", linestyle="--", label="hard-coded gait")
+        ax.set_ylabel("greedy speed (m/s)" if speeds else "greedy return")
         ax.set_xlabel("training steps")
         ax.grid(alpha=0.3)
         ax.legend(loc="best", fontsize=8)

@@ -9,23 +9,36 @@ handed to `on_result` in this process as soon as it arrives, so the caller can s
 before the next one; which worker ran a task never changes its result. A task that raises
 becomes a `Failure` naming the task, and the others carry on. Ctrl-C or a signal stops the
 sweep and ends its worker processes at once; results already handed over stay handed over.
+
+A sweep given `on_progress` calls `function(task, shared, report)` instead: each
+`report(message)` reaches `on_progress(task, message)` in this process while the task
+runs, wherever it runs (through a queue from worker processes, a Ray queue actor from Ray
+workers), so the caller can draw one progress bar over long tasks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import queue
 import socket
+import threading
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from tqdm import tqdm
 
-TaskFunction = Callable[[Any, Mapping[str, Any]], Any]
+TaskFunction = Callable[..., Any]
+"""`function(task, shared) -> result`, or `function(task, shared, report) -> result` in a
+sweep given `on_progress`."""
+Progress = Callable[[Any, Any], None]
+"""`on_progress(task, message)`: what a running task reported."""
 
 POOL_RESTARTS = 2
 """How often Ray runs a task again whose worker process died before it counts as crashed (a
@@ -113,8 +126,11 @@ def run_sweep(
     shared: Mapping[str, Any] | None = None,
     label: str = "tasks",
     progress: bool = True,
+    on_progress: Progress | None = None,
 ) -> list[Failure]:
-    """Run `function(task, shared)` for every task; return the tasks that failed."""
+    """Run `function(task, shared)` for every task; return the tasks that failed. With
+    `on_progress`, `function(task, shared, report)`, and `on_progress` hears each report
+    (possibly from another thread of this process)."""
     shared = dict(shared or {})
     if not tasks:
         return []
@@ -126,10 +142,10 @@ def run_sweep(
 
     try:
         if backend.ray:
-            return _run_ray(function, tasks, backend, shared, deliver)
+            return _run_ray(function, tasks, backend, shared, deliver, on_progress)
         if backend.workers == 1:
-            return _run_here(function, tasks, shared, deliver)
-        return _run_pool(function, tasks, backend.workers, shared, deliver)
+            return _run_here(function, tasks, shared, deliver, on_progress)
+        return _run_pool(function, tasks, backend.workers, shared, deliver, on_progress)
     finally:
         bar.close()
 
@@ -139,16 +155,56 @@ def _describe(error: BaseException) -> str:
     return last.replace("\n", " ")
 
 
+def _call(
+    function: TaskFunction,
+    task: Any,
+    shared: Mapping[str, Any],
+    report: Callable[[Any], None] | None,
+) -> Any:
+    return function(task, shared) if report is None else function(task, shared, report)
+
+
+@contextlib.contextmanager
+def _listening(
+    receive: Callable[[float], tuple[int, Any]],
+    empty: type[BaseException],
+    tasks: Sequence[Any],
+    on_progress: Progress,
+) -> Iterator[None]:
+    """Hand what `receive(timeout)` brings, `(task index, message)`, to `on_progress` on a
+    thread of its own while the body runs. This process only ever reads the queue, so a
+    worker ended in the middle of a write cannot block it."""
+    done = threading.Event()
+
+    def listen() -> None:
+        while not done.is_set():
+            try:
+                index, message = receive(0.1)
+            except empty:
+                continue
+            on_progress(tasks[index], message)
+
+    listener = threading.Thread(target=listen, name="sweep-progress", daemon=True)
+    listener.start()
+    try:
+        yield
+    finally:
+        done.set()
+        listener.join(timeout=2)
+
+
 def _run_here(
     function: TaskFunction,
     tasks: Sequence[Any],
     shared: Mapping[str, Any],
     deliver: Callable[[Any, Any], None],
+    on_progress: Progress | None,
 ) -> list[Failure]:
     failures = []
     for task in tasks:
+        report = None if on_progress is None else partial(on_progress, task)
         try:
-            result = function(task, shared)
+            result = _call(function, task, shared, report)
         except Exception as error:
             failures.append(Failure(task, _describe(error)))
             continue
@@ -159,15 +215,23 @@ def _run_here(
 # -- process pool --------------------------------------------------------------------------
 
 _worker_shared: dict[str, Any] = {}
+_worker_reports: list[Any] = []
+"""A worker process's end of the progress queue (empty when nobody listens)."""
 
 
-def _install_shared(shared: dict[str, Any]) -> None:
+def _install_shared(shared: dict[str, Any], reports: Any) -> None:
     _worker_shared.clear()
     _worker_shared.update(shared)
+    _worker_reports[:] = [] if reports is None else [reports]
 
 
-def _call_with_installed(function: TaskFunction, task: Any) -> Any:
-    return function(task, _worker_shared)
+def _send(index: int, message: Any) -> None:
+    _worker_reports[0].put((index, message))
+
+
+def _call_with_installed(function: TaskFunction, index: int, task: Any) -> Any:
+    report = partial(_send, index) if _worker_reports else None
+    return _call(function, task, _worker_shared, report)
 
 
 def _run_pool(
@@ -176,45 +240,58 @@ def _run_pool(
     workers: int,
     shared: dict[str, Any],
     deliver: Callable[[Any, Any], None],
+    on_progress: Progress | None,
 ) -> list[Failure]:
-    failures, broken = _pool_pass(function, tasks, workers, shared, deliver)
-    # A worker died (killed, out of memory, a crash in C): every task in flight or queued on
-    # that pool lost its result. Run each of those again alone, on a pool of its own, so only
-    # a task that kills its worker again is reported, and no neighbour goes down with it.
-    for task in broken:
-        more, died = _pool_pass(function, [task], 1, shared, deliver)
-        failures += more + [Failure(t, "its worker process died") for t in died]
+    # spawn, not fork: the parent has torch loaded, and forking a process whose OpenMP
+    # threads exist can hang the child.
+    context = multiprocessing.get_context("spawn")
+    reports = None if on_progress is None else context.Queue()
+    with contextlib.ExitStack() as stack:
+        if reports is not None and on_progress is not None:
+            receive = partial(reports.get, True)  # get(block, timeout)
+            stack.enter_context(_listening(receive, queue.Empty, tasks, on_progress))
+        indexed = list(enumerate(tasks))
+        pool = partial(_pool_pass, function, context, shared, reports, deliver)
+        failures, broken = pool(indexed, workers)
+        # A worker died (killed, out of memory, a crash in C): every task in flight or
+        # queued on that pool lost its result. Run each of those again alone, on a pool of
+        # its own, so only a task that kills its worker again is reported, and no
+        # neighbour goes down with it.
+        for item in broken:
+            more, died = pool([item], 1)
+            failures += more + [Failure(t, "its worker process died") for _, t in died]
     return failures
 
 
 def _pool_pass(
     function: TaskFunction,
-    tasks: Sequence[Any],
-    workers: int,
+    context: Any,
     shared: dict[str, Any],
+    reports: Any,
     deliver: Callable[[Any, Any], None],
-) -> tuple[list[Failure], list[Any]]:
-    """Run `tasks` on one process pool: (failures, tasks whose pool broke under them)."""
+    indexed: Sequence[tuple[int, Any]],
+    workers: int,
+) -> tuple[list[Failure], list[tuple[int, Any]]]:
+    """Run `(index, task)`s on one process pool: (failures, those whose pool broke)."""
     failures: list[Failure] = []
-    broken: list[Any] = []
-    # spawn, not fork: the parent has torch loaded, and forking a process whose OpenMP
-    # threads exist can hang the child.
+    broken: list[tuple[int, Any]] = []
     pool = ProcessPoolExecutor(
-        max_workers=min(workers, len(tasks)),
-        mp_context=multiprocessing.get_context("spawn"),
+        max_workers=min(workers, len(indexed)),
+        mp_context=context,
         initializer=_install_shared,
-        initargs=(shared,),
+        initargs=(shared, reports),
     )
     try:
-        futures: dict[Future[Any], Any] = {
-            pool.submit(_call_with_installed, function, task): task for task in tasks
+        futures: dict[Future[Any], tuple[int, Any]] = {
+            pool.submit(_call_with_installed, function, index, task): (index, task)
+            for index, task in indexed
         }
         for future in as_completed(futures):
-            task = futures[future]
+            index, task = futures[future]
             try:
                 result = future.result()
             except BrokenProcessPool:
-                broken.append(task)
+                broken.append((index, task))
                 continue
             except Exception as error:
                 failures.append(Failure(task, _describe(error)))
@@ -242,8 +319,15 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
 # -- Ray -----------------------------------------------------------------------------------
 
 
-def _ray_call(function: TaskFunction, task: Any, shared: Mapping[str, Any]) -> Any:
-    return function(task, shared)
+def _ray_call(
+    function: TaskFunction, task: Any, shared: Mapping[str, Any], index: int, reports: Any
+) -> Any:
+    report = None if reports is None else partial(_put_report, reports, index)
+    return _call(function, task, shared, report)
+
+
+def _put_report(reports: Any, index: int, message: Any) -> None:
+    reports.put((index, message))
 
 
 def _run_ray(
@@ -252,10 +336,12 @@ def _run_ray(
     backend: Backend,
     shared: dict[str, Any],
     deliver: Callable[[Any, Any], None],
+    on_progress: Progress | None,
 ) -> list[Failure]:
     import logging
 
     import ray
+    import ray.util.queue
 
     started = False
     if not ray.is_initialized():
@@ -278,27 +364,17 @@ def _run_ray(
                 f"{_describe(error)}"
             ) from error
         started = True
+    pending: dict[Any, Any] = {}
     try:
-        remote = ray.remote(num_cpus=1, max_retries=POOL_RESTARTS)(_ray_call)
-        shared_ref: Any = ray.put(shared)
-        pending = {remote.remote(function, task, shared_ref): task for task in tasks}
-        failures: list[Failure] = []
-        waiting = list(pending)
-        while waiting:
-            done, waiting = ray.wait(waiting, num_returns=1)
-            for ref in done:
-                task = pending.pop(ref)
-                try:
-                    result = ray.get(ref)
-                except ray.exceptions.RayTaskError as error:
-                    cause = error.cause if isinstance(error.cause, BaseException) else error
-                    failures.append(Failure(task, _describe(cause)))
-                    continue
-                except ray.exceptions.RayError as error:
-                    failures.append(Failure(task, f"Ray lost it: {type(error).__name__}"))
-                    continue
-                deliver(task, result)
-        return failures
+        with contextlib.ExitStack() as stack:
+            reports = None
+            if on_progress is not None:
+                # An actor that takes no CPU from the tasks; this process reads it.
+                reports = ray.util.queue.Queue(actor_options={"num_cpus": 0})
+                stack.callback(reports.shutdown)
+                receive = partial(reports.get, True)  # get(block, timeout)
+                stack.enter_context(_listening(receive, ray.util.queue.Empty, tasks, on_progress))
+            return _ray_gather(function, tasks, shared, deliver, reports, pending)
     except BaseException:
         for ref in pending:
             ray.cancel(ref, force=True)
@@ -306,3 +382,38 @@ def _run_ray(
     finally:
         if started:
             ray.shutdown()
+
+
+def _ray_gather(
+    function: TaskFunction,
+    tasks: Sequence[Any],
+    shared: dict[str, Any],
+    deliver: Callable[[Any, Any], None],
+    reports: Any,
+    pending: dict[Any, Any],
+) -> list[Failure]:
+    """Submit every task to Ray and hand over results as they come; `pending` holds the
+    tasks not yet back, by their Ray reference (the caller cancels them on Ctrl-C)."""
+    import ray
+
+    remote = ray.remote(num_cpus=1, max_retries=POOL_RESTARTS)(_ray_call)
+    shared_ref: Any = ray.put(shared)
+    for index, task in enumerate(tasks):
+        pending[remote.remote(function, task, shared_ref, index, reports)] = task
+    failures: list[Failure] = []
+    waiting = list(pending)
+    while waiting:
+        done, waiting = ray.wait(waiting, num_returns=1)
+        for ref in done:
+            task = pending.pop(ref)
+            try:
+                result = ray.get(ref)
+            except ray.exceptions.RayTaskError as error:
+                cause = error.cause if isinstance(error.cause, BaseException) else error
+                failures.append(Failure(task, _describe(cause)))
+                continue
+            except ray.exceptions.RayError as error:
+                failures.append(Failure(task, f"Ray lost it: {type(error).__name__}"))
+                continue
+            deliver(task, result)
+    return failures

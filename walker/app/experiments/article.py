@@ -29,15 +29,18 @@ from agents.baselines import HardcodedGait
 from agents.collect import Collector
 from agents.qlearning import EpsilonSchedule, QLearning, QLearningConfig
 from walker.app.core.evaluation import evaluate, run_episode
+from walker.app.core.stats import mean_ci95
+from walker.app.core.sweep import Backend
 from walker.app.core.tables import format_table
 from walker.app.experiments import deep
 from walker.app.experiments.planning import TablePolicy, best_cycle, plan, sample_model
-from walker.app.experiments.report import Report, mean_ci95
+from walker.app.experiments.report import Report
 from walker.app.training.config import TRAIN_EPISODE_DECISIONS
 from walker.app.training.hooks import Hook, RunView
 from walker.app.training.loop import TrainConfig, train
 
-EVAL_DECISIONS = 200  # 120 s of simulated walking per greedy evaluation
+EVAL_DECISIONS = 200
+"""Decisions per greedy evaluation (120 s of simulated walking)."""
 
 
 def henry(max_episode_steps: int | None = None) -> gym.Env[Any, Any]:
@@ -50,6 +53,22 @@ def henry_for_training() -> gym.Env[Any, Any]:
     return henry(TRAIN_EPISODE_DECISIONS)
 
 
+def seconds_of(decisions: int) -> float:
+    """Simulated seconds that `decisions` decisions of the discrete Henry last."""
+    env = henry()
+    step_s = float(env.unwrapped.dt)  # type: ignore[attr-defined]
+    env.close()
+    return decisions * step_s
+
+
+def start_states() -> list[tuple[int, int, int, int]]:
+    """Every state the discrete Henry can be started in."""
+    env = henry()
+    levels = env.unwrapped.extension_levels  # type: ignore[attr-defined]
+    env.close()
+    return envs.legal_start_states(levels)
+
+
 def speed_of(
     agent: Agent,
     decisions: int = EVAL_DECISIONS,
@@ -57,8 +76,9 @@ def speed_of(
     seed: int = 12_345,
 ) -> float:
     """Greedy speed (m/s) over `decisions` decisions from the standard start."""
-    summary = evaluate(henry, agent, 1, seed, options, max_steps=decisions)
-    return summary["speed_m_s"]
+    speed = evaluate(henry, agent, 1, seed, options, max_steps=decisions).speed_m_s
+    assert speed is not None  # Henry reports the distance walked
+    return speed
 
 
 def train_qlearning(
@@ -149,8 +169,8 @@ def learned_vs_hardcoded(seeds: int = 10, steps: int = 6000, track_every: int = 
     ]
     text = "\n".join(
         [
-            "Learned beats hard-coded: greedy speed over 200 decisions (120 s) from the standard "
-            "start",
+            f"Learned beats hard-coded: greedy speed over {EVAL_DECISIONS} decisions "
+            f"({seconds_of(EVAL_DECISIONS):.0f} s) from the standard start",
             format_table(["gait", "speed m/s", "vs hard-coded (95% CI)", "of best"], rows),
             f"best cycle: {cycle}",
             f"per-seed ratios: {', '.join(f'{r:.2f}' for r in ratios)}",
@@ -187,7 +207,7 @@ def recovery_share(
     within `decisions` decisions; also the states it fails from."""
     env = henry()
     failed = []
-    states = envs.legal_start_states(env.unwrapped.extension_levels)  # type: ignore[attr-defined]
+    states = start_states()
     for state in states:
         agent = agent_factory()
         result = run_episode(
@@ -225,9 +245,9 @@ def robustness(
     ]
     text = "\n".join(
         [
-            f"Robustness: share of the {len(envs.legal_start_states(5))} start states from which "
+            f"Robustness: share of the {len(start_states())} start states from which "
             f"the gait walks >= {min_distance_m} m within {decisions} decisions "
-            f"({decisions * 0.6:.0f} s)",
+            f"({seconds_of(decisions):.0f} s)",
             format_table(["gait", "start states recovered (95% CI)"], rows),
             f"the hard-coded gait fails from {len(hardcoded_failed)} states, among them "
             "[2, 1, 2, 0] (left foot up)"
@@ -369,20 +389,21 @@ def run(
     seeds: int = 10,
     steps: int | None = None,
     out: Path | None = None,
-    workers: int = 1,
+    backend: Backend | None = None,
 ) -> str:
-    """Run experiment `name` and return its table (saved to `out` when given); `workers`
-    processes train the seeds of `deep` at once."""
+    """Run experiment `name` and return its table (saved to `out` when given); the seeds of
+    `deep` run where `backend` says (default: this process)."""
+    budget = {} if steps is None else {"steps": steps}  # else each experiment's own
     if name == "learned":
-        report = learned_vs_hardcoded(seeds, steps or 6000)
+        report = learned_vs_hardcoded(seeds, **budget)
     elif name == "robustness":
-        report = robustness(seeds, steps or 12000)
+        report = robustness(seeds, **budget)
     elif name == "exploration":
-        report = exploration(seeds, steps or 6000)
+        report = exploration(seeds, **budget)
     elif name == "dungeon":
-        report = dungeon(steps or 5000)
+        report = dungeon(**budget)
     elif name == "deep":
-        report = deep.deep_agents(seeds, steps_each=steps, workers=workers)
+        report = deep.deep_agents(seeds, steps_each=steps, backend=backend)
     else:
         raise ValueError(f"unknown experiment {name!r}")
     if out is not None:

@@ -7,20 +7,19 @@ faster and does not fall. Where a setup asks for it (`walk_check_s`), the final 
 also run for that long and its gait measured: it walks if it does not fall, has both feet
 off the ground less than 5% of the time, alternates its feet and moves on (`_walks`).
 
-Seeds are independent, so `workers` > 1 trains them in that many processes at once (one
-torch thread each); the figures do not depend on the number of workers, the training
-times only on how busy the machine is.
+Seeds are independent tasks of a sweep (`walker.app.core.sweep`, as the bench's): in this
+process, on `--workers` processes (one torch thread each) or on Ray (`--ray`), with one
+progress bar over the steps of every seed fed by the workers. The figures do not depend on
+where the seeds ran, the training times only on how busy the machine is.
 """
 
 from __future__ import annotations
 
 import math
-import multiprocessing
 import sys
 import threading
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Any
 
@@ -28,8 +27,11 @@ import numpy as np
 from tqdm import tqdm
 
 import envs
+from walker.app.core.evaluation import EVAL_SEED
+from walker.app.core.stats import mean_ci95
+from walker.app.core.sweep import Backend, run_sweep
 from walker.app.core.tables import format_table
-from walker.app.experiments.report import Report, mean_ci95
+from walker.app.experiments.report import Report
 from walker.app.training.config import TRAIN_EPISODE_DECISIONS
 from walker.app.training.hooks import Hook, RunView
 
@@ -39,10 +41,6 @@ WALK_ALTERNATION = 0.5
 """...at least this share of its footfalls by the other foot than the last one..."""
 WALK_SPEED_M_S = 0.1
 """...moves on at least this fast, and does not fall."""
-
-
-WALK_CHECK_KEYS = ("falls", "flight_share", "alternation", "speed_m_s", "length")
-"""What the final gait check keeps of `measure_gait`'s summary."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +97,7 @@ DEEP_SETUPS = (
 
 @dataclass(frozen=True)
 class SeedRun:
-    """One seed of one setup: what a worker process needs to train and judge it."""
+    """One seed of one setup: what a worker needs to train and judge it."""
 
     setup: DeepSetup
     seed: int
@@ -108,25 +106,67 @@ class SeedRun:
     reference_m_s: float
 
 
-class _Reporting(Hook):
-    """Sends `(index, steps trained so far)` to `send` every `every` steps, so the parent
-    process can draw one progress bar over every seed."""
+@dataclass(frozen=True)
+class WalkCheck:
+    """The final policy's gait over the setup's `walk_check_s` (what `walks` judges)."""
 
-    def __init__(self, send: Callable[[tuple[int, int]], None], index: int, every: int) -> None:
-        self.send, self.index, self.every = send, index, every
+    falls: float
+    flight_share: float
+    alternation: float
+    speed_m_s: float
+    length: float
+    """Env steps the check lasted."""
+
+    @property
+    def walks(self) -> bool:
+        """A walk: no fall, under `WALK_FLIGHT_SHARE` flight, mostly alternating footfalls
+        (`WALK_ALTERNATION`) and moving on (`WALK_SPEED_M_S`); a Henry who stands still or
+        shuffles one foot does not walk."""
+        return (
+            not self.falls
+            and math.isfinite(self.flight_share)
+            and self.flight_share < WALK_FLIGHT_SHARE
+            and math.isfinite(self.alternation)
+            and self.alternation >= WALK_ALTERNATION
+            and self.speed_m_s >= WALK_SPEED_M_S
+        )
+
+
+@dataclass(frozen=True)
+class SeedOutcome:
+    """How one seed of one setup ended."""
+
+    seed: int
+    first_beat_step: int | None
+    """Env steps at the first evaluation faster than the hard-coded gait without a fall
+    (None: never)."""
+    first_beat_train_seconds: float | None
+    """Training wall time until then, evaluations excluded."""
+    final_speed_m_s: float
+    train_seconds: float
+    walk_check: WalkCheck | None
+    """The final policy's gait (None where the setup asks for no check)."""
+
+
+class _Reporting(Hook):
+    """Reports the steps trained so far every `every` steps, so the caller can draw one
+    progress bar over every seed."""
+
+    def __init__(self, report: Callable[[int], None], every: int) -> None:
+        self.report, self.every = report, every
         self.sent = 0
 
     def on_step(self, run: RunView) -> None:
         if run.steps - self.sent >= self.every:
             self.sent = run.steps
-            self.send((self.index, run.steps))
+            self.report(run.steps)
 
 
 def train_seed(
-    task: SeedRun, send: Callable[[tuple[int, int]], None] | None = None, index: int = 0
-) -> dict[str, Any]:
-    """Train one seed and judge it (runs in a worker process when `workers` > 1); `send`
-    hears of its progress as `(index, steps so far)`."""
+    task: SeedRun, shared: Mapping[str, Any], report: Callable[[int], None] | None = None
+) -> SeedOutcome:
+    """Train one seed and judge it (a sweep task: it may run in a worker process or on
+    Ray); `report` hears the steps trained so far."""
     from walker.app.core.gaits import measure_gait
     from walker.app.core.policies import learner_kind, make_env
     from walker.app.training.loop import TrainConfig, train
@@ -155,24 +195,20 @@ def train_seed(
         task.seed,
         run_config.plan,
     )
-    hooks = [] if send is None else [_Reporting(send, index, max(1, task.steps // 100))]
+    hooks = [] if report is None else [_Reporting(report, max(1, task.steps // 100))]
     result = train(agent, train_env, run_config, hooks=hooks, make_eval_env=standard_env)
     # Faster without falling: a speed until a fall is no win.
     beaten = next(
         (
             e
             for e in result.evaluations
-            if e.get("speed_m_s", -1.0) > task.reference_m_s and not e.get("falls")
+            if (e.evaluation.speed_m_s or -1.0) > task.reference_m_s and not e.evaluation.falls
         ),
         None,
     )
-    outcome: dict[str, Any] = {
-        "seed": task.seed,
-        "first_beat_step": None if beaten is None else int(beaten["step"]),
-        "first_beat_train_seconds": None if beaten is None else float(beaten["train_seconds"]),
-        "final_speed_m_s": float(result.evaluations[-1]["speed_m_s"]),
-        "train_seconds": float(result.seconds),
-    }
+    final_speed = result.evaluations[-1].evaluation.speed_m_s
+    assert final_speed is not None  # Henry reports the distance walked
+    check = None
     if setup.walk_check_s is not None:
         henry: Any = probe.unwrapped  # `dt`: simulated seconds per env step
         limit = max(1, round(setup.walk_check_s / henry.dt))
@@ -185,57 +221,54 @@ def train_seed(
             ),
             agent,
             episodes=1,
-            seed=10_000,
+            seed=EVAL_SEED,
         )
-        outcome["walk_check"] = {key: float(gait[key]) for key in WALK_CHECK_KEYS}
+        check = WalkCheck(
+            gait.falls,
+            gait.flight_share,
+            gait.alternation,
+            math.nan if gait.speed_m_s is None else gait.speed_m_s,
+            gait.length,
+        )
     probe.close()
-    return outcome
-
-
-def _walks(check: dict[str, Any]) -> bool:
-    """A walk: no fall, under `WALK_FLIGHT_SHARE` flight, mostly alternating footfalls
-    (`WALK_ALTERNATION`) and moving on (`WALK_SPEED_M_S`); a Henry who stands still or
-    shuffles one foot does not walk."""
-    flight, alternation = check["flight_share"], check["alternation"]
-    return (
-        not check["falls"]
-        and math.isfinite(flight)
-        and flight < WALK_FLIGHT_SHARE
-        and math.isfinite(alternation)
-        and alternation >= WALK_ALTERNATION
-        and check["speed_m_s"] >= WALK_SPEED_M_S
+    return SeedOutcome(
+        task.seed,
+        None if beaten is None else beaten.step,
+        None if beaten is None else beaten.train_seconds,
+        final_speed,
+        result.seconds,
+        check,
     )
 
 
 class _Progress:
-    """One bar over the steps of every seed, fed from this process or a worker's queue."""
+    """One bar over the steps of every seed, fed by the seeds' reports wherever they run."""
 
     def __init__(self, tasks: Sequence[SeedRun]) -> None:
-        self.tasks = tasks
-        self.done = [0] * len(tasks)
+        self.steps = {_key(t): t.steps for t in tasks}
+        self.done = dict.fromkeys(self.steps, 0)
         self.lock = threading.Lock()
         # disable=None: drawn on a terminal only (not in logs, pipes or tests).
         self.bar = tqdm(
-            total=sum(t.steps for t in tasks), unit="step", disable=None, dynamic_ncols=True
+            total=sum(self.steps.values()), unit="step", disable=None, dynamic_ncols=True
         )
 
-    def update(self, message: tuple[int, int]) -> None:
-        index, steps = message
+    def update(self, task: SeedRun, steps: int) -> None:
+        key = _key(task)
         with self.lock:
-            self.done[index] = max(self.done[index], min(steps, self.tasks[index].steps))
-            self.bar.n = sum(self.done)
+            self.done[key] = max(self.done[key], min(steps, self.steps[key]))
+            self.bar.n = sum(self.done.values())
             self.bar.refresh()
 
-    def finished(self, index: int, outcome: dict[str, Any]) -> None:
-        """Count `index` as done and say in a line how it ended."""
-        self.update((index, self.tasks[index].steps))
-        task = self.tasks[index]
-        check = outcome.get("walk_check")
-        walked = "" if check is None else (", walks" if _walks(check) else ", does not walk")
+    def finished(self, task: SeedRun, outcome: SeedOutcome) -> None:
+        """Count `task` as done and say in a line how it ended."""
+        self.update(task, task.steps)
+        check = outcome.walk_check
+        walked = "" if check is None else (", walks" if check.walks else ", does not walk")
         with self.lock:
             self.bar.write(
                 f"deep: {task.setup.label}, seed {task.seed}: {task.steps:,} steps in "
-                f"{outcome['train_seconds']:.0f} s, final {outcome['final_speed_m_s']:.4f} m/s"
+                f"{outcome.train_seconds:.0f} s, final {outcome.final_speed_m_s:.4f} m/s"
                 f"{walked}",
                 file=sys.stderr,
             )
@@ -244,75 +277,50 @@ class _Progress:
         self.bar.close()
 
 
-def _run_seeds(tasks: list[SeedRun], workers: int) -> list[dict[str, Any]]:
+def _key(task: SeedRun) -> tuple[str, int]:
+    return task.setup.label, task.seed
+
+
+class DeepError(RuntimeError):
+    """Seeds of the deep experiment failed, so its table cannot be made."""
+
+
+def _run_seeds(tasks: list[SeedRun], backend: Backend) -> list[SeedOutcome]:
     """Every task's outcome, in task order, with a progress bar and a line as each ends."""
+    outcomes: dict[tuple[str, int], SeedOutcome] = {}
     progress = _Progress(tasks)
+
+    def keep(task: SeedRun, outcome: SeedOutcome) -> None:
+        outcomes[_key(task)] = outcome
+        progress.finished(task, outcome)
+
     try:
-        if workers <= 1 or len(tasks) <= 1:
-            outcomes = []
-            for index, task in enumerate(tasks):
-                outcomes.append(train_seed(task, progress.update, index))
-                progress.finished(index, outcomes[-1])
-            return outcomes
-        return _run_in_pool(tasks, workers, progress)
+        failures = run_sweep(
+            train_seed,
+            tasks,
+            backend=backend,
+            on_result=keep,
+            progress=False,
+            on_progress=progress.update,
+        )
     finally:
         progress.close()
+    if failures:
+        raise DeepError(
+            "the deep experiment lost "
+            + "; ".join(f"{f.task.setup.label}, seed {f.task.seed}: {f.message}" for f in failures)
+        )
+    return [outcomes[_key(t)] for t in tasks]
 
 
-_worker: dict[str, Any] = {}
-"""A worker process's end of the progress queue."""
-
-
-def _install_queue(queue: Any) -> None:
-    _worker["queue"] = queue
-
-
-def _train_in_worker(task: SeedRun, index: int) -> dict[str, Any]:
-    return train_seed(task, _worker["queue"].put, index)
-
-
-def _listen(queue: Any, progress: _Progress) -> None:
-    """Feed the bar from the workers' messages until None arrives."""
-    while (message := queue.get()) is not None:
-        progress.update(message)
-
-
-def _run_in_pool(tasks: list[SeedRun], workers: int, progress: _Progress) -> list[dict[str, Any]]:
-    """The seeds on `workers` spawned processes (spawn, not fork: torch is loaded here). On
-    Ctrl-C or a signal the workers are terminated at once, not left to finish their seeds."""
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    listener = threading.Thread(target=_listen, args=(queue, progress), daemon=True)
-    listener.start()
-    pool = context.Pool(min(workers, len(tasks)), initializer=_install_queue, initargs=(queue,))
-    results: dict[int, dict[str, Any]] = {}
-    try:
-        pending = {i: pool.apply_async(_train_in_worker, (task, i)) for i, task in enumerate(tasks)}
-        while pending:
-            for index in [i for i, result in pending.items() if result.ready()]:
-                results[index] = pending.pop(index).get()
-                progress.finished(index, results[index])
-            time.sleep(0.1)
-        pool.close()
-    except BaseException:
-        pool.terminate()
-        queue.cancel_join_thread()
-        raise
-    finally:
-        pool.join()
-        queue.put(None)
-        listener.join(timeout=2)
-    return [results[i] for i in range(len(tasks))]
-
-
-def _walk_cell(outcomes: list[dict[str, Any]]) -> str:
-    checks = [o["walk_check"] for o in outcomes if "walk_check" in o]
+def _walk_cell(outcomes: list[SeedOutcome]) -> str:
+    checks = [o.walk_check for o in outcomes if o.walk_check is not None]
     if not checks:
         return "-"
-    flights = [c["flight_share"] for c in checks if math.isfinite(c["flight_share"])]
-    falls = sum(1 for c in checks if c["falls"])
+    flights = [c.flight_share for c in checks if math.isfinite(c.flight_share)]
+    falls = sum(1 for c in checks if c.falls)
     spread = f"flight {min(flights):.1%}-{max(flights):.1%}" if flights else "flight -"
-    return f"{sum(_walks(c) for c in checks)}/{len(checks)} ({spread}, {falls} fell)"
+    return f"{sum(c.walks for c in checks)}/{len(checks)} ({spread}, {falls} fell)"
 
 
 def deep_agents(
@@ -320,13 +328,13 @@ def deep_agents(
     setups: Sequence[DeepSetup] = DEEP_SETUPS,
     scale: float = 1.0,
     steps_each: int | None = None,
-    workers: int = 1,
+    backend: Backend | None = None,
 ) -> Report:
     """Over `seeds` seeds: env steps and training wall time until the greedy policy first
     beats the hard-coded gait of its env, the final greedy speed, and (where a setup asks)
     whether the final policy walks. Each setup trains its own budget times `scale`, or
     `steps_each` steps when given (`walker experiment deep --steps`), with its evaluation
-    schedule scaled alike; `workers` processes train seeds at once."""
+    schedule scaled alike; the seeds run where `backend` says (default: this process)."""
     from walker.app.core.evaluation import evaluate
     from walker.app.core.policies import load_policy, make_env
 
@@ -338,23 +346,23 @@ def deep_agents(
         every = max(1, int(setup.eval_every * factor))
         standard_env = partial(make_env, setup.env_id, setup.env_kwargs)
         probe = standard_env()
-        references[setup.label] = evaluate(standard_env, load_policy("hardcoded", probe), 1)[
-            "speed_m_s"
-        ]
+        reference = evaluate(standard_env, load_policy("hardcoded", probe), 1).speed_m_s
+        assert reference is not None  # Henry reports the distance walked
+        references[setup.label] = reference
         probe.close()
         tasks.extend(
             SeedRun(setup, seed, steps, every, references[setup.label]) for seed in range(seeds)
         )
-    outcomes = _run_seeds(tasks, workers)
+    outcomes = _run_seeds(tasks, backend or Backend())
 
     rows, figures = [], {}
     for setup in setups:
         mine = [o for t, o in zip(tasks, outcomes, strict=True) if t.setup is setup]
         reference = references[setup.label]
-        finals = [o["final_speed_m_s"] for o in mine]
-        hits = [o["first_beat_step"] for o in mine if o["first_beat_step"] is not None]
+        finals = [o.final_speed_m_s for o in mine]
+        hits = [o.first_beat_step for o in mine if o.first_beat_step is not None]
         hit_seconds = [
-            o["first_beat_train_seconds"] for o in mine if o["first_beat_train_seconds"] is not None
+            o.first_beat_train_seconds for o in mine if o.first_beat_train_seconds is not None
         ]
         mean, lo, hi = mean_ci95(finals)
         rows.append(
@@ -372,10 +380,10 @@ def deep_agents(
         figures[setup.label] = {
             "hardcoded_speed_m_s": reference,
             "final_speeds_m_s": finals,
-            "first_beat_steps": [o["first_beat_step"] for o in mine],
-            "first_beat_train_seconds": [o["first_beat_train_seconds"] for o in mine],
-            "train_seconds": [o["train_seconds"] for o in mine],
-            "walk_checks": [o.get("walk_check") for o in mine],
+            "first_beat_steps": [o.first_beat_step for o in mine],
+            "first_beat_train_seconds": [o.first_beat_train_seconds for o in mine],
+            "train_seconds": [o.train_seconds for o in mine],
+            "walk_checks": [None if o.walk_check is None else asdict(o.walk_check) for o in mine],
             "steps": next(t.steps for t in tasks if t.setup is setup),
         }
     text = "\n".join(

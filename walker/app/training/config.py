@@ -21,9 +21,11 @@ DEFAULT_STEPS = 20_000
 """The budget when neither steps nor episodes is given."""
 
 TRAIN_EPISODE_DECISIONS = 20
-"""Henry's training episodes (the article's experiments, `walker demo`) are cut short so
-random starts happen often: 6,000 decisions give 150 starts from random states instead of
-30, and the rarely reached corners of the state space (both feet at a limit) get visited."""
+"""Training episodes on the discrete Henry cut to this many decisions from a random start
+(`episode_steps`): the recipe of the demo, the experiments and the pretrained
+`qlearning-henry` and `dqn-henry`. Random starts then happen often (6,000 decisions give
+300 starts, not the 30 of full 200-decision episodes), and the rarely reached corners of
+the state space (both feet at a limit) get visited."""
 
 
 class TrainError(ValueError):

@@ -14,17 +14,15 @@ import enum
 import math
 import time
 from collections import deque
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Protocol
 
 import numpy as np
 
 from agents.base import Learner
 from agents.collect import Step
-from walker.app.core.evaluation import EpisodeResult
+from walker.app.core.evaluation import EpisodeResult, TrainingEvaluation
 from walker.app.training.config import TrainConfig, TrainError
 
 
@@ -56,8 +54,8 @@ class RunView:
     """Distances of the last 100 finished episodes, for Henry's envs (else empty)."""
     best_distance_m: float
     """The longest distance an episode reached (-inf before the first)."""
-    last_eval: Mapping[str, float] | None
-    """The latest greedy evaluation's summary (None before the first)."""
+    last_eval: TrainingEvaluation | None
+    """The latest greedy evaluation (None before the first)."""
     last_step: Step | None
     """The step just collected: its batch, the episodes it ended, the infos after it."""
     current_return: float
@@ -93,7 +91,7 @@ class RunBooks:
     returns: deque[float] = field(default_factory=lambda: deque(maxlen=100))
     distances: deque[float] = field(default_factory=lambda: deque(maxlen=100))
     best_distance_m: float = -math.inf
-    last_eval: dict[str, float] | None = None
+    last_eval: TrainingEvaluation | None = None
     last_step: Step | None = None
     current_return: float = 0.0
     stopped: bool = False
@@ -107,7 +105,7 @@ class RunBooks:
             tuple(self.returns),
             tuple(self.distances),
             self.best_distance_m,
-            None if self.last_eval is None else MappingProxyType(self.last_eval),
+            self.last_eval,
             self.last_step,
             self.current_return,
             self.stopped,
@@ -150,9 +148,9 @@ class TensorBoardLog(Hook):
 
     def on_step(self, run: RunView) -> None:
         last = run.last_eval
-        if last is not None and last.get("step") != self.evaluations_seen:
-            self.evaluations_seen = int(last["step"])
-            for key, value in last.items():
+        if last is not None and last.step != self.evaluations_seen:
+            self.evaluations_seen = last.step
+            for key, value in last.to_dict().items():
                 if key != "step":
                     self.writer.add_scalar(f"eval/{key}", value, run.steps)
 

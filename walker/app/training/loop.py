@@ -25,8 +25,9 @@ import numpy as np
 
 from agents.base import Learner
 from agents.collect import Collector, Step
-from walker.app.core.evaluation import EpisodeResult, evaluate
+from walker.app.core.evaluation import EpisodeResult, TrainingEvaluation, evaluate
 from walker.app.core.policies import ResetOptions
+from walker.app.core.runfiles import CHECKPOINT_NAME, EVAL_NAME, METRICS_NAME
 from walker.app.training.config import TrainConfig, TrainError
 from walker.app.training.hooks import Hook, Request, RunBooks, RunView
 from walker.app.training.session import RunLogs
@@ -35,7 +36,7 @@ from walker.files import atomic_write_text, ensure_writable_dir
 __all__ = ["TrainConfig", "TrainError", "TrainResult", "make_vector_env", "train"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainResult:
     """How a training run ended."""
 
@@ -44,7 +45,7 @@ class TrainResult:
     seconds: float
     interrupted: bool
     checkpoint: Path | None
-    evaluations: list[dict[str, float]]
+    evaluations: list[TrainingEvaluation]
     """Every evaluation of the run, earlier segments' (with `logs`) included."""
     episode_log: list[dict[str, Any]]
     """Every episode row of the run, earlier segments' (with `logs`) included."""
@@ -99,7 +100,7 @@ class _Run:
         self.books = RunBooks(
             agent=agent, config=config, steps=self.start_steps, episodes=self.start_episodes
         )
-        self.evaluations: list[dict[str, float]] = []
+        self.evaluations: list[TrainingEvaluation] = []
         self.episode_log: list[dict[str, Any]] = []
         self.logged = (0, 0)
         """How many of this segment's (episode rows, evaluations) the logs already hold."""
@@ -156,31 +157,32 @@ class _Run:
     def evaluate(self, final: bool = False) -> None:
         config, books = self.config, self.books
         started = time.perf_counter()
-        summary = evaluate(
+        evaluation = evaluate(
             self.make_eval_env,
             self.agent,
             config.eval_episodes,
             max_steps=None if final else config.eval_max_steps,
         )
-        summary["step"] = float(books.steps)
         # Wall time spent training so far, evaluations excluded.
-        summary["train_seconds"] = started - books.started - self.eval_seconds
+        made = TrainingEvaluation(
+            books.steps, started - books.started - self.eval_seconds, evaluation
+        )
         self.eval_seconds += time.perf_counter() - started
         if (
             final
             and len(self.evaluations) > self.logged[1]
-            and self.evaluations[-1]["step"] == books.steps
+            and self.evaluations[-1].step == books.steps
         ):
             self.evaluations.pop()  # replaced by a full-length one
-        self.evaluations.append(summary)
-        books.last_eval = summary
+        self.evaluations.append(made)
+        books.last_eval = made
 
     def save(self) -> Path | None:
         if self.out is None:
             return None
         books = self.books
         meta = {**self.metadata, "trained_steps": books.steps, "trained_episodes": books.episodes}
-        self.saved = self.agent.save(self.out / "checkpoint.pt", meta)
+        self.saved = self.agent.save(self.out / CHECKPOINT_NAME, meta)
         # The logs follow the checkpoint, so they never tell of steps it does not hold.
         if self.logs is None:
             _write_logs(self.out, self.episode_log, self.evaluations)
@@ -188,8 +190,8 @@ class _Run:
         episodes, evaluations = self.logged
         for row in self.episode_log[episodes:]:
             self.logs.metrics.add(row)
-        for row in self.evaluations[evaluations:]:
-            self.logs.evaluations.add(row)
+        for made in self.evaluations[evaluations:]:
+            self.logs.evaluations.add(made.to_dict())
         self.logs.flush()
         self.logged = (len(self.episode_log), len(self.evaluations))
         return self.saved
@@ -204,7 +206,8 @@ class _Run:
         if self.logs is not None:
             logged_episodes, logged_evaluations = self.logged
             episodes = self.logs.metrics.rows + episodes[logged_episodes:]
-            evaluations = self.logs.evaluations.rows + evaluations[logged_evaluations:]
+            earlier = [TrainingEvaluation.from_dict(row) for row in self.logs.evaluations.rows]
+            evaluations = earlier + evaluations[logged_evaluations:]
         return TrainResult(
             books.steps - self.start_steps,
             books.episodes - self.start_episodes,
@@ -322,11 +325,12 @@ def _plain(value: Any) -> Any:
 
 
 def _write_logs(
-    out: Path, episodes: list[dict[str, Any]], evaluations: list[dict[str, float]]
+    out: Path, episodes: list[dict[str, Any]], evaluations: list[TrainingEvaluation]
 ) -> None:
     atomic_write_text(
-        out / "metrics.jsonl", "".join(json.dumps(row) + "\n" for row in episodes) or "\n"
+        out / METRICS_NAME, "".join(json.dumps(row) + "\n" for row in episodes) or "\n"
     )
     atomic_write_text(
-        out / "eval.jsonl", "".join(json.dumps(row) + "\n" for row in evaluations) or "\n"
+        out / EVAL_NAME,
+        "".join(json.dumps(made.to_dict()) + "\n" for made in evaluations) or "\n",
     )

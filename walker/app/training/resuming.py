@@ -17,7 +17,7 @@ from typing import Any
 
 from agents.checkpoint import CheckpointError, load_checkpoint
 from walker.app.core.checks import ArgumentValueError
-from walker.app.training.rundir import CONFIG_NAME, HISTORY_NAME
+from walker.app.core.runfiles import CONFIG_NAME, HISTORY_NAME
 
 
 @dataclass(frozen=True)

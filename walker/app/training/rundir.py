@@ -26,6 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from walker.app.core.runfiles import (
+    CHECKPOINT_NAME,
+    HISTORY_NAME,
+    LOCK_NAME,
+    RUN_FILES,
+    RUN_FOLDERS,
+)
 from walker.files import (
     OutputPathError,
     append_text,
@@ -33,27 +40,6 @@ from walker.files import (
     ensure_writable_dir,
     failure_cause,
 )
-
-LOCK_NAME = "walker.lock"
-HISTORY_NAME = "history.jsonl"
-CHECKPOINT_NAME = "checkpoint.pt"
-CONFIG_NAME = "config.json"
-METRICS_NAME = "metrics.jsonl"
-EVAL_NAME = "eval.jsonl"
-RUN_FILES = (
-    CONFIG_NAME,
-    CHECKPOINT_NAME,
-    METRICS_NAME,
-    EVAL_NAME,
-    HISTORY_NAME,
-    "learning_curves.png",
-    "window_events.log",
-    "montage.mp4",
-    "gait.mp4",
-    "checkpoint_qtable.png",
-)
-"""What a run writes into its folder; `--overwrite` removes these (and `clips/`) only."""
-RUN_FOLDERS = ("clips",)
 
 
 class RunFolderError(ValueError):

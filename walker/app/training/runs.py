@@ -15,6 +15,7 @@ from agents.base import Learner
 from agents.checkpoint import load_checkpoint
 from walker.app.core.checks import ArgumentValueError
 from walker.app.core.compare import hardcoded_reference
+from walker.app.core.evaluation import Evaluation
 from walker.app.core.policies import (
     LearnerKind,
     PolicyError,
@@ -25,24 +26,25 @@ from walker.app.core.policies import (
     make_env,
     require_checkpoint,
 )
+from walker.app.core.runfiles import CURVES_NAME, DEFAULT_RUNS, GAIT_VIDEO_NAME
+from walker.app.training.config import TRAIN_EPISODE_DECISIONS
 from walker.app.training.hooks import Hook, RunView
 from walker.app.training.loop import TrainConfig, TrainResult, train
 from walker.app.training.resuming import ResumePoint, read_resume_point, refuse_agent_changes
 from walker.app.training.session import RunSession
 from walker.files import OutputPathError, check_writable_dir, write_failure
 
-DEFAULT_RUNS = Path("runs")
-"""The folder `walker train` and `walker demo` write their runs into by default."""
 
-
-@dataclass
+@dataclass(frozen=True)
 class RunResult:
     """A finished `walker train` run."""
 
     out: Path
     train: TrainResult
-    final_eval: dict[str, float]
-    hardcoded: dict[str, float] | None
+    final_eval: Evaluation | None
+    """The last greedy evaluation (None when interrupted or never evaluated)."""
+    hardcoded: Evaluation | None
+    """The hard-coded gait's evaluation on the same env (None off Henry's envs)."""
     start_steps: int = 0
     """Steps the agent had been trained for before this run (a resume)."""
     output_failure: OutputPathError | None = None
@@ -63,18 +65,16 @@ class RunResult:
             f"episodes in {self.train.seconds:.1f} s ({rate:.0f} steps/s)"
         )
         ev = self.final_eval
-        if ev:
-            text = f"greedy policy: return {ev['return']:.3f}"
-            if "speed_m_s" in ev:
-                text += f", distance {ev['distance_m']:.3f} m, speed {ev['speed_m_s']:.4f} m/s"
-                if ev.get("falls", 0.0) > 0:
+        if ev is not None:
+            text = f"greedy policy: return {ev.episode_return:.3f}"
+            if ev.distance_m is not None and ev.speed_m_s is not None:
+                text += f", distance {ev.distance_m:.3f} m, speed {ev.speed_m_s:.4f} m/s"
+                reference = self.hardcoded.speed_m_s if self.hardcoded else None
+                if ev.falls > 0:
                     # A speed until a fall is no win: no ratio against the hard-coded gait.
-                    text += f", fell in {ev['falls']:.0%} of the evaluation episodes"
-                elif self.hardcoded and self.hardcoded.get("speed_m_s"):
-                    text += (
-                        f" ({ev['speed_m_s'] / self.hardcoded['speed_m_s']:.2f}x the "
-                        "hard-coded gait)"
-                    )
+                    text += f", fell in {ev.falls:.0%} of the evaluation episodes"
+                elif reference:
+                    text += f" ({ev.speed_m_s / reference:.2f}x the hard-coded gait)"
             lines.append(text)
         lines.append(f"run folder: {self.out}")
         return "\n".join(lines)
@@ -226,7 +226,7 @@ def train_run(
         if result.episode_log:
             from walker.app.core.plots import learning_curves
 
-            plot = folder / "learning_curves.png"
+            plot = folder / CURVES_NAME
             try:
                 learning_curves(
                     plot,
@@ -239,7 +239,9 @@ def train_run(
                 failure = write_failure(plot, error)
     finally:
         session.close()
-    final_eval = result.evaluations[-1] if result.evaluations and not result.interrupted else {}
+    final_eval = (
+        result.evaluations[-1].evaluation if result.evaluations and not result.interrupted else None
+    )
     return RunResult(folder, result, final_eval, reference, session.logs.start_steps, failure)
 
 
@@ -304,7 +306,7 @@ def _train_in(
 def demo(
     steps: int = 6000,
     seed: int = 0,
-    out: Path = Path("runs/demo"),
+    out: Path = DEFAULT_RUNS / "demo",
     window: bool | None = None,
     video: bool = True,
 ) -> str:
@@ -314,7 +316,6 @@ def demo(
 
     show = display_available() if window is None else window
     from walker.app.core.compare import compare_policies
-    from walker.app.training.config import TRAIN_EPISODE_DECISIONS
 
     config = QLearningConfig(epsilon=EpsilonSchedule("exponential", 1.0, 0.05, max(1, steps // 2)))
     print(
@@ -368,8 +369,8 @@ def demo(
         from walker.app.viewing.playback import record_policy
 
         path = record_policy(
-            str(checkpoint), out / "gait.mp4", seconds=20.0, env_id=envs.DISCRETE_ID, seed=seed
+            str(checkpoint), out / GAIT_VIDEO_NAME, seconds=20.0, env_id=envs.DISCRETE_ID, seed=seed
         )
         parts.append(f"\ngait video: {path}")
-    parts.append(f"plots: {out / 'learning_curves.png'}")
+    parts.append(f"plots: {out / CURVES_NAME}")
     return "\n".join(parts)

@@ -18,15 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from walker.app.core.runfiles import CONFIG_NAME, EVAL_NAME, METRICS_NAME
 from walker.app.core.stopsignals import signal_name
 from walker.app.training.resuming import ResumePoint, setting_changes
-from walker.app.training.rundir import (
-    CONFIG_NAME,
-    EVAL_NAME,
-    METRICS_NAME,
-    JsonlLog,
-    RunFolder,
-)
+from walker.app.training.rundir import JsonlLog, RunFolder
 from walker.files import atomic_write_text
 
 RUN_SETTINGS = (

@@ -25,6 +25,7 @@ from agents.base import Learner
 from walker.app.core.compare import hardcoded_reference
 from walker.app.core.evaluation import EpisodeResult
 from walker.app.core.policies import PolicyError, make_env
+from walker.app.core.runfiles import CLIPS_NAME, MONTAGE_NAME, WINDOW_LOG_NAME
 from walker.app.training.config import TrainConfig
 from walker.app.training.hooks import Hook, Request, RunView
 from walker.app.viewing.controls import Controls, window_title
@@ -211,7 +212,7 @@ class TrainingView(Hook):
                 self.writer.abort()
         if self.controls.messages:
             atomic_write_text(
-                self.folder / "window_events.log", "\n".join(self.controls.messages) + "\n"
+                self.folder / WINDOW_LOG_NAME, "\n".join(self.controls.messages) + "\n"
             )
 
 
@@ -234,7 +235,7 @@ class ClipRecorder(Hook):
         self.agent = agent
         self.env_id = env_id
         self.env_kwargs = env_kwargs
-        self.folder = folder / "clips"
+        self.folder = folder / CLIPS_NAME
         self.every = every
         self.seconds = seconds
         self.fps = fps
@@ -271,7 +272,7 @@ class ClipRecorder(Hook):
         frames: list[np.ndarray] = []
         for clip in self.clips:
             frames.extend(read_frames(clip))
-        write_video(self.folder.parent / "montage.mp4", frames, self.fps)
+        write_video(self.folder.parent / MONTAGE_NAME, frames, self.fps)
 
 
 def watched_env(env: gym.Env[Any, Any], stride: int, inbox: Any) -> gym.Env[Any, Any]:
@@ -295,7 +296,7 @@ def training_hooks(
             levels = extension_levels(probe)
         finally:
             probe.close()
-        reference = hardcoded_reference(run.env, run.env_kwargs) or {}
+        reference = hardcoded_reference(run.env, run.env_kwargs)
         view = TrainingView(
             agent,
             run.out,
@@ -305,7 +306,7 @@ def training_hooks(
             fast=run.watch_fast,
             speed=run.watch_speed,
             levels=levels,
-            reference_m_s=reference.get("speed_m_s"),
+            reference_m_s=reference.speed_m_s if reference else None,
         )
         hooks.append(view)
         # A partial, not a bound method: async vector envs pickle it to their workers.
