@@ -23,7 +23,7 @@ from typing import Any
 
 import envs
 from agents.checkpoint import CheckpointError, load_checkpoint
-from walker.app.bench.conditions import select_conditions
+from walker.app.bench.conditions import REFERENCES, STANDARD, select_conditions
 from walker.app.bench.tasks import EpisodeTask, TrainTask, play_condition, train_policy
 from walker.app.core.policies import (
     ASSETS,
@@ -32,11 +32,11 @@ from walker.app.core.policies import (
     make_env,
     resolve_checkpoint,
 )
+from walker.app.core.runfiles import BENCH_OUT
 from walker.app.core.sweep import Backend, Failure, check_backend, run_sweep
 from walker.files import atomic_path, atomic_write_text, ensure_writable_dir
 
 HENRY_ENVS = (envs.DISCRETE_ID, envs.CONTINUOUS_ID)
-REFERENCES = ("hardcoded", "random")
 RESULTS_FILE = "results.jsonl"
 SETTINGS_FILE = "settings.json"
 FORMAT_VERSION = 1
@@ -266,7 +266,7 @@ def run_bench(
     seeds: int = 10,
     episodes: int = 1,
     train_steps: int | None = None,
-    out: Path = Path("runs/bench"),
+    out: Path = BENCH_OUT,
     backend: Backend | None = None,
     progress: bool = True,
 ) -> BenchRun:
@@ -300,8 +300,8 @@ def run_bench(
     skipped: list[Failure] = []
     for agent in plan:
         names = [c.name for c in selected]
-        if agent.name in REFERENCES and "standard" not in names:
-            names.insert(0, "standard")
+        if agent.name in REFERENCES and STANDARD not in names:
+            names.insert(0, STANDARD)
         for seed in range(seeds):
             digest = None
             if agent.source in ("checkpoint", "train"):

@@ -69,11 +69,19 @@ def _scaled(factor: float, *names: str) -> dict[str, float]:
 
 _ACTUATOR_LIMITS = ("hip_max_torque_nm", "leg_max_force_n", "ankle_max_torque_nm")
 
+STANDARD = "standard"
+"""The unperturbed condition: the references' speeds on it are the ends of the score."""
+
+REFERENCES = ("hardcoded", "random")
+"""The policies every bench runs beside the agents, on the standard condition too: the
+hard-coded one is what P(improvement) compares with, and with the random one they are the
+ends of the normalised score."""
+
 CONDITIONS: dict[str, Condition] = {
     c.name: c
     for c in (
         Condition(
-            "standard", "flat ground, default body, both feet down at the start", family="standard"
+            STANDARD, "flat ground, default body, both feet down at the start", family=STANDARD
         ),
         Condition(
             "left_foot_up",

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from walker.app.bench.conditions import CONDITIONS
+from walker.app.bench.conditions import CONDITIONS, REFERENCES, STANDARD
 from walker.app.bench.summary import Summary
 from walker.app.core import stats
 from walker.files import atomic_write_text
@@ -68,11 +68,11 @@ def references(records: Sequence[dict[str, Any]]) -> dict[str, tuple[float, floa
     found: dict[str, tuple[float, float]] = {}
     for env_id in dict.fromkeys(r["env_id"] for r in records):
         means = []
-        for agent in ("random", "hardcoded"):
+        for agent in reversed(REFERENCES):  # random, hard-coded
             speeds = [
                 seed_value(r, "speed_m_s")
                 for r in records
-                if r["env_id"] == env_id and r["agent"] == agent and r["condition"] == "standard"
+                if r["env_id"] == env_id and r["agent"] == agent and r["condition"] == STANDARD
             ]
             means.append(_nanmean(speeds))
         found[env_id] = (means[0], means[1])
@@ -82,9 +82,7 @@ def references(records: Sequence[dict[str, Any]]) -> dict[str, tuple[float, floa
 def agent_order(records: Sequence[dict[str, Any]]) -> list[str]:
     """Hard-coded, random, then the others as they first appear."""
     names = list(dict.fromkeys(r["agent"] for r in records))
-    return [n for n in ("hardcoded", "random") if n in names] + [
-        n for n in names if n not in ("hardcoded", "random")
-    ]
+    return [n for n in REFERENCES if n in names] + [n for n in names if n not in REFERENCES]
 
 
 def summarise(

@@ -29,7 +29,7 @@ import gymnasium as gym
 import envs
 from agents.base import Agent, act_one
 from envs import gait
-from walker.app.bench.conditions import CONDITIONS
+from walker.app.bench.conditions import CONDITIONS, REFERENCES
 from walker.app.core.policies import env_metadata, learner_kind, load_policy, make_env
 from walker.app.core.runfiles import CHECKPOINT_NAME
 from walker.app.training.config import TRAIN_EPISODE_DECISIONS
@@ -144,7 +144,7 @@ def train_policy(task: TrainTask, shared: Mapping[str, Any]) -> bytes:
 def _policy(
     task: EpisodeTask, env: gym.Env[Any, Any], shared: Mapping[str, Any], folder: Path
 ) -> Agent:
-    if task.policy in ("hardcoded", "random"):
+    if task.policy in REFERENCES:
         return load_policy(task.policy, env, seed=task.seed)
     if task.checkpoint is None or task.checkpoint not in shared:
         raise ValueError(f"checkpoint {task.checkpoint!r} was not shipped with the task")

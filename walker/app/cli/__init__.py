@@ -33,7 +33,7 @@ from walker.app.cli.measuring import add_measuring_parsers
 from walker.app.core import checks
 from walker.app.core.checks import OneLineParser
 from walker.app.core.options import add_config_options, key_value
-from walker.app.core.runfiles import DEFAULT_RUNS
+from walker.app.core.runfiles import DEMO_OUT, experiment_out
 from walker.app.core.stopsignals import exit_status, signal_name, stop_on_signals
 
 
@@ -163,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_start_options(demo, pose=False)
     demo.add_argument(
-        "--out", type=Path, default=DEFAULT_RUNS / "demo", help="run folder (default: runs/demo)"
+        "--out", type=Path, default=DEMO_OUT, help=f"run folder (default: {DEMO_OUT})"
     )
     demo.add_argument(
         "--window",
@@ -255,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         default=None,
-        help="folder for the report (default: runs/experiment-<name>)",
+        help=f"folder for the report (default: {experiment_out('<name>')})",
     )
     experiment.set_defaults(func=cmd_experiment)
 

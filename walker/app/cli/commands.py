@@ -13,7 +13,7 @@ from typing import Any
 
 from walker.app.core import checks
 from walker.app.core.options import config_from_args, given_values
-from walker.app.core.runfiles import DEFAULT_RUNS
+from walker.app.core.runfiles import experiment_out
 from walker.app.core.stopsignals import exit_status, signal_name
 
 
@@ -95,7 +95,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     from walker.app.core.sweep import SweepError, check_backend
     from walker.app.experiments import article as experiments
 
-    out = args.out or DEFAULT_RUNS / f"experiment-{args.name}"
+    out = args.out or experiment_out(args.name)
     if args.name != "deep":
         for flag, given in (
             ("--workers", (args.workers or 1) > 1),

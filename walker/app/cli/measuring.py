@@ -8,7 +8,7 @@ from typing import Any
 
 from walker.app.cli.commands import cmd_bench, cmd_speed
 from walker.app.core import checks
-from walker.app.core.runfiles import DEFAULT_RUNS
+from walker.app.core.runfiles import BENCH_OUT
 
 _positive_int = checks.positive_int_arg
 
@@ -80,8 +80,8 @@ def add_measuring_parsers(verbs: Any) -> None:
     bench.add_argument(
         "--out",
         type=Path,
-        default=DEFAULT_RUNS / "bench",
-        help="folder for the results (default: runs/bench)",
+        default=BENCH_OUT,
+        help=f"folder for the results (default: {BENCH_OUT})",
     )
     bench.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     bench.set_defaults(func=cmd_bench)

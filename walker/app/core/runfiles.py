@@ -10,8 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 
 DEFAULT_RUNS = Path("runs")
-"""Where every verb writes by default: runs/<agent>-<env>-seed<seed> for `walker train`,
-runs/demo, runs/bench, runs/experiment-<name>."""
+"""Where every verb writes by default (`walker train`: runs/<agent>-<env>-seed<seed>)."""
+DEMO_OUT = DEFAULT_RUNS / "demo"
+"""`walker demo`'s run folder."""
+BENCH_OUT = DEFAULT_RUNS / "bench"
+"""`walker bench`'s results folder."""
+
+
+def experiment_out(name: str) -> Path:
+    """`walker experiment NAME`'s report folder."""
+    return DEFAULT_RUNS / f"experiment-{name}"
+
 
 LOCK_NAME = "walker.lock"
 HISTORY_NAME = "history.jsonl"

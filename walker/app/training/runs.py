@@ -26,7 +26,7 @@ from walker.app.core.policies import (
     make_env,
     require_checkpoint,
 )
-from walker.app.core.runfiles import CURVES_NAME, DEFAULT_RUNS, GAIT_VIDEO_NAME
+from walker.app.core.runfiles import CURVES_NAME, DEFAULT_RUNS, DEMO_OUT, GAIT_VIDEO_NAME
 from walker.app.training.config import TRAIN_EPISODE_DECISIONS
 from walker.app.training.hooks import Hook, RunView
 from walker.app.training.loop import TrainConfig, TrainResult, train
@@ -306,7 +306,7 @@ def _train_in(
 def demo(
     steps: int = 6000,
     seed: int = 0,
-    out: Path = DEFAULT_RUNS / "demo",
+    out: Path = DEMO_OUT,
     window: bool | None = None,
     video: bool = True,
 ) -> str:
