@@ -20,7 +20,7 @@ def run(capsys, *argv):
 
 def metrics(records):
     """What must not depend on where or how often a task ran (as text: NaN != NaN)."""
-    return {r["key"]: json.dumps(r["episodes"], sort_keys=True) for r in records}
+    return {r.key: json.dumps([e.to_dict() for e in r.episodes], sort_keys=True) for r in records}
 
 
 @pytest.mark.parametrize(
@@ -261,7 +261,7 @@ def test_learning_agents_train_once_per_seed_and_train_the_same_anywhere(tmp_pat
         name = f"checkpoints/Henry-v0-qlearning-seed{seed}.pt"
         assert (tmp_path / "one" / name).exists() and (tmp_path / "two" / name).exists()
     assert metrics(alone.records) == metrics(pooled.records)
-    speeds = [r["episodes"][0]["speed_m_s"] for r in alone.records if r["agent"] == "qlearning"]
+    speeds = [r.episodes[0].speed_m_s for r in alone.records if r.agent == "qlearning"]
     assert len(speeds) == 2
 
 
@@ -314,10 +314,10 @@ def test_a_fall_walks_at_zero_so_a_faller_never_scores_as_a_win():
         episodes=1,
     )
     record = play_condition(task, {})
-    (episode,) = record["episodes"]
-    assert episode["fell"] is True
-    assert episode["speed_m_s"] == 0.0
-    assert episode["speed_until_fall_m_s"] != 0.0
+    (episode,) = record.episodes
+    assert episode.fell is True
+    assert episode.speed_m_s == 0.0
+    assert episode.speed_until_fall_m_s != 0.0
 
 
 def test_ppo_on_the_continuous_henry_means_the_pretrained_walk():

@@ -13,6 +13,7 @@ from walker.app.core.stats import mean_ci95
 from walker.app.core.sweep import Backend
 from walker.app.experiments import article as experiments
 from walker.app.experiments import deep
+from walker.app.experiments.deep_seed import WalkCheck
 from walker.app.experiments.planning import TablePolicy, best_cycle, plan, sample_model
 
 
@@ -106,7 +107,7 @@ def test_deep_experiment_seeds_in_two_workers_match_one_and_check_the_walk(capsy
     step_s = gym.make(envs.CONTINUOUS_ID).unwrapped.dt
     for check in one["walk_checks"]:
         assert 0 < check["length"] <= round(2.0 / step_s)  # the check lasted 2 s at most
-        assert not deep.WalkCheck(**check).walks  # a few thousand steps learn no walk
+        assert not WalkCheck(**check).walks  # a few thousand steps learn no walk
     assert "final policy walks" in alone.text
     assert capsys.readouterr().err.count("deep: PPO, walking reward") == 4  # a line a seed
 
@@ -126,7 +127,7 @@ def test_deep_experiment_seeds_in_two_workers_match_one_and_check_the_walk(capsy
     ],
 )
 def test_a_walk_moves_on_alternating_feet_without_flight_or_fall(check, walks):
-    assert deep.WalkCheck(**check, length=100.0).walks is walks
+    assert WalkCheck(**check, length=100.0).walks is walks
 
 
 def test_deep_setups_train_on_the_walking_reward_against_the_controller():

@@ -17,13 +17,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import envs
 from agents.checkpoint import CheckpointError, load_checkpoint
 from walker.app.bench.conditions import REFERENCES, STANDARD, select_conditions
+from walker.app.bench.records import ConditionRecord
 from walker.app.bench.tasks import EpisodeTask, TrainTask, play_condition, train_policy
 from walker.app.core.policies import (
     ASSETS,
@@ -63,7 +63,7 @@ class BenchRun:
     """What a finished (or partly failed) bench produced."""
 
     out: Path
-    records: list[dict[str, Any]]
+    records: list[ConditionRecord]
     failures: list[Failure] = field(default_factory=list)
     report: str = ""
     files: list[Path] = field(default_factory=list)
@@ -193,18 +193,18 @@ def _check_settings(folder: Path, episodes: int, train_steps: int | None) -> Non
     atomic_write_text(path, json.dumps(settings, indent=2) + "\n")
 
 
-def read_records(path: Path) -> dict[str, dict[str, Any]]:
-    """The records saved so far, by key; a line cut short by a crash is ignored."""
-    records: dict[str, dict[str, Any]] = {}
+def read_records(path: Path) -> dict[str, ConditionRecord]:
+    """The records saved so far, by key; a line cut short by a crash (or otherwise not a
+    record) is ignored, so its task runs again."""
+    records: dict[str, ConditionRecord] = {}
     if not path.exists():
         return records
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
+            record = ConditionRecord.from_dict(json.loads(line))
+        except (json.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
             continue
-        if isinstance(record, dict) and "key" in record:
-            records[record["key"]] = record
+        records[record.key] = record
     return records
 
 
@@ -218,12 +218,12 @@ def _cut_torn_line(path: Path) -> None:
             log.truncate(data.rfind(b"\n") + 1)
 
 
-def _append(path: Path, record: dict[str, Any]) -> None:
+def _append(path: Path, record: ConditionRecord) -> None:
     # An append-only log, not a rewrite: each record is one line written with one call, so
     # an interruption can cut at most the last line, which `read_records` skips and
     # `_cut_torn_line` removes before the next run appends.
     with path.open("a", encoding="utf-8") as log:
-        log.write(json.dumps(record) + "\n")
+        log.write(json.dumps(record.to_dict()) + "\n")
         log.flush()
 
 
@@ -332,15 +332,13 @@ def run_bench(
     results_path = folder / RESULTS_FILE
     saved = read_records(results_path)
     _cut_torn_line(results_path)
-    todo = [
-        t for t in tasks if t.key not in saved or saved[t.key].get("checkpoint") != t.checkpoint
-    ]
+    todo = [t for t in tasks if t.key not in saved or saved[t.key].checkpoint != t.checkpoint]
     # The discrete Henry's episodes last longest: start them first so that no worker is
     # left with a long task while the others idle at the end.
     todo.sort(key=lambda t: t.env_id != envs.DISCRETE_ID)
 
-    def keep(task: EpisodeTask, record: dict[str, Any]) -> None:
-        record["checkpoint"] = task.checkpoint
+    def keep(task: EpisodeTask, record: ConditionRecord) -> None:
+        record = replace(record, checkpoint=task.checkpoint)
         _append(results_path, record)
         saved[task.key] = record
 

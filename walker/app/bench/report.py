@@ -23,23 +23,10 @@ from typing import Any
 import numpy as np
 
 from walker.app.bench.conditions import CONDITIONS, REFERENCES, STANDARD
+from walker.app.bench.records import GAIT_MEASURES, METRICS, ConditionRecord
 from walker.app.bench.summary import Summary
 from walker.app.core import stats
 from walker.files import atomic_write_text
-
-KNOWN_METRICS = (
-    "distance_m",
-    "speed_m_s",
-    "speed_until_fall_m_s",
-    "fell",
-    "time_to_fall_s",
-    "steps",
-    "positive_work_j",
-    "cost_of_transport",
-    "illegal_share",
-)
-"""Per-episode metrics `bench.tasks` always writes; any other numeric entry (the env's gait
-measures) is averaged and reported as well."""
 
 
 def _number(value: Any) -> float:
@@ -50,9 +37,9 @@ def _number(value: Any) -> float:
     return math.nan
 
 
-def seed_value(record: dict[str, Any], metric: str) -> float:
+def seed_value(record: ConditionRecord, metric: str) -> float:
     """A seed's value of `metric`: the mean over its episodes that have one."""
-    values = np.array([_number(e.get(metric)) for e in record["episodes"]], dtype=float)
+    values = np.array([_number(getattr(e, metric)) for e in record.episodes], dtype=float)
     values = values[np.isfinite(values)]
     return float(values.mean()) if len(values) else math.nan
 
@@ -63,38 +50,36 @@ def _nanmean(values: Sequence[float]) -> float:
     return float(data.mean()) if len(data) else math.nan
 
 
-def references(records: Sequence[dict[str, Any]]) -> dict[str, tuple[float, float]]:
+def references(records: Sequence[ConditionRecord]) -> dict[str, tuple[float, float]]:
     """(random, hard-coded) mean speed on the standard condition, per env."""
     found: dict[str, tuple[float, float]] = {}
-    for env_id in dict.fromkeys(r["env_id"] for r in records):
+    for env_id in dict.fromkeys(r.env_id for r in records):
         means = []
         for agent in reversed(REFERENCES):  # random, hard-coded
             speeds = [
                 seed_value(r, "speed_m_s")
                 for r in records
-                if r["env_id"] == env_id and r["agent"] == agent and r["condition"] == STANDARD
+                if r.env_id == env_id and r.agent == agent and r.condition == STANDARD
             ]
             means.append(_nanmean(speeds))
         found[env_id] = (means[0], means[1])
     return found
 
 
-def agent_order(records: Sequence[dict[str, Any]]) -> list[str]:
+def agent_order(records: Sequence[ConditionRecord]) -> list[str]:
     """Hard-coded, random, then the others as they first appear."""
-    names = list(dict.fromkeys(r["agent"] for r in records))
+    names = list(dict.fromkeys(r.agent for r in records))
     return [n for n in REFERENCES if n in names] + [n for n in names if n not in REFERENCES]
 
 
 def summarise(
-    records: Sequence[dict[str, Any]], conditions: Sequence[str]
+    records: Sequence[ConditionRecord], conditions: Sequence[str]
 ) -> tuple[list[Summary], dict[str, tuple[float, float]]]:
     """A `Summary` per (env, condition, agent) present in `records`, in table order."""
     refs = references(records)
-    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
-    for record in sorted(records, key=lambda r: r["seed"]):
-        groups.setdefault((record["env_id"], record["condition"], record["agent"]), []).append(
-            record
-        )
+    groups: dict[tuple[str, str, str], list[ConditionRecord]] = {}
+    for record in sorted(records, key=lambda r: r.seed):
+        groups.setdefault((record.env_id, record.condition, record.agent), []).append(record)
     order = agent_order(records)
     summaries = []
     for env_id in refs:
@@ -109,13 +94,8 @@ def summarise(
                     continue
                 speeds = [seed_value(r, "speed_m_s") for r in group]
                 scores = [(s - random_ref) / span if span > 0 else math.nan for s in speeds]
-                episodes = [e for r in group for e in r["episodes"]]
-                falls = [_number(e.get("time_to_fall_s")) for e in episodes if e.get("fell")]
-                extra_names = [
-                    k
-                    for k in dict.fromkeys(k for e in episodes for k in e)
-                    if k not in KNOWN_METRICS
-                ]
+                episodes = [e for r in group for e in r.episodes]
+                falls = [_number(e.time_to_fall_s) for e in episodes if e.fell]
                 summaries.append(
                     Summary(
                         env_id=env_id,
@@ -130,13 +110,15 @@ def summarise(
                             if agent == "hardcoded" or not hard_speeds
                             else stats.probability_of_improvement(speeds, hard_speeds)
                         ),
-                        fall_rate=stats.fall_rate([bool(e.get("fell")) for e in episodes]),
+                        fall_rate=stats.fall_rate([bool(e.fell) for e in episodes]),
                         time_to_fall_s=_nanmean(falls),
                         cost_of_transport=_nanmean(
                             [seed_value(r, "cost_of_transport") for r in group]
                         ),
                         illegal_share=_nanmean([seed_value(r, "illegal_share") for r in group]),
-                        extra={k: _nanmean([seed_value(r, k) for r in group]) for k in extra_names},
+                        extra={
+                            k: _nanmean([seed_value(r, k) for r in group]) for k in GAIT_MEASURES
+                        },
                     )
                 )
     return summaries, refs
@@ -204,22 +186,22 @@ def markdown(
     return "\n".join(parts)
 
 
-def episodes_csv(records: Sequence[dict[str, Any]]) -> str:
+def episodes_csv(records: Sequence[ConditionRecord]) -> str:
     """One row per episode: who, where, which seed and episode, then every metric."""
-    metrics = list(dict.fromkeys(k for r in records for e in r["episodes"] for k in e))
+    metrics = list(METRICS) if any(r.episodes for r in records) else []
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["env_id", "agent", "condition", "seed", "episode", *metrics])
     for record in records:
-        for index, episode in enumerate(record["episodes"]):
+        for index, episode in enumerate(record.episodes):
             writer.writerow(
                 [
-                    record["env_id"],
-                    record["agent"],
-                    record["condition"],
-                    record["seed"],
+                    record.env_id,
+                    record.agent,
+                    record.condition,
+                    record.seed,
                     index,
-                    *(_csv_cell(episode.get(m)) for m in metrics),
+                    *(_csv_cell(getattr(episode, m)) for m in metrics),
                 ]
             )
     return buffer.getvalue()
@@ -243,14 +225,14 @@ def _json_safe(value: Any) -> Any:
 
 
 def write_report(
-    records: Sequence[dict[str, Any]],
+    records: Sequence[ConditionRecord],
     conditions: Sequence[str],
     folder: Path,
     episodes: int,
     train_steps: int | None,
 ) -> tuple[str, list[Path]]:
     """Write bench.md, episodes.csv, bench.json and the plots; return the table and files."""
-    ordered = sorted(records, key=lambda r: (r["env_id"], r["agent"], r["condition"], r["seed"]))
+    ordered = sorted(records, key=lambda r: (r.env_id, r.agent, r.condition, r.seed))
     summaries, refs = summarise(records, conditions)
     table = markdown(summaries, refs, episodes, train_steps)
     legend = "\n".join(f"- `{name}`: {CONDITIONS[name].description}" for name in conditions)
@@ -269,7 +251,9 @@ def write_report(
                             env: {"random": r, "hardcoded": h} for env, (r, h) in refs.items()
                         },
                         "summary": [s.to_dict() for s in summaries],
-                        "records": [{k: v for k, v in r.items() if k != "key"} for r in ordered],
+                        "records": [
+                            {k: v for k, v in r.to_dict().items() if k != "key"} for r in ordered
+                        ],
                     }
                 ),
                 indent=1,

@@ -30,25 +30,16 @@ import envs
 from agents.base import Agent, act_one
 from envs import gait
 from walker.app.bench.conditions import CONDITIONS, REFERENCES
+from walker.app.bench.records import (
+    GAIT_MEASURES,
+    MIN_COT_DISTANCE_M,
+    ConditionRecord,
+    EpisodeRecord,
+)
 from walker.app.core.policies import env_metadata, learner_kind, load_policy, make_env
 from walker.app.core.runfiles import CHECKPOINT_NAME
 from walker.app.training.config import TRAIN_EPISODE_DECISIONS
 from walker.app.training.loop import TrainConfig, train
-
-MIN_COT_DISTANCE_M = 0.1
-"""Below this distance the cost of transport (work per metre) is not reported: dividing by
-a distance near zero says nothing about walking."""
-
-GAIT_MEASURES = (
-    "flight_share",
-    "duty_factor_right",
-    "duty_factor_left",
-    "footfalls",
-    "alternation",
-    "stride_length_m",
-    "cadence_per_min",
-)
-"""The env's gait measures (`envs.gait.GaitMetrics`) each episode record carries as well."""
 
 EPISODE_SEED_BASE = 1_000_000
 """Episode e of seed s resets the env with seed `EPISODE_SEED_BASE + 1000 s + e`: every
@@ -153,7 +144,7 @@ def _policy(
     return load_policy(str(path), env, env_id=task.env_id)
 
 
-def play_condition(task: EpisodeTask, shared: Mapping[str, Any]) -> dict[str, Any]:
+def play_condition(task: EpisodeTask, shared: Mapping[str, Any]) -> ConditionRecord:
     """Play one (agent, seed, condition); return its record with one entry per episode."""
     condition = CONDITIONS[task.condition]
     options = dict(condition.reset_options) or None
@@ -167,19 +158,14 @@ def play_condition(task: EpisodeTask, shared: Mapping[str, Any]) -> dict[str, An
             ]
         finally:
             env.close()
-    return {
-        "key": task.key,
-        "env_id": task.env_id,
-        "agent": task.agent,
-        "condition": task.condition,
-        "seed": task.seed,
-        "episodes": episodes,
-    }
+    return ConditionRecord(
+        task.key, task.env_id, task.agent, task.condition, task.seed, tuple(episodes)
+    )
 
 
 def _episode(
     env: gym.Env[Any, Any], agent: Agent, seed: int, options: dict[str, Any] | None
-) -> dict[str, Any]:
+) -> EpisodeRecord:
     """One greedy episode with a gait meter fed every control step (contacts, position) and
     every env step (the servos' positive work)."""
     obs, info = env.reset(seed=seed, options=options)
@@ -198,24 +184,23 @@ def _episode(
     measured = meter.metrics()
     distance = float(info["distance_m"])
     time_s = float(info["time_s"])
-    record: dict[str, Any] = {
-        "distance_m": distance,
+    return EpisodeRecord(
+        distance_m=distance,
         # A fall ends the walk: a fallen episode walks at 0 m/s, so no speed until a fall
         # can score as a win; the speed it had until then is kept beside it.
-        "speed_m_s": 0.0 if terminated else (distance / time_s if time_s > 0 else math.nan),
-        "speed_until_fall_m_s": distance / time_s if time_s > 0 else math.nan,
-        "fell": bool(terminated),
-        "time_to_fall_s": time_s if terminated else math.nan,
-        "steps": steps,
-        "positive_work_j": measured.positive_work_j,
-        "cost_of_transport": (
+        speed_m_s=0.0 if terminated else (distance / time_s if time_s > 0 else math.nan),
+        speed_until_fall_m_s=distance / time_s if time_s > 0 else math.nan,
+        fell=bool(terminated),
+        time_to_fall_s=time_s if terminated else math.nan,
+        steps=steps,
+        positive_work_j=measured.positive_work_j,
+        cost_of_transport=(
             measured.cost_of_transport if distance >= MIN_COT_DISTANCE_M else math.nan
         ),
-        "illegal_share": (
+        illegal_share=(
             illegal / steps
             if isinstance(env.unwrapped, envs.HenryDiscreteEnv) and steps
             else math.nan
         ),
-    }
-    record.update({name: getattr(measured, name) for name in GAIT_MEASURES})
-    return record
+        **{name: getattr(measured, name) for name in GAIT_MEASURES},
+    )

@@ -10,10 +10,9 @@ before the next one; which worker ran a task never changes its result. A task th
 becomes a `Failure` naming the task, and the others carry on. Ctrl-C or a signal stops the
 sweep and ends its worker processes at once; results already handed over stay handed over.
 
-A sweep given `on_progress` calls `function(task, shared, report)` instead: each
-`report(message)` reaches `on_progress(task, message)` in this process while the task
-runs, wherever it runs (through a queue from worker processes, a Ray queue actor from Ray
-workers), so the caller can draw one progress bar over long tasks.
+A sweep given `on_progress` calls `function(task, shared, report)` instead, and each
+`report(message)` reaches `on_progress(task, message)` here while the task runs, wherever it
+runs (`walker.app.core.progress`): one progress bar can follow long tasks.
 """
 
 from __future__ import annotations
@@ -23,9 +22,8 @@ import multiprocessing
 import os
 import queue
 import socket
-import threading
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -34,11 +32,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-TaskFunction = Callable[..., Any]
-"""`function(task, shared) -> result`, or `function(task, shared, report) -> result` in a
-sweep given `on_progress`."""
-Progress = Callable[[Any, Any], None]
-"""`on_progress(task, message)`: what a running task reported."""
+from walker.app.core.progress import Progress, TaskFunction, call_task, listening
 
 POOL_RESTARTS = 2
 """How often Ray runs a task again whose worker process died before it counts as crashed (a
@@ -155,44 +149,6 @@ def _describe(error: BaseException) -> str:
     return last.replace("\n", " ")
 
 
-def _call(
-    function: TaskFunction,
-    task: Any,
-    shared: Mapping[str, Any],
-    report: Callable[[Any], None] | None,
-) -> Any:
-    return function(task, shared) if report is None else function(task, shared, report)
-
-
-@contextlib.contextmanager
-def _listening(
-    receive: Callable[[float], tuple[int, Any]],
-    empty: type[BaseException],
-    tasks: Sequence[Any],
-    on_progress: Progress,
-) -> Iterator[None]:
-    """Hand what `receive(timeout)` brings, `(task index, message)`, to `on_progress` on a
-    thread of its own while the body runs. This process only ever reads the queue, so a
-    worker ended in the middle of a write cannot block it."""
-    done = threading.Event()
-
-    def listen() -> None:
-        while not done.is_set():
-            try:
-                index, message = receive(0.1)
-            except empty:
-                continue
-            on_progress(tasks[index], message)
-
-    listener = threading.Thread(target=listen, name="sweep-progress", daemon=True)
-    listener.start()
-    try:
-        yield
-    finally:
-        done.set()
-        listener.join(timeout=2)
-
-
 def _run_here(
     function: TaskFunction,
     tasks: Sequence[Any],
@@ -204,7 +160,7 @@ def _run_here(
     for task in tasks:
         report = None if on_progress is None else partial(on_progress, task)
         try:
-            result = _call(function, task, shared, report)
+            result = call_task(function, task, shared, report)
         except Exception as error:
             failures.append(Failure(task, _describe(error)))
             continue
@@ -231,7 +187,7 @@ def _send(index: int, message: Any) -> None:
 
 def _call_with_installed(function: TaskFunction, index: int, task: Any) -> Any:
     report = partial(_send, index) if _worker_reports else None
-    return _call(function, task, _worker_shared, report)
+    return call_task(function, task, _worker_shared, report)
 
 
 def _run_pool(
@@ -249,7 +205,7 @@ def _run_pool(
     with contextlib.ExitStack() as stack:
         if reports is not None and on_progress is not None:
             receive = partial(reports.get, True)  # get(block, timeout)
-            stack.enter_context(_listening(receive, queue.Empty, tasks, on_progress))
+            stack.enter_context(listening(receive, queue.Empty, tasks, on_progress))
         indexed = list(enumerate(tasks))
         pool = partial(_pool_pass, function, context, shared, reports, deliver)
         failures, broken = pool(indexed, workers)
@@ -323,7 +279,7 @@ def _ray_call(
     function: TaskFunction, task: Any, shared: Mapping[str, Any], index: int, reports: Any
 ) -> Any:
     report = None if reports is None else partial(_put_report, reports, index)
-    return _call(function, task, shared, report)
+    return call_task(function, task, shared, report)
 
 
 def _put_report(reports: Any, index: int, message: Any) -> None:
@@ -373,7 +329,7 @@ def _run_ray(
                 reports = ray.util.queue.Queue(actor_options={"num_cpus": 0})
                 stack.callback(reports.shutdown)
                 receive = partial(reports.get, True)  # get(block, timeout)
-                stack.enter_context(_listening(receive, ray.util.queue.Empty, tasks, on_progress))
+                stack.enter_context(listening(receive, ray.util.queue.Empty, tasks, on_progress))
             return _ray_gather(function, tasks, shared, deliver, reports, pending)
     except BaseException:
         for ref in pending:

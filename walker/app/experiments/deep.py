@@ -5,7 +5,7 @@ a schedule; a seed "beats" the hard-coded gait of its env (the article's gait on
 the closed-loop walking controller on `HenryContinuous-v0`) at the first evaluation that is
 faster and does not fall. Where a setup asks for it (`walk_check_s`), the final policy is
 also run for that long and its gait measured: it walks if it does not fall, has both feet
-off the ground less than 5% of the time, alternates its feet and moves on (`_walks`).
+off the ground less than 5% of the time, alternates its feet and moves on (`deep_seed.WalkCheck`).
 
 Seeds are independent tasks of a sweep (`walker.app.core.sweep`, as the bench's): in this
 process, on `--workers` processes (one torch thread each) or on Ray (`--ray`), with one
@@ -18,49 +18,19 @@ from __future__ import annotations
 import math
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from functools import partial
+from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
 import envs
-from walker.app.core.evaluation import EVAL_SEED
 from walker.app.core.stats import mean_ci95
 from walker.app.core.sweep import Backend, run_sweep
 from walker.app.core.tables import format_table
+from walker.app.experiments.deep_seed import DeepSetup, SeedOutcome, SeedRun, train_seed
 from walker.app.experiments.report import Report
-from walker.app.training.config import TRAIN_EPISODE_DECISIONS
-from walker.app.training.hooks import Hook, RunView
-
-WALK_FLIGHT_SHARE = 0.05
-"""A walk has both feet off the ground less than this share of the time..."""
-WALK_ALTERNATION = 0.5
-"""...at least this share of its footfalls by the other foot than the last one..."""
-WALK_SPEED_M_S = 0.1
-"""...moves on at least this fast, and does not fall."""
-
-
-@dataclass(frozen=True)
-class DeepSetup:
-    """One deep-agent experiment: which agent, on which env, how it is trained."""
-
-    label: str
-    agent: str
-    env_id: str
-    steps: int
-    eval_every: int
-    num_envs: int = 1
-    random_starts: bool = False
-    config: dict[str, Any] = field(default_factory=dict)
-    """The agent's hyperparameters that differ from its defaults."""
-    env_kwargs: dict[str, Any] = field(default_factory=dict)
-    """Keyword arguments of the env it trains on (the reward option, its costs)."""
-    walk_check_s: float | None = None
-    """Simulated seconds the final policy is run for its gait (None: no gait check)."""
-
 
 WALKING_ENV = {
     "walking_reward": True,
@@ -93,152 +63,6 @@ DEEP_SETUPS = (
         config={"n_steps": 1024, "ent_coef": 0.01},
     ),
 )
-
-
-@dataclass(frozen=True)
-class SeedRun:
-    """One seed of one setup: what a worker needs to train and judge it."""
-
-    setup: DeepSetup
-    seed: int
-    steps: int
-    eval_every: int
-    reference_m_s: float
-
-
-@dataclass(frozen=True)
-class WalkCheck:
-    """The final policy's gait over the setup's `walk_check_s` (what `walks` judges)."""
-
-    falls: float
-    flight_share: float
-    alternation: float
-    speed_m_s: float
-    length: float
-    """Env steps the check lasted."""
-
-    @property
-    def walks(self) -> bool:
-        """A walk: no fall, under `WALK_FLIGHT_SHARE` flight, mostly alternating footfalls
-        (`WALK_ALTERNATION`) and moving on (`WALK_SPEED_M_S`); a Henry who stands still or
-        shuffles one foot does not walk."""
-        return (
-            not self.falls
-            and math.isfinite(self.flight_share)
-            and self.flight_share < WALK_FLIGHT_SHARE
-            and math.isfinite(self.alternation)
-            and self.alternation >= WALK_ALTERNATION
-            and self.speed_m_s >= WALK_SPEED_M_S
-        )
-
-
-@dataclass(frozen=True)
-class SeedOutcome:
-    """How one seed of one setup ended."""
-
-    seed: int
-    first_beat_step: int | None
-    """Env steps at the first evaluation faster than the hard-coded gait without a fall
-    (None: never)."""
-    first_beat_train_seconds: float | None
-    """Training wall time until then, evaluations excluded."""
-    final_speed_m_s: float
-    train_seconds: float
-    walk_check: WalkCheck | None
-    """The final policy's gait (None where the setup asks for no check)."""
-
-
-class _Reporting(Hook):
-    """Reports the steps trained so far every `every` steps, so the caller can draw one
-    progress bar over every seed."""
-
-    def __init__(self, report: Callable[[int], None], every: int) -> None:
-        self.report, self.every = report, every
-        self.sent = 0
-
-    def on_step(self, run: RunView) -> None:
-        if run.steps - self.sent >= self.every:
-            self.sent = run.steps
-            self.report(run.steps)
-
-
-def train_seed(
-    task: SeedRun, shared: Mapping[str, Any], report: Callable[[int], None] | None = None
-) -> SeedOutcome:
-    """Train one seed and judge it (a sweep task: it may run in a worker process or on
-    Ray); `report` hears the steps trained so far."""
-    from walker.app.core.gaits import measure_gait
-    from walker.app.core.policies import learner_kind, make_env
-    from walker.app.training.loop import TrainConfig, train
-
-    setup = task.setup
-    standard_env = partial(make_env, setup.env_id, setup.env_kwargs)
-    train_env = (
-        partial(make_env, setup.env_id, setup.env_kwargs, max_episode_steps=TRAIN_EPISODE_DECISIONS)
-        if setup.random_starts
-        else standard_env
-    )
-    probe = standard_env()
-    kind = learner_kind(setup.agent)
-    run_config = TrainConfig(
-        steps=task.steps,
-        seed=task.seed,
-        num_envs=setup.num_envs,
-        progress=False,
-        random_starts=setup.random_starts,
-        eval_every=task.eval_every,
-    )
-    agent = kind.build(
-        probe.observation_space,
-        probe.action_space,
-        kind.config_cls(**setup.config),
-        task.seed,
-        run_config.plan,
-    )
-    hooks = [] if report is None else [_Reporting(report, max(1, task.steps // 100))]
-    result = train(agent, train_env, run_config, hooks=hooks, make_eval_env=standard_env)
-    # Faster without falling: a speed until a fall is no win.
-    beaten = next(
-        (
-            e
-            for e in result.evaluations
-            if (e.evaluation.speed_m_s or -1.0) > task.reference_m_s and not e.evaluation.falls
-        ),
-        None,
-    )
-    final_speed = result.evaluations[-1].evaluation.speed_m_s
-    assert final_speed is not None  # Henry reports the distance walked
-    check = None
-    if setup.walk_check_s is not None:
-        henry: Any = probe.unwrapped  # `dt`: simulated seconds per env step
-        limit = max(1, round(setup.walk_check_s / henry.dt))
-        gait = measure_gait(
-            partial(
-                make_env,
-                setup.env_id,
-                {**setup.env_kwargs, "measure_work": True},
-                max_episode_steps=limit,
-            ),
-            agent,
-            episodes=1,
-            seed=EVAL_SEED,
-        )
-        check = WalkCheck(
-            gait.falls,
-            gait.flight_share,
-            gait.alternation,
-            math.nan if gait.speed_m_s is None else gait.speed_m_s,
-            gait.length,
-        )
-    probe.close()
-    return SeedOutcome(
-        task.seed,
-        None if beaten is None else beaten.step,
-        None if beaten is None else beaten.train_seconds,
-        final_speed,
-        result.seconds,
-        check,
-    )
 
 
 class _Progress:
@@ -335,8 +159,7 @@ def deep_agents(
     whether the final policy walks. Each setup trains its own budget times `scale`, or
     `steps_each` steps when given (`walker experiment deep --steps`), with its evaluation
     schedule scaled alike; the seeds run where `backend` says (default: this process)."""
-    from walker.app.core.evaluation import evaluate
-    from walker.app.core.policies import load_policy, make_env
+    from walker.app.core.compare import hardcoded_reference
 
     tasks: list[SeedRun] = []
     references: dict[str, float] = {}
@@ -344,48 +167,19 @@ def deep_agents(
         factor = scale if steps_each is None else steps_each / setup.steps
         steps = max(1, int(setup.steps * factor))
         every = max(1, int(setup.eval_every * factor))
-        standard_env = partial(make_env, setup.env_id, setup.env_kwargs)
-        probe = standard_env()
-        reference = evaluate(standard_env, load_policy("hardcoded", probe), 1).speed_m_s
-        assert reference is not None  # Henry reports the distance walked
-        references[setup.label] = reference
-        probe.close()
+        reference = hardcoded_reference(setup.env_id, setup.env_kwargs)
+        assert reference is not None and reference.speed_m_s is not None  # a Henry env
+        references[setup.label] = reference.speed_m_s
         tasks.extend(
-            SeedRun(setup, seed, steps, every, references[setup.label]) for seed in range(seeds)
+            SeedRun(setup, seed, steps, every, reference.speed_m_s) for seed in range(seeds)
         )
     outcomes = _run_seeds(tasks, backend or Backend())
-
     rows, figures = [], {}
     for setup in setups:
         mine = [o for t, o in zip(tasks, outcomes, strict=True) if t.setup is setup]
-        reference = references[setup.label]
-        finals = [o.final_speed_m_s for o in mine]
-        hits = [o.first_beat_step for o in mine if o.first_beat_step is not None]
-        hit_seconds = [
-            o.first_beat_train_seconds for o in mine if o.first_beat_train_seconds is not None
-        ]
-        mean, lo, hi = mean_ci95(finals)
-        rows.append(
-            [
-                setup.label,
-                f"{reference:.4f}",
-                f"{mean:.4f} [{lo:.4f}, {hi:.4f}]",
-                f"{mean / reference:.2f}x",
-                f"{len(hits)}/{seeds}",
-                f"{int(np.median(hits)):,}" if hits else "-",
-                f"{np.median(hit_seconds):.0f} s" if hit_seconds else "-",
-                _walk_cell(mine),
-            ]
-        )
-        figures[setup.label] = {
-            "hardcoded_speed_m_s": reference,
-            "final_speeds_m_s": finals,
-            "first_beat_steps": [o.first_beat_step for o in mine],
-            "first_beat_train_seconds": [o.first_beat_train_seconds for o in mine],
-            "train_seconds": [o.train_seconds for o in mine],
-            "walk_checks": [None if o.walk_check is None else asdict(o.walk_check) for o in mine],
-            "steps": next(t.steps for t in tasks if t.setup is setup),
-        }
+        steps = next(t.steps for t in tasks if t.setup is setup)
+        row, figures[setup.label] = _summary(setup.label, references[setup.label], mine, steps)
+        rows.append(row)
     text = "\n".join(
         [
             f"Deep agents on Henry: {seeds} seeds each; greedy speed checked periodically",
@@ -405,3 +199,35 @@ def deep_agents(
         ]
     )
     return Report("deep", text, figures)
+
+
+def _summary(
+    label: str, reference: float, mine: list[SeedOutcome], steps: int
+) -> tuple[list[str], dict[str, Any]]:
+    """A setup's table row and figures from its seeds' outcomes."""
+    finals = [o.final_speed_m_s for o in mine]
+    hits = [o.first_beat_step for o in mine if o.first_beat_step is not None]
+    hit_seconds = [
+        o.first_beat_train_seconds for o in mine if o.first_beat_train_seconds is not None
+    ]
+    mean, lo, hi = mean_ci95(finals)
+    row = [
+        label,
+        f"{reference:.4f}",
+        f"{mean:.4f} [{lo:.4f}, {hi:.4f}]",
+        f"{mean / reference:.2f}x",
+        f"{len(hits)}/{len(mine)}",
+        f"{int(np.median(hits)):,}" if hits else "-",
+        f"{np.median(hit_seconds):.0f} s" if hit_seconds else "-",
+        _walk_cell(mine),
+    ]
+    figures = {
+        "hardcoded_speed_m_s": reference,
+        "final_speeds_m_s": finals,
+        "first_beat_steps": [o.first_beat_step for o in mine],
+        "first_beat_train_seconds": [o.first_beat_train_seconds for o in mine],
+        "train_seconds": [o.train_seconds for o in mine],
+        "walk_checks": [None if o.walk_check is None else asdict(o.walk_check) for o in mine],
+        "steps": steps,
+    }
+    return row, figures

@@ -1,0 +1,185 @@
+"""One seed of `walker experiment deep`: what a worker trains, and how the seed is judged.
+
+`train_seed` is a sweep task (`walker.app.core.sweep`): everything it needs is in its
+`SeedRun`, so it gives the same `SeedOutcome` in this process, in a worker process or on
+Ray. The final policy's gait check (`WalkCheck`) says whether it walks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from agents.base import Agent
+from walker.app.core.evaluation import EVAL_SEED
+from walker.app.training.config import TRAIN_EPISODE_DECISIONS
+from walker.app.training.hooks import Hook, RunView
+
+WALK_FLIGHT_SHARE = 0.05
+"""A walk has both feet off the ground less than this share of the time..."""
+WALK_ALTERNATION = 0.5
+"""...at least this share of its footfalls by the other foot than the last one..."""
+WALK_SPEED_M_S = 0.1
+"""...moves on at least this fast, and does not fall."""
+
+
+@dataclass(frozen=True)
+class DeepSetup:
+    """One deep-agent experiment: which agent, on which env, how it is trained."""
+
+    label: str
+    agent: str
+    env_id: str
+    steps: int
+    eval_every: int
+    num_envs: int = 1
+    random_starts: bool = False
+    config: dict[str, Any] = field(default_factory=dict)
+    """The agent's hyperparameters that differ from its defaults."""
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    """Keyword arguments of the env it trains on (the reward option, its costs)."""
+    walk_check_s: float | None = None
+    """Simulated seconds the final policy is run for its gait (None: no gait check)."""
+
+
+@dataclass(frozen=True)
+class SeedRun:
+    """One seed of one setup: what a worker needs to train and judge it."""
+
+    setup: DeepSetup
+    seed: int
+    steps: int
+    eval_every: int
+    reference_m_s: float
+
+
+@dataclass(frozen=True)
+class WalkCheck:
+    """The final policy's gait over the setup's `walk_check_s` (what `walks` judges)."""
+
+    falls: float
+    flight_share: float
+    alternation: float
+    speed_m_s: float
+    length: float
+    """Env steps the check lasted."""
+
+    @property
+    def walks(self) -> bool:
+        """A walk: no fall, under `WALK_FLIGHT_SHARE` flight, mostly alternating footfalls
+        (`WALK_ALTERNATION`) and moving on (`WALK_SPEED_M_S`); a Henry who stands still or
+        shuffles one foot does not walk."""
+        return (
+            not self.falls
+            and math.isfinite(self.flight_share)
+            and self.flight_share < WALK_FLIGHT_SHARE
+            and math.isfinite(self.alternation)
+            and self.alternation >= WALK_ALTERNATION
+            and self.speed_m_s >= WALK_SPEED_M_S
+        )
+
+
+@dataclass(frozen=True)
+class SeedOutcome:
+    """How one seed of one setup ended."""
+
+    seed: int
+    first_beat_step: int | None
+    """Env steps at the first evaluation faster than the hard-coded gait without a fall
+    (None: never)."""
+    first_beat_train_seconds: float | None
+    """Training wall time until then, evaluations excluded."""
+    final_speed_m_s: float
+    train_seconds: float
+    walk_check: WalkCheck | None
+    """The final policy's gait (None where the setup asks for no check)."""
+
+
+class _Reporting(Hook):
+    """Reports the steps trained so far every `every` steps, so the caller can draw one
+    progress bar over every seed."""
+
+    def __init__(self, report: Callable[[int], None], every: int) -> None:
+        self.report, self.every = report, every
+        self.sent = 0
+
+    def on_step(self, run: RunView) -> None:
+        if run.steps - self.sent >= self.every:
+            self.sent = run.steps
+            self.report(run.steps)
+
+
+def train_seed(
+    task: SeedRun, shared: Mapping[str, Any], report: Callable[[int], None] | None = None
+) -> SeedOutcome:
+    """Train one seed and judge it (a sweep task: it may run in a worker process or on
+    Ray); `report` hears the steps trained so far."""
+    from walker.app.core.policies import learner_kind, make_env
+    from walker.app.training.loop import TrainConfig, train
+
+    setup = task.setup
+    standard_env = partial(make_env, setup.env_id, setup.env_kwargs)
+    episode_steps = TRAIN_EPISODE_DECISIONS if setup.random_starts else None
+    train_env = partial(make_env, setup.env_id, setup.env_kwargs, max_episode_steps=episode_steps)
+    probe = standard_env()
+    kind = learner_kind(setup.agent)
+    run_config = TrainConfig(
+        steps=task.steps,
+        seed=task.seed,
+        num_envs=setup.num_envs,
+        progress=False,
+        random_starts=setup.random_starts,
+        eval_every=task.eval_every,
+    )
+    agent = kind.build(
+        probe.observation_space,
+        probe.action_space,
+        kind.config_cls(**setup.config),
+        task.seed,
+        run_config.plan,
+    )
+    henry: Any = probe.unwrapped
+    step_s = float(henry.dt)  # simulated seconds per env step
+    probe.close()
+    hooks = [] if report is None else [_Reporting(report, max(1, task.steps // 100))]
+    result = train(agent, train_env, run_config, hooks=hooks, make_eval_env=standard_env)
+    # Faster without falling: a speed until a fall is no win.
+    beaten = next(
+        (
+            e
+            for e in result.evaluations
+            if (e.evaluation.speed_m_s or -1.0) > task.reference_m_s and not e.evaluation.falls
+        ),
+        None,
+    )
+    final_speed = result.evaluations[-1].evaluation.speed_m_s
+    assert final_speed is not None  # Henry reports the distance walked
+    return SeedOutcome(
+        task.seed,
+        None if beaten is None else beaten.step,
+        None if beaten is None else beaten.train_seconds,
+        final_speed,
+        result.seconds,
+        None if setup.walk_check_s is None else _walk_check(setup, agent, step_s),
+    )
+
+
+def _walk_check(setup: DeepSetup, agent: Agent, step_s: float) -> WalkCheck:
+    """The gait of `agent` over the setup's `walk_check_s` simulated seconds."""
+    from walker.app.core.gaits import measure_gait
+    from walker.app.core.policies import make_env
+
+    assert setup.walk_check_s is not None
+    limit = max(1, round(setup.walk_check_s / step_s))
+    measured = {**setup.env_kwargs, "measure_work": True}
+    gait = measure_gait(
+        partial(make_env, setup.env_id, measured, max_episode_steps=limit),
+        agent,
+        episodes=1,
+        seed=EVAL_SEED,
+    )
+    speed = math.nan if gait.speed_m_s is None else gait.speed_m_s
+    return WalkCheck(gait.falls, gait.flight_share, gait.alternation, speed, gait.length)
