@@ -18,7 +18,7 @@ from typing import Any
 
 import walker
 from walker.app.cli.commands import (
-    UsageError,
+    add_backend_options,
     cmd_demo,
     cmd_eval,
     cmd_experiment,
@@ -35,38 +35,7 @@ from walker.app.core.checks import OneLineParser
 from walker.app.core.options import add_config_options, key_value
 from walker.app.core.runfiles import DEMO_OUT, experiment_out
 from walker.app.core.stopsignals import exit_status, signal_name, stop_on_signals
-
-
-def _user_errors() -> tuple[type[BaseException], ...]:
-    from agents.checkpoint import CheckpointError
-    from envs import HenryEnvError
-    from walker.app.core.policies import PolicyError
-    from walker.app.training.loop import TrainError
-    from walker.app.training.rundir import RunFolderError
-    from walker.draw.renderer import DisplayUnavailableError
-    from walker.files import OutputPathError
-    from walker.sim.spec import SpecError
-
-    errors: list[type[BaseException]] = [
-        CheckpointError,
-        HenryEnvError,
-        PolicyError,
-        TrainError,
-        DisplayUnavailableError,
-        OutputPathError,
-        SpecError,
-        UsageError,
-        checks.ArgumentValueError,
-        RunFolderError,
-    ]
-    try:
-        from walker.draw.video import VideoError
-
-        errors.append(VideoError)
-    except ImportError:
-        pass
-    return tuple(errors)
-
+from walker.errors import WalkerError
 
 # -- shared option groups ----------------------------------------------------------------
 
@@ -236,20 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="training steps per seed (default: the experiment's own)",
     )
-    experiment.add_argument(
-        "--workers",
-        type=_positive_int,
-        default=None,
-        help="deep: processes training seeds at once, one core each (default: 1)",
-    )
-    experiment.add_argument(
-        "--ray",
-        nargs="?",
-        const="",
-        default=None,
-        metavar="ADDRESS",
-        help="deep: train the seeds on Ray: a local Ray without ADDRESS, a cluster's "
-        "head (HOST:PORT) with it (needs scripts/setup.sh ray)",
+    add_backend_options(
+        experiment, "deep: processes training seeds at once, one core each (default: 1)"
     )
     experiment.add_argument(
         "--out",
@@ -416,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             checks.check_output_options(args)
             return int(args.func(args))
-        except _user_errors() as error:
+        except WalkerError as error:
             say(f"walker: error: {error}")
             return 2
         except KeyboardInterrupt as stop:

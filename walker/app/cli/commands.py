@@ -9,15 +9,19 @@ import contextlib
 import json
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from walker.app.core import checks
+
+if TYPE_CHECKING:
+    from walker.app.core.sweep import Backend
 from walker.app.core.options import config_from_args, given_values
 from walker.app.core.runfiles import experiment_out
 from walker.app.core.stopsignals import exit_status, signal_name
+from walker.errors import InputError
 
 
-class UsageError(ValueError):
+class UsageError(InputError):
     """A command-line argument that cannot work."""
 
 
@@ -92,7 +96,7 @@ def cmd_qtable(args: argparse.Namespace) -> int:
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:
-    from walker.app.core.sweep import SweepError, check_backend
+    from walker.app.core.sweep import check_backend
     from walker.app.experiments import article as experiments
 
     out = args.out or experiment_out(args.name)
@@ -104,10 +108,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
             if given:
                 raise UsageError(f"{flag} goes with the deep experiment, not with {args.name}")
     backend = backend_from_args(args, default_workers=1)
-    try:
-        check_backend(backend)
-    except SweepError as error:
-        raise UsageError(str(error)) from error
+    check_backend(backend)
     report = experiments.run(
         args.name, seeds=args.seeds, steps=args.steps, out=out, backend=backend
     )
@@ -115,7 +116,23 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     return 0
 
 
-def backend_from_args(args: argparse.Namespace, default_workers: int) -> Any:
+def add_backend_options(parser: argparse.ArgumentParser, workers_help: str) -> None:
+    """`--workers W` and `--ray [ADDRESS]`: where a sweep's tasks run (`backend_from_args`)."""
+    parser.add_argument(
+        "--workers", type=checks.positive_int_arg, default=None, metavar="W", help=workers_help
+    )
+    parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="run the tasks on Ray: a local Ray without ADDRESS, a cluster's "
+        "head (HOST:PORT) with it (needs scripts/setup.sh ray)",
+    )
+
+
+def backend_from_args(args: argparse.Namespace, default_workers: int) -> Backend:
     """Where `--workers` and `--ray` say a sweep's tasks run."""
     from walker.app.core.sweep import Backend
 
@@ -213,26 +230,22 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from walker.app.bench.benchmark import BenchError, run_bench
-    from walker.app.bench.conditions import ConditionError
-    from walker.app.core.sweep import SweepError, default_workers
+    from walker.app.bench.benchmark import run_bench
+    from walker.app.core.sweep import default_workers
 
     backend = backend_from_args(args, default_workers())
     started = time.perf_counter()
-    try:
-        result = run_bench(
-            args.agents,
-            env_id=args.env,
-            conditions=args.conditions,
-            seeds=args.seeds,
-            episodes=args.episodes,
-            train_steps=args.train_steps,
-            out=args.out,
-            backend=backend,
-            progress=not args.no_progress,
-        )
-    except (BenchError, ConditionError, SweepError) as error:
-        raise UsageError(str(error)) from error
+    result = run_bench(
+        args.agents,
+        env_id=args.env,
+        conditions=args.conditions,
+        seeds=args.seeds,
+        episodes=args.episodes,
+        train_steps=args.train_steps,
+        out=args.out,
+        backend=backend,
+        progress=not args.no_progress,
+    )
     print(result.report)
     print(f"results: {', '.join(str(p) for p in result.files)}")
     print(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from walker.app.cli.commands import cmd_bench, cmd_speed
+from walker.app.cli.commands import add_backend_options, cmd_bench, cmd_speed
 from walker.app.core import checks
 from walker.app.core.runfiles import BENCH_OUT
 
@@ -61,22 +61,7 @@ def add_measuring_parsers(verbs: Any) -> None:
         help="train each learning agent per seed for K env steps (default: "
         "load its pretrained policy)",
     )
-    bench.add_argument(
-        "--workers",
-        type=_positive_int,
-        default=None,
-        metavar="W",
-        help="worker processes (default: all cores)",
-    )
-    bench.add_argument(
-        "--ray",
-        nargs="?",
-        const="",
-        default=None,
-        metavar="ADDRESS",
-        help="run the tasks on Ray: a local Ray without ADDRESS, a cluster's "
-        "head (HOST:PORT) with it (needs scripts/setup.sh ray)",
-    )
+    add_backend_options(bench, "worker processes (default: all cores)")
     bench.add_argument(
         "--out",
         type=Path,

@@ -33,13 +33,14 @@ from typing import Any
 from tqdm import tqdm
 
 from walker.app.core.progress import Progress, TaskFunction, call_task, listening
+from walker.errors import InputError
 
 POOL_RESTARTS = 2
 """How often Ray runs a task again whose worker process died before it counts as crashed (a
 process pool runs each task a dead worker took down once more, alone)."""
 
 
-class SweepError(ValueError):
+class SweepError(InputError):
     """A sweep cannot run as asked (bad worker count, Ray missing or unreachable)."""
 
 

@@ -33,6 +33,7 @@ from walker.app.core.runfiles import (
     RUN_FILES,
     RUN_FOLDERS,
 )
+from walker.errors import InputError
 from walker.files import (
     OutputPathError,
     append_text,
@@ -42,7 +43,7 @@ from walker.files import (
 )
 
 
-class RunFolderError(ValueError):
+class RunFolderError(InputError):
     """A run folder cannot be used as asked (busy, already holding a run, unreadable)."""
 
 
