@@ -164,6 +164,21 @@ def test_experiment_steps_workers_and_ray_reach_the_deep_experiment(
     assert given == {"seeds": 2, "steps_each": 500, "backend": backend}
 
 
+def test_failed_seeds_are_named_and_no_table_is_made(monkeypatch):
+    def diverging(task, shared, report=None):
+        raise FloatingPointError(f"the physics diverged on seed {task.seed}")
+
+    monkeypatch.setattr(deep, "train_seed", diverging)
+    setup = deep.DEEP_SETUPS[1]
+    with pytest.raises(deep.DeepError) as failed:
+        deep.deep_agents(seeds=2, setups=[setup], steps_each=10)
+    for seed in (0, 1):
+        assert (
+            f"{setup.label}, seed {seed}: FloatingPointError: the physics diverged on seed {seed}"
+            in str(failed.value)
+        )
+
+
 @pytest.fixture
 def local_ray():
     ray = pytest.importorskip("ray")

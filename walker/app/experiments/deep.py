@@ -31,6 +31,7 @@ from walker.app.core.sweep import Backend, run_sweep
 from walker.app.core.tables import format_table
 from walker.app.experiments.deep_seed import DeepSetup, SeedOutcome, SeedRun, train_seed
 from walker.app.experiments.report import Report
+from walker.errors import UnavailableError
 
 WALKING_ENV = {
     "walking_reward": True,
@@ -105,8 +106,9 @@ def _key(task: SeedRun) -> tuple[str, int]:
     return task.setup.label, task.seed
 
 
-class DeepError(RuntimeError):
-    """Seeds of the deep experiment failed, so its table cannot be made."""
+class DeepError(UnavailableError):
+    """Seeds of the deep experiment failed (each named with its error in one line, as the
+    bench names its failed tasks), so its table cannot be made."""
 
 
 def _run_seeds(tasks: list[SeedRun], backend: Backend) -> list[SeedOutcome]:
