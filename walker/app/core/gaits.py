@@ -33,6 +33,27 @@ GAIT_COLUMNS: tuple[tuple[str, str, str], ...] = (
 """The gait columns `walker eval` adds on Henry's envs, in order."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class GaitSummary(Evaluation):
+    """An evaluation on a Henry env with the gait measured: means over its episodes
+    (NaN where no episode could define a measure, e.g. the stride of one that never
+    stepped)."""
+
+    footfalls: float
+    flight_share: float
+    duty_factor_right: float
+    duty_factor_left: float
+    alternation: float
+    stride_length_m: float
+    cadence_per_min: float
+    cost_of_transport: float
+
+    @property
+    def duty_factors(self) -> str:
+        """Right and left duty factors as the table shows them, `R/L`."""
+        return f"{self.duty_factor_right:.2f}/{self.duty_factor_left:.2f}"
+
+
 def measure_gait(
     make_env: Callable[[], gym.Env[Any, Any]],
     agent: Agent,
@@ -68,27 +89,6 @@ def measure_gait(
     finally:
         env.close()
     return summarise(returns, lengths, falls, metrics)
-
-
-@dataclass(frozen=True, kw_only=True)
-class GaitSummary(Evaluation):
-    """An evaluation on a Henry env with the gait measured: means over its episodes
-    (NaN where no episode could define a measure, e.g. the stride of one that never
-    stepped)."""
-
-    footfalls: float
-    flight_share: float
-    duty_factor_right: float
-    duty_factor_left: float
-    alternation: float
-    stride_length_m: float
-    cadence_per_min: float
-    cost_of_transport: float
-
-    @property
-    def duty_factors(self) -> str:
-        """Right and left duty factors as the table shows them, `R/L`."""
-        return f"{self.duty_factor_right:.2f}/{self.duty_factor_left:.2f}"
 
 
 def summarise(
