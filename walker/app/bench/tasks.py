@@ -36,7 +36,8 @@ from walker.app.bench.records import (
     ConditionRecord,
     EpisodeRecord,
 )
-from walker.app.core.policies import env_metadata, learner_kind, load_policy, make_env
+from walker.app.core.learners import learner_kind
+from walker.app.core.policies import env_metadata, load_policy, make_env
 from walker.app.core.runfiles import CHECKPOINT_NAME
 from walker.app.training.config import TRAIN_EPISODE_DECISIONS
 from walker.app.training.loop import TrainConfig, train

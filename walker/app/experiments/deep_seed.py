@@ -117,7 +117,8 @@ def train_seed(
 ) -> SeedOutcome:
     """Train one seed and judge it (a sweep task: it may run in a worker process or on
     Ray); `report` hears the steps trained so far."""
-    from walker.app.core.policies import learner_kind, make_env
+    from walker.app.core.learners import learner_kind
+    from walker.app.core.policies import make_env
     from walker.app.training.loop import TrainConfig, train
 
     setup = task.setup
