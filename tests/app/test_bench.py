@@ -265,20 +265,6 @@ def test_learning_agents_train_once_per_seed_and_train_the_same_anywhere(tmp_pat
     assert len(speeds) == 2
 
 
-@pytest.fixture
-def local_ray():
-    ray = pytest.importorskip("ray")
-    ray.init(
-        address="local",
-        num_cpus=2,
-        object_store_memory=80 * 1024 * 1024,
-        include_dashboard=False,
-        log_to_driver=False,
-    )
-    yield ray
-    ray.shutdown()
-
-
 @pytest.mark.slow
 def test_ray_gives_the_same_numbers_and_files(tmp_path, local_ray):
     kwargs = dict(

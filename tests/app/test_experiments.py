@@ -179,20 +179,6 @@ def test_failed_seeds_are_named_and_no_table_is_made(monkeypatch):
         )
 
 
-@pytest.fixture
-def local_ray():
-    ray = pytest.importorskip("ray")
-    ray.init(
-        address="local",
-        num_cpus=2,
-        object_store_memory=80 * 1024 * 1024,
-        include_dashboard=False,
-        log_to_driver=False,
-    )
-    yield ray
-    ray.shutdown()
-
-
 @pytest.mark.slow
 def test_deep_experiment_on_ray_gives_the_figures_of_one_process(local_ray, capsys):
     # Two seeds of each setup on a tiny budget, evaluated once at its end, the continuous

@@ -74,6 +74,22 @@ def test_progress_reports_reach_the_caller_tagged_with_their_task(workers):
         assert [m for t, m in heard if t == task] == [1, 2, 3]
 
 
+@pytest.mark.slow
+def test_progress_reports_reach_the_caller_from_ray(local_ray):
+    heard = []
+    failures = run_sweep(
+        count_to_three,
+        ["a", "b"],
+        backend=Backend(ray=True),
+        on_result=lambda task, result: None,
+        on_progress=lambda task, message: heard.append((task, message)),
+        progress=False,
+    )
+    assert not failures
+    for task in "ab":
+        assert [m for t, m in heard if t == task] == [1, 2, 3]
+
+
 def test_bad_backends_are_refused_before_any_work():
     with pytest.raises(SweepError, match="--workers must be at least 1"):
         check_backend(Backend(workers=0))

@@ -38,15 +38,18 @@ def listening(
     on_progress: Progress,
 ) -> Iterator[None]:
     """Hand what `receive(timeout)` brings, `(task index, message)`, to `on_progress` on a
-    thread of its own while the body runs. This process only ever reads the queue, so a
-    worker ended in the middle of a write cannot block it."""
+    thread of its own while the body runs, and what is still queued when it ends. This
+    process only ever reads the queue, so a worker ended in the middle of a write cannot
+    block it."""
     done = threading.Event()
 
     def listen() -> None:
-        while not done.is_set():
+        while True:
             try:
                 index, message = receive(0.1)
             except empty:
+                if done.is_set():
+                    return
                 continue
             on_progress(tasks[index], message)
 
