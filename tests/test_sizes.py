@@ -13,8 +13,6 @@ MAX_FUNCTION_LINES = 60
 STILL_LONG = {
     "walker/app/bench/benchmark.py:run_bench",
     "walker/app/core/compare.py:compare_policies",
-    "walker/app/experiments/deep.py:train_seed",
-    "walker/app/experiments/deep.py:deep_agents",
     "walker/app/speed/benchmarks.py:training_loop",
     "walker/app/training/loop.py:train",
     "walker/app/training/runs.py:train_run",

@@ -92,28 +92,35 @@ def learning_curves(
         ax.grid(alpha=0.3)
         ax.legend(loc="best", fontsize=8)
     if evaluations:
-        ax = axes[-1]
-        speeds = evaluations[0].evaluation.speed_m_s is not None
-
-        def greedy(evaluation: Evaluation) -> float | None:
-            return evaluation.speed_m_s if speeds else evaluation.episode_return
-
-        ax.plot(
-            [e.step for e in evaluations],
-            [greedy(e.evaluation) for e in evaluations],
-            marker="o",
-            color="#1f5fa8",
-            label="greedy policy",
-        )
-        level = greedy(hardcoded) if hardcoded else None
-        if level is not None:
-            ax.axhline(level, color="#c0392b", linestyle="--", label="hard-coded gait")
-        ax.set_ylabel("greedy speed (m/s)" if speeds else "greedy return")
-        ax.set_xlabel("training steps")
-        ax.grid(alpha=0.3)
-        ax.legend(loc="best", fontsize=8)
+        _greedy_panel(axes[-1], evaluations, hardcoded)
     fig.suptitle(title)
     return _save(plt, fig, path)
+
+
+def _greedy_panel(
+    ax: Any, evaluations: Sequence[TrainingEvaluation], hardcoded: Evaluation | None
+) -> None:
+    """The greedy evaluations over training: speed on Henry's envs, else return, with the
+    hard-coded gait's level."""
+    speeds = evaluations[0].evaluation.speed_m_s is not None
+
+    def greedy(evaluation: Evaluation) -> float | None:
+        return evaluation.speed_m_s if speeds else evaluation.episode_return
+
+    ax.plot(
+        [e.step for e in evaluations],
+        [greedy(e.evaluation) for e in evaluations],
+        marker="o",
+        color="#1f5fa8",
+        label="greedy policy",
+    )
+    level = greedy(hardcoded) if hardcoded else None
+    if level is not None:
+        ax.axhline(level, color="#c0392b", linestyle="--", label="hard-coded gait")
+    ax.set_ylabel("greedy speed (m/s)" if speeds else "greedy return")
+    ax.set_xlabel("training steps")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
 
 
 def qtable_heatmap(
