@@ -69,6 +69,7 @@ CASES = [
     (["experiment", "learned", "--seeds", "0"], "expected a whole number >= 1"),
     (["experiment", "learned", "--out", "/sys/kernel"], "cannot write into --out"),
     (["experiment", "learned", "--workers", "2"], "--workers goes with the deep experiment"),
+    (["experiment", "learned", "--ray"], "--ray goes with the deep experiment"),
     (["experiment", "deep", "--workers", "0"], "expected a whole number >= 1"),
     (["bench", "hardcoded", "--out", "/sys/kernel"], "cannot write into --out /sys/kernel"),
     (["speed", "physics", "--out", "/sys/kernel/speed.json"], "cannot write --out /sys/kernel"),
