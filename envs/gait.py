@@ -161,7 +161,9 @@ def standing_hip_height_m(spec: HenrySpec) -> float:
 def meter_for(spec: HenrySpec) -> GaitMeter:
     """A meter with the weight, hip height and gravity of a Henry built from `spec`."""
     return GaitMeter(
-        body_weight_n(spec), hip_height_m=standing_hip_height_m(spec), gravity_m_s2=spec.gravity_m_s2
+        body_weight_n(spec),
+        hip_height_m=standing_hip_height_m(spec),
+        gravity_m_s2=spec.gravity_m_s2,
     )
 
 
