@@ -62,7 +62,7 @@ def test_zero_seeds_and_an_unwritable_out_are_refused(tmp_path, capsys):
     assert code == 2 and "cannot" in err and str(blocker) in err and err.count("\n") == 1
 
 
-def test_conditions_are_named_env_arguments():
+def test_conditions_are_named_distributions():
     assert [c.name for c in select_conditions(["push", "standard"])] == [
         "standard",
         "push_forward",
@@ -71,33 +71,66 @@ def test_conditions_are_named_env_arguments():
     assert len(select_conditions([])) == len(CONDITIONS) == 11
     with pytest.raises(ConditionError, match="unknown condition 'ice'"):
         select_conditions(["ice"])
-    assert CONDITIONS["friction_low"].env_kwargs() == {"spec": {"ground_friction": 0.5}}
-    assert CONDITIONS["heavy"].env_kwargs()["spec"]["torso_mass_kg"] == pytest.approx(3.6)
-    assert CONDITIONS["push_backward"].env_kwargs()["pushes"][0][1] < 0
-    assert CONDITIONS["left_foot_up"].reset_options == {"pose": "left_foot_up"}
+    # --fixed: the old point conditions, no nudge.
+    assert CONDITIONS["friction_low"].draw(0, fixed=True).env_kwargs() == {
+        "spec": {"ground_friction": 0.5}
+    }
+    assert CONDITIONS["heavy"].draw(3, fixed=True).env_kwargs()["spec"][
+        "torso_mass_kg"
+    ] == pytest.approx(3.6)
+    assert CONDITIONS["push_backward"].draw(0, fixed=True).pushes == ((4.0, -4.0),)
+    assert CONDITIONS["left_foot_up"].draw(0, fixed=True).options() == {"pose": "left_foot_up"}
+    assert CONDITIONS["standard"].draw(0, fixed=True).options() is None
 
 
-def test_each_condition_reaches_the_world_it_names():
+def test_a_seed_draws_the_same_world_for_every_agent_and_seeds_differ():
+    push = CONDITIONS["push_forward"]
+    draws = [push.draw(seed) for seed in range(20)]
+    assert push.draw(7) == draws[7]  # a function of (seed, condition) alone
+    times = [d.values["push_time_s"] for d in draws]
+    sizes = [d.values["push_n_s"] for d in draws]
+    assert len(set(times)) == 20 and min(times) >= 3.0 and max(times) <= 5.0
+    assert min(sizes) >= 3.0 and max(sizes) <= 5.0 and max(sizes) - min(sizes) > 1.0
+    assert draws[0].pushes == ((times[0], sizes[0]),)
+    # Every condition nudges the start, within the documented sizes.
+    for condition in CONDITIONS.values():
+        nudge = condition.draw(1).options()["perturb"]
+        assert abs(nudge["torso_velocity_m_s"]) <= 0.15
+        assert abs(nudge["right_swing_rad"]) <= 0.08
+        assert abs(nudge["left_extension_m"]) <= 0.008
+    # Two conditions with the same seed draw independently.
+    assert (
+        CONDITIONS["standard"].draw(1).values["start_torso_velocity_m_s"]
+        != CONDITIONS["heavy"].draw(1).values["start_torso_velocity_m_s"]
+    )
+
+
+def test_each_drawn_condition_reaches_the_world_it_names():
     import gymnasium as gym
 
     import envs
 
+    draws = {name: c.draw(4) for name, c in CONDITIONS.items()}
     built = {
-        name: gym.make("HenryContinuous-v0", **c.env_kwargs()).unwrapped
-        for name, c in CONDITIONS.items()
+        name: gym.make("HenryContinuous-v0", **d.env_kwargs()).unwrapped
+        for name, d in draws.items()
     }
     spec = {name: env.henry_spec for name, env in built.items()}
-    assert spec["friction_low"].ground_friction == 0.5
-    assert spec["friction_high"].ground_friction == 1.25
-    assert spec["light"].torso_mass_kg == pytest.approx(2.4)
-    assert spec["weak"].hip_max_torque_nm == pytest.approx(0.7 * spec["standard"].hip_max_torque_nm)
-    assert spec["weak"].leg_max_force_n == pytest.approx(0.7 * spec["standard"].leg_max_force_n)
-    assert spec["bumps"].bump_height_m == 0.02 and spec["standard"].bump_height_m == 0.0
-    assert built["push_forward"].pushes == ((4.0, 4.0),)
-    assert built["push_backward"].pushes == ((4.0, -4.0),)
-    obs, _ = built["left_foot_up"].reset(
-        seed=0, options=dict(CONDITIONS["left_foot_up"].reset_options)
+    default = spec["standard"]
+    assert spec["friction_low"].ground_friction == pytest.approx(
+        draws["friction_low"].values["friction_factor"] * default.ground_friction
     )
+    assert 0.4 <= draws["friction_low"].values["friction_factor"] <= 0.6
+    assert spec["light"].torso_mass_kg == pytest.approx(
+        draws["light"].values["torso_mass_factor"] * default.torso_mass_kg
+    )
+    weak = draws["weak"].values["strength_factor"]
+    assert spec["weak"].hip_max_torque_nm == pytest.approx(weak * default.hip_max_torque_nm)
+    assert spec["weak"].leg_max_force_n == pytest.approx(weak * default.leg_max_force_n)
+    assert spec["bumps"].bump_height_m == draws["bumps"].values["bump_height_m"]
+    assert spec["bumps"].bump_start_m == draws["bumps"].values["bump_start_m"]
+    assert built["push_forward"].pushes == draws["push_forward"].pushes
+    obs, _ = built["left_foot_up"].reset(seed=0, options=draws["left_foot_up"].options())
     assert obs[list(envs.OBSERVATION_FIELDS).index("left_foot_contact")] == 0.0
 
 
