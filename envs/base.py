@@ -32,6 +32,17 @@ Push = tuple[float, float]
 """A scheduled push: (time in s since the episode began, horizontal impulse in N*s)."""
 
 
+PERTURB_LIMITS: dict[str, float] = {
+    "right_swing_rad": 0.2,
+    "left_swing_rad": 0.2,
+    "right_extension_m": 0.03,
+    "left_extension_m": 0.03,
+    "torso_velocity_m_s": 1.0,
+}
+"""The largest size of each field of the `perturb` reset option: beyond these a start is no
+longer a small perturbation."""
+
+
 @dataclass(frozen=True)
 class StartPerturbation:
     """A small nudge to the start of an episode: the `perturb` reset option of both envs.
@@ -55,15 +66,6 @@ class StartPerturbation:
     torso_velocity_m_s: float = 0.0
     """Horizontal torso velocity given once Henry has settled (+ forward)."""
 
-    LIMITS = {  # noqa: RUF012
-        "right_swing_rad": 0.2,
-        "left_swing_rad": 0.2,
-        "right_extension_m": 0.03,
-        "left_extension_m": 0.03,
-        "torso_velocity_m_s": 1.0,
-    }
-    """The largest size of each nudge: beyond these a start is no longer a small perturbation."""
-
     @classmethod
     def from_option(cls, value: Any) -> StartPerturbation:
         """Parse the `perturb` reset option: a mapping of some of the fields to numbers."""
@@ -79,18 +81,18 @@ class StartPerturbation:
             raise HenryEnvError(f"unknown 'perturb' field(s) {unknown}; use some of {names}")
         checked: dict[str, float] = {}
         for name, number in value.items():
-            limit = cls.LIMITS[name]
-            if (
-                isinstance(number, bool)
-                or not isinstance(number, (int, float, np.number))
-                or not math.isfinite(number)
-                or abs(number) > limit
-            ):
+            limit = PERTURB_LIMITS[name]
+            size = (
+                math.nan
+                if isinstance(number, bool) or not isinstance(number, (int, float, np.number))
+                else float(number)
+            )
+            if not (math.isfinite(size) and abs(size) <= limit):
                 raise HenryEnvError(
                     f"'perturb' field {name} must be a number in [-{limit:g}, {limit:g}], "
                     f"got {number!r}"
                 )
-            checked[name] = float(number)
+            checked[name] = size
         return cls(**checked)
 
     def nudged_pose(self, pose: Pose, spec: HenrySpec) -> Pose:
@@ -177,7 +179,7 @@ class HenryEnv(gym.Env[np.ndarray, Any]):
     Reset option common to both variants:
     * `{"perturb": {"right_swing_rad": ..., "left_swing_rad": ..., "right_extension_m": ...,
       "left_extension_m": ..., "torso_velocity_m_s": ...}}` (any subset, each within
-      `StartPerturbation.LIMITS`): a small nudge to the start pose and the torso's velocity
+      `PERTURB_LIMITS`): a small nudge to the start pose and the torso's velocity
       (see `StartPerturbation`), combined with whichever start pose the other options
       choose. `walker bench` draws one per seed.
     """

@@ -124,7 +124,7 @@ def stride_ratio(relative_stride: float, froude: float) -> float:
     """The relative stride `lambda / h` over walking animals' `2.3 Fr^0.3` (NaN at Fr = 0)."""
     if not (froude > 0 and math.isfinite(relative_stride)):
         return math.nan
-    return relative_stride / (ALEXANDER_COEFFICIENT * froude**ALEXANDER_EXPONENT)
+    return float(relative_stride / (ALEXANDER_COEFFICIENT * froude**ALEXANDER_EXPONENT))
 
 
 def gait_label(

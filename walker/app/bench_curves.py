@@ -26,7 +26,7 @@ from typing import Any
 from scipy import stats as scipy_stats
 
 from walker.app import stats
-from walker.app.conditions import Curve
+from walker.app.conditions import Condition, Curve
 from walker.app.stats import Estimate
 
 SURVIVAL_SHARE = 0.9
@@ -315,3 +315,69 @@ def write_curve(result: CurveResult, folder: Path) -> tuple[str, list[Path]]:
         plot_curve(result, folder / f"{name}.png"),
     ]
     return table, files
+
+
+def report_curve(
+    curve: Curve,
+    records: Sequence[Mapping[str, Any]],
+    conditions: Sequence[Condition],
+    folder: Path,
+) -> tuple[CurveResult, str, list[Path]]:
+    """Summarise a curve's records and write its files, `episodes.csv` and `bench.json`
+    (with the machine); return the result, its report and the files."""
+    import json
+
+    from walker.app.bench_report import _json_safe, episodes_csv
+    from walker.app.machine import this_machine
+    from walker.files import atomic_write_text
+
+    level_of = {curve.condition_name(level): level for level in curve.levels}
+    result = summarise_curve(curve, records, level_of)
+    table, files = write_curve(result, folder)
+    machine = this_machine()
+    ordered = sorted(
+        records, key=lambda r: (r["env_id"], r["agent"], level_of[r["condition"]], r["seed"])
+    )
+    summary = {
+        "machine": machine.as_dict(),
+        "curve": curve.name,
+        "quantity": curve.quantity,
+        "unit": curve.unit,
+        "arms": {arm: list(levels) for arm, levels in curve.arms},
+        "conditions": {c.name: c.description for c in conditions},
+        "points": [
+            {
+                "env_id": p.env_id,
+                "agent": p.agent,
+                "level": p.level,
+                "seeds": p.seeds,
+                "falls": p.falls,
+                "fall_rate": p.fall_rate.to_dict(),
+                "score_iqm": p.score_iqm.to_dict(),
+                "speed_m_s": p.speed.to_dict(),
+            }
+            for p in result.points
+        ],
+        "largest_survived": [
+            {
+                "env_id": s.env_id,
+                "agent": s.agent,
+                "arm": s.arm,
+                "largest": s.largest,
+                "every_level": s.beyond_range,
+            }
+            for s in result.survival
+        ],
+        "records": [{k: v for k, v in r.items() if k != "key"} for r in ordered],
+    }
+    files += [
+        atomic_write_text(folder / "episodes.csv", episodes_csv([dict(r) for r in ordered])),
+        atomic_write_text(folder / "bench.json", json.dumps(_json_safe(summary), indent=1) + "\n"),
+    ]
+    report = (
+        f"Measured on {machine.describe()}.\n\n"
+        f"--curve {curve.name}: fall rate and score against {curve.quantity} "
+        f"({curve.unit}); the largest size each agent survives in at least "
+        f"{SURVIVAL_SHARE:.0%} of seeds (at it and every milder size):\n\n{table}"
+    )
+    return result, report, files

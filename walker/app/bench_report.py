@@ -16,7 +16,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,9 @@ from typing import Any
 import numpy as np
 
 from walker.app import stats
-from walker.app.conditions import CONDITIONS
+from walker.app.conditions import DRAW_COLUMNS
+from walker.app.gaits import gait_verdict
+from walker.app.machine import Machine, this_machine
 from walker.app.stats import Estimate
 from walker.files import atomic_write_text
 
@@ -41,6 +43,10 @@ KNOWN_METRICS = (
 )
 """Per-episode metrics `bench_tasks` always writes; any other numeric entry (the env's gait
 measures) is averaged and reported as well."""
+
+NOT_METRICS = ("gait", "reset_seed", *DRAW_COLUMNS)
+"""Per-episode entries that describe the episode (its label, its reset seed, what the
+condition drew) rather than measure it: written to `episodes.csv`, never averaged."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,9 @@ class Summary:
     """Mean time of the falls (NaN when none)."""
     cost_of_transport: float
     illegal_share: float
+    gait: str = ""
+    """The gait label most of its episodes got (`envs.gait.gait_label`), with its count
+    when not every episode got it (`walk 7/10`)."""
     extra: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,6 +88,7 @@ class Summary:
             "time_to_fall_s": self.time_to_fall_s,
             "cost_of_transport": self.cost_of_transport,
             "illegal_share": self.illegal_share,
+            "gait": self.gait,
             **self.extra,
         }
 
@@ -157,7 +167,7 @@ def summarise(
                 extra_names = [
                     k
                     for k in dict.fromkeys(k for e in episodes for k in e)
-                    if k not in KNOWN_METRICS
+                    if k not in KNOWN_METRICS and k not in NOT_METRICS
                 ]
                 summaries.append(
                     Summary(
@@ -179,6 +189,7 @@ def summarise(
                             [seed_value(r, "cost_of_transport") for r in group]
                         ),
                         illegal_share=_nanmean([seed_value(r, "illegal_share") for r in group]),
+                        gait=gait_verdict([str(e.get("gait", "")) for e in episodes]),
                         extra={k: _nanmean([seed_value(r, k) for r in group]) for k in extra_names},
                     )
                 )
@@ -191,14 +202,36 @@ def _plain(value: float, digits: int = 2, percent: bool = False) -> str:
     return f"{value:.0%}" if percent else f"{value:.{digits}f}"
 
 
+def _speed_cell(summary: Summary) -> str:
+    """The speed estimate; a zero-width interval says why when every seed fell."""
+    cell = summary.speed.format(4)
+    if summary.fall_rate == 1.0:
+        cell += f" (falls {summary.seeds}/{summary.seeds})"
+    return cell
+
+
+def _gait_cell(summary: Summary) -> str:
+    if not summary.gait:
+        return "-"
+    froude = summary.extra.get("froude_number", math.nan)
+    ratio = summary.extra.get("stride_ratio", math.nan)
+    if not (math.isfinite(froude) and math.isfinite(ratio)):
+        return summary.gait
+    return f"{summary.gait} (Fr {froude:.2g}, {ratio:.2f})"
+
+
 def markdown(
     summaries: Sequence[Summary],
     refs: dict[str, tuple[float, float]],
     episodes: int,
     train_steps: int | None,
+    machine: Machine | None = None,
+    fixed: bool = False,
 ) -> str:
     """One Markdown table per env."""
     parts = []
+    if machine is not None:
+        parts.append(f"Measured on {machine.describe()}.\n")
     for env_id, (random_ref, hard_ref) in refs.items():
         rows = [s for s in summaries if s.env_id == env_id]
         if not rows:
@@ -209,8 +242,13 @@ def markdown(
             if train_steps
             else "learners loaded from their pretrained checkpoints"
         )
+        draws = (
+            "fixed point conditions (--fixed)"
+            if fixed
+            else "each seed a new draw of every condition"
+        )
         parts.append(
-            f"**{env_id}**: {seeds} seeds x {episodes} episode(s); {learners}. Score: "
+            f"**{env_id}**: {seeds} seeds x {episodes} episode(s), {draws}; {learners}. Score: "
             f"(speed - random) / (hard-coded - random) with the standard condition's "
             f"{random_ref:.4f} and {hard_ref:.4f} m/s.\n"
         )
@@ -222,6 +260,7 @@ def markdown(
             "score, IQM [95% CI]",
             "P(faster than hard-coded) [95% CI]",
             "falls",
+            "gait (Froude number, stride ratio)",
             "cost of transport",
         ]
         if discrete:
@@ -234,10 +273,11 @@ def markdown(
             cells = [
                 s.condition,
                 s.agent,
-                s.speed.format(4),
+                _speed_cell(s),
                 s.score_iqm.format(2),
                 s.improvement.format(2) if s.improvement else "-",
                 falls,
+                _gait_cell(s),
                 _plain(s.cost_of_transport, 2),
             ]
             if discrete:
@@ -287,16 +327,19 @@ def _json_safe(value: Any) -> Any:
 
 def write_report(
     records: Sequence[dict[str, Any]],
-    conditions: Sequence[str],
+    conditions: Mapping[str, str],
     folder: Path,
     episodes: int,
     train_steps: int | None,
-) -> tuple[str, list[Path]]:
-    """Write bench.md, episodes.csv, bench.json and the plots; return the table and files."""
+    fixed: bool = False,
+) -> tuple[str, list[Summary], list[Path]]:
+    """Write bench.md, episodes.csv, bench.json and the plots; return the table, the
+    summaries and the files. `conditions` maps each condition's name to its description."""
     ordered = sorted(records, key=lambda r: (r["env_id"], r["agent"], r["condition"], r["seed"]))
-    summaries, refs = summarise(records, conditions)
-    table = markdown(summaries, refs, episodes, train_steps)
-    legend = "\n".join(f"- `{name}`: {CONDITIONS[name].description}" for name in conditions)
+    summaries, refs = summarise(records, list(conditions))
+    machine = this_machine()
+    table = markdown(summaries, refs, episodes, train_steps, machine, fixed)
+    legend = "\n".join(f"- `{name}`: {text}" for name, text in conditions.items())
     files = [
         atomic_write_text(folder / "bench.md", f"{table}\nConditions:\n{legend}\n"),
         atomic_write_text(folder / "episodes.csv", episodes_csv(ordered)),
@@ -305,9 +348,11 @@ def write_report(
             json.dumps(
                 _json_safe(
                     {
+                        "machine": machine.as_dict(),
                         "episodes_per_seed": episodes,
                         "train_steps": train_steps,
-                        "conditions": {n: CONDITIONS[n].description for n in conditions},
+                        "fixed": fixed,
+                        "conditions": dict(conditions),
                         "references_m_s": {
                             env: {"random": r, "hardcoded": h} for env, (r, h) in refs.items()
                         },
@@ -322,11 +367,10 @@ def write_report(
     ]
     from walker.app.bench_plots import plot_iqm, plot_robustness
 
-    files.append(plot_iqm(summaries, conditions, folder / "bench_iqm.png"))
+    names = list(conditions)
+    files.append(plot_iqm(summaries, names, folder / "bench_iqm.png"))
     for env_id in refs:
         files.append(
-            plot_robustness(
-                summaries, conditions, env_id, folder / f"bench_robustness_{env_id}.png"
-            )
+            plot_robustness(summaries, names, env_id, folder / f"bench_robustness_{env_id}.png")
         )
-    return table, files
+    return table, summaries, files

@@ -16,15 +16,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+import pickle
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import envs
 from agents.checkpoint import CheckpointError, load_checkpoint
+from walker.app import foreign
+from walker.app.bench_curves import CurveResult
+from walker.app.bench_report import Summary
 from walker.app.bench_tasks import EpisodeTask, TrainTask, play_condition, train_policy
-from walker.app.conditions import select_conditions
+from walker.app.conditions import Condition, ConditionError, select_conditions, select_curve
 from walker.app.policies import ASSETS, PolicyError, learner_kinds, make_env, resolve_checkpoint
 from walker.app.sweep import Backend, Failure, check_backend, run_sweep
 from walker.files import atomic_path, atomic_write_text, ensure_writable_dir
@@ -33,7 +37,8 @@ HENRY_ENVS = (envs.DISCRETE_ID, envs.CONTINUOUS_ID)
 REFERENCES = ("hardcoded", "random")
 RESULTS_FILE = "results.jsonl"
 SETTINGS_FILE = "settings.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: conditions are drawn per seed, records carry the draws and the gait label."""
 
 
 class BenchError(ValueError):
@@ -47,9 +52,13 @@ class BenchAgent:
     env_id: str
     name: str
     source: str
-    """`hardcoded`, `random`, `checkpoint` (a file) or `train` (a learner trained per seed)."""
+    """`hardcoded`, `random`, `checkpoint` (a file), `train` (a learner trained per seed),
+    `sb3` (a Stable-Baselines3 zip), `py` (an importable policy) or `object` (a Python
+    object given to `walker.bench.run`)."""
     path: Path | None = None
     learner: str | None = None
+    detail: str | None = None
+    """The SB3 algorithm (None: from the zip) or a `py` agent's `MODULE:NAME`."""
 
 
 @dataclass
@@ -61,6 +70,10 @@ class BenchRun:
     failures: list[Failure] = field(default_factory=list)
     report: str = ""
     files: list[Path] = field(default_factory=list)
+    summaries: list[Summary] = field(default_factory=list)
+    """One per (env, condition, agent), as in `bench.md` (empty for a curve)."""
+    curve: CurveResult | None = None
+    """The robustness curve, when `--curve` asked for one."""
 
 
 # -- choosing agents -----------------------------------------------------------------------
@@ -100,6 +113,8 @@ def _resolve(
     name: str, env_id: str, train_steps: int | None, pretrained: dict[tuple[str, str], Path]
 ) -> BenchAgent | str:
     """The agent `name` on `env_id`, or a sentence saying why it cannot run there."""
+    if foreign.is_foreign(name):
+        return _resolve_foreign(name, env_id)
     if name in REFERENCES:
         return BenchAgent(env_id, name, name)
     kinds = learner_kinds()
@@ -131,8 +146,49 @@ def _resolve(
     return BenchAgent(env_id, name, "checkpoint", path=path)
 
 
+def _resolve_foreign(name: str, env_id: str) -> BenchAgent | str:
+    """An `sb3:` or `py:` agent, loaded once here to check that it fits `env_id`."""
+    parsed = foreign.parse_foreign(name)
+    env = make_env(env_id)
+    try:
+        if parsed.kind == "sb3":
+            import tempfile
+
+            data = Path(parsed.target).read_bytes()
+            with tempfile.TemporaryDirectory(prefix="henry-bench-") as folder:
+                policy = foreign.load_sb3(data, parsed.name, Path(folder))
+            detail = parsed.name
+        else:
+            assert parsed.name is not None
+            policy = foreign.import_policy(parsed.target, parsed.name)
+            detail = f"{parsed.target}:{parsed.name}"
+        try:
+            foreign.check_fits(policy, env, name)
+        except foreign.ForeignAgentError as error:
+            return str(error)
+    finally:
+        env.close()
+    path = Path(parsed.target) if parsed.kind == "sb3" else None
+    return BenchAgent(env_id, name, parsed.kind, path=path, detail=detail)
+
+
+def _resolve_object(name: str, policy: Any, env_id: str) -> BenchAgent | str:
+    """A Python object given to `walker.bench.run`, checked against `env_id`."""
+    env = make_env(env_id)
+    try:
+        foreign.check_fits(policy, env, f"agent {name!r}")
+    except foreign.ForeignAgentError as error:
+        return str(error)
+    finally:
+        env.close()
+    return BenchAgent(env_id, name, "object")
+
+
 def plan_agents(
-    names: Sequence[str], env_ids: Sequence[str], train_steps: int | None
+    names: Sequence[str],
+    env_ids: Sequence[str],
+    train_steps: int | None,
+    objects: Mapping[str, Any] | None = None,
 ) -> list[BenchAgent]:
     """Every (env, agent) to bench; by default all the agents each env supports.
 
@@ -140,17 +196,22 @@ def plan_agents(
     support at least one; with one env given, it must support that one.
     """
     pretrained = pretrained_policies()
-    wanted = list(dict.fromkeys(names)) or [*REFERENCES, *learner_kinds()]
+    objects = objects or {}
+    wanted = list(dict.fromkeys([*names, *objects])) or [*REFERENCES, *learner_kinds()]
     plan: list[BenchAgent] = []
     for name in wanted:
         reasons = []
         for env_id in env_ids:
-            resolved = _resolve(name, env_id, train_steps, pretrained)
+            resolved = (
+                _resolve_object(name, objects[name], env_id)
+                if name in objects
+                else _resolve(name, env_id, train_steps, pretrained)
+            )
             if isinstance(resolved, str):
                 reasons.append(resolved)
             else:
                 plan.append(resolved)
-        if names and len(reasons) == len(env_ids):
+        if (names or objects) and len(reasons) == len(env_ids):
             raise BenchError(
                 reasons[0]
                 if len(reasons) == 1
@@ -169,8 +230,16 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def _check_settings(folder: Path, episodes: int, train_steps: int | None) -> None:
-    settings = {"format": FORMAT_VERSION, "episodes": episodes, "train_steps": train_steps}
+def _check_settings(
+    folder: Path, episodes: int, train_steps: int | None, fixed: bool, curve: str | None
+) -> None:
+    settings = {
+        "format": FORMAT_VERSION,
+        "episodes": episodes,
+        "train_steps": train_steps,
+        "fixed": fixed,
+        "curve": curve,
+    }
     path = folder / SETTINGS_FILE
     if path.exists():
         try:
@@ -178,9 +247,13 @@ def _check_settings(folder: Path, episodes: int, train_steps: int | None) -> Non
         except (OSError, json.JSONDecodeError) as error:
             raise BenchError(f"{path} is damaged ({error}); choose another --out") from error
         if saved != settings:
+            if saved.get("format") != FORMAT_VERSION:
+                raise BenchError(
+                    f"--out {folder} holds a bench of an older format; choose another --out"
+                )
+            asked = ", ".join(f"{k} {saved.get(k)}" for k in settings if k != "format")
             raise BenchError(
-                f"--out {folder} holds a bench with --episodes {saved.get('episodes')} and "
-                f"--train-steps {saved.get('train_steps')}; resume it with those or choose "
+                f"--out {folder} holds a bench with {asked}; resume it with those or choose "
                 "another --out"
             )
         return
@@ -263,8 +336,15 @@ def run_bench(
     out: Path = Path("runs/bench"),
     backend: Backend | None = None,
     progress: bool = True,
+    fixed: bool = False,
+    curve: str | None = None,
+    objects: Mapping[str, Any] | None = None,
 ) -> BenchRun:
-    """Check the request, sweep what is not saved yet, and report on all of it."""
+    """Check the request, sweep what is not saved yet, and report on all of it.
+
+    `fixed` plays the point conditions instead of a draw per seed; `curve` plays the graded
+    levels of one curve (`conditions.CURVES`) instead of the conditions; `objects` adds
+    Python policies by name (`walker.bench.run`)."""
     backend = backend or Backend()
     for flag, value in (("--seeds", seeds), ("--episodes", episodes)):
         if value < 1:
@@ -275,33 +355,49 @@ def run_bench(
         raise BenchError(
             f"--env must be one of Henry's envs ({', '.join(HENRY_ENVS)}), got {env_id!r}"
         )
-    selected = select_conditions(conditions)
+    if curve is not None and conditions:
+        raise BenchError("give either --conditions or --curve, not both")
+    if curve is not None and fixed:
+        raise BenchError("--curve draws its seeds; it cannot be --fixed")
+    selected = _conditions(conditions, curve)
+    objects = dict(objects or {})
     try:
-        plan = plan_agents(agents, [env_id] if env_id else list(HENRY_ENVS), train_steps)
-    except (PolicyError, CheckpointError) as error:
+        plan = plan_agents(agents, [env_id] if env_id else list(HENRY_ENVS), train_steps, objects)
+    except (PolicyError, CheckpointError, foreign.ForeignAgentError) as error:
         raise BenchError(str(error)) from error
     check_backend(backend)
+    if objects and (backend.ray or backend.workers > 1):
+        for name, policy in objects.items():
+            try:
+                pickle.dumps(policy)
+            except Exception as error:
+                raise BenchError(
+                    f"agent {name!r} cannot be sent to worker processes ({error}); run it "
+                    "with workers=1 or give it as py:MODULE:NAME"
+                ) from error
     folder = ensure_writable_dir(out)
-    _check_settings(folder, episodes, train_steps)
+    _check_settings(folder, episodes, train_steps, fixed, curve)
 
     failures: list[Failure] = []
     trained: dict[tuple[str, str, int], Path] = {}
     if train_steps is not None:
         trained, failures = _train_all(plan, seeds, train_steps, folder, backend, progress)
 
-    shared: dict[str, bytes] = {}
+    shared: dict[str, Any] = {}
     tasks: list[EpisodeTask] = []
     skipped: list[Failure] = []
+    by_name = {c.name: c for c in selected}
     for agent in plan:
         names = [c.name for c in selected]
-        if agent.name in REFERENCES and "standard" not in names:
+        if curve is None and agent.name in REFERENCES and "standard" not in names:
             names.insert(0, "standard")
+            by_name.setdefault("standard", select_conditions(["standard"])[0])
         for seed in range(seeds):
             digest = None
-            if agent.source in ("checkpoint", "train"):
+            if agent.source in ("checkpoint", "train", "sb3"):
                 path = (
                     agent.path
-                    if agent.source == "checkpoint"
+                    if agent.source in ("checkpoint", "sb3")
                     else trained[(agent.env_id, agent.name, seed)]
                 )
                 assert path is not None
@@ -317,9 +413,26 @@ def run_bench(
                 data = path.read_bytes()
                 digest = _digest(data)
                 shared[digest] = data
-            policy = agent.source if agent.source in REFERENCES else "checkpoint"
+            elif agent.source == "object":
+                digest = f"object:{agent.name}"
+                shared[digest] = objects[agent.name]
+            policy = (
+                agent.source
+                if agent.source in (*REFERENCES, "sb3", "py", "object")
+                else "checkpoint"
+            )
             tasks += [
-                EpisodeTask(agent.env_id, agent.name, policy, seed, c, episodes, digest)
+                EpisodeTask(
+                    agent.env_id,
+                    agent.name,
+                    policy,
+                    seed,
+                    c,
+                    episodes,
+                    digest,
+                    draw=by_name[c].draw(seed, fixed),
+                    source=agent.detail,
+                )
                 for c in names
             ]
 
@@ -349,9 +462,32 @@ def run_bench(
     )
     failures += skipped
     records = [saved[t.key] for t in tasks if t.key in saved]
+    descriptions = {name: by_name[name].description for name in _table_order(selected, by_name)}
+    if curve is not None:
+        from walker.app.bench_curves import report_curve
+
+        result, report, files = report_curve(select_curve(curve), records, selected, folder)
+        return BenchRun(folder, records, failures, report, files, curve=result)
     from walker.app.bench_report import write_report
 
-    report, files = write_report(
-        records, [c.name for c in selected], folder, episodes=episodes, train_steps=train_steps
+    report, summaries, files = write_report(
+        records, descriptions, folder, episodes=episodes, train_steps=train_steps, fixed=fixed
     )
-    return BenchRun(folder, records, failures, report, files)
+    return BenchRun(folder, records, failures, report, files, summaries)
+
+
+def _conditions(names: Sequence[str], curve: str | None) -> list[Condition]:
+    """The conditions asked for, or the levels of the curve, as `BenchError`s when unknown."""
+    try:
+        if curve is not None:
+            chosen = select_curve(curve)
+            return [chosen.condition(level) for level in chosen.levels]
+        return select_conditions(names)
+    except ConditionError as error:
+        raise BenchError(str(error)) from error
+
+
+def _table_order(selected: Sequence[Condition], by_name: Mapping[str, Condition]) -> list[str]:
+    """The selected conditions' names, `standard` first when only the references added it."""
+    names = [c.name for c in selected]
+    return names if "standard" in names or "standard" not in by_name else ["standard", *names]

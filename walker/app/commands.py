@@ -214,6 +214,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
             out=args.out,
             backend=backend,
             progress=not args.no_progress,
+            fixed=args.fixed,
+            curve=args.curve,
         )
     except (BenchError, ConditionError, SweepError) as error:
         raise UsageError(str(error)) from error
