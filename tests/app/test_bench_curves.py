@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from walker.app.bench_curves import largest_survived, summarise_curve, wilson
-from walker.app.conditions import CURVES, ConditionError, select_curve
+from walker.app.bench.conditions import CURVES, ConditionError, select_curve
+from walker.app.bench.curves import largest_survived, summarise_curve, wilson
 
 
 def test_the_push_curve_spans_zero_to_ten_both_ways_and_is_paired_along_sizes():
@@ -75,8 +75,8 @@ def test_curve_points_and_the_largest_size_survived():
 
 
 def test_survival_needs_ninety_percent_at_every_milder_size():
-    from walker.app.bench_curves import CurvePoint
-    from walker.app.stats import Estimate
+    from walker.app.bench.curves import CurvePoint
+    from walker.app.core.stats import Estimate
 
     nan = Estimate(math.nan, math.nan, math.nan)
 

@@ -6,13 +6,13 @@ import pytest
 from gymnasium import spaces
 
 import envs  # noqa: F401
-from walker.app.foreign import (
+from walker.app.bench.foreign import (
     ForeignAgent,
     ForeignAgentError,
     check_fits,
     parse_foreign,
 )
-from walker.app.machine import this_machine
+from walker.app.core.machine import this_machine
 
 
 def test_agent_names_are_parsed_for_form(tmp_path):

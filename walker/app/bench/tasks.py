@@ -11,7 +11,7 @@
   Froude number, stride ratio, gait label), the reset seed and the drawn values.
 
 Agents are the project's (`hardcoded`, `random`, a checkpoint's bytes in `shared`) or
-anyone's (`walker.app.foreign`): a Stable-Baselines3 zip's bytes in `shared`, an
+anyone's (`walker.app.bench.foreign`): a Stable-Baselines3 zip's bytes in `shared`, an
 importable `py:MODULE:NAME`, or a Python object handed to `walker.bench.run` (in `shared`).
 
 Everything a task needs is in the task and in `shared` (checkpoint bytes by name); both
@@ -34,10 +34,10 @@ import gymnasium as gym
 import envs
 from agents.base import Agent, act_one
 from envs import gait
-from walker.app import foreign
-from walker.app.conditions import DRAW_COLUMNS, Draw
-from walker.app.policies import env_metadata, learner_kind, load_policy, make_env
-from walker.app.train import TrainConfig, train
+from walker.app.bench import foreign
+from walker.app.bench.conditions import DRAW_COLUMNS, Draw
+from walker.app.core.policies import env_metadata, learner_kind, load_policy, make_env
+from walker.app.training.loop import TrainConfig, train
 
 TRAIN_EPISODE_DECISIONS = 20
 """Training episodes on the discrete Henry: 20 decisions from a random start, the recipe of

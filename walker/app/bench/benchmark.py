@@ -4,12 +4,12 @@
 Ray) and fails in one sentence before any work. Then it sweeps: first it trains each
 learning agent once per seed when `--train-steps` asks for it (checkpoints kept in
 `OUT/checkpoints/`), then it plays every (env, agent, seed, condition) as one task
-(`bench_tasks.play_condition`). Each finished task is appended to `OUT/results.jsonl` at
+(`bench.tasks.play_condition`). Each finished task is appended to `OUT/results.jsonl` at
 once, so an interrupted bench run again with the same `--out` computes only what is
 missing. The hard-coded and random policies always run on the standard condition too: they
 are the ends of the normalised score, and the hard-coded one is what P(improvement) compares
 with. The report (tables, CSV, JSON, plots) is made from the saved records by
-`bench_report` and `bench_plots`.
+`bench.report` and `bench.plots`.
 """
 
 from __future__ import annotations
@@ -24,13 +24,19 @@ from typing import Any
 
 import envs
 from agents.checkpoint import CheckpointError, load_checkpoint
-from walker.app import foreign
-from walker.app.bench_curves import CurveResult
-from walker.app.bench_report import Summary
-from walker.app.bench_tasks import EpisodeTask, TrainTask, play_condition, train_policy
-from walker.app.conditions import Condition, ConditionError, select_conditions, select_curve
-from walker.app.policies import ASSETS, PolicyError, learner_kinds, make_env, resolve_checkpoint
-from walker.app.sweep import Backend, Failure, check_backend, run_sweep
+from walker.app.bench import foreign
+from walker.app.bench.conditions import Condition, ConditionError, select_conditions, select_curve
+from walker.app.bench.curves import CurveResult
+from walker.app.bench.summary import Summary
+from walker.app.bench.tasks import EpisodeTask, TrainTask, play_condition, train_policy
+from walker.app.core.policies import (
+    ASSETS,
+    PolicyError,
+    learner_kinds,
+    make_env,
+    resolve_checkpoint,
+)
+from walker.app.core.sweep import Backend, Failure, check_backend, run_sweep
 from walker.files import atomic_path, atomic_write_text, ensure_writable_dir
 
 HENRY_ENVS = (envs.DISCRETE_ID, envs.CONTINUOUS_ID)
@@ -464,11 +470,11 @@ def run_bench(
     records = [saved[t.key] for t in tasks if t.key in saved]
     descriptions = {name: by_name[name].description for name in _table_order(selected, by_name)}
     if curve is not None:
-        from walker.app.bench_curves import report_curve
+        from walker.app.bench.curves import report_curve
 
         result, report, files = report_curve(select_curve(curve), records, selected, folder)
         return BenchRun(folder, records, failures, report, files, curve=result)
-    from walker.app.bench_report import write_report
+    from walker.app.bench.report import write_report
 
     report, summaries, files = write_report(
         records, descriptions, folder, episodes=episodes, train_steps=train_steps, fixed=fixed

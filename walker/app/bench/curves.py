@@ -1,12 +1,12 @@
 """Robustness curves of `walker bench --curve NAME`: fall rate and score against a graded size.
 
-Each agent plays every level of a curve (`walker.app.conditions.CURVES`: pushes from 0 to
+Each agent plays every level of a curve (`walker.app.bench.conditions.CURVES`: pushes from 0 to
 10 N*s forward and backward, friction, torso mass or actuator strength factors) on every
 seed, with everything else drawn per seed as in the bench's conditions (for a push: when it
 lands and the start nudge; one seed meets the same draw at every level, so a curve is paired
 along its sizes). Per (agent, level) it reports the fall rate with its 95% Wilson interval
 (`scipy.stats.binomtest`) and the IQM of the normalised score with its 95% bootstrap interval
-(`walker.app.stats`), and per arm of the curve the largest size the agent survives in at
+(`walker.app.core.stats`), and per arm of the curve the largest size the agent survives in at
 least 90% of seeds at that size and every milder one (`largest_survived`).
 
 The score's references are the random and hard-coded policies' mean speeds at the curve's
@@ -25,9 +25,9 @@ from typing import Any
 
 from scipy import stats as scipy_stats
 
-from walker.app import stats
-from walker.app.conditions import Condition, Curve
-from walker.app.stats import Estimate
+from walker.app.bench.conditions import Condition, Curve
+from walker.app.core import stats
+from walker.app.core.stats import Estimate
 
 SURVIVAL_SHARE = 0.9
 """An agent survives a size when at least this share of its seeds do not fall there."""
@@ -250,8 +250,8 @@ def curve_markdown(result: CurveResult) -> str:
 
 def plot_curve(result: CurveResult, path: Path) -> Path:
     """Per env a column: fall rate (top) and score (bottom) against the size, per agent."""
-    from walker.app.bench_plots import _colours
-    from walker.app.plots import _pyplot, _save
+    from walker.app.bench.plots import _colours
+    from walker.app.core.plots import _pyplot, _save
 
     plt = _pyplot()
     env_ids = list(dict.fromkeys(p.env_id for p in result.points))
@@ -327,8 +327,8 @@ def report_curve(
     (with the machine); return the result, its report and the files."""
     import json
 
-    from walker.app.bench_report import _json_safe, episodes_csv
-    from walker.app.machine import this_machine
+    from walker.app.bench.report import _json_safe, episodes_csv
+    from walker.app.core.machine import this_machine
     from walker.files import atomic_write_text
 
     level_of = {curve.condition_name(level): level for level in curve.levels}
