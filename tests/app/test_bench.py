@@ -359,3 +359,52 @@ def test_ppo_on_the_continuous_henry_means_the_pretrained_walk():
     found = pretrained_policies()
     assert found[("HenryContinuous-v0", "ppo")].stem == "ppo-henry-walk"
     assert found[("Henry-v0", "dqn")].stem == "dqn-henry"
+
+
+def test_an_episode_is_reproduced_from_its_row_of_episodes_csv(tmp_path):
+    """Everything a drawn condition did is in the row: gymnasium.make with the spec
+    overrides and the push, reset with the reset seed and the nudge, and the same policy
+    walks the same distance."""
+    import gymnasium as gym
+
+    from agents.base import act_one
+    from walker.app.core.policies import load_policy
+    from walker.sim.spec import HenrySpec
+
+    out = tmp_path / "bench"
+    run_bench(
+        agents=["hardcoded"],
+        env_id="HenryContinuous-v0",
+        conditions=["push_forward", "weak", "bumps"],
+        seeds=1,
+        out=out,
+        progress=False,
+    )
+    with (out / "episodes.csv").open() as file:
+        rows = [r for r in csv.DictReader(file) if r["agent"] == "hardcoded"]
+    default = HenrySpec()
+    for row in rows:
+        number = {k: float(v) for k, v in row.items() if v and k.endswith(("_s", "_m", "factor"))}
+        spec = {}
+        if "strength_factor" in number:
+            for name in ("hip_max_torque_nm", "leg_max_force_n", "ankle_max_torque_nm"):
+                spec[name] = getattr(default, name) * number["strength_factor"]
+        if "bump_height_m" in number:
+            spec.update(
+                bump_height_m=number["bump_height_m"],
+                bump_spacing_m=number["bump_spacing_m"],
+                bump_start_m=number["bump_start_m"],
+                bump_length_m=number["bump_length_m"],
+            )
+        pushes = [(number["push_time_s"], float(row["push_n_s"]))] if row["push_n_s"] else []
+        env = gym.make("HenryContinuous-v0", spec=spec, pushes=pushes)
+        nudge = {k[len("start_") :]: float(v) for k, v in row.items() if k.startswith("start_")}
+        obs, info = env.reset(seed=int(row["reset_seed"]), options={"perturb": nudge})
+        agent = load_policy("hardcoded", env)
+        terminated = truncated = False
+        while not (terminated or truncated):
+            obs, _, terminated, truncated, info = env.step(act_one(agent, obs, info))
+        assert info["distance_m"] == pytest.approx(float(row["distance_m"]), abs=1e-9), row[
+            "condition"
+        ]
+        assert terminated == (row["fell"] == "True")

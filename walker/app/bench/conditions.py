@@ -70,6 +70,7 @@ DRAW_COLUMNS = (
     "bump_height_m",
     "bump_spacing_m",
     "bump_start_m",
+    "bump_length_m",
     "start_right_swing_rad",
     "start_left_swing_rad",
     "start_right_extension_m",
@@ -185,7 +186,7 @@ class Condition:
             spec.update({n: getattr(_DEFAULT, n) * strength for n in _ACTUATOR_LIMITS})
         if height is not None:
             spec["bump_height_m"] = height
-            spec["bump_length_m"] = self.bump_length_m
+            spec["bump_length_m"] = values["bump_length_m"] = self.bump_length_m
             if spacing is not None:
                 spec["bump_spacing_m"] = spacing
             if start is not None:
