@@ -341,6 +341,8 @@ class Curve:
     """(arm name, levels from the mildest to the harshest); arms share their first level."""
     base: Condition
     """What else is drawn per seed (push time, the start nudge)."""
+    axis: str = ""
+    """The quantity in words, with its unit, for the plot's axis."""
 
     @property
     def levels(self) -> tuple[float, ...]:
@@ -380,6 +382,7 @@ CURVES: dict[str, Curve] = {
                 ("backward", (0.0, -1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -8.0, -10.0)),
             ),
             Condition("push", "", "push", push_time_s=_PUSH_TIME),
+            "push impulse on the torso (N*s; + forward, - backward)",
         ),
         Curve(
             "friction",
@@ -387,6 +390,7 @@ CURVES: dict[str, Curve] = {
             "x",
             (("lower", (1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2, 0.15, 0.1)),),
             Condition("friction", "", "friction"),
+            "ground friction (x default)",
         ),
         Curve(
             "mass",
@@ -394,6 +398,7 @@ CURVES: dict[str, Curve] = {
             "x",
             (("heavier", (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0)),),
             Condition("mass", "", "mass"),
+            "torso mass (x default)",
         ),
         Curve(
             "strength",
@@ -401,6 +406,7 @@ CURVES: dict[str, Curve] = {
             "x",
             (("weaker", (1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1)),),
             Condition("strength", "", "strength"),
+            "hip, leg and ankle force limits (x default)",
         ),
     )
 }

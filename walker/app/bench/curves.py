@@ -76,6 +76,8 @@ class CurveResult:
     curve: str
     quantity: str
     unit: str
+    axis: str
+    """The quantity in words, with its unit (the plot's x axis)."""
     points: tuple[CurvePoint, ...]
     survival: tuple[Survival, ...]
 
@@ -143,7 +145,9 @@ def summarise_curve(
         mine = {p.level: p for p in points if p.env_id == env_id and p.agent == agent}
         for arm, levels in curve.arms:
             survival.append(largest_survived(env_id, agent, arm, levels, mine))
-    return CurveResult(curve.name, curve.quantity, curve.unit, tuple(points), tuple(survival))
+    return CurveResult(
+        curve.name, curve.quantity, curve.unit, curve.axis, tuple(points), tuple(survival)
+    )
 
 
 def _agent_rank(agent: str) -> int:
@@ -259,9 +263,7 @@ def plot_curve(result: CurveResult, path: Path) -> Path:
         2, len(env_ids), figsize=(6.5 * len(env_ids), 7.5), squeeze=False, sharex="col"
     )
     colours = _colours(list(dict.fromkeys(p.agent for p in result.points)))
-    label = f"{result.quantity.replace('_', ' ')}" + (
-        "" if result.unit == "x" else f" ({result.unit})"
-    )
+    label = result.axis or result.quantity
     for column, env_id in enumerate(env_ids):
         top, bottom = axes[0][column], axes[1][column]
         for agent in dict.fromkeys(p.agent for p in result.points if p.env_id == env_id):
