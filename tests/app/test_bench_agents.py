@@ -255,3 +255,17 @@ def test_the_push_curve_writes_its_files_and_the_largest_push_survived(tmp_path,
     assert "largest forward survived" in text and "| HenryContinuous-v0 | hardcoded |" in text
     saved = json.loads((out / "bench.json").read_text())
     assert saved["machine"]["cores"] >= 1 and saved["largest_survived"]
+
+
+@pytest.mark.slow
+def test_the_bench_labels_the_learned_shuffle_and_the_controllers_walk():
+    """Over five nudged starts (not one episode), most seeds of the pretrained learned walk
+    take strides under half an animal's at its Froude number, and the controller walks."""
+    from walker import bench
+
+    result = bench.run(["ppo"], env_id="HenryContinuous-v0", conditions=["standard"], seeds=5)
+    rows = {s.agent: s for s in result.summaries}
+    for agent, label in (("ppo", "shuffle"), ("hardcoded", "walk")):
+        verdict = rows[agent].gait
+        assert verdict == label or re.fullmatch(rf"{label} [45]/5", verdict), (agent, verdict)
+    assert rows["ppo"].extra["stride_ratio"] < 0.5 < rows["hardcoded"].extra["stride_ratio"]
