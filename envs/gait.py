@@ -49,6 +49,7 @@ import numpy as np
 
 from envs.base import HenryEnv
 from envs.continuous import OBSERVATION_FIELDS
+from walker.errors import InputError
 from walker.sim.spec import HenrySpec
 from walker.sim.world import STATE_FIELDS
 
@@ -77,7 +78,7 @@ GAIT_LABELS = ("walk", "shuffle", "run", "hop", "stands", "other")
 """Every value `gait_label` gives."""
 
 
-class GaitMeterError(ValueError):
+class GaitMeterError(InputError):
     """A gait meter was given a sample or an env it cannot use."""
 
 

@@ -37,6 +37,7 @@ from walker.app.core.policies import (
     resolve_checkpoint,
 )
 from walker.app.core.sweep import Backend, Failure, check_backend, run_sweep
+from walker.errors import InputError
 from walker.files import atomic_path, atomic_write_text, ensure_writable_dir
 
 HENRY_ENVS = (envs.DISCRETE_ID, envs.CONTINUOUS_ID)
@@ -47,7 +48,7 @@ FORMAT_VERSION = 2
 """2: conditions are drawn per seed, records carry the draws and the gait label."""
 
 
-class BenchError(ValueError):
+class BenchError(InputError):
     """`walker bench` was asked for something it cannot do."""
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from walker.errors import InputError
 from walker.sim.spec import HenrySpec
 
 _DEFAULT = HenrySpec()
@@ -302,7 +303,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
 """Names that stand for several conditions on the command line."""
 
 
-class ConditionError(ValueError):
+class ConditionError(InputError):
     """A condition or curve name that does not exist."""
 
 

@@ -30,11 +30,13 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from walker.errors import InputError
+
 SB3_ALGOS = ("PPO", "A2C", "DQN", "SAC", "TD3", "DDPG")
 """What `sb3:PATH.zip:ALGO` may name."""
 
 
-class ForeignAgentError(ValueError):
+class ForeignAgentError(InputError):
     """An `sb3:` or `py:` agent that cannot be loaded or does not fit the env."""
 
 
