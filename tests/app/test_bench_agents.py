@@ -252,7 +252,7 @@ def test_the_push_curve_writes_its_files_and_the_largest_push_survived(tmp_path,
     assert max(levels) >= 10 and min(levels) <= -10 and 0.0 in levels
     mild = next(r for r in rows if r["agent"] == "hardcoded" and float(r["push_n_s"]) == 0)
     assert float(mild["fall_rate"]) == 0.0  # the controller walks from nudged starts
-    assert "largest forward survived" in text and "| HenryContinuous-v0 | hardcoded |" in text
+    assert "harshest forward push survived" in text and "| HenryContinuous-v0 | hardcoded |" in text
     saved = json.loads((out / "bench.json").read_text())
     assert saved["machine"]["cores"] >= 1 and saved["largest_survived"]
 

@@ -66,10 +66,10 @@ def test_curve_points_and_the_largest_size_survived():
     assert by[("hardcoded", 0.0)].score_iqm.value == pytest.approx(1.0)
     assert by[("sturdy", 3.0)].score_iqm.value == pytest.approx(2.0)
     limits = {(s.agent, s.arm): s for s in result.survival}
-    assert limits[("hardcoded", "forward")].largest == 4.0
-    assert limits[("hardcoded", "backward")].largest == -4.0
-    assert limits[("random", "forward")].largest is None
-    sturdy = limits[("sturdy", "forward")]
+    assert limits[("hardcoded", "forward push")].largest == 4.0
+    assert limits[("hardcoded", "backward push")].largest == -4.0
+    assert limits[("random", "forward push")].largest is None
+    sturdy = limits[("sturdy", "forward push")]
     assert sturdy.largest == 10.0 and sturdy.beyond_range
     assert sturdy.describe("N*s") == ">= 10 N*s (every level)"
 

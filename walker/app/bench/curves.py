@@ -239,7 +239,7 @@ def _cell(value: float) -> str:
 def curve_markdown(result: CurveResult) -> str:
     """The survival limits as a table, one row per env and agent, one column per arm."""
     arms = list(dict.fromkeys(s.arm for s in result.survival))
-    header = ["env", "agent", *(f"largest {arm} survived (90% of seeds)" for arm in arms)]
+    header = ["env", "agent", *(f"harshest {arm} survived (90% of seeds)" for arm in arms)]
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for env_id, agent in dict.fromkeys((s.env_id, s.agent) for s in result.survival):
         cells = [env_id, agent]
