@@ -5,8 +5,9 @@ for, so `import walker` stays light.
 """
 
 from walker.app.bench.api import run
-from walker.app.bench.benchmark import BenchError, BenchRun
+from walker.app.bench.benchmark import BenchRun
 from walker.app.bench.curves import CurveResult
+from walker.app.bench.roster import BenchError
 from walker.app.bench.summary import Summary
 
 __all__ = ["BenchError", "BenchRun", "CurveResult", "Summary", "run"]

@@ -13,7 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from walker.app.bench.benchmark import BenchError, BenchRun, run_bench
+from walker.app.bench.benchmark import BenchRun, run_bench
+from walker.app.bench.roster import BenchError
 from walker.app.core.sweep import Backend
 
 
@@ -45,21 +46,7 @@ def run(
     `files` is empty. `workers` > 1 runs the tasks in that many processes (Python objects
     must then pickle). Raises `BenchError` in one sentence when something cannot work.
     """
-    names: list[str] = []
-    objects: dict[str, Any] = {}
-    if isinstance(agents, Mapping):
-        for name, policy in agents.items():
-            if isinstance(policy, str):
-                names.append(policy)
-            else:
-                objects[str(name)] = policy
-    elif isinstance(agents, Sequence) and not isinstance(agents, str):
-        names = [str(name) for name in agents]
-    else:
-        raise BenchError(
-            "agents must be a mapping of names to policies or a list of agent names, "
-            f"got {type(agents).__name__}"
-        )
+    names, objects = _split(agents)
     backend = Backend(workers=workers, workers_given=True)
     settings: dict[str, Any] = {
         "agents": names,
@@ -79,3 +66,17 @@ def run(
     with tempfile.TemporaryDirectory(prefix="henry-bench-") as folder:
         result = run_bench(out=Path(folder), **settings)
     return replace(result, files=[])
+
+
+def _split(agents: Mapping[str, Any] | Sequence[str]) -> tuple[list[str], dict[str, Any]]:
+    """(names the command line takes, Python policies by name)."""
+    if isinstance(agents, Mapping):
+        names = [policy for policy in agents.values() if isinstance(policy, str)]
+        objects = {str(k): v for k, v in agents.items() if not isinstance(v, str)}
+        return names, objects
+    if isinstance(agents, Sequence) and not isinstance(agents, str):
+        return [str(name) for name in agents], {}
+    raise BenchError(
+        "agents must be a mapping of names to policies or a list of agent names, "
+        f"got {type(agents).__name__}"
+    )

@@ -13,15 +13,14 @@ A draw is nothing but arguments anyone can pass to a Henry env: `HenrySpec` over
 the env's `spec={...}` keyword, the env's `pushes` keyword, and `reset` options. Agents are
 never edited. The drawn values go into `episodes.csv` under the names of `DRAW_COLUMNS`.
 
-`CURVES` are the graded series of `walker bench --curve`: one quantity stepped from mild to
-harsh while everything else is drawn as above.
+The graded series of `walker bench --curve` are built from these in `grades`.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -212,7 +211,8 @@ class Condition:
         return Draw(self.name, int(seed), spec, pushes, options, values)
 
 
-_PUSH_TIME = Uniform(3.0, 5.0)
+PUSH_TIME = Uniform(3.0, 5.0)
+"""When a drawn push lands: 3-5 s, anywhere in a stride of either gait."""
 
 CONDITIONS: dict[str, Condition] = {
     c.name: c
@@ -272,14 +272,14 @@ CONDITIONS: dict[str, Condition] = {
             "a forward push of 3-5 N*s (the torso's speed changes by 1.0-1.7 m/s) at 3-5 s, "
             "anywhere in a stride, around the old 4 N*s at 4 s",
             family="push",
-            push_time_s=_PUSH_TIME,
+            push_time_s=PUSH_TIME,
             push_n_s=Uniform(3.0, 5.0),
         ),
         Condition(
             "push_backward",
             "a backward push of 3-5 N*s at 3-5 s, around the old 4 N*s at 4 s",
             family="push",
-            push_time_s=_PUSH_TIME,
+            push_time_s=PUSH_TIME,
             push_n_s=Uniform(-5.0, -3.0),
         ),
         Condition(
@@ -324,96 +324,3 @@ def select_conditions(names: Sequence[str] | None) -> list[Condition]:
                 f"(or the groups {', '.join(GROUPS)})"
             )
     return [c for c in CONDITIONS.values() if c.name in wanted]
-
-
-# -- robustness curves ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Curve:
-    """A graded series: one quantity stepped from mild to harsh along one or two arms."""
-
-    name: str
-    """What `--curve` calls it."""
-    quantity: str
-    """The `DRAW_COLUMNS` name of the stepped quantity."""
-    unit: str
-    arms: tuple[tuple[str, tuple[float, ...]], ...]
-    """(arm name, levels from the mildest to the harshest); arms share their first level."""
-    base: Condition
-    """What else is drawn per seed (push time, the start nudge)."""
-    axis: str = ""
-    """The quantity in words, with its unit, for the plot's axis."""
-
-    @property
-    def levels(self) -> tuple[float, ...]:
-        """Every level once, in curve order (the arms' shared mildest level first)."""
-        return tuple(dict.fromkeys(level for _, levels in self.arms for level in levels))
-
-    def condition_name(self, level: float) -> str:
-        return f"{self.name}{level:+g}" if self.name == "push" else f"{self.name}x{level:g}"
-
-    def condition(self, level: float) -> Condition:
-        """The condition of one level: the stepped quantity a point, the rest drawn."""
-        point = Uniform(level, level)
-        base = replace(
-            self.base,
-            name=self.condition_name(level),
-            description=f"{self.quantity.replace('_', ' ')} {level:g}",
-            draw_key=self.name,
-        )
-        if self.name == "push":
-            return replace(base, push_n_s=point)
-        if self.name == "friction":
-            return replace(base, friction=point)
-        if self.name == "mass":
-            return replace(base, torso_mass=point)
-        return replace(base, strength=point)
-
-
-CURVES: dict[str, Curve] = {
-    c.name: c
-    for c in (
-        Curve(
-            "push",
-            "push_n_s",
-            "N*s",
-            (
-                ("forward push", (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)),
-                ("backward push", (0.0, -1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -8.0, -10.0)),
-            ),
-            Condition("push", "", "push", push_time_s=_PUSH_TIME),
-            "push impulse on the torso (N*s; + forward, - backward)",
-        ),
-        Curve(
-            "friction",
-            "friction_factor",
-            "x",
-            (("lower friction", (1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2, 0.15, 0.1)),),
-            Condition("friction", "", "friction"),
-            "ground friction (x default)",
-        ),
-        Curve(
-            "mass",
-            "torso_mass_factor",
-            "x",
-            (("heavier torso", (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0)),),
-            Condition("mass", "", "mass"),
-            "torso mass (x default)",
-        ),
-        Curve(
-            "strength",
-            "strength_factor",
-            "x",
-            (("weaker actuators", (1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1)),),
-            Condition("strength", "", "strength"),
-            "hip, leg and ankle force limits (x default)",
-        ),
-    )
-}
-
-
-def select_curve(name: str) -> Curve:
-    if name not in CURVES:
-        raise ConditionError(f"unknown curve {name!r}; choose from {', '.join(CURVES)}")
-    return CURVES[name]

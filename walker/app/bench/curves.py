@@ -1,6 +1,6 @@
 """Robustness curves of `walker bench --curve NAME`: fall rate and score against a graded size.
 
-Each agent plays every level of a curve (`walker.app.bench.conditions.CURVES`: pushes from 0 to
+Each agent plays every level of a curve (`walker.app.bench.grades.CURVES`: pushes from 0 to
 10 N*s forward and backward, friction, torso mass or actuator strength factors) on every
 seed, with everything else drawn per seed as in the bench's conditions (for a push: when it
 lands and the start nudge; one seed meets the same draw at every level, so a curve is paired
@@ -25,7 +25,8 @@ from typing import Any
 
 from scipy import stats as scipy_stats
 
-from walker.app.bench.conditions import Condition, Curve
+from walker.app.bench.conditions import Condition
+from walker.app.bench.grades import Curve
 from walker.app.core import stats
 from walker.app.core.stats import Estimate
 
@@ -342,6 +343,27 @@ def report_curve(
     )
     summary = {
         "machine": machine.as_dict(),
+        **_curve_json(curve, result, conditions),
+        "records": [{k: v for k, v in r.items() if k != "key"} for r in ordered],
+    }
+    files += [
+        atomic_write_text(folder / "episodes.csv", episodes_csv([dict(r) for r in ordered])),
+        atomic_write_text(folder / "bench.json", json.dumps(_json_safe(summary), indent=1) + "\n"),
+    ]
+    report = (
+        f"Measured on {machine.describe()}.\n\n"
+        f"--curve {curve.name}: fall rate and score against {curve.quantity} "
+        f"({curve.unit}); the largest size each agent survives in at least "
+        f"{SURVIVAL_SHARE:.0%} of seeds (at it and every milder size):\n\n{table}"
+    )
+    return result, report, files
+
+
+def _curve_json(
+    curve: Curve, result: CurveResult, conditions: Sequence[Condition]
+) -> dict[str, Any]:
+    """The curve's definition, points and survival limits, for `bench.json`."""
+    return {
         "curve": curve.name,
         "quantity": curve.quantity,
         "unit": curve.unit,
@@ -370,16 +392,4 @@ def report_curve(
             }
             for s in result.survival
         ],
-        "records": [{k: v for k, v in r.items() if k != "key"} for r in ordered],
     }
-    files += [
-        atomic_write_text(folder / "episodes.csv", episodes_csv([dict(r) for r in ordered])),
-        atomic_write_text(folder / "bench.json", json.dumps(_json_safe(summary), indent=1) + "\n"),
-    ]
-    report = (
-        f"Measured on {machine.describe()}.\n\n"
-        f"--curve {curve.name}: fall rate and score against {curve.quantity} "
-        f"({curve.unit}); the largest size each agent survives in at least "
-        f"{SURVIVAL_SHARE:.0%} of seeds (at it and every milder size):\n\n{table}"
-    )
-    return result, report, files

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from walker.app.bench.conditions import DRAW_COLUMNS
+from walker.app.bench.plots import plot_iqm, plot_robustness
 from walker.app.bench.summary import Summary
 from walker.app.core import stats
 from walker.app.core.gaits import gait_verdict
@@ -175,6 +176,26 @@ def _gait_cell(summary: Summary) -> str:
     return f"{summary.gait} (Fr {froude:.2g}, {ratio:.2f})"
 
 
+def _row(s: Summary, discrete: bool) -> list[str]:
+    """The cells of one summary's row."""
+    falls = _plain(s.fall_rate, percent=True)
+    if math.isfinite(s.time_to_fall_s):
+        falls += f" (at {s.time_to_fall_s:.1f} s)"
+    cells = [
+        s.condition,
+        s.agent,
+        _speed_cell(s),
+        s.score_iqm.format(2),
+        s.improvement.format(2) if s.improvement else "-",
+        falls,
+        _gait_cell(s),
+        _plain(s.cost_of_transport, 2),
+    ]
+    if discrete:
+        cells.append(_plain(s.illegal_share, percent=True))
+    return cells
+
+
 def markdown(
     summaries: Sequence[Summary],
     refs: dict[str, tuple[float, float]],
@@ -221,23 +242,7 @@ def markdown(
         if discrete:
             header.append("illegal actions")
         lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-        for s in rows:
-            falls = _plain(s.fall_rate, percent=True)
-            if math.isfinite(s.time_to_fall_s):
-                falls += f" (at {s.time_to_fall_s:.1f} s)"
-            cells = [
-                s.condition,
-                s.agent,
-                _speed_cell(s),
-                s.score_iqm.format(2),
-                s.improvement.format(2) if s.improvement else "-",
-                falls,
-                _gait_cell(s),
-                _plain(s.cost_of_transport, 2),
-            ]
-            if discrete:
-                cells.append(_plain(s.illegal_share, percent=True))
-            lines.append("| " + " | ".join(cells) + " |")
+        lines += ["| " + " | ".join(_row(s, discrete)) + " |" for s in rows]
         parts.append("\n".join(lines) + "\n")
     return "\n".join(parts)
 
@@ -320,8 +325,6 @@ def write_report(
             + "\n",
         ),
     ]
-    from walker.app.bench.plots import plot_iqm, plot_robustness
-
     names = list(conditions)
     files.append(plot_iqm(summaries, names, folder / "bench_iqm.png"))
     for env_id in refs:
