@@ -354,7 +354,7 @@ def test_a_fall_walks_at_zero_so_a_faller_never_scores_as_a_win():
 
 
 def test_ppo_on_the_continuous_henry_means_the_pretrained_walk():
-    from walker.app.bench.benchmark import pretrained_policies
+    from walker.app.bench.roster import pretrained_policies
 
     found = pretrained_policies()
     assert found[("HenryContinuous-v0", "ppo")].stem == "ppo-henry-walk"
