@@ -408,3 +408,28 @@ def test_an_episode_is_reproduced_from_its_row_of_episodes_csv(tmp_path):
             "condition"
         ]
         assert terminated == (row["fell"] == "True")
+
+
+def test_fixed_replays_one_episode_per_condition_and_draws_do_not(tmp_path):
+    kwargs = dict(
+        agents=["hardcoded"],
+        env_id="HenryContinuous-v0",
+        conditions=["standard"],
+        seeds=3,
+        progress=False,
+    )
+    fixed = run_bench(**kwargs, out=tmp_path / "fixed", fixed=True)
+    drawn = run_bench(**kwargs, out=tmp_path / "drawn")
+
+    def speeds(result):
+        return {
+            r["seed"]: r["episodes"][0]["speed_m_s"]
+            for r in result.records
+            if r["agent"] == "hardcoded"
+        }
+
+    assert len(set(speeds(fixed).values())) == 1  # the point condition: one episode, replayed
+    assert len(set(speeds(drawn).values())) == 3  # three seeds, three worlds
+    assert "fixed point conditions (--fixed)" in fixed.report
+    with pytest.raises(benchmark.BenchError, match="resume it with those"):
+        run_bench(**kwargs, out=tmp_path / "fixed")
