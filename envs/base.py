@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from walker.errors import InputError
-from walker.sim.body import Pose, PoseError
+from walker.sim.body import LegPose, Pose, PoseError
 from walker.sim.spec import HenrySpec, SpecError
 from walker.sim.world import FlatState, HenryWorld, LegCommand
 
@@ -30,6 +31,90 @@ class HenryEnvError(InputError):
 
 Push = tuple[float, float]
 """A scheduled push: (time in s since the episode began, horizontal impulse in N*s)."""
+
+
+PERTURB_LIMITS: dict[str, float] = {
+    "right_swing_rad": 0.2,
+    "left_swing_rad": 0.2,
+    "right_extension_m": 0.03,
+    "left_extension_m": 0.03,
+    "torso_velocity_m_s": 1.0,
+}
+"""The largest size of each field of the `perturb` reset option: beyond these a start is no
+longer a small perturbation."""
+
+
+@dataclass(frozen=True)
+class StartPerturbation:
+    """A small nudge to the start of an episode: the `perturb` reset option of both envs.
+
+    The legs are built with their hip angles turned by the swing offsets (the foot moves
+    forward for a positive one, the leg's length follows so a planted foot stays on the
+    ground), Henry settles with each leg's extension target changed by its extension
+    offset, and then the torso is given the horizontal velocity (an impulse of torso mass x
+    velocity, as `HenryWorld.push`). A discrete env's observation and plan still name the
+    state it started from: the nudges are meant to stay under half an extension level.
+    """
+
+    right_swing_rad: float = 0.0
+    """Added to the right hip angle at the start (+ moves the foot forward)."""
+    left_swing_rad: float = 0.0
+    """Added to the left hip angle at the start."""
+    right_extension_m: float = 0.0
+    """Added to the right leg's extension target while Henry settles (+ longer)."""
+    left_extension_m: float = 0.0
+    """Added to the left leg's extension target while Henry settles."""
+    torso_velocity_m_s: float = 0.0
+    """Horizontal torso velocity given once Henry has settled (+ forward)."""
+
+    @classmethod
+    def from_option(cls, value: Any) -> StartPerturbation:
+        """Parse the `perturb` reset option: a mapping of some of the fields to numbers."""
+        names = [f.name for f in fields(cls)]
+        if isinstance(value, StartPerturbation):
+            return value
+        if not isinstance(value, Mapping):
+            raise HenryEnvError(
+                f"reset option 'perturb' must be a dict with some of {names}, got {value!r}"
+            )
+        unknown = sorted(set(value) - set(names))
+        if unknown:
+            raise HenryEnvError(f"unknown 'perturb' field(s) {unknown}; use some of {names}")
+        checked: dict[str, float] = {}
+        for name, number in value.items():
+            limit = PERTURB_LIMITS[name]
+            size = (
+                math.nan
+                if isinstance(number, bool) or not isinstance(number, (int, float, np.number))
+                else float(number)
+            )
+            if not (math.isfinite(size) and abs(size) <= limit):
+                raise HenryEnvError(
+                    f"'perturb' field {name} must be a number in [-{limit:g}, {limit:g}], "
+                    f"got {number!r}"
+                )
+            checked[name] = size
+        return cls(**checked)
+
+    def nudged_pose(self, pose: Pose, spec: HenrySpec) -> Pose:
+        """`pose` with each leg's hip angle turned by its swing offset."""
+
+        def leg(leg_pose: LegPose, swing_rad: float) -> LegPose:
+            drop = spec.lifted_drop_m if leg_pose.lifted else spec.stand_drop_m
+            swing = math.atan2(leg_pose.foot_offset_m, drop) + swing_rad
+            swing = max(-spec.swing_limit_rad, min(spec.swing_limit_rad, swing))
+            return LegPose(drop * math.tan(swing), leg_pose.lifted)
+
+        return Pose(
+            right=leg(pose.right, self.right_swing_rad), left=leg(pose.left, self.left_swing_rad)
+        )
+
+
+def start_perturbation(options: Mapping[str, Any] | None) -> StartPerturbation | None:
+    """The `perturb` reset option of `options`, parsed (None when not given)."""
+    if not options or options.get("perturb") is None:
+        return None
+    return StartPerturbation.from_option(options["perturb"])
 
 
 def resolve_spec(spec: HenrySpec | Mapping[str, Any] | None) -> HenrySpec:
@@ -91,6 +176,13 @@ class HenryEnv(gym.Env[np.ndarray, Any]):
       mechanical work the four servos did during it (all of its control steps), summed over
       physics substeps. It roughly doubles the cost of the physics, hence off by default.
     * `render_mode`: `"human"` or `"rgb_array"`.
+
+    Reset option common to both variants:
+    * `{"perturb": {"right_swing_rad": ..., "left_swing_rad": ..., "right_extension_m": ...,
+      "left_extension_m": ..., "torso_velocity_m_s": ...}}` (any subset, each within
+      `PERTURB_LIMITS`): a small nudge to the start pose and the torso's velocity
+      (see `StartPerturbation`), combined with whichever start pose the other options
+      choose. `walker bench` draws one per seed.
     """
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 60}  # noqa: RUF012
@@ -148,15 +240,22 @@ class HenryEnv(gym.Env[np.ndarray, Any]):
 
     # -- shared helpers -------------------------------------------------------------------
 
-    def _reset_world(self, pose: Pose) -> None:
+    def _reset_world(self, pose: Pose, perturbation: StartPerturbation | None = None) -> None:
+        if perturbation is not None:
+            pose = perturbation.nudged_pose(pose, self.henry_spec)
         try:
             self.world.reset(pose)
         except PoseError as error:
             raise HenryEnvError(f"invalid starting pose: {error}") from error
         # Let Henry settle on his feet so the first observation is a resting one.
         right, left = self.world.commands()
+        if perturbation is not None:
+            right = LegCommand(right.swing_rad, right.drop_m + perturbation.right_extension_m)
+            left = LegCommand(left.swing_rad, left.drop_m + perturbation.left_extension_m)
         for _ in range(self._settle_steps):
             self.world.step(right, left)
+        if perturbation is not None and perturbation.torso_velocity_m_s != 0.0:
+            self.world.push(perturbation.torso_velocity_m_s * self.henry_spec.torso_mass_kg)
         self._start_x = self.world.read_state().torso_x_m
         dt = self.henry_spec.control_dt_s
         origin = self.world.control_steps

@@ -15,7 +15,7 @@ from typing import Any, SupportsFloat
 import numpy as np
 from gymnasium import spaces
 
-from envs.base import HenryEnv, HenryEnvError, Push
+from envs.base import HenryEnv, HenryEnvError, Push, start_perturbation
 from walker.sim.body import LegPose, Pose
 from walker.sim.spec import HenrySpec
 from walker.sim.world import STATE_FIELDS, FlatState, LegCommand
@@ -93,6 +93,13 @@ class HenryContinuousEnv(HenryEnv):
     ## Episode End
     Terminates when Henry falls (torso touches the ground or tilts more than
     `FALL_ANGLE_RAD`). `gymnasium.make` truncates after 1000 steps (16.7 s).
+
+    ## Starting State
+    Both feet planted under the hip. `reset(options=...)` accepts `{"pose": "standing" /
+    "left_foot_up" / "right_foot_up" / "random"}` (random: foot offsets and which foot is
+    up drawn from the env's `np_random`) or a `walker.sim.body.Pose`, and, alone or with a
+    pose, `{"perturb": {...}}`: a small nudge to the start (hip angles, leg extensions,
+    torso velocity; see `envs.base.StartPerturbation`).
 
     ## Arguments
     `forward_reward_weight` (10.0), `ctrl_cost_weight` (0.01), `fall_penalty` (1.0),
@@ -173,7 +180,7 @@ class HenryContinuousEnv(HenryEnv):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
-        self._reset_world(self._start_pose(options))
+        self._reset_world(self._start_pose(options), start_perturbation(options))
         state = self.world.read_state()
         self._last_x = state.torso_x_m
         return self._observe(state), {"distance_m": 0.0, "time_s": self.world.time_s}
@@ -183,9 +190,13 @@ class HenryContinuousEnv(HenryEnv):
             return Pose()
         if not isinstance(options, Mapping):
             raise HenryEnvError(f"reset options must be a dict, got {type(options).__name__}")
-        unknown = set(options) - {"pose"}
+        unknown = set(options) - {"pose", "perturb"}
         if unknown:
-            raise HenryEnvError(f"unknown reset option(s) {sorted(unknown)}; use 'pose'")
+            raise HenryEnvError(
+                f"unknown reset option(s) {sorted(unknown)}; use 'pose' or 'perturb'"
+            )
+        if "pose" not in options:
+            return Pose()
         pose = options["pose"]
         reach = 0.5 * self.henry_spec.max_foot_offset_m
         if pose == "standing":

@@ -15,7 +15,7 @@ from typing import Any, SupportsFloat
 import numpy as np
 from gymnasium import spaces
 
-from envs.base import HenryEnv, HenryEnvError, Push
+from envs.base import HenryEnv, HenryEnvError, Push, start_perturbation
 from envs.motions import Action, FootTargets, Stride, hold_motion, plan_motion
 from walker.sim.body import LegPose, Pose
 from walker.sim.spec import HenrySpec
@@ -77,7 +77,9 @@ class HenryDiscreteEnv(HenryEnv):
     Both feet planted under the hip. `reset(options=...)` accepts:
     * `{"state": [r_ext, r_down, l_ext, l_down]}`: any discrete state with a foot down,
     * `{"pose": "left_foot_up"}` (also `"right_foot_up"`, `"standing"`),
-    * `{"pose": "random"}`: a random legal state drawn from the env's `np_random`.
+    * `{"pose": "random"}`: a random legal state drawn from the env's `np_random`,
+    * `{"perturb": {...}}`, alone or with one of the above: a small nudge to the start
+      (hip angles, leg extensions, torso velocity; see `envs.base.StartPerturbation`).
 
     ## Arguments
     * `extension_levels` (K, odd, >= 3, default 5): levels of foot extension.
@@ -197,7 +199,7 @@ class HenryDiscreteEnv(HenryEnv):
             right=LegPose((r_level - self._half) * self.step_length_m, lifted=not r_down),
             left=LegPose((l_level - self._half) * self.step_length_m, lifted=not l_down),
         )
-        self._reset_world(pose)
+        self._reset_world(pose, start_perturbation(options))
         self._targets = FootTargets(
             (pose.right.foot_offset_m, pose.left.foot_offset_m),
             (pose.right.lifted, pose.left.lifted),
@@ -211,13 +213,17 @@ class HenryDiscreteEnv(HenryEnv):
             return (center, 1, center, 1)
         if not isinstance(options, Mapping):
             raise HenryEnvError(f"reset options must be a dict, got {type(options).__name__}")
-        unknown = set(options) - {"state", "pose"}
+        unknown = set(options) - {"state", "pose", "perturb"}
         if unknown:
-            raise HenryEnvError(f"unknown reset option(s) {sorted(unknown)}; use 'state' or 'pose'")
+            raise HenryEnvError(
+                f"unknown reset option(s) {sorted(unknown)}; use 'state', 'pose' or 'perturb'"
+            )
         if "state" in options and "pose" in options:
             raise HenryEnvError("give either reset option 'state' or 'pose', not both")
         if "state" in options:
             return self._checked_state(options["state"])
+        if "pose" not in options:
+            return (center, 1, center, 1)
         pose = options["pose"]
         named = {
             "standing": (center, 1, center, 1),

@@ -17,7 +17,18 @@ switches report ground, and the positive work the actuators did. From them it re
   (so `2 * distance / footfalls`);
 * **cadence**: footfalls per minute;
 * **cost of transport**: positive actuator work / (weight x distance), dimensionless
-  (NaN when Henry did not move forward).
+  (NaN when Henry did not move forward);
+* **Froude number** `Fr = v^2 / (g h)`, `v` the mean speed and `h` the hip height when
+  standing: animals of any size move alike at equal Froude numbers;
+* **relative stride length** `lambda / h`, `lambda` the stride length above;
+* **stride ratio** `(lambda / h) / (2.3 Fr^0.3)`: the relative stride against the one walking
+  and running animals take at that Froude number (R. McN. Alexander, "The gaits of bipedal
+  and quadrupedal animals", 1984); 1 is an animal's stride, well under 1 a shuffle;
+* **gait label** (`gait_label`), in this order: `stands` (|v| under 0.02 m/s), `run` or
+  `hop` (flight share 5% or more; `hop` when under half of the footfalls alternate),
+  `shuffle` (stride ratio under 0.5), `walk` (mean duty factor over 0.5 and stride ratio
+  in [0.5, 2]), else `other` (strides over twice an animal's, e.g. sliding without
+  footfalls, or feet down less than half the time without flight).
 
 Feed it either per control step with `attach(env)` (reads the world after every control
 step through the env's `control_step_observers`; works on both Henry envs, and sees the
@@ -47,6 +58,26 @@ _RIGHT = STATE_FIELDS.index("right_foot_contact")
 _LEFT = STATE_FIELDS.index("left_foot_contact")
 
 
+STANDS_BELOW_M_S = 0.02
+"""Slower than this (either way) a policy `stands`: 1.2 m in a minute."""
+
+FLIGHT_GAIT_SHARE = 0.05
+"""Both feet off the ground this share of the time or more: a run or a hop, not a walk."""
+
+SHUFFLE_BELOW = 0.5
+"""A stride ratio under this is a shuffle: strides under half an animal's at that speed."""
+
+LONGEST_WALK_RATIO = 2.0
+"""A stride ratio over this is longer than any walking animal's at that speed."""
+
+ALEXANDER_COEFFICIENT = 2.3
+ALEXANDER_EXPONENT = 0.3
+"""Walking animals' relative stride length is about `2.3 Fr^0.3` (Alexander 1984)."""
+
+GAIT_LABELS = ("walk", "shuffle", "run", "hop", "stands", "other")
+"""Every value `gait_label` gives."""
+
+
 class GaitMeterError(InputError):
     """A gait meter was given a sample or an env it cannot use."""
 
@@ -68,13 +99,52 @@ class GaitMetrics:
     cadence_per_min: float
     positive_work_j: float
     cost_of_transport: float
+    froude_number: float
+    relative_stride: float
+    stride_ratio: float
+    gait: str
+    """The gait label (`gait_label`), one of `GAIT_LABELS`."""
 
     @property
     def footfalls(self) -> int:
         return self.footfalls_right + self.footfalls_left
 
-    def as_dict(self) -> dict[str, float]:
-        return {key: float(value) for key, value in asdict(self).items()}
+    def as_dict(self) -> dict[str, float | str]:
+        return {
+            key: value if isinstance(value, str) else float(value)
+            for key, value in asdict(self).items()
+        }
+
+
+def froude_number(speed_m_s: float, hip_height_m: float, gravity_m_s2: float) -> float:
+    """`v^2 / (g h)`: speed made comparable across body sizes."""
+    return speed_m_s * speed_m_s / (gravity_m_s2 * hip_height_m)
+
+
+def stride_ratio(relative_stride: float, froude: float) -> float:
+    """The relative stride `lambda / h` over walking animals' `2.3 Fr^0.3` (NaN at Fr = 0)."""
+    if not (froude > 0 and math.isfinite(relative_stride)):
+        return math.nan
+    return float(relative_stride / (ALEXANDER_COEFFICIENT * froude**ALEXANDER_EXPONENT))
+
+
+def gait_label(
+    speed_m_s: float,
+    flight_share: float,
+    alternation: float,
+    mean_duty_factor: float,
+    ratio: float,
+) -> str:
+    """The gait a set of measures describes (see the module docstring for the order)."""
+    if not abs(speed_m_s) >= STANDS_BELOW_M_S:  # NaN speed (no time measured) stands too
+        return "stands"
+    if flight_share >= FLIGHT_GAIT_SHARE:
+        return "run" if alternation >= 0.5 else "hop"
+    if ratio < SHUFFLE_BELOW:
+        return "shuffle"
+    if mean_duty_factor > 0.5 and SHUFFLE_BELOW <= ratio <= LONGEST_WALK_RATIO:
+        return "walk"
+    return "other"
 
 
 def body_weight_n(spec: HenrySpec) -> float:
@@ -83,13 +153,41 @@ def body_weight_n(spec: HenrySpec) -> float:
     return mass * spec.gravity_m_s2
 
 
+def standing_hip_height_m(spec: HenrySpec) -> float:
+    """Height of Henry's hip above the ground when he stands on both feet (the `h` of the
+    Froude number): the standing leg drop plus a sole."""
+    return spec.stand_drop_m + spec.sole_thickness_m
+
+
+def meter_for(spec: HenrySpec) -> GaitMeter:
+    """A meter with the weight, hip height and gravity of a Henry built from `spec`."""
+    return GaitMeter(
+        body_weight_n(spec),
+        hip_height_m=standing_hip_height_m(spec),
+        gravity_m_s2=spec.gravity_m_s2,
+    )
+
+
 class GaitMeter:
     """Accumulates gait metrics from time slices (see the module docstring)."""
 
-    def __init__(self, weight_n: float) -> None:
-        if not (isinstance(weight_n, (int, float)) and math.isfinite(weight_n) and weight_n > 0):
-            raise GaitMeterError(f"weight_n must be a positive number, got {weight_n!r}")
+    def __init__(
+        self,
+        weight_n: float,
+        hip_height_m: float = standing_hip_height_m(HenrySpec()),
+        gravity_m_s2: float = HenrySpec().gravity_m_s2,
+    ) -> None:
+        for name, value in (
+            ("weight_n", weight_n),
+            ("hip_height_m", hip_height_m),
+            ("gravity_m_s2", gravity_m_s2),
+        ):
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise GaitMeterError(f"{name} must be a positive number, got {value!r}")
         self.weight_n = float(weight_n)
+        self.hip_height_m = float(hip_height_m)
+        """`h` of the Froude number and the relative stride: the standing hip height."""
+        self.gravity_m_s2 = float(gravity_m_s2)
         self.observer: Callable[[], None] | None = None
         """What `attach` registered on an env's control steps (None when fed by hand)."""
         self.reset()
@@ -174,22 +272,37 @@ class GaitMeter:
             return value / duration if duration > 0 else math.nan
 
         moved = distance > 0
+        speed = share(distance)
+        stride = 2 * distance / footfalls if footfalls else math.nan
+        froude = froude_number(speed, self.hip_height_m, self.gravity_m_s2)
+        relative = abs(stride) / self.hip_height_m
+        ratio = stride_ratio(relative, froude)
+        if footfalls == 0 and froude > 0:  # moved without a footfall: an endless stride
+            ratio = math.inf
+        flight = share(self._flight)
+        duty_right = share(self._down_time[0])
+        duty_left = share(self._down_time[1])
+        alternation = self._alternating / (footfalls - 1) if footfalls > 1 else math.nan
         return GaitMetrics(
             duration_s=duration,
             distance_m=distance,
-            speed_m_s=share(distance),
-            flight_share=share(self._flight),
-            duty_factor_right=share(self._down_time[0]),
-            duty_factor_left=share(self._down_time[1]),
+            speed_m_s=speed,
+            flight_share=flight,
+            duty_factor_right=duty_right,
+            duty_factor_left=duty_left,
             footfalls_right=self._footfalls[0],
             footfalls_left=self._footfalls[1],
-            alternation=self._alternating / (footfalls - 1) if footfalls > 1 else math.nan,
-            stride_length_m=2 * distance / footfalls if footfalls else math.nan,
+            alternation=alternation,
+            stride_length_m=stride,
             cadence_per_min=60.0 * footfalls / duration if duration > 0 else math.nan,
             positive_work_j=self._work,
             cost_of_transport=(
                 self._work / (self.weight_n * distance) if moved and self._work > 0 else math.nan
             ),
+            froude_number=froude,
+            relative_stride=relative,
+            stride_ratio=ratio,
+            gait=gait_label(speed, flight, alternation, (duty_right + duty_left) / 2, ratio),
         )
 
 
@@ -203,7 +316,7 @@ def attach(env: Any) -> GaitMeter:
     base = getattr(env, "unwrapped", env)
     if not isinstance(base, HenryEnv):
         raise GaitMeterError(f"gait metrics need a Henry env, got {type(base).__name__}")
-    meter = GaitMeter(body_weight_n(base.henry_spec))
+    meter = meter_for(base.henry_spec)
     world = base.world
     dt = base.henry_spec.control_dt_s
     state = world.read_state()

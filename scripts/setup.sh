@@ -2,9 +2,10 @@
 # Set up Henry in ./.venv with the exact tested versions (constraints.txt), then exit.
 #
 #   scripts/setup.sh          the package and its runtime dependencies
-#   scripts/setup.sh dev      plus the test and lint tools, Ray, and Xvfb for the window tests
+#   scripts/setup.sh dev      plus the test and lint tools, Ray, Stable-Baselines3 and Xvfb for the window tests
 #   scripts/setup.sh bench    plus the speed benchmarks' peers (gymnasium[box2d], stable-baselines3)
 #   scripts/setup.sh ray      the package and Ray, for 'walker bench --ray' (e.g. on cluster nodes)
+#   scripts/setup.sh sb3      the package and Stable-Baselines3, for walker bench sb3:MODEL.zip
 #
 # Safe to run again: it reinstalls only when pyproject.toml or constraints.txt changed.
 set -euo pipefail
@@ -13,10 +14,11 @@ cd "$(dirname "$0")/.."
 extras="${1:-}"
 case "$extras" in
   "" ) spec="." ;;
-  dev ) spec=".[dev,ray]" ;;
-  bench ) spec=".[dev,ray,bench]" ;;
+  dev ) spec=".[dev,ray,sb3]" ;;
+  bench ) spec=".[dev,ray,sb3,bench]" ;;
   ray ) spec=".[ray]" ;;
-  * ) echo "usage: scripts/setup.sh [dev|bench|ray]" >&2; exit 2 ;;
+  sb3 ) spec=".[sb3]" ;;
+  * ) echo "usage: scripts/setup.sh [dev|bench|ray|sb3]" >&2; exit 2 ;;
 esac
 
 python=${PYTHON:-python3}

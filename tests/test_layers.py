@@ -21,6 +21,7 @@ LAYER_OF_PACKAGE = {
     "agents": 3,
     "walker.app": 4,
     "walker.__main__": 4,
+    "walker.bench": 4,
 }
 
 

@@ -62,7 +62,7 @@ def test_zero_seeds_and_an_unwritable_out_are_refused(tmp_path, capsys):
     assert code == 2 and "cannot" in err and str(blocker) in err and err.count("\n") == 1
 
 
-def test_conditions_are_named_env_arguments():
+def test_conditions_are_named_distributions():
     assert [c.name for c in select_conditions(["push", "standard"])] == [
         "standard",
         "push_forward",
@@ -71,33 +71,66 @@ def test_conditions_are_named_env_arguments():
     assert len(select_conditions([])) == len(CONDITIONS) == 11
     with pytest.raises(ConditionError, match="unknown condition 'ice'"):
         select_conditions(["ice"])
-    assert CONDITIONS["friction_low"].env_kwargs() == {"spec": {"ground_friction": 0.5}}
-    assert CONDITIONS["heavy"].env_kwargs()["spec"]["torso_mass_kg"] == pytest.approx(3.6)
-    assert CONDITIONS["push_backward"].env_kwargs()["pushes"][0][1] < 0
-    assert CONDITIONS["left_foot_up"].reset_options == {"pose": "left_foot_up"}
+    # --fixed: the old point conditions, no nudge.
+    assert CONDITIONS["friction_low"].draw(0, fixed=True).env_kwargs() == {
+        "spec": {"ground_friction": 0.5}
+    }
+    assert CONDITIONS["heavy"].draw(3, fixed=True).env_kwargs()["spec"][
+        "torso_mass_kg"
+    ] == pytest.approx(3.6)
+    assert CONDITIONS["push_backward"].draw(0, fixed=True).pushes == ((4.0, -4.0),)
+    assert CONDITIONS["left_foot_up"].draw(0, fixed=True).options() == {"pose": "left_foot_up"}
+    assert CONDITIONS["standard"].draw(0, fixed=True).options() is None
 
 
-def test_each_condition_reaches_the_world_it_names():
+def test_a_seed_draws_the_same_world_for_every_agent_and_seeds_differ():
+    push = CONDITIONS["push_forward"]
+    draws = [push.draw(seed) for seed in range(20)]
+    assert push.draw(7) == draws[7]  # a function of (seed, condition) alone
+    times = [d.values["push_time_s"] for d in draws]
+    sizes = [d.values["push_n_s"] for d in draws]
+    assert len(set(times)) == 20 and min(times) >= 3.0 and max(times) <= 5.0
+    assert min(sizes) >= 3.0 and max(sizes) <= 5.0 and max(sizes) - min(sizes) > 1.0
+    assert draws[0].pushes == ((times[0], sizes[0]),)
+    # Every condition nudges the start, within the documented sizes.
+    for condition in CONDITIONS.values():
+        nudge = condition.draw(1).options()["perturb"]
+        assert abs(nudge["torso_velocity_m_s"]) <= 0.15
+        assert abs(nudge["right_swing_rad"]) <= 0.08
+        assert abs(nudge["left_extension_m"]) <= 0.008
+    # Two conditions with the same seed draw independently.
+    assert (
+        CONDITIONS["standard"].draw(1).values["start_torso_velocity_m_s"]
+        != CONDITIONS["heavy"].draw(1).values["start_torso_velocity_m_s"]
+    )
+
+
+def test_each_drawn_condition_reaches_the_world_it_names():
     import gymnasium as gym
 
     import envs
 
+    draws = {name: c.draw(4) for name, c in CONDITIONS.items()}
     built = {
-        name: gym.make("HenryContinuous-v0", **c.env_kwargs()).unwrapped
-        for name, c in CONDITIONS.items()
+        name: gym.make("HenryContinuous-v0", **d.env_kwargs()).unwrapped
+        for name, d in draws.items()
     }
     spec = {name: env.henry_spec for name, env in built.items()}
-    assert spec["friction_low"].ground_friction == 0.5
-    assert spec["friction_high"].ground_friction == 1.25
-    assert spec["light"].torso_mass_kg == pytest.approx(2.4)
-    assert spec["weak"].hip_max_torque_nm == pytest.approx(0.7 * spec["standard"].hip_max_torque_nm)
-    assert spec["weak"].leg_max_force_n == pytest.approx(0.7 * spec["standard"].leg_max_force_n)
-    assert spec["bumps"].bump_height_m == 0.02 and spec["standard"].bump_height_m == 0.0
-    assert built["push_forward"].pushes == ((4.0, 4.0),)
-    assert built["push_backward"].pushes == ((4.0, -4.0),)
-    obs, _ = built["left_foot_up"].reset(
-        seed=0, options=dict(CONDITIONS["left_foot_up"].reset_options)
+    default = spec["standard"]
+    assert spec["friction_low"].ground_friction == pytest.approx(
+        draws["friction_low"].values["friction_factor"] * default.ground_friction
     )
+    assert 0.4 <= draws["friction_low"].values["friction_factor"] <= 0.6
+    assert spec["light"].torso_mass_kg == pytest.approx(
+        draws["light"].values["torso_mass_factor"] * default.torso_mass_kg
+    )
+    weak = draws["weak"].values["strength_factor"]
+    assert spec["weak"].hip_max_torque_nm == pytest.approx(weak * default.hip_max_torque_nm)
+    assert spec["weak"].leg_max_force_n == pytest.approx(weak * default.leg_max_force_n)
+    assert spec["bumps"].bump_height_m == draws["bumps"].values["bump_height_m"]
+    assert spec["bumps"].bump_start_m == draws["bumps"].values["bump_start_m"]
+    assert built["push_forward"].pushes == draws["push_forward"].pushes
+    obs, _ = built["left_foot_up"].reset(seed=0, options=draws["left_foot_up"].options())
     assert obs[list(envs.OBSERVATION_FIELDS).index("left_foot_contact")] == 0.0
 
 
@@ -307,8 +340,78 @@ def test_a_fall_walks_at_zero_so_a_faller_never_scores_as_a_win():
 
 
 def test_ppo_on_the_continuous_henry_means_the_pretrained_walk():
-    from walker.app.bench.benchmark import pretrained_policies
+    from walker.app.bench.roster import pretrained_policies
 
     found = pretrained_policies()
     assert found[("HenryContinuous-v0", "ppo")].stem == "ppo-henry-walk"
     assert found[("Henry-v0", "dqn")].stem == "dqn-henry"
+
+
+def test_an_episode_is_reproduced_from_its_row_of_episodes_csv(tmp_path):
+    """Everything a drawn condition did is in the row: gymnasium.make with the spec
+    overrides and the push, reset with the reset seed and the nudge, and the same policy
+    walks the same distance."""
+    import gymnasium as gym
+
+    from agents.base import act_one
+    from walker.app.core.policies import load_policy
+    from walker.sim.spec import HenrySpec
+
+    out = tmp_path / "bench"
+    run_bench(
+        agents=["hardcoded"],
+        env_id="HenryContinuous-v0",
+        conditions=["push_forward", "weak", "bumps"],
+        seeds=1,
+        out=out,
+        progress=False,
+    )
+    with (out / "episodes.csv").open() as file:
+        rows = [r for r in csv.DictReader(file) if r["agent"] == "hardcoded"]
+    default = HenrySpec()
+    for row in rows:
+        number = {k: float(v) for k, v in row.items() if v and k.endswith(("_s", "_m", "factor"))}
+        spec = {}
+        if "strength_factor" in number:
+            for name in ("hip_max_torque_nm", "leg_max_force_n", "ankle_max_torque_nm"):
+                spec[name] = getattr(default, name) * number["strength_factor"]
+        if "bump_height_m" in number:
+            spec.update(
+                bump_height_m=number["bump_height_m"],
+                bump_spacing_m=number["bump_spacing_m"],
+                bump_start_m=number["bump_start_m"],
+                bump_length_m=number["bump_length_m"],
+            )
+        pushes = [(number["push_time_s"], float(row["push_n_s"]))] if row["push_n_s"] else []
+        env = gym.make("HenryContinuous-v0", spec=spec, pushes=pushes)
+        nudge = {k[len("start_") :]: float(v) for k, v in row.items() if k.startswith("start_")}
+        obs, info = env.reset(seed=int(row["reset_seed"]), options={"perturb": nudge})
+        agent = load_policy("hardcoded", env)
+        terminated = truncated = False
+        while not (terminated or truncated):
+            obs, _, terminated, truncated, info = env.step(act_one(agent, obs, info))
+        assert info["distance_m"] == pytest.approx(float(row["distance_m"]), abs=1e-9), row[
+            "condition"
+        ]
+        assert terminated == (row["fell"] == "True")
+
+
+def test_fixed_replays_one_episode_per_condition_and_draws_do_not(tmp_path):
+    kwargs = dict(
+        agents=["hardcoded"],
+        env_id="HenryContinuous-v0",
+        conditions=["standard"],
+        seeds=3,
+        progress=False,
+    )
+    fixed = run_bench(**kwargs, out=tmp_path / "fixed", fixed=True)
+    drawn = run_bench(**kwargs, out=tmp_path / "drawn")
+
+    def speeds(result):
+        return {r.seed: r.episodes[0].speed_m_s for r in result.records if r.agent == "hardcoded"}
+
+    assert len(set(speeds(fixed).values())) == 1  # the point condition: one episode, replayed
+    assert len(set(speeds(drawn).values())) == 3  # three seeds, three worlds
+    assert "fixed point conditions (--fixed)" in fixed.report
+    with pytest.raises(benchmark.BenchError, match="resume it with those"):
+        run_bench(**kwargs, out=tmp_path / "fixed")

@@ -22,3 +22,21 @@ def test_render_times_one_frame_and_a_race_frame():
     assert figures["Henry-v0 rgb_array 600x400"] > 0
     assert figures[speed.RACE_FRAME] > 0
     assert "ms per frame" in text
+
+
+def test_speed_output_names_the_machine(tmp_path, capsys, monkeypatch):
+    import json
+
+    from walker.app.cli import main
+    from walker.app.speed import benchmarks
+
+    monkeypatch.setitem(benchmarks.BENCHMARKS, "quick", lambda: ("quick: 1 thing/s", {"n": 1}))
+    out = tmp_path / "speed.json"
+    assert main(["speed", "quick", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("Measured on ") and "pymunk" in printed and "cores" in printed
+    saved = json.loads(out.read_text())
+    assert saved["quick"] == {"n": 1}
+    machine = saved["machine"]
+    assert machine["cores"] >= 1 and machine["cpu_model"]
+    assert {"python", "numpy", "torch", "pymunk"} <= set(machine)

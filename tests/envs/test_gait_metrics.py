@@ -138,3 +138,45 @@ def test_per_step_and_per_control_step_agree_on_the_continuous_env():
 def test_body_weight():
     spec = HenrySpec()
     assert body_weight_n(spec) == pytest.approx((3.0 + 2 * (0.2 + 0.3)) * 9.81)
+
+
+def test_froude_number_stride_ratio_and_label_worked_out_by_hand():
+    # h = 0.25 m, g = 10: the hand-made walk above at 0.5 m/s with strides of 3.2/7 m.
+    meter = GaitMeter(weight_n=40.0, hip_height_m=0.25, gravity_m_s2=10.0)
+    walk(meter, "BBRRBBLL" * 4, speed=0.5)
+    m = meter.metrics()
+    assert m.froude_number == pytest.approx(0.25 / 2.5)  # 0.1
+    assert m.relative_stride == pytest.approx((3.2 / 7) / 0.25)  # 1.829
+    # 2.3 * 0.1 ** 0.3 = 1.1527: 1.829 / 1.1527 = 1.586, a walk's stride.
+    assert m.stride_ratio == pytest.approx(1.8286 / (2.3 * 0.1**0.3), rel=1e-3)
+    assert m.gait == "walk"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "speed", "label"),
+    [
+        ("BBRRBBLL" * 4, 0.5, "walk"),
+        # The same footfalls ten times as often: strides a tenth as long at the same speed.
+        ("RL" * 16, 0.5, "shuffle"),
+        ("BBFF" * 5, 1.0, "hop"),  # both feet land together
+        ("RRFFLLFF" * 4, 1.0, "run"),  # alternating with flight
+        ("BBRRBBLL" * 4, 0.01, "stands"),
+        ("BBBBBBBB" * 4, 0.5, "other"),  # slides along with no footfall: an endless stride
+    ],
+)
+def test_gait_labels(pattern, speed, label):
+    meter = GaitMeter(weight_n=40.0, hip_height_m=0.25, gravity_m_s2=10.0)
+    walk(meter, pattern, speed=speed)
+    assert meter.metrics().gait == label
+
+
+def test_gait_label_order_and_edges():
+    from envs.gait import gait_label
+
+    # Flight decides before the stride: a short-striding hop is a hop, not a shuffle.
+    assert gait_label(1.0, 0.05, 0.0, 0.6, 0.1) == "hop"
+    assert gait_label(1.0, 0.049, 1.0, 0.6, 0.1) == "shuffle"
+    assert gait_label(-0.019, 0.5, 1.0, 0.6, 1.0) == "stands"  # either way
+    assert gait_label(0.5, 0.0, 1.0, 0.5, 1.0) == "other"  # duty factor not over 0.5
+    assert gait_label(0.5, 0.0, 1.0, 0.6, 2.0) == "walk"
+    assert gait_label(0.5, 0.0, 1.0, 0.6, 2.01) == "other"

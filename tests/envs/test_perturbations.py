@@ -10,6 +10,7 @@ import pytest
 import envs  # noqa: F401  (registers the ids)
 from agents.base import act_one
 from agents.baselines import ContinuousGait, HardcodedGait
+from agents.walking import WalkingController
 from envs import HenryEnvError
 
 IDS = ["Henry-v0", "HenryContinuous-v0"]
@@ -188,3 +189,70 @@ def test_start_x_is_public():
     env = gym.make("HenryContinuous-v0").unwrapped
     env.reset(seed=0, options={"pose": "random"})
     assert env.start_x_m == pytest.approx(env.world.read_state().torso_x_m)
+
+
+NUDGE = {
+    "right_swing_rad": 0.06,
+    "left_swing_rad": -0.04,
+    "right_extension_m": 0.006,
+    "left_extension_m": -0.004,
+    "torso_velocity_m_s": 0.12,
+}
+
+
+@pytest.mark.parametrize("env_id", IDS)
+def test_the_perturb_reset_option_nudges_the_start_reproducibly(env_id):
+    env = gym.make(env_id)
+    env.reset(seed=0)
+    plain = env.unwrapped.world.read_state()
+    obs, _ = env.reset(seed=0, options={"perturb": NUDGE})
+    nudged = env.unwrapped.world.read_state()
+    # Right hip turned forward, left back, relative to the plain start.
+    assert nudged.right_swing_rad - plain.right_swing_rad == pytest.approx(0.06, abs=0.02)
+    assert nudged.left_swing_rad - plain.left_swing_rad == pytest.approx(-0.04, abs=0.02)
+    assert nudged.torso_vx_m_s - plain.torso_vx_m_s == pytest.approx(0.12, abs=0.01)
+    again, _ = env.reset(seed=0, options={"perturb": NUDGE})
+    np.testing.assert_array_equal(obs, again)
+    # The pickled env replays the push that set the torso moving.
+    copy = pickle.loads(pickle.dumps(env.unwrapped))
+    assert copy.world.read_state() == env.unwrapped.world.read_state()
+
+
+def test_the_perturb_option_goes_with_a_pose():
+    env = gym.make("Henry-v0")
+    obs, _ = env.reset(seed=0, options={"pose": "left_foot_up", "perturb": NUDGE})
+    assert list(obs) == [2, 1, 2, 0]  # the nudge stays inside the observed extension level
+
+
+@pytest.mark.parametrize(
+    ("perturb", "message"),
+    [
+        ({"right_swing": 0.1}, r"unknown 'perturb' field\(s\) \['right_swing'\]"),
+        ({"torso_velocity_m_s": 5.0}, r"torso_velocity_m_s must be a number in \[-1, 1\]"),
+        ({"left_extension_m": float("nan")}, "left_extension_m must be a number"),
+        (0.1, "reset option 'perturb' must be a dict"),
+    ],
+)
+@pytest.mark.parametrize("env_id", IDS)
+def test_bad_perturb_options_are_one_clear_error(env_id, perturb, message):
+    with pytest.raises(HenryEnvError, match=message):
+        gym.make(env_id).reset(seed=0, options={"perturb": perturb})
+
+
+@pytest.mark.parametrize("env_id", IDS)
+def test_the_hardcoded_gaits_walk_from_nudged_starts(env_id):
+    env = gym.make(env_id)
+    agent = HardcodedGait() if env_id == "Henry-v0" else WalkingController.for_env(env)
+    speeds = []
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        nudge = {name: float(rng.uniform(-1, 1)) * size for name, size in NUDGE.items()}
+        obs, info = env.reset(seed=seed, options={"perturb": nudge})
+        agent.reset()
+        terminated = truncated = False
+        while not (terminated or truncated):
+            obs, _, terminated, truncated, info = env.step(act_one(agent, obs, info))
+        assert not terminated
+        speeds.append(info["distance_m"] / info["time_s"])
+    assert np.std(speeds) > 0  # a new draw is a new episode
+    assert min(speeds) > 0.9 * max(speeds)

@@ -16,43 +16,43 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+import pickle
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import envs
-from agents.checkpoint import CheckpointError, load_checkpoint
-from walker.app.bench.conditions import REFERENCES, STANDARD, select_conditions
+from agents.checkpoint import CheckpointError
+from walker.app.bench import foreign
+from walker.app.bench.conditions import (
+    REFERENCES,
+    STANDARD,
+    Condition,
+    ConditionError,
+    select_conditions,
+)
+from walker.app.bench.curves import CurveResult, report_curve
+from walker.app.bench.grades import select_curve
 from walker.app.bench.records import ConditionRecord
 from walker.app.bench.report import write_report
+from walker.app.bench.roster import (
+    HENRY_ENVS,
+    BenchAgent,
+    BenchError,
+    plan_agents,
+)
+from walker.app.bench.summary import Summary
 from walker.app.bench.tasks import EpisodeTask, TrainTask, play_condition, train_policy
-from walker.app.core.learners import PolicyError, learner_kinds
-from walker.app.core.policies import ASSETS, make_env, resolve_checkpoint
+from walker.app.core.learners import PolicyError
 from walker.app.core.runfiles import BENCH_OUT
 from walker.app.core.sweep import Backend, Failure, check_backend, run_sweep
-from walker.errors import InputError
 from walker.files import atomic_path, atomic_write_text, ensure_writable_dir
 
-HENRY_ENVS = (envs.DISCRETE_ID, envs.CONTINUOUS_ID)
 RESULTS_FILE = "results.jsonl"
 SETTINGS_FILE = "settings.json"
-FORMAT_VERSION = 1
-
-
-class BenchError(InputError):
-    """`walker bench` was asked for something it cannot do."""
-
-
-@dataclass(frozen=True)
-class BenchAgent:
-    """One agent on one env, and where its policy comes from."""
-
-    env_id: str
-    name: str
-    source: str
-    """`hardcoded`, `random`, `checkpoint` (a file) or `train` (a learner trained per seed)."""
-    path: Path | None = None
-    learner: str | None = None
+FORMAT_VERSION = 2
+"""2: conditions are drawn per seed, records carry the draws and the gait label."""
 
 
 @dataclass(frozen=True)
@@ -64,105 +64,10 @@ class BenchRun:
     failures: list[Failure] = field(default_factory=list)
     report: str = ""
     files: list[Path] = field(default_factory=list)
-
-
-# -- choosing agents -----------------------------------------------------------------------
-
-
-PREFERRED_PRETRAINED = ("ppo-henry-walk",)
-"""Assets that stand for their learner on their env when several could: the PPO that walks,
-not the earlier one that hops and falls (`ppo-henry-continuous`)."""
-
-
-def pretrained_policies() -> dict[tuple[str, str], Path]:
-    """The checkpoints in assets/ by (env id, learner kind), preferred ones first."""
-    found: dict[tuple[str, str], Path] = {}
-    paths = sorted(ASSETS.glob("*.pt"), key=lambda p: (p.stem not in PREFERRED_PRETRAINED, p))
-    for path in paths:
-        payload = load_checkpoint(path)
-        env_id = payload["metadata"].get("env_id")
-        if env_id is not None:
-            found.setdefault((env_id, payload["agent"]), path)
-    return found
-
-
-def _can_train(kind_name: str, env_id: str) -> str | None:
-    """None if the learner can train on the env, else why not."""
-    kind = learner_kinds()[kind_name]
-    env = make_env(env_id)
-    try:
-        kind.build(env.observation_space, env.action_space, kind.config_cls(), 0)
-    except (TypeError, ValueError) as error:
-        return str(error)
-    finally:
-        env.close()
-    return None
-
-
-def _resolve(
-    name: str, env_id: str, train_steps: int | None, pretrained: dict[tuple[str, str], Path]
-) -> BenchAgent | str:
-    """The agent `name` on `env_id`, or a sentence saying why it cannot run there."""
-    if name in REFERENCES:
-        return BenchAgent(env_id, name, name)
-    kinds = learner_kinds()
-    if name in kinds:
-        if train_steps is not None:
-            reason = _can_train(name, env_id)
-            if reason is not None:
-                return f"{name} cannot train on {env_id} ({reason})"
-            return BenchAgent(env_id, name, "train", learner=name)
-        path = pretrained.get((env_id, name))
-        if path is None:
-            return (
-                f"there is no pretrained {name} policy for {env_id}; give --train-steps "
-                "to train one per seed"
-            )
-        return BenchAgent(env_id, name, "checkpoint", path=path)
-    path = resolve_checkpoint(name)
-    if path is None:
-        assets = sorted(p.stem for p in ASSETS.glob("*.pt"))
-        raise BenchError(
-            f"unknown agent {name!r}: use {', '.join(REFERENCES + tuple(kinds))}, "
-            f"a checkpoint path or a pretrained name ({', '.join(assets)})"
-        )
-    trained_on = load_checkpoint(path)["metadata"].get("env_id")
-    if trained_on not in HENRY_ENVS:
-        raise BenchError(f"checkpoint {path} was trained on {trained_on}, not on a Henry env")
-    if trained_on != env_id:
-        return f"checkpoint {path} was trained on {trained_on}, not on {env_id}"
-    return BenchAgent(env_id, name, "checkpoint", path=path)
-
-
-def plan_agents(
-    names: Sequence[str], env_ids: Sequence[str], train_steps: int | None
-) -> list[BenchAgent]:
-    """Every (env, agent) to bench; by default all the agents each env supports.
-
-    An agent named on the command line runs on each of `env_ids` it supports and must
-    support at least one; with one env given, it must support that one.
-    """
-    pretrained = pretrained_policies()
-    wanted = list(dict.fromkeys(names)) or [*REFERENCES, *learner_kinds()]
-    plan: list[BenchAgent] = []
-    for name in wanted:
-        reasons = []
-        for env_id in env_ids:
-            resolved = _resolve(name, env_id, train_steps, pretrained)
-            if isinstance(resolved, str):
-                reasons.append(resolved)
-            else:
-                plan.append(resolved)
-        if names and len(reasons) == len(env_ids):
-            raise BenchError(
-                reasons[0]
-                if len(reasons) == 1
-                else f"agent {name!r} runs on neither Henry variant: " + "; ".join(reasons)
-            )
-    for env_id in env_ids:
-        present = {a.name for a in plan if a.env_id == env_id}
-        plan += [BenchAgent(env_id, r, r) for r in REFERENCES if r not in present]
-    return plan
+    summaries: list[Summary] = field(default_factory=list)
+    """One per (env, condition, agent), as in `bench.md` (empty for a curve)."""
+    curve: CurveResult | None = None
+    """The robustness curve, when `--curve` asked for one."""
 
 
 # -- the sweep -----------------------------------------------------------------------------
@@ -172,8 +77,16 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def _check_settings(folder: Path, episodes: int, train_steps: int | None) -> None:
-    settings = {"format": FORMAT_VERSION, "episodes": episodes, "train_steps": train_steps}
+def _check_settings(
+    folder: Path, episodes: int, train_steps: int | None, fixed: bool, curve: str | None
+) -> None:
+    settings = {
+        "format": FORMAT_VERSION,
+        "episodes": episodes,
+        "train_steps": train_steps,
+        "fixed": fixed,
+        "curve": curve,
+    }
     path = folder / SETTINGS_FILE
     if path.exists():
         try:
@@ -181,9 +94,13 @@ def _check_settings(folder: Path, episodes: int, train_steps: int | None) -> Non
         except (OSError, json.JSONDecodeError) as error:
             raise BenchError(f"{path} is damaged ({error}); choose another --out") from error
         if saved != settings:
+            if saved.get("format") != FORMAT_VERSION:
+                raise BenchError(
+                    f"--out {folder} holds a bench of an older format; choose another --out"
+                )
+            asked = ", ".join(f"{k} {saved.get(k)}" for k in settings if k != "format")
             raise BenchError(
-                f"--out {folder} holds a bench with --episodes {saved.get('episodes')} and "
-                f"--train-steps {saved.get('train_steps')}; resume it with those or choose "
+                f"--out {folder} holds a bench with {asked}; resume it with those or choose "
                 "another --out"
             )
         return
@@ -266,8 +183,15 @@ def run_bench(
     out: Path = BENCH_OUT,
     backend: Backend | None = None,
     progress: bool = True,
+    fixed: bool = False,
+    curve: str | None = None,
+    objects: Mapping[str, Any] | None = None,
 ) -> BenchRun:
-    """Check the request, sweep what is not saved yet, and report on all of it."""
+    """Check the request, sweep what is not saved yet, and report on all of it.
+
+    `fixed` plays the point conditions instead of a draw per seed; `curve` plays the graded
+    levels of one curve (`conditions.CURVES`) instead of the conditions; `objects` adds
+    Python policies by name (`walker.bench.run`)."""
     backend = backend or Backend()
     for flag, value in (("--seeds", seeds), ("--episodes", episodes)):
         if value < 1:
@@ -278,33 +202,49 @@ def run_bench(
         raise BenchError(
             f"--env must be one of Henry's envs ({', '.join(HENRY_ENVS)}), got {env_id!r}"
         )
-    selected = select_conditions(conditions)
+    if curve is not None and conditions:
+        raise BenchError("give either --conditions or --curve, not both")
+    if curve is not None and fixed:
+        raise BenchError("--curve draws its seeds; it cannot be --fixed")
+    selected = _conditions(conditions, curve)
+    objects = dict(objects or {})
     try:
-        plan = plan_agents(agents, [env_id] if env_id else list(HENRY_ENVS), train_steps)
-    except (PolicyError, CheckpointError) as error:
+        plan = plan_agents(agents, [env_id] if env_id else list(HENRY_ENVS), train_steps, objects)
+    except (PolicyError, CheckpointError, foreign.ForeignAgentError) as error:
         raise BenchError(str(error)) from error
     check_backend(backend)
+    if objects and (backend.ray or backend.workers > 1):
+        for name, policy in objects.items():
+            try:
+                pickle.dumps(policy)
+            except Exception as error:
+                raise BenchError(
+                    f"agent {name!r} cannot be sent to worker processes ({error}); run it "
+                    "with workers=1 or give it as py:MODULE:NAME"
+                ) from error
     folder = ensure_writable_dir(out)
-    _check_settings(folder, episodes, train_steps)
+    _check_settings(folder, episodes, train_steps, fixed, curve)
 
     failures: list[Failure] = []
     trained: dict[tuple[str, str, int], Path] = {}
     if train_steps is not None:
         trained, failures = _train_all(plan, seeds, train_steps, folder, backend, progress)
 
-    shared: dict[str, bytes] = {}
+    shared: dict[str, Any] = {}
     tasks: list[EpisodeTask] = []
     skipped: list[Failure] = []
+    by_name = {c.name: c for c in selected}
     for agent in plan:
         names = [c.name for c in selected]
-        if agent.name in REFERENCES and STANDARD not in names:
+        if curve is None and agent.name in REFERENCES and STANDARD not in names:
             names.insert(0, STANDARD)
+            by_name.setdefault(STANDARD, select_conditions([STANDARD])[0])
         for seed in range(seeds):
             digest = None
-            if agent.source in ("checkpoint", "train"):
+            if agent.source in ("checkpoint", "train", "sb3"):
                 path = (
                     agent.path
-                    if agent.source == "checkpoint"
+                    if agent.source in ("checkpoint", "sb3")
                     else trained[(agent.env_id, agent.name, seed)]
                 )
                 assert path is not None
@@ -320,9 +260,26 @@ def run_bench(
                 data = path.read_bytes()
                 digest = _digest(data)
                 shared[digest] = data
-            policy = agent.source if agent.source in REFERENCES else "checkpoint"
+            elif agent.source == "object":
+                digest = f"object:{agent.name}"
+                shared[digest] = objects[agent.name]
+            policy = (
+                agent.source
+                if agent.source in (*REFERENCES, "sb3", "py", "object")
+                else "checkpoint"
+            )
             tasks += [
-                EpisodeTask(agent.env_id, agent.name, policy, seed, c, episodes, digest)
+                EpisodeTask(
+                    agent.env_id,
+                    agent.name,
+                    policy,
+                    seed,
+                    c,
+                    episodes,
+                    digest,
+                    draw=by_name[c].draw(seed, fixed),
+                    source=agent.detail,
+                )
                 for c in names
             ]
 
@@ -350,7 +307,28 @@ def run_bench(
     )
     failures += skipped
     records = [saved[t.key] for t in tasks if t.key in saved]
-    report, files = write_report(
-        records, [c.name for c in selected], folder, episodes=episodes, train_steps=train_steps
+    descriptions = {name: by_name[name].description for name in _table_order(selected, by_name)}
+    if curve is not None:
+        result, report, files = report_curve(select_curve(curve), records, selected, folder)
+        return BenchRun(folder, records, failures, report, files, curve=result)
+    report, summaries, files = write_report(
+        records, descriptions, folder, episodes=episodes, train_steps=train_steps, fixed=fixed
     )
-    return BenchRun(folder, records, failures, report, files)
+    return BenchRun(folder, records, failures, report, files, summaries)
+
+
+def _conditions(names: Sequence[str], curve: str | None) -> list[Condition]:
+    """The conditions asked for, or the levels of the curve, as `BenchError`s when unknown."""
+    try:
+        if curve is not None:
+            chosen = select_curve(curve)
+            return [chosen.condition(level) for level in chosen.levels]
+        return select_conditions(names)
+    except ConditionError as error:
+        raise BenchError(str(error)) from error
+
+
+def _table_order(selected: Sequence[Condition], by_name: Mapping[str, Condition]) -> list[str]:
+    """The selected conditions' names, `standard` first when only the references added it."""
+    names = [c.name for c in selected]
+    return names if STANDARD in names or STANDARD not in by_name else [STANDARD, *names]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+from walker.app.bench.conditions import DRAW_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -39,21 +41,45 @@ class EpisodeRecord:
     alternation: float
     stride_length_m: float
     cadence_per_min: float
+    froude_number: float
+    relative_stride: float
+    stride_ratio: float
+    gait: str
+    """The episode's gait label (`envs.gait.gait_label`): it describes, it is not averaged."""
+    reset_seed: int = -1
+    """The seed the env was reset with: with the drawn values it reproduces the episode."""
+    drawn: Mapping[str, float] = field(default_factory=dict)
+    """What the condition drew for this seed, by `conditions.DRAW_COLUMNS` name (NaN for
+    what the condition leaves at its default)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Flat, as a line of `results.jsonl` and a row of `episodes.csv`: the metrics, the
+        label, the reset seed and the drawn values side by side."""
+        row = {name: getattr(self, name) for name in METRICS}
+        row["gait"] = self.gait
+        row["reset_seed"] = self.reset_seed
+        row.update({name: self.drawn.get(name, math.nan) for name in DRAW_COLUMNS})
+        return row
 
     @classmethod
     def from_dict(cls, row: Mapping[str, Any]) -> EpisodeRecord:
         """Read back what `to_dict` wrote (a metric an older file lacks is NaN)."""
-        return cls(**{name: row.get(name, math.nan) for name in METRICS})
+        return cls(
+            **{name: row.get(name, math.nan) for name in METRICS},
+            gait=str(row.get("gait", "")),
+            reset_seed=int(row.get("reset_seed", -1)),
+            drawn={name: float(row.get(name, math.nan)) for name in DRAW_COLUMNS},
+        )
 
 
-METRICS = tuple(f.name for f in fields(EpisodeRecord))
-"""Every per-episode metric, in the order of the records and the CSV columns."""
+METRICS = tuple(
+    f.name for f in fields(EpisodeRecord) if f.name not in ("gait", "reset_seed", "drawn")
+)
+"""Every numeric per-episode metric, in the order of the records and the CSV columns."""
 
 GAIT_MEASURES = METRICS[METRICS.index("flight_share") :]
-"""The env's gait measures (`envs.gait.GaitMetrics`) each episode record carries."""
+"""The env's numeric gait measures (`envs.gait.GaitMetrics`) each episode record carries;
+the gait label is `EpisodeRecord.gait`."""
 
 MIN_COT_DISTANCE_M = 0.1
 """Below this distance the cost of transport (work per metre) is not reported: dividing by

@@ -16,17 +16,19 @@ import csv
 import io
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from walker.app.bench.conditions import CONDITIONS, REFERENCES, STANDARD
+from walker.app.bench.conditions import REFERENCES, STANDARD
 from walker.app.bench.plots import plot_iqm, plot_robustness
-from walker.app.bench.records import GAIT_MEASURES, METRICS, ConditionRecord
+from walker.app.bench.records import GAIT_MEASURES, ConditionRecord
 from walker.app.bench.summary import Summary
 from walker.app.core import stats
+from walker.app.core.gaits import gait_verdict
+from walker.app.core.machine import Machine, this_machine
 from walker.files import atomic_write_text
 
 
@@ -117,6 +119,7 @@ def summarise(
                             [seed_value(r, "cost_of_transport") for r in group]
                         ),
                         illegal_share=_nanmean([seed_value(r, "illegal_share") for r in group]),
+                        gait=gait_verdict([e.gait for e in episodes]),
                         extra={
                             k: _nanmean([seed_value(r, k) for r in group]) for k in GAIT_MEASURES
                         },
@@ -131,14 +134,56 @@ def _plain(value: float, digits: int = 2, percent: bool = False) -> str:
     return f"{value:.0%}" if percent else f"{value:.{digits}f}"
 
 
+def _speed_cell(summary: Summary) -> str:
+    """The speed estimate; a zero-width interval says why when every seed fell."""
+    cell = summary.speed.format(4)
+    if summary.fall_rate == 1.0:
+        cell += f" (falls {summary.seeds}/{summary.seeds})"
+    return cell
+
+
+def _gait_cell(summary: Summary) -> str:
+    if not summary.gait:
+        return "-"
+    froude = summary.extra.get("froude_number", math.nan)
+    ratio = summary.extra.get("stride_ratio", math.nan)
+    if not (math.isfinite(froude) and math.isfinite(ratio)):
+        return summary.gait
+    return f"{summary.gait} (Fr {froude:.2g}, {ratio:.2f})"
+
+
+def _row(s: Summary, discrete: bool) -> list[str]:
+    """The cells of one summary's row."""
+    falls = _plain(s.fall_rate, percent=True)
+    if math.isfinite(s.time_to_fall_s):
+        falls += f" (at {s.time_to_fall_s:.1f} s)"
+    cells = [
+        s.condition,
+        s.agent,
+        _speed_cell(s),
+        s.score_iqm.format(2),
+        s.improvement.format(2) if s.improvement else "-",
+        falls,
+        _gait_cell(s),
+        _plain(s.cost_of_transport, 2),
+    ]
+    if discrete:
+        cells.append(_plain(s.illegal_share, percent=True))
+    return cells
+
+
 def markdown(
     summaries: Sequence[Summary],
     refs: dict[str, tuple[float, float]],
     episodes: int,
     train_steps: int | None,
+    machine: Machine | None = None,
+    fixed: bool = False,
 ) -> str:
     """One Markdown table per env."""
     parts = []
+    if machine is not None:
+        parts.append(f"Measured on {machine.describe()}.\n")
     for env_id, (random_ref, hard_ref) in refs.items():
         rows = [s for s in summaries if s.env_id == env_id]
         if not rows:
@@ -149,8 +194,13 @@ def markdown(
             if train_steps
             else "learners loaded from their pretrained checkpoints"
         )
+        draws = (
+            "fixed point conditions (--fixed)"
+            if fixed
+            else "each seed a new draw of every condition"
+        )
         parts.append(
-            f"**{env_id}**: {seeds} seeds x {episodes} episode(s); {learners}. Score: "
+            f"**{env_id}**: {seeds} seeds x {episodes} episode(s), {draws}; {learners}. Score: "
             f"(speed - random) / (hard-coded - random) with the standard condition's "
             f"{random_ref:.4f} and {hard_ref:.4f} m/s.\n"
         )
@@ -162,34 +212,22 @@ def markdown(
             "score, IQM [95% CI]",
             "P(faster than hard-coded) [95% CI]",
             "falls",
+            "gait (Froude number, stride ratio)",
             "cost of transport",
         ]
         if discrete:
             header.append("illegal actions")
         lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-        for s in rows:
-            falls = _plain(s.fall_rate, percent=True)
-            if math.isfinite(s.time_to_fall_s):
-                falls += f" (at {s.time_to_fall_s:.1f} s)"
-            cells = [
-                s.condition,
-                s.agent,
-                s.speed.format(4),
-                s.score_iqm.format(2),
-                s.improvement.format(2) if s.improvement else "-",
-                falls,
-                _plain(s.cost_of_transport, 2),
-            ]
-            if discrete:
-                cells.append(_plain(s.illegal_share, percent=True))
-            lines.append("| " + " | ".join(cells) + " |")
+        lines += ["| " + " | ".join(_row(s, discrete)) + " |" for s in rows]
         parts.append("\n".join(lines) + "\n")
     return "\n".join(parts)
 
 
 def episodes_csv(records: Sequence[ConditionRecord]) -> str:
-    """One row per episode: who, where, which seed and episode, then every metric."""
-    metrics = list(METRICS) if any(r.episodes for r in records) else []
+    """One row per episode: who, where, which seed and episode, then every metric, the gait
+    label, the reset seed and the condition's drawn values (`EpisodeRecord.to_dict`)."""
+    columns = [list(e.to_dict()) for r in records for e in r.episodes]
+    metrics = columns[0] if columns else []
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["env_id", "agent", "condition", "seed", "episode", *metrics])
@@ -202,7 +240,7 @@ def episodes_csv(records: Sequence[ConditionRecord]) -> str:
                     record.condition,
                     record.seed,
                     index,
-                    *(_csv_cell(getattr(episode, m)) for m in metrics),
+                    *(_csv_cell(v) for v in episode.to_dict().values()),
                 ]
             )
     return buffer.getvalue()
@@ -227,16 +265,19 @@ def _json_safe(value: Any) -> Any:
 
 def write_report(
     records: Sequence[ConditionRecord],
-    conditions: Sequence[str],
+    conditions: Mapping[str, str],
     folder: Path,
     episodes: int,
     train_steps: int | None,
-) -> tuple[str, list[Path]]:
-    """Write bench.md, episodes.csv, bench.json and the plots; return the table and files."""
+    fixed: bool = False,
+) -> tuple[str, list[Summary], list[Path]]:
+    """Write bench.md, episodes.csv, bench.json and the plots; return the table, the
+    summaries and the files. `conditions` maps each condition's name to its description."""
     ordered = sorted(records, key=lambda r: (r.env_id, r.agent, r.condition, r.seed))
-    summaries, refs = summarise(records, conditions)
-    table = markdown(summaries, refs, episodes, train_steps)
-    legend = "\n".join(f"- `{name}`: {CONDITIONS[name].description}" for name in conditions)
+    summaries, refs = summarise(records, list(conditions))
+    machine = this_machine()
+    table = markdown(summaries, refs, episodes, train_steps, machine, fixed)
+    legend = "\n".join(f"- `{name}`: {text}" for name, text in conditions.items())
     files = [
         atomic_write_text(folder / "bench.md", f"{table}\nConditions:\n{legend}\n"),
         atomic_write_text(folder / "episodes.csv", episodes_csv(ordered)),
@@ -245,9 +286,11 @@ def write_report(
             json.dumps(
                 _json_safe(
                     {
+                        "machine": machine.as_dict(),
                         "episodes_per_seed": episodes,
                         "train_steps": train_steps,
-                        "conditions": {n: CONDITIONS[n].description for n in conditions},
+                        "fixed": fixed,
+                        "conditions": dict(conditions),
                         "references_m_s": {
                             env: {"random": r, "hardcoded": h} for env, (r, h) in refs.items()
                         },
@@ -262,11 +305,10 @@ def write_report(
             + "\n",
         ),
     ]
-    files.append(plot_iqm(summaries, conditions, folder / "bench_iqm.png"))
+    names = list(conditions)
+    files.append(plot_iqm(summaries, names, folder / "bench_iqm.png"))
     for env_id in refs:
         files.append(
-            plot_robustness(
-                summaries, conditions, env_id, folder / f"bench_robustness_{env_id}.png"
-            )
+            plot_robustness(summaries, names, env_id, folder / f"bench_robustness_{env_id}.png")
         )
-    return table, files
+    return table, summaries, files

@@ -29,6 +29,9 @@ class Summary:
     """Mean time of the falls (NaN when none)."""
     cost_of_transport: float
     illegal_share: float
+    gait: str = ""
+    """The gait label most of its episodes got (`envs.gait.gait_label`), with its count
+    when not every episode got it (`walk 7/10`)."""
     extra: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,5 +48,6 @@ class Summary:
             "time_to_fall_s": self.time_to_fall_s,
             "cost_of_transport": self.cost_of_transport,
             "illegal_share": self.illegal_share,
+            "gait": self.gait,
             **self.extra,
         }

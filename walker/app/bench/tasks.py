@@ -2,12 +2,17 @@
 
 * `train_policy(TrainTask)`: trains one learning agent on one seed with a fixed budget and
   returns its checkpoint as bytes (the bench saves it; tasks on other machines receive it).
-* `play_condition(EpisodeTask)`: plays one agent on one seed under one condition for a few
-  greedy episodes and returns a record of per-episode metrics: distance, mean forward
-  speed (0 for an episode that ends in a fall; the speed until the fall is kept apart),
-  whether and when Henry fell, cost of transport, the share of illegal actions tried
-  (discrete Henry), and the gait measures of `envs.gait` (flight share, duty factors,
-  footfalls, alternation, stride length, cadence).
+* `play_condition(EpisodeTask)`: plays one agent on one seed under one condition's draw for
+  that seed (`conditions.Draw`, carried by the task) for a few greedy episodes and returns a
+  record of per-episode metrics: distance, mean forward speed (0 for an episode that ends
+  in a fall; the speed until the fall is kept apart), whether and when Henry fell, cost of
+  transport, the share of illegal actions tried (discrete Henry), the gait measures of
+  `envs.gait` (flight share, duty factors, footfalls, alternation, stride length, cadence,
+  Froude number, stride ratio, gait label), the reset seed and the drawn values.
+
+Agents are the project's (`hardcoded`, `random`, a checkpoint's bytes in `shared`) or
+anyone's (`walker.app.bench.foreign`): a Stable-Baselines3 zip's bytes in `shared`, an
+importable `py:MODULE:NAME`, or a Python object handed to `walker.bench.run` (in `shared`).
 
 Everything a task needs is in the task and in `shared` (checkpoint bytes by name); both
 functions seed every generator they use from the task, run torch on one thread, and touch
@@ -20,7 +25,7 @@ import contextlib
 import math
 import tempfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +34,8 @@ import gymnasium as gym
 import envs
 from agents.base import Agent, act_one
 from envs import gait
-from walker.app.bench.conditions import CONDITIONS, REFERENCES
+from walker.app.bench import foreign
+from walker.app.bench.conditions import DRAW_COLUMNS, REFERENCES, Draw
 from walker.app.bench.records import (
     GAIT_MEASURES,
     MIN_COT_DISTANCE_M,
@@ -74,11 +80,17 @@ class EpisodeTask:
     agent: str
     """The agent's name in the results (what the user typed)."""
     policy: str
-    """`hardcoded`, `random`, or `checkpoint` (then `checkpoint` names the shared bytes)."""
+    """`hardcoded`, `random`, `checkpoint` or `sb3` (then `checkpoint` names the shared
+    bytes), `py` (then `source` is `MODULE:NAME`) or `object` (then `checkpoint` names the
+    shared object)."""
     seed: int
     condition: str
     episodes: int
     checkpoint: str | None = None
+    draw: Draw | None = None
+    """The condition's sample for this seed: env arguments and reset options."""
+    source: str | None = None
+    """`MODULE:NAME` of a `py` agent, or the algorithm of an `sb3` one (None: from the zip)."""
 
     @property
     def key(self) -> str:
@@ -138,8 +150,16 @@ def _policy(
 ) -> Agent:
     if task.policy in REFERENCES:
         return load_policy(task.policy, env, seed=task.seed)
+    if task.policy == "py":
+        module, _, name = (task.source or "").rpartition(":")
+        return foreign.ForeignAgent(foreign.import_policy(module, name), env.action_space)
     if task.checkpoint is None or task.checkpoint not in shared:
         raise ValueError(f"checkpoint {task.checkpoint!r} was not shipped with the task")
+    if task.policy == "object":
+        return foreign.ForeignAgent(shared[task.checkpoint], env.action_space)
+    if task.policy == "sb3":
+        model = foreign.load_sb3(shared[task.checkpoint], task.source, folder)
+        return foreign.ForeignAgent(model, env.action_space)
     path = folder / "policy.pt"
     path.write_bytes(shared[task.checkpoint])
     return load_policy(str(path), env, env_id=task.env_id)
@@ -147,16 +167,17 @@ def _policy(
 
 def play_condition(task: EpisodeTask, shared: Mapping[str, Any]) -> ConditionRecord:
     """Play one (agent, seed, condition); return its record with one entry per episode."""
-    condition = CONDITIONS[task.condition]
-    options = dict(condition.reset_options) or None
+    draw = task.draw if task.draw is not None else Draw(task.condition, task.seed)
+    drawn = {name: draw.values.get(name, math.nan) for name in DRAW_COLUMNS}
     with one_torch_thread(), tempfile.TemporaryDirectory(prefix="henry-bench-") as folder:
-        env = make_env(task.env_id, {**condition.env_kwargs(), "measure_work": True})
+        env = make_env(task.env_id, {**draw.env_kwargs(), "measure_work": True})
         try:
             agent = _policy(task, env, shared, Path(folder))
-            episodes = [
-                _episode(env, agent, EPISODE_SEED_BASE + 1000 * task.seed + e, options)
-                for e in range(task.episodes)
-            ]
+            episodes = []
+            for e in range(task.episodes):
+                reset_seed = EPISODE_SEED_BASE + 1000 * task.seed + e
+                episode = _episode(env, agent, reset_seed, draw.options())
+                episodes.append(replace(episode, reset_seed=reset_seed, drawn=drawn))
         finally:
             env.close()
     return ConditionRecord(
@@ -204,4 +225,5 @@ def _episode(
             else math.nan
         ),
         **{name: getattr(measured, name) for name in GAIT_MEASURES},
+        gait=measured.gait,
     )

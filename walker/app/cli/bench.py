@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from walker.app.bench.conditions import CONDITIONS
+from walker.app.bench.grades import CURVES
 from walker.app.cli.common import add_backend_options, backend_from_args
 from walker.app.core import checks
 from walker.app.core.runfiles import BENCH_OUT
@@ -19,11 +20,16 @@ def add_parser(verbs: Any) -> None:
     bench = verbs.add_parser(
         "bench",
         help="agents against the hard-coded policy, under perturbations, with CIs",
-        description="Plays each AGENT on each seed under each condition and reports the "
-        "mean and IQM with 95% bootstrap intervals over seeds, the probability of beating "
-        "the hard-coded policy, fall rates and cost of transport: a Markdown table on "
-        "stdout and in --out, with per-episode CSV and JSON and PNG plots. Run it again "
-        "with the same --out to resume. Conditions: " + ", ".join(CONDITIONS) + ".",
+        description="Plays each AGENT on each seed under each condition (a new draw of the "
+        "condition per seed, the same for every agent) and reports the mean and IQM with 95% "
+        "bootstrap intervals over seeds, the probability of beating the hard-coded policy, "
+        "fall rates, the gait and cost of transport: a Markdown table on stdout and in --out, "
+        "with per-episode CSV (drawn values included) and JSON and PNG plots. Run it again "
+        "with the same --out to resume. Conditions: "
+        + ", ".join(CONDITIONS)
+        + "; curves: "
+        + ", ".join(CURVES)
+        + ".",
     )
     _add_what_runs(bench)
     _add_where_it_runs(bench)
@@ -36,8 +42,10 @@ def _add_what_runs(bench: argparse.ArgumentParser) -> None:
         "agents",
         nargs="*",
         metavar="AGENT",
-        help="hardcoded, random, qlearning, dqn, ppo, a checkpoint path or a "
-        "pretrained name (default: every agent each env supports)",
+        help="hardcoded, random, qlearning, dqn, ppo, a checkpoint path, a "
+        "pretrained name, sb3:MODEL.zip[:ALGO] (a Stable-Baselines3 model) or "
+        "py:MODULE:NAME (a function obs -> action, or an object with predict or act) "
+        "(default: every agent each env supports)",
     )
     bench.add_argument(
         "--env", default=None, metavar="ID", help="Henry-v0 or HenryContinuous-v0 (default: both)"
@@ -48,6 +56,19 @@ def _add_what_runs(bench: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME",
         help="conditions to run (default: all; 'friction', 'mass' and 'push' name both of theirs)",
+    )
+    bench.add_argument(
+        "--fixed",
+        action="store_true",
+        help="play each condition's fixed point (no draw per seed, no start nudge): exact "
+        "replays of the old conditions",
+    )
+    bench.add_argument(
+        "--curve",
+        default=None,
+        metavar="NAME",
+        help="instead of the conditions, a robustness curve: fall rate and score against "
+        "graded sizes of push, friction, mass or strength (PNG and CSV)",
     )
     bench.add_argument(
         "--seeds",
@@ -100,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         backend=backend,
         progress=not args.no_progress,
+        fixed=args.fixed,
+        curve=args.curve,
     )
     print(result.report)
     print(f"results: {', '.join(str(p) for p in result.files)}")

@@ -41,7 +41,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}"
         )
-    figures = {}
+    from walker.app.core.machine import this_machine
+
+    machine = this_machine()
+    print(f"Measured on {machine.describe()}.\n", flush=True)
+    figures: dict[str, Any] = {"machine": machine.as_dict()}
     for name in names:
         print(f"== {name} ==", flush=True)
         text, figures[name] = BENCHMARKS[name]()

@@ -3,7 +3,8 @@
 Each episode runs with a `envs.gait.GaitMeter` attached to the env's control steps and the
 env's `measure_work` on, so the table can say not only how fast a policy goes but whether it
 walks (flight share, alternating footfalls, duty factors), how long its strides are and what
-the walk costs (cost of transport).
+the walk costs (cost of transport), and how it compares with walking animals: the Froude
+number, the stride ratio (Alexander 1984) and the gait label of `envs.gait`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ GAIT_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("stride_length_m", "stride m", "{:.3f}"),
     ("cadence_per_min", "cadence /min", "{:.0f}"),
     ("cost_of_transport", "CoT", "{:.2f}"),
+    ("froude_number", "Froude", "{:.3g}"),
+    ("stride_ratio", "stride ratio", "{:.2f}"),
+    ("gait", "gait", "{}"),
 )
 """The gait columns `walker eval` adds on Henry's envs, in order."""
 
@@ -47,6 +51,11 @@ class GaitSummary(Evaluation):
     stride_length_m: float
     cadence_per_min: float
     cost_of_transport: float
+    froude_number: float
+    relative_stride: float
+    stride_ratio: float
+    gait: str
+    """The label most episodes got (`gait_verdict`), "-" when none could be labelled."""
 
     @property
     def duty_factors(self) -> str:
@@ -120,7 +129,22 @@ def summarise(
         stride_length_m=of_metrics("stride_length_m"),
         cadence_per_min=of_metrics("cadence_per_min"),
         cost_of_transport=of_metrics("cost_of_transport"),
+        froude_number=of_metrics("froude_number"),
+        relative_stride=of_metrics("relative_stride"),
+        stride_ratio=of_metrics("stride_ratio"),
+        gait=gait_verdict([m.gait for m in metrics]),
     )
+
+
+def gait_verdict(labels: Sequence[str]) -> str:
+    """The label most episodes got (`envs.gait.gait_label`; the earliest of equals), with
+    its count when not every episode got it (`walk 7/10`)."""
+    present = [label for label in labels if label]
+    if not present:
+        return "-"
+    counts = {label: present.count(label) for label in dict.fromkeys(present)}
+    label = max(counts, key=lambda name: counts[name])
+    return label if counts[label] == len(present) else f"{label} {counts[label]}/{len(present)}"
 
 
 def gait_cells(summary: GaitSummary) -> list[str]:

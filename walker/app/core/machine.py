@@ -1,0 +1,79 @@
+"""Which machine made a figure: CPU model, cores, and the versions that shape the numbers.
+
+Chaotic episodes differ between CPUs (a policy can fall on one machine and not on
+another), and speeds differ by far more, so `bench.json` and `walker speed` record this
+beside their results. Reading it imports nothing heavy: versions come from the installed
+distributions' metadata, not from importing torch.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+
+RECORDED_PACKAGES = ("numpy", "torch", "pymunk")
+"""Distributions whose versions are recorded beside Python's."""
+
+
+@dataclass(frozen=True)
+class Machine:
+    """The machine and software a result was measured on."""
+
+    cpu_model: str
+    """The processor's name as the OS reports it (`/proc/cpuinfo` on Linux)."""
+    cores: int
+    """Logical cores this process may use."""
+    system: str
+    """OS and architecture, e.g. `Linux x86_64`."""
+    python: str
+    numpy: str
+    torch: str
+    pymunk: str
+
+    def as_dict(self) -> dict[str, str | int]:
+        return asdict(self)
+
+    def describe(self) -> str:
+        """One line for a report's heading."""
+        return (
+            f"{self.cpu_model}, {self.cores} cores, {self.system}; Python {self.python}, "
+            f"numpy {self.numpy}, torch {self.torch}, pymunk {self.pymunk}"
+        )
+
+
+def cpu_model() -> str:
+    """The CPU's model name, or the platform's processor string where there is no cpuinfo."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("model name", "Model", "cpu model") and value.strip():
+                return value.strip()
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def this_machine() -> Machine:
+    """This machine, now."""
+    cores = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    )
+    return Machine(
+        cpu_model=cpu_model(),
+        cores=cores,
+        system=f"{platform.system()} {platform.machine()}",
+        python=platform.python_version() or sys.version.split()[0],
+        numpy=_version("numpy"),
+        torch=_version("torch"),
+        pymunk=_version("pymunk"),
+    )
