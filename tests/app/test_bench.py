@@ -280,6 +280,7 @@ def local_ray():
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("ray")  # one local Ray at a time, on one test worker
 def test_ray_gives_the_same_numbers_and_files(tmp_path, local_ray):
     kwargs = dict(
         agents=["random", "ppo-henry-continuous"],
