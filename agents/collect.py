@@ -163,7 +163,7 @@ class Collector:
             truncated,
             masks,
             patched_masks,
-            acted=self.explore,
+            self.explore,  # acted: these are the actions the agent just chose
         )
         self.obs, self.masks, self.infos = next_obs, next_masks, infos
         return Step(batch, ended, infos)

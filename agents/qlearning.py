@@ -208,7 +208,7 @@ class QLearning:
         n = len(obs)
         rows = legal_rows(masks, n, self.n_actions)
         epsilon = self.epsilon if explore else 0.0
-        actions = np.empty(n, dtype=np.int64)
+        actions = []
         for env in range(n):
             legal = None if rows is None else rows[env]
             if epsilon > 0.0 and self.rng.random() < epsilon:
@@ -216,8 +216,8 @@ class QLearning:
                 action = choices[int(self.rng.integers(len(choices)))]
             else:
                 action = self.greedy(self.encoder.index(obs[env]), legal)
-            actions[env] = action + self._action_start
-        return actions
+            actions.append(action + self._action_start)
+        return np.array(actions, dtype=np.int64)
 
     # -- learning ---------------------------------------------------------------------
 
@@ -231,7 +231,7 @@ class QLearning:
         """The Bellman target r + gamma * max over legal a' of Q(s', a') (r alone if terminal)."""
         if terminated:
             return float(reward)
-        values = self.q[next_state].tolist()
+        values: list[float] = self.q[next_state].tolist()
         if next_legal is None:
             best = max(values)
         else:
@@ -270,7 +270,7 @@ class QLearning:
         return {
             "epsilon": self.epsilon,
             "alpha": self.config.alpha,
-            "states_seen": int((self.visits.sum(axis=1) > 0).sum()),
+            "states_seen": int(np.count_nonzero(self.visits.any(axis=1))),
         }
 
     # -- saving -----------------------------------------------------------------------

@@ -82,7 +82,8 @@ class SingleVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         if self._obs_dtype is not None:
             return np.array([obs], dtype=self._obs_dtype)
         space = self.single_observation_space
-        return concatenate(space, [obs], create_empty_array(space, 1))
+        out: Any = create_empty_array(space, 1)
+        return concatenate(space, [obs], out)
 
     def reset(
         self,

@@ -22,3 +22,13 @@ def test_render_times_one_frame_and_a_race_frame():
     assert figures["Henry-v0 rgb_array 600x400"] > 0
     assert figures[speed.RACE_FRAME] > 0
     assert "ms per frame" in text
+
+
+def test_train_times_the_loop_on_henry_and_on_taxi_against_an_inline_loop():
+    text, figures = speed.training_loop(steps=20, rounds=1, taxi_steps=300)
+    assert figures["decisions_per_s"] > 0 and figures["bare_decisions_per_s"] > 0
+    assert figures["taxi_steps_per_s"] > 0 and figures["taxi_inline_steps_per_s"] > 0
+    ratio = figures["taxi_loop_over_inline"]
+    assert math.isfinite(ratio) and ratio > 0
+    assert f"inline loop steps/s on Taxi-v4: {ratio:.2f}" in text
+    assert "walker train qlearning, Taxi-v4" in text and "inline gymnasium loop, Taxi-v4" in text

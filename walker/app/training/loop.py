@@ -137,11 +137,7 @@ class _Run:
                 end.terminated,
                 end.illegal_actions,
             )
-            books.episodes += 1
-            books.returns.append(result.episode_return)
-            if result.distance_m is not None:
-                books.distances.append(result.distance_m)
-                books.best_distance_m = max(books.best_distance_m, result.distance_m)
+            books.add_episode(result.episode_return, result.distance_m)
             row = {
                 "episode": books.episodes,
                 "step": books.steps,
@@ -241,6 +237,7 @@ def train(
     collector = Collector(vector_env, agent)
     bar = _progress_bar(config)
     set_progress = getattr(agent, "set_progress", None)
+    stepping = [hook for hook in hooks if _watches_steps(hook)]
     stopped_by: KeyboardInterrupt | None = None
     try:
         collector.reset(seed=[config.seed + i for i in range(n)])
@@ -253,7 +250,7 @@ def train(
             metrics = agent.learn(step.batch)
             run.books.current_return = float(collector.returns[0])
             run.record(step, metrics)
-            request = _ask(hooks, run.books.view()) if hooks else Request.NOTHING
+            request = _ask(stepping, run.books.view()) if stepping else Request.NOTHING
             if run.due(config.eval_every, n):
                 run.evaluate()
             if (request and Request.SAVE in request) or run.due(config.checkpoint_every, n):
@@ -285,6 +282,12 @@ def train(
         run.evaluate(final=True)
     run.save()
     return run.result(stopped_by)
+
+
+def _watches_steps(hook: Hook) -> bool:
+    """Whether `hook` has an `on_step` of its own (the default one does nothing), so hooks
+    that only mark the start, episodes or the end cost nothing per step."""
+    return getattr(type(hook), "on_step", None) is not Hook.on_step
 
 
 def _ask(hooks: Sequence[Hook], view: RunView) -> Request:
