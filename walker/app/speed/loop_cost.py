@@ -28,7 +28,7 @@ def inline_qlearning(steps: int, seed: int = 0) -> None:
     """`steps` of tabular Q-learning on Taxi-v4 written out as one loop: epsilon-greedy over
     the legal actions (ties broken at random), the Bellman update over the next state's
     legal actions, no bootstrap after a terminal step."""
-    from agents.qlearning import QLearningConfig  # imports torch: not for `walker speed --help`
+    from agents.qlearning_config import QLearningConfig
 
     env = gym.make(TAXI_ID)
     config = QLearningConfig()
