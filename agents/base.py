@@ -132,18 +132,41 @@ class Learner(Agent, Protocol):
         """Write a checkpoint atomically; `metadata` holds the env id and spec."""
 
 
-def checked_masks(masks: Any, n_envs: int, n_actions: int) -> np.ndarray | None:
-    """`masks` as an (n_envs, n_actions) bool array, validated, or None."""
-    if masks is None:
-        return None
-    array = np.asarray(masks).astype(bool)
+def _mask_array(masks: Any, n_envs: int, n_actions: int) -> np.ndarray:
+    """`masks` as an (n_envs, n_actions) bool array (no copy if it is one), shape checked."""
+    if isinstance(masks, np.ndarray) and masks.dtype == np.bool_:
+        array = masks  # already what the collector builds
+    else:
+        array = np.asarray(masks).astype(bool)
     if array.ndim == 1:
         array = array[None, :]
     if array.shape != (n_envs, n_actions):
         raise ValueError(f"action masks have shape {array.shape}, expected ({n_envs}, {n_actions})")
-    if not array.any(axis=1).all():
-        raise ValueError("an action mask allows no action at all")
     return array
+
+
+NO_LEGAL_ACTION = "an action mask allows no action at all"
+
+
+def checked_masks(masks: Any, n_envs: int, n_actions: int) -> np.ndarray | None:
+    """`masks` as an (n_envs, n_actions) bool array, validated, or None."""
+    if masks is None:
+        return None
+    array = _mask_array(masks, n_envs, n_actions)
+    if not array.any(axis=1).all():
+        raise ValueError(NO_LEGAL_ACTION)
+    return array
+
+
+def legal_rows(masks: Any, n_envs: int, n_actions: int) -> list[list[bool]] | None:
+    """`checked_masks` as one list of bools per env, for agents that loop over envs in
+    Python (on a few envs and actions, lists cost less than numpy calls), or None."""
+    if masks is None:
+        return None
+    rows: list[list[bool]] = _mask_array(masks, n_envs, n_actions).tolist()
+    if not all(map(any, rows)):
+        raise ValueError(NO_LEGAL_ACTION)
+    return rows
 
 
 def act_one(

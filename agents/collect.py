@@ -97,8 +97,10 @@ class Collector:
         self.infos: dict[str, Any] = {}
         self.returns = np.zeros(self.n_envs)
         """The running return of each env's current episode."""
-        self.lengths = np.zeros(self.n_envs, dtype=np.int64)
-        """Steps taken so far in each env's current episode."""
+        self._taken = 0
+        """Vector steps taken since `reset`."""
+        self._started = np.zeros(self.n_envs, dtype=np.int64)
+        """The vector step at which each env's current episode started."""
         self.illegal = np.zeros(self.n_envs, dtype=np.int64)
         self._to_reset: list[int] = []
         """Envs whose episode ended on the last step: the agent forgets them before it acts
@@ -112,11 +114,17 @@ class Collector:
         self.obs, self.infos = self.vector_env.reset(seed=seeds, options=options)
         self.masks = _masks(self.infos, self.n_envs)
         self.returns[:] = 0.0
-        self.lengths[:] = 0
+        self._taken = 0
+        self._started[:] = 0
         self.illegal[:] = 0
         self._to_reset = []
         self.agent.reset()
         return self.infos
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Steps taken so far in each env's current episode."""
+        return self._taken - self._started
 
     def step(self) -> Step:
         """Act in every env once. The agent is reset for each env whose episode ended on
@@ -128,30 +136,34 @@ class Collector:
         obs, masks = self.obs, self.masks
         actions = self.agent.act(obs, masks, explore=self.explore)
         next_obs, rewards, terminated, truncated, infos = self.vector_env.step(actions)
+        rewards = np.asarray(rewards, dtype=np.float64)
+        terminated = np.asarray(terminated, dtype=bool)
+        truncated = np.asarray(truncated, dtype=bool)
         next_masks = _masks(infos, n)
         done = terminated | truncated
         patched_obs, patched_masks = next_obs, next_masks
         ended: Sequence[EpisodeEnd] = _NOTHING_ENDED
         self.returns += rewards
-        self.lengths += 1
+        self._taken += 1
         if "illegal_action" in infos:
             # Where an episode ended, this info is the next episode's reset info; the ended
             # step's own verdict is in its final info.
             self.illegal += np.asarray(infos["illegal_action"], dtype=np.int64) * ~done
-        if done.any():
+        # A vector env holds a few envs: a Python any() on their flags costs less than numpy's.
+        if any(done.tolist()):
             patched_obs, patched_masks, ended = self._end_episodes(
                 done, next_obs, next_masks, terminated, infos
             )
         batch = Batch(
             obs,
             actions,
-            np.asarray(rewards, dtype=np.float64),
+            rewards,
             patched_obs,
-            np.asarray(terminated, dtype=bool),
-            np.asarray(truncated, dtype=bool),
+            terminated,
+            truncated,
             masks,
             patched_masks,
-            acted=self.explore,
+            self.explore,  # acted: these are the actions the agent just chose
         )
         self.obs, self.masks, self.infos = next_obs, next_masks, infos
         return Step(batch, ended, infos)
@@ -183,14 +195,14 @@ class Collector:
                 EpisodeEnd(
                     index,
                     float(self.returns[index]),
-                    int(self.lengths[index]),
+                    int(self._taken - self._started[index]),
                     bool(terminated[index]),
                     illegal,
                     info,
                 )
             )
             self.returns[index] = 0.0
-            self.lengths[index] = 0
+            self._started[index] = self._taken
             self.illegal[index] = 0
             self._to_reset.append(index)
         return final_obs, final_masks, ended

@@ -13,6 +13,7 @@ observation and Discrete actions; masks are used when the env provides them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from agents.base import Batch, checked_masks
+from agents.base import Batch, legal_rows
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from agents.qlearning_config import QLearningConfig
 
@@ -53,6 +54,11 @@ class StateEncoder:
         return int(np.ravel_multi_index(tuple(int(v) for v in obs), self._dims))
 
 
+def _legal_actions(legal: Sequence[bool] | np.ndarray) -> list[int]:
+    """The indices of the legal actions, in order."""
+    return [action for action, allowed in enumerate(legal) if allowed]
+
+
 class QLearning:
     """Tabular Q-learning agent (see the module docstring)."""
 
@@ -77,6 +83,7 @@ class QLearning:
         self.encoder = StateEncoder(observation_space)
         self.n_actions = int(action_space.n)
         self._action_start = int(action_space.start)
+        self._all_actions = list(range(self.n_actions))
         self.q = np.full((self.encoder.n_states, self.n_actions), float(self.config.initial_q))
         self.visits = np.zeros((self.encoder.n_states, self.n_actions), dtype=np.int64)
         self.rng = np.random.default_rng(seed)
@@ -97,62 +104,72 @@ class QLearning:
     def reset(self, env_index: int | None = None) -> None:
         return None
 
-    def greedy(self, state: int, legal: np.ndarray | None) -> int:
+    def greedy(self, state: int, legal: Sequence[bool] | np.ndarray | None) -> int:
         """Best legal action in `state`; ties are broken at random, never by index."""
-        values = self.q[state]
-        if legal is None:
-            best = np.flatnonzero(values == values.max())
-        else:
-            candidates = np.flatnonzero(legal)
-            legal_values = values[candidates]
-            best = candidates[legal_values == legal_values.max()]
-        return int(best[0] if len(best) == 1 else best[self.rng.integers(len(best))])
+        # One row of a few values: Python floats and lists cost less here than numpy calls.
+        values = self.q[state].tolist()
+        candidates = self._all_actions if legal is None else _legal_actions(legal)
+        top = max([values[action] for action in candidates])
+        best = [action for action in candidates if values[action] == top]
+        return best[0] if len(best) == 1 else best[int(self.rng.integers(len(best)))]
 
     def act(
         self, obs: np.ndarray, masks: np.ndarray | None = None, explore: bool = False
     ) -> np.ndarray:
         n = len(obs)
-        checked = checked_masks(masks, n, self.n_actions)
+        rows = legal_rows(masks, n, self.n_actions)
         epsilon = self.epsilon if explore else 0.0
-        actions = np.empty(n, dtype=np.int64)
+        actions = []
         for env in range(n):
-            legal = None if checked is None else checked[env]
+            legal = None if rows is None else rows[env]
             if epsilon > 0.0 and self.rng.random() < epsilon:
-                choices = np.arange(self.n_actions) if legal is None else np.flatnonzero(legal)
-                action = int(choices[self.rng.integers(len(choices))])
+                choices = self._all_actions if legal is None else _legal_actions(legal)
+                action = choices[int(self.rng.integers(len(choices)))]
             else:
                 action = self.greedy(self.encoder.index(obs[env]), legal)
-            actions[env] = action + self._action_start
-        return actions
+            actions.append(action + self._action_start)
+        return np.array(actions, dtype=np.int64)
 
     # -- learning ---------------------------------------------------------------------
 
     def target(
-        self, reward: float, next_state: int, terminated: bool, next_legal: np.ndarray | None
+        self,
+        reward: float,
+        next_state: int,
+        terminated: bool,
+        next_legal: Sequence[bool] | np.ndarray | None,
     ) -> float:
         """The Bellman target r + gamma * max over legal a' of Q(s', a') (r alone if terminal)."""
         if terminated:
             return float(reward)
-        values = self.q[next_state]
-        best = values.max() if next_legal is None else values[next_legal].max()
-        return float(reward + self.config.gamma * best)
+        values: list[float] = self.q[next_state].tolist()
+        if next_legal is None:
+            best = max(values)
+        else:
+            best = max([value for value, legal in zip(values, next_legal, strict=True) if legal])
+        return float(reward) + self.config.gamma * best
 
     def learn(self, batch: Batch) -> dict[str, float]:
         n = len(batch.obs)
-        masks = checked_masks(batch.next_masks, n, self.n_actions)
+        next_legal = legal_rows(batch.next_masks, n, self.n_actions)
+        # Python values: on a few envs, cheaper than indexing numpy arrays one item at a time.
+        obs, next_obs = batch.obs.tolist(), batch.next_obs.tolist()
+        rewards = batch.rewards.tolist()
+        terminated = batch.terminated.tolist()
+        actions = batch.actions.tolist()
         alpha = self.config.alpha
         errors = 0.0
         for env in range(n):
-            state = self.encoder.index(batch.obs[env])
-            action = int(batch.actions[env]) - self._action_start
-            next_state = self.encoder.index(batch.next_obs[env])
+            state = self.encoder.index(obs[env])
+            action = int(actions[env]) - self._action_start
+            next_state = self.encoder.index(next_obs[env])
             target = self.target(
-                float(batch.rewards[env]),
+                rewards[env],
                 next_state,
-                bool(batch.terminated[env]),
-                None if masks is None else masks[env],
+                terminated[env],
+                None if next_legal is None else next_legal[env],
             )
-            error = target - self.q[state, action]
+            error = target - float(self.q[state, action])
             self.q[state, action] += alpha * error
             self.visits[state, action] += 1
             errors += abs(error)
@@ -164,7 +181,7 @@ class QLearning:
         return {
             "epsilon": self.epsilon,
             "alpha": self.config.alpha,
-            "states_seen": int((self.visits.sum(axis=1) > 0).sum()),
+            "states_seen": int(np.count_nonzero(self.visits.any(axis=1))),
         }
 
     # -- saving -----------------------------------------------------------------------

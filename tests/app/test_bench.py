@@ -299,6 +299,7 @@ def test_learning_agents_train_once_per_seed_and_train_the_same_anywhere(tmp_pat
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("ray")  # one local Ray at a time, on one test worker
 def test_ray_gives_the_same_numbers_and_files(tmp_path, local_ray):
     kwargs = dict(
         agents=["random", "ppo-henry-continuous"],

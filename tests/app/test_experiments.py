@@ -55,7 +55,8 @@ def test_learned_gait_recovers_where_the_hardcoded_one_fails():
 
 @pytest.mark.slow
 def test_exploration_experiment_reports_speed_and_extension_range():
-    report = experiments.exploration(seeds=2, steps=3000)
+    # What is checked is the report's shape, not what the schedules learn: a short budget does.
+    report = experiments.exploration(seeds=2, steps=600)
     for name, values in report.figures.items():
         if name == "hardcoded_speed_m_s":
             continue

@@ -40,3 +40,13 @@ def test_speed_output_names_the_machine(tmp_path, capsys, monkeypatch):
     machine = saved["machine"]
     assert machine["cores"] >= 1 and machine["cpu_model"]
     assert {"python", "numpy", "torch", "pymunk"} <= set(machine)
+
+
+def test_train_times_the_loop_on_henry_and_on_taxi_against_an_inline_loop():
+    text, figures = speed.training_loop(steps=20, rounds=1, taxi_steps=300)
+    assert figures["decisions_per_s"] > 0 and figures["bare_decisions_per_s"] > 0
+    assert figures["taxi_steps_per_s"] > 0 and figures["taxi_inline_steps_per_s"] > 0
+    ratio = figures["taxi_loop_over_inline"]
+    assert math.isfinite(ratio) and ratio > 0
+    assert f"inline loop steps/s on Taxi-v4: {ratio:.2f}" in text
+    assert "walker train qlearning, Taxi-v4" in text and "inline gymnasium loop, Taxi-v4" in text

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def display():
     try:
-        with virtual_display(90) as name:
+        with virtual_display() as name:
             yield name
     except RuntimeError as error:
         pytest.skip(str(error))

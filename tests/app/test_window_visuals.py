@@ -40,7 +40,7 @@ PUSH_LINE = re.compile(r"push ([+-][\d.]+) N\*s: torso vx ([+-][\d.]+) -> ([+-][
 @pytest.fixture(scope="module")
 def big_display():
     try:
-        with virtual_display(200, "1600x1000x24") as name:
+        with virtual_display("1600x1000x24") as name:
             yield name
     except RuntimeError as error:
         pytest.skip(str(error))

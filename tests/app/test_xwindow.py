@@ -49,7 +49,7 @@ PROGRAM = textwrap.dedent("""
 @pytest.fixture(scope="module")
 def display():
     try:
-        with virtual_display(300) as name:
+        with virtual_display() as name:
             yield name
     except RuntimeError as error:
         pytest.skip(str(error))

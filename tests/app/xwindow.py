@@ -14,11 +14,11 @@ import contextlib
 import ctypes
 import os
 import re
+import select
 import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,27 +31,46 @@ _OWNERS: dict[int, subprocess.Popen[str]] = {}
 
 
 @contextlib.contextmanager
-def virtual_display(base: int, size: str = "1024x768x24") -> Iterator[str]:
-    """An Xvfb screen for the duration; its display name (":N"). Raises RuntimeError if
-    Xvfb does not start within 10 s."""
-    number = base + os.getpid() % 100
-    name = f":{number}"
+def virtual_display(size: str = "1024x768x24") -> Iterator[str]:
+    """An Xvfb screen for the duration; its display name (":N"). Xvfb picks a display number
+    no other X server holds and reports it (`-displayfd`), so test workers running side by
+    side (pytest-xdist) and other programs' servers never share a screen. Raises
+    RuntimeError if Xvfb does not start within 10 s."""
+    read_end, write_end = os.pipe()
     server = subprocess.Popen(
-        ["Xvfb", name, "-screen", "0", size, "-nolisten", "tcp"],
+        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", size, "-nolisten", "tcp"],
+        pass_fds=(write_end,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.time() + 10
-    while not Path(f"/tmp/.X11-unix/X{number}").exists():
-        if time.time() > deadline:
-            server.kill()
-            raise RuntimeError("Xvfb did not start")
-        time.sleep(0.05)
+    os.close(write_end)
     try:
-        yield name
+        number = _displayed_number(read_end, deadline=time.time() + 10)
+    finally:
+        os.close(read_end)
+    if number is None:
+        server.kill()
+        server.wait(timeout=10)
+        raise RuntimeError("Xvfb did not start")
+    try:
+        yield f":{number}"
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def _displayed_number(read_end: int, deadline: float) -> int | None:
+    """The display number Xvfb writes to `read_end` (one line), or None by `deadline`."""
+    written = b""
+    while not written.endswith(b"\n"):
+        remaining = deadline - time.time()
+        if remaining <= 0 or not select.select([read_end], [], [], remaining)[0]:
+            return None
+        chunk = os.read(read_end, 64)
+        if not chunk:  # the server ended without a display
+            return None
+        written += chunk
+    return int(written)
 
 
 def _x_env(display_name: str) -> dict[str, str]:

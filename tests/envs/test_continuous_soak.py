@@ -3,7 +3,12 @@
 Random actions in the box, plus now and then a finite but absurd one (`1e200`, `-1e30`,
 out of the box by far): the env clips what it carries out, so observation, reward and every
 reward term stay finite, and episodes keep ending (falls and the time limit), never hanging.
+The million steps run as `CHUNKS` independent stretches (each its own env and seeds), so
+test workers share them; an episode lasts at most 1,000 steps, so a stretch of 125,000
+tests as much as the same steps in one env.
 """
+
+import math
 
 import gymnasium as gym
 import numpy as np
@@ -12,27 +17,36 @@ import pytest
 import envs  # noqa: F401
 
 SOAK_STEPS = 1_000_000
+CHUNKS = 8
 HOSTILE_VALUES = np.array([1e200, -1e200, 1e30, -1e30, 7.0, -7.0])
 
 
 @pytest.mark.slow
-def test_a_million_random_continuous_steps_stay_finite():
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_a_million_random_continuous_steps_stay_finite(chunk):
+    steps = SOAK_STEPS // CHUNKS
     env = gym.make("HenryContinuous-v0")
-    rng = np.random.default_rng(2026)
-    obs, _info = env.reset(seed=0)
+    rng = np.random.default_rng([2026, chunk])
+    actions = rng.uniform(-1.0, 1.0, size=(steps, 4)).astype(np.float32)
+    hostile = np.arange(0, steps, 97)
+    actions_hostile = rng.choice(HOSTILE_VALUES, size=(len(hostile), 4))
+    obs, _info = env.reset(seed=chunk)
     episodes = 0
-    for step in range(SOAK_STEPS):
-        action = rng.uniform(-1.0, 1.0, size=4).astype(np.float32)
-        if step % 97 == 0:
-            action = rng.choice(HOSTILE_VALUES, size=4)
+    for step in range(steps):
+        action = actions[step] if step % 97 else actions_hostile[step // 97]
         obs, reward, terminated, truncated, info = env.step(action)
-        terms = np.array(list(info["reward_terms"].values()), dtype=np.float64)
-        if not (np.isfinite(obs).all() and np.isfinite(reward) and np.isfinite(terms).all()):
+        terms = info["reward_terms"]
+        if not (
+            math.isfinite(reward)
+            and np.isfinite(obs).all()
+            and all(map(math.isfinite, terms.values()))
+        ):
             pytest.fail(
                 f"step {step} (episode {episodes}) with action {action!r} gave "
-                f"obs {obs!r}, reward {reward!r}, terms {info['reward_terms']!r}"
+                f"obs {obs!r}, reward {reward!r}, terms {terms!r}"
             )
         if terminated or truncated:
             episodes += 1
             obs, _info = env.reset()
-    assert episodes >= SOAK_STEPS // 1000  # the time limit (1000 steps) at least
+    assert episodes >= steps // 1000  # the time limit (1000 steps) at least
+    assert len(hostile) * CHUNKS > 10_000  # absurd actions were among them

@@ -6,7 +6,8 @@ is asserted in tests; the README quotes the figures with the command that produc
 
 * `physics`: raw pymunk stepping of Henry's space, `HenryWorld.step`, the continuous env,
   the discrete env (decisions), and gymnasium's BipedalWalker-v3.
-* `train`: the Q-learning training loop against bare env stepping with the same actions.
+* `train`: the Q-learning training loop against bare env stepping with the same actions,
+  and on Taxi-v4 against an inline loop doing the same Q-learning (`loop_cost.py`).
 * `render`: an rgb_array frame of Henry against one of BipedalWalker-v3, and a four-lane
   1280x720 race frame (HUD text changing every frame, as in a race).
 * `agents`: PPO and DQN training throughput against Stable-Baselines3 with matched settings,
@@ -25,6 +26,7 @@ import envs
 from agents.base import act_one
 from agents.baselines import RandomPolicy
 from walker.app.core.tables import format_table
+from walker.app.speed import loop_cost
 from walker.app.speed.peers import agents, curves
 from walker.app.speed.timing import best_of, has_box2d
 from walker.sim.world import HenryWorld, LegCommand
@@ -126,8 +128,11 @@ def physics(steps: int = 3000, decisions: int = 150, rounds: int = 3) -> tuple[s
     return "\n".join(lines), figures
 
 
-def training_loop(steps: int = 2000, rounds: int = 5) -> tuple[str, dict[str, Any]]:
-    """The shared training loop with Q-learning against bare stepping with the same actions."""
+def training_loop(
+    steps: int = 2000, rounds: int = 5, taxi_steps: int = 20_000
+) -> tuple[str, dict[str, Any]]:
+    """The shared training loop with Q-learning against bare stepping with the same actions
+    on Henry-v0, and on Taxi-v4 (where the loop's own cost shows) against an inline loop."""
     from agents.qlearning import QLearning
     from walker.app.training.loop import TrainConfig, train
 
@@ -178,24 +183,31 @@ def training_loop(steps: int = 2000, rounds: int = 5) -> tuple[str, dict[str, An
         {
             "training loop (Q-learning)": ("decisions", steps, loop_run),
             "bare env stepping, same actions": ("decisions", steps, bare),
+            **loop_cost.taxi_contenders(taxi_steps),
         },
     )
     loop_t = timings["training loop (Q-learning)"]
     bare_t = timings["bare env stepping, same actions"]
     overhead = loop_t.seconds / bare_t.seconds - 1.0
-    rows = [[t.name, f"{t.rate:,.0f}", f"{t.micros:.0f}"] for t in timings.values()]
+    taxi_ratio = timings[loop_cost.LOOP].rate / timings[loop_cost.INLINE].rate
+    rows = [[t.name, t.unit, f"{t.rate:,.0f}", f"{t.micros:.1f}"] for t in timings.values()]
     text = "\n".join(
         [
-            format_table(["what", "decisions/s", "us each"], rows),
+            format_table(["what", "unit", "per second", "us each"], rows),
             "",
             f"training loop time / bare env time: {1 + overhead:.3f}x (the loop adds "
             f"{overhead:.1%}; goal: at most 10%)",
+            f"walker train steps/s / inline loop steps/s on Taxi-v4: {taxi_ratio:.2f} "
+            f"(goal: at least {loop_cost.GOAL})",
         ]
     )
     return text, {
         "decisions_per_s": loop_t.rate,
         "bare_decisions_per_s": bare_t.rate,
         "loop_overhead": overhead,
+        "taxi_steps_per_s": timings[loop_cost.LOOP].rate,
+        "taxi_inline_steps_per_s": timings[loop_cost.INLINE].rate,
+        "taxi_loop_over_inline": taxi_ratio,
     }
 
 

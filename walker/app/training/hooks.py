@@ -95,15 +95,33 @@ class RunBooks:
     last_step: Step | None = None
     current_return: float = 0.0
     stopped: bool = False
+    _recent: tuple[tuple[float, ...], tuple[float, ...]] | None = field(
+        default=None, init=False, repr=False
+    )
+    """The returns and distances as the last view froze them, until an episode ends."""
+
+    def add_episode(self, episode_return: float, distance_m: float | None) -> None:
+        """Count a finished episode and keep its return (and distance, on Henry's envs)."""
+        self.episodes += 1
+        self.returns.append(episode_return)
+        if distance_m is not None:
+            self.distances.append(distance_m)
+            self.best_distance_m = max(self.best_distance_m, distance_m)
+        self._recent = None
 
     def view(self) -> RunView:
+        # A view is taken after every step; the recent returns change only when an episode
+        # ends, so their frozen copies are shared until then.
+        if self._recent is None:
+            self._recent = (tuple(self.returns), tuple(self.distances))
+        returns, distances = self._recent
         return RunView(
             self.agent,
             self.config,
             self.steps,
             self.episodes,
-            tuple(self.returns),
-            tuple(self.distances),
+            returns,
+            distances,
             self.best_distance_m,
             self.last_eval,
             self.last_step,

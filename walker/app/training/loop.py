@@ -15,7 +15,7 @@ import contextlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ import numpy as np
 
 from agents.base import Learner
 from agents.collect import Collector, Step
+from envs.vector import SingleVectorEnv
 from walker.app.core.evaluation import EpisodeResult, TrainingEvaluation, evaluate
 from walker.app.core.policies import ResetOptions
 from walker.app.core.runfiles import CHECKPOINT_NAME, EVAL_NAME, METRICS_NAME
@@ -66,6 +67,8 @@ def make_vector_env(
     mode = gym.vector.AutoresetMode.SAME_STEP
     if config.vector == "async":
         return gym.vector.AsyncVectorEnv(factories, autoreset_mode=mode)
+    if len(factories) == 1:  # the same results, without the general machinery's cost
+        return SingleVectorEnv(factories[0])
     return gym.vector.SyncVectorEnv(factories, autoreset_mode=mode)
 
 
@@ -135,16 +138,12 @@ class _Run:
                 end.terminated,
                 end.illegal_actions,
             )
-            books.episodes += 1
-            books.returns.append(result.episode_return)
-            if result.distance_m is not None:
-                books.distances.append(result.distance_m)
-                books.best_distance_m = max(books.best_distance_m, result.distance_m)
+            books.add_episode(result.episode_return, result.distance_m)
             row = {
                 "episode": books.episodes,
                 "step": books.steps,
                 "env": end.env_index,
-                **{k: v for k, v in asdict(result).items() if v is not None},
+                **{k: v for k, v in vars(result).items() if v is not None},
                 **{k: _plain(v) for k, v in self.agent.hud().items()},
                 **metrics,
             }
@@ -241,6 +240,7 @@ def train(
     collector = Collector(vector_env, agent)
     bar = _progress_bar(config)
     set_progress = getattr(agent, "set_progress", None)
+    stepping = [hook for hook in hooks if _watches_steps(hook)]
     stopped_by: KeyboardInterrupt | None = None
     try:
         collector.reset(seed=[config.seed + i for i in range(n)])
@@ -253,15 +253,14 @@ def train(
             metrics = agent.learn(step.batch)
             run.books.current_return = float(collector.returns[0])
             run.record(step, metrics)
-            request = _ask(hooks, run.books.view()) if hooks else Request.NOTHING
+            request = _ask(stepping, run.books.view()) if stepping else Request.NOTHING
             if run.due(config.eval_every, n):
                 run.evaluate()
-            if Request.SAVE in request or run.due(config.checkpoint_every, n):
+            if (request and Request.SAVE in request) or run.due(config.checkpoint_every, n):
                 run.save()
             if bar is not None:
-                bar.update(n if config.steps is not None else len(step.ended))
-                bar.set_postfix(_postfix(run.books), refresh=False)
-            if Request.STOP in request:
+                bar.advance(n if config.steps is not None else len(step.ended), run.books)
+            if request and Request.STOP in request:
                 run.books.stopped = True
                 break
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM/SIGHUP as a StopSignal
@@ -270,7 +269,7 @@ def train(
         interrupted = stopped_by is not None
         if bar is not None:
             with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
-                bar.close()
+                bar.close(run.books)
         try:
             if config.vector == "async":
                 vector_env.close(terminate=interrupted)
@@ -288,6 +287,12 @@ def train(
     return run.result(stopped_by)
 
 
+def _watches_steps(hook: Hook) -> bool:
+    """Whether `hook` has an `on_step` of its own (the default one does nothing), so hooks
+    that only mark the start, episodes or the end cost nothing per step."""
+    return getattr(type(hook), "on_step", None) is not Hook.on_step
+
+
 def _ask(hooks: Sequence[Hook], view: RunView) -> Request:
     """Call every hook's `on_step`; what they request, together."""
     request = Request.NOTHING
@@ -296,14 +301,43 @@ def _ask(hooks: Sequence[Hook], view: RunView) -> Request:
     return request
 
 
-def _progress_bar(config: TrainConfig) -> Any:
-    if not config.progress:
-        return None
-    from tqdm import tqdm
+class _ProgressBar:
+    """The run's tqdm bar, told of steps as they are taken but redrawn (count and postfix)
+    at most every `BAR_SECONDS`: the postfix reads the agent's HUD and averages the recent
+    returns, which would cost a small env more than its step if done every step."""
 
-    if config.steps is not None:
-        return tqdm(total=config.steps, unit="step", dynamic_ncols=True, mininterval=0.5)
-    return tqdm(total=config.episodes, unit="episode", dynamic_ncols=True, mininterval=0.5)
+    def __init__(self, config: TrainConfig) -> None:
+        from tqdm import tqdm
+
+        total, unit = (
+            (config.steps, "step") if config.steps is not None else (config.episodes, "episode")
+        )
+        self.bar = tqdm(total=total, unit=unit, dynamic_ncols=True, mininterval=BAR_SECONDS)
+        self.pending = 0
+        self.next_draw = 0.0
+
+    def advance(self, count: int, books: RunBooks) -> None:
+        self.pending += count
+        now = time.perf_counter()
+        if now >= self.next_draw:
+            self.next_draw = now + BAR_SECONDS
+            self.bar.set_postfix(_postfix(books), refresh=False)
+            self.bar.update(self.pending)
+            self.pending = 0
+
+    def close(self, books: RunBooks) -> None:
+        self.bar.set_postfix(_postfix(books), refresh=False)
+        self.bar.update(self.pending)
+        self.pending = 0
+        self.bar.close()
+
+
+BAR_SECONDS = 0.5
+"""How often the progress bar is redrawn."""
+
+
+def _progress_bar(config: TrainConfig) -> _ProgressBar | None:
+    return _ProgressBar(config) if config.progress else None
 
 
 def _postfix(books: RunBooks) -> dict[str, str]:
