@@ -213,7 +213,9 @@ class HenryDiscreteEnv(HenryEnv):
             raise HenryEnvError(f"reset options must be a dict, got {type(options).__name__}")
         unknown = set(options) - {"state", "pose"}
         if unknown:
-            raise HenryEnvError(f"unknown reset option(s) {sorted(unknown)}; use 'state' or 'pose'")
+            raise HenryEnvError(
+                f"unknown reset option(s) {sorted(unknown, key=repr)}; use 'state' or 'pose'"
+            )
         if "state" in options and "pose" in options:
             raise HenryEnvError("give either reset option 'state' or 'pose', not both")
         if "state" in options:
@@ -224,18 +226,18 @@ class HenryDiscreteEnv(HenryEnv):
             "left_foot_up": (center, 1, center, 0),
             "right_foot_up": (center, 0, center, 1),
         }
+        if not isinstance(pose, str) or pose not in {*named, "random"}:
+            raise HenryEnvError(f"unknown pose {pose!r}; use one of {[*named, 'random']}")
         if pose == "random":
             states = legal_start_states(self.extension_levels)
             return states[int(self.np_random.integers(len(states)))]
-        if pose not in named:
-            raise HenryEnvError(f"unknown pose {pose!r}; use one of {[*named, 'random']}")
         return named[pose]
 
     def _checked_state(self, value: Any) -> tuple[int, int, int, int]:
         try:
             state = tuple(int(v) for v in value)
             exact = all(float(v) == int(v) for v in value)
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, OverflowError) as error:
             raise HenryEnvError(f"reset state must be four whole numbers, got {value!r}") from error
         if len(state) != 4 or not exact:
             raise HenryEnvError(
@@ -252,6 +254,7 @@ class HenryDiscreteEnv(HenryEnv):
 
     def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
         action = self._checked_action(action)
+        self._refuse_after_fall()
         mask = self.legal_action_mask()
         legal = bool(mask[action])
         start = self.world.read_state()
@@ -279,6 +282,7 @@ class HenryDiscreteEnv(HenryEnv):
         info = self._info(illegal=not legal, terms={"progress": reward})
         if world.measure_work:
             info["positive_work_j"] = world.positive_work_j - work_before
+        self._episode_over = terminated
         return obs, reward, terminated, False, info
 
     def _checked_action(self, action: Any) -> int:
