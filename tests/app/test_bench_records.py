@@ -1,0 +1,139 @@
+"""The bench's results log: strict JSON both ways, and no damaged record ever used."""
+
+import json
+import math
+import os
+
+import pytest
+
+from walker.app.bench_records import (
+    BenchLogError,
+    append_record,
+    cut_torn_line,
+    decode_record,
+    encode_record,
+    read_log,
+    record_problem,
+)
+from walker.app.bench_tasks import GAIT_MEASURES, EpisodeTask
+
+TASK = EpisodeTask("Henry-v0", "hardcoded", "hardcoded", 1, "standard", 2)
+
+
+def _episode(**changes):
+    episode = {
+        "distance_m": 1.0,
+        "speed_m_s": 0.02,
+        "speed_until_fall_m_s": 0.02,
+        "fell": False,
+        "time_to_fall_s": math.nan,
+        "steps": 200,
+        "positive_work_j": 3.0,
+        "cost_of_transport": math.nan,
+        "illegal_share": 0.0,
+        **{name: 0.5 for name in GAIT_MEASURES},
+        "footfalls": 12,
+    }
+    episode.update(changes)
+    return episode
+
+
+def _record(**changes):
+    record = {
+        "key": TASK.key,
+        "env_id": TASK.env_id,
+        "agent": TASK.agent,
+        "condition": TASK.condition,
+        "seed": TASK.seed,
+        "episodes": [_episode(), _episode()],
+        "checkpoint": None,
+    }
+    record.update(changes)
+    return record
+
+
+def test_a_record_is_strict_json_and_nan_comes_back():
+    line = encode_record(_record())
+    assert "NaN" not in line and line.endswith("\n") and line.count("\n") == 1
+    strict = json.loads(line, parse_constant=lambda name: pytest.fail(f"bare {name}"))
+    assert strict["episodes"][0]["time_to_fall_s"] is None
+    back = decode_record(line)
+    assert math.isnan(back["episodes"][0]["time_to_fall_s"])
+    assert back["episodes"][0]["distance_m"] == 1.0
+    assert record_problem(back, TASK) is None
+
+
+@pytest.mark.parametrize(
+    ("record", "problem"),
+    [
+        ({k: v for k, v in _record().items() if k != "episodes"}, 'it has no "episodes" list'),
+        (_record(episodes=[]), "it has 0 episodes, not 2"),
+        (
+            _record(episodes=[_episode(speed_m_s="fast"), _episode()]),
+            "its episode 1 has \"speed_m_s\": 'fast', not a number",
+        ),
+        (
+            _record(episodes=[_episode(), _episode(steps=-3)]),
+            'its episode 2 has "steps": -3, not a whole number',
+        ),
+        (
+            _record(episodes=[_episode(fell="no"), _episode()]),
+            "its episode 1 has \"fell\": 'no', not true or false",
+        ),
+        (_record(seed=True), 'its "seed" is True, not 1'),
+        (_record(checkpoint="abc"), "it was played with another checkpoint"),
+        ([1, 2], "it is list, not a record"),
+    ],
+)
+def test_a_record_that_does_not_validate_says_why(record, problem):
+    assert record_problem(record, TASK) == problem
+
+
+def test_unreadable_lines_are_listed_and_a_torn_last_line_skipped(tmp_path):
+    log = tmp_path / "results.jsonl"
+    good = encode_record(_record())
+    log.write_bytes(
+        b'{"key": "x", "bad": \xff}\n' + b"NaN\n" + b"[1]\n" + good.encode() + b'{"key": "torn'
+    )
+    found = read_log(log)
+    assert list(found.records) == [TASK.key]
+    assert found.unreadable == {
+        1: "it is not UTF-8 text",
+        2: "it is not JSON (NaN is not JSON)",
+        3: "it is not a record with a key",
+    }
+    cut_torn_line(log)
+    assert log.read_bytes().endswith(good.encode())
+
+
+def test_a_folder_or_a_fifo_in_the_logs_place_is_one_sentence(tmp_path):
+    folder = tmp_path / "results.jsonl"
+    folder.mkdir()
+    with pytest.raises(BenchLogError, match=r"results\.jsonl: it is a folder"):
+        read_log(folder)
+    fifo = tmp_path / "fifo.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(BenchLogError, match=r"it is a named pipe \(FIFO\)"):
+        read_log(fifo)
+    with pytest.raises(BenchLogError, match=r"it is a named pipe \(FIFO\)"):
+        append_record(fifo, _record())
+
+
+def test_a_failed_append_says_what_is_kept(tmp_path, monkeypatch):
+    log = tmp_path / "results.jsonl"
+    append_record(log, _record())
+    import errno
+
+    from walker import files
+
+    def disk_full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "write", disk_full)
+    with pytest.raises(BenchLogError) as error:
+        append_record(log, _record(seed=2))
+    assert str(error.value) == (
+        f"cannot write {log}: the disk is full; the previous results.jsonl is unchanged; "
+        "the records saved so far are kept, run the same command again to compute the rest"
+    )
+    assert read_log(log).records[TASK.key]["seed"] == 1
