@@ -21,6 +21,9 @@ from walker.sim.body import LegPose, Pose
 from walker.sim.spec import HenrySpec
 from walker.sim.world import FlatState, PhysicsDivergedError
 
+DEFAULT_STEP_LENGTH_M = 0.07
+"""Distance between two extension levels when the env is not told (and they fit)."""
+
 
 class HenryDiscreteEnv(HenryEnv):
     """The article's Henry: four numbers of state, eight actions, legal only in some states.
@@ -81,7 +84,9 @@ class HenryDiscreteEnv(HenryEnv):
 
     ## Arguments
     * `extension_levels` (K, odd, >= 3, default 5): levels of foot extension.
-    * `step_length_m` (default 0.07): distance between two extension levels.
+    * `step_length_m`: distance between two extension levels. By default 0.07 m, or less
+      when more levels are asked for than 0.07 m apart would fit in a lifted foot's swing
+      range (`extension_levels=7` gives levels about 0.055 m apart).
     * `decision_steps` (default 36): control steps (1/60 s each) per action (0.6 s).
     * `spec`, `pushes`, `measure_work`, `render_mode`: see `HenryEnv` (field overrides,
       scheduled pushes, `info["positive_work_j"]`).
@@ -95,7 +100,7 @@ class HenryDiscreteEnv(HenryEnv):
     def __init__(
         self,
         extension_levels: int = 5,
-        step_length_m: float = 0.07,
+        step_length_m: float | None = None,
         decision_steps: int = 36,
         spec: HenrySpec | Mapping[str, Any] | None = None,
         render_mode: str | None = None,
@@ -121,16 +126,19 @@ class HenryDiscreteEnv(HenryEnv):
             raise HenryEnvError(
                 f"decision_steps must be a whole number >= 4, got {decision_steps!r}"
             )
+        spec = self.henry_spec
+        half = (extension_levels - 1) // 2
+        lifted_limit = spec.lifted_drop_m * math.tan(spec.swing_limit_rad)
+        if step_length_m is None:
+            step_length_m = min(DEFAULT_STEP_LENGTH_M, lifted_limit / half)
         if not (
             isinstance(step_length_m, (int, float))
+            and not isinstance(step_length_m, bool)
             and math.isfinite(step_length_m)
             and step_length_m > 0
         ):
             raise HenryEnvError(f"step_length_m must be a positive number, got {step_length_m!r}")
-        spec = self.henry_spec
-        half = (extension_levels - 1) // 2
         reach = half * step_length_m
-        lifted_limit = spec.lifted_drop_m * math.tan(spec.swing_limit_rad)
         if reach > lifted_limit:
             raise HenryEnvError(
                 f"{extension_levels} levels {step_length_m} m apart reach {reach:.3f} m, beyond "
