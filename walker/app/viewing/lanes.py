@@ -20,10 +20,18 @@ import gymnasium as gym
 import envs
 from agents.base import Agent, Learner, RunPlan
 from agents.collect import Collector
-from walker.app.controls import Controls
-from walker.app.options import OptionsError, config_from_words
-from walker.app.policies import PolicyError, checkpoint_env, learner_kind, load_policy, make_env
-from walker.app.scenes import (
+from walker.app.core.options import OptionsError, config_from_words
+from walker.app.core.policies import (
+    PolicyError,
+    ResetOptions,
+    checkpoint_env,
+    learner_kind,
+    load_policy,
+    make_env,
+)
+from walker.app.viewing.controls import Controls
+from walker.app.viewing.overlays import PUSH, STAND_UP, Nudges, drag_pushes, fit, pushes_of
+from walker.app.viewing.scenes import (
     Frame,
     FrameSampler,
     action_names,
@@ -33,8 +41,6 @@ from walker.app.scenes import (
     qrows,
     step_frames,
 )
-from walker.app.train import ResetOptions
-from walker.app.viewing import PUSH, STAND_UP, Nudges, drag_pushes, fit, pushes_of
 from walker.draw.renderer import LANE_COLORS, QRow, Renderer, Scene, Window
 from walker.draw.video import VideoWriter
 
