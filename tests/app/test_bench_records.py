@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from walker.app.bench_records import (
+from walker.app.bench.records import (
     BenchLogError,
     append_record,
     cut_torn_line,
@@ -15,7 +15,7 @@ from walker.app.bench_records import (
     read_log,
     record_problem,
 )
-from walker.app.bench_tasks import GAIT_MEASURES, EpisodeTask
+from walker.app.bench.tasks import GAIT_MEASURES, EpisodeTask
 
 TASK = EpisodeTask("Henry-v0", "hardcoded", "hardcoded", 1, "standard", 2)
 

@@ -33,13 +33,23 @@ from walker.app.core.policies import (
     resolve_checkpoint,
 )
 from walker.app.core.sweep import Backend, Failure, check_backend, run_sweep
-from walker.files import atomic_path, atomic_write_text, ensure_writable_dir
+from walker.files import atomic_path, atomic_write_text, check_writable_dir, ensure_writable_dir
 
 HENRY_ENVS = (envs.DISCRETE_ID, envs.CONTINUOUS_ID)
 REFERENCES = ("hardcoded", "random")
 RESULTS_FILE = "results.jsonl"
 SETTINGS_FILE = "settings.json"
 FORMAT_VERSION = 1
+BENCH_FILES = (
+    RESULTS_FILE,
+    SETTINGS_FILE,
+    "bench.md",
+    "episodes.csv",
+    "bench.json",
+    "bench_iqm.png",
+    *(f"bench_robustness_{env_id}.png" for env_id in HENRY_ENVS),
+)
+"""What a bench writes into its --out folder (besides checkpoints/)."""
 
 
 class BenchError(ValueError):
@@ -287,6 +297,7 @@ def run_bench(
     except (PolicyError, CheckpointError) as error:
         raise BenchError(str(error)) from error
     check_backend(backend)
+    check_writable_dir(out, "--out", files=BENCH_FILES)
     folder = ensure_writable_dir(out)
     _check_settings(folder, episodes, train_steps)
 

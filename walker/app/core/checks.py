@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
-from walker.files import check_writable_dir, check_writable_file
+from walker.files import check_output_path, check_writable_dir
 
 MAX_SEED = 2**32 - 1
 MAX_SECONDS = 86_400.0
@@ -189,39 +189,42 @@ def check_env_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
 # -- output paths ----------------------------------------------------------------------------
 
 
-def check_output_dir(folder: str | Path, option: str = "--out") -> Path:
-    """Refuse (`OutputPathError`) a folder no file can be written into; creates nothing."""
-    return check_writable_dir(folder, option)
+def check_output_dir(folder: str | Path, option: str = "--out", files: Iterable[str] = ()) -> Path:
+    """Refuse (`OutputPathError`) a folder no file can be written into, or one where any of
+    `files` (what the command will write there) is a device, a FIFO or a socket; creates
+    nothing."""
+    return check_writable_dir(folder, option, files)
 
 
 def check_output_file(
     path: str | Path, option: str = "--out", suffixes: Iterable[str] | None = None
 ) -> Path:
-    """Refuse a file that could not be written later (a folder, an unwritable place, or a
-    suffix not in `suffixes`); writes nothing that stays."""
-    target = Path(path)
-    allowed = tuple(suffixes or ())
-    if allowed and target.suffix.lower() not in allowed:
-        raise ArgumentValueError(
-            f"cannot write {option} {target}: use a {' or '.join(allowed)} file name"
-        )
-    return check_writable_file(target, option)
+    """Refuse a file that could not be written later: a folder, a device, a FIFO, a socket
+    or a link to one, an unwritable place, or a suffix not in `suffixes` (what is written);
+    writes nothing that stays."""
+    return check_output_path(path, option, suffixes)
 
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
+PICTURE_SUFFIXES = (".png",)
+JSON_SUFFIXES = (".json",)
 
 
 def check_output_options(args: argparse.Namespace) -> None:
     """Refuse the output paths of a parsed `walker` command line that no file could be
-    written to, before any work (writes nothing). `walker train`'s default folder is checked
-    by `runs.train_run` once it is known."""
+    written to, or that name something other than a regular file, before any work (writes
+    nothing). Output folders are checked here for being writable; the files each verb puts
+    in its folder are checked by the verb before its work starts (`runs.train_run`,
+    `run_bench`, the experiments), where their names are known."""
     verb = args.verb
     if verb in ("record", "race") and args.out is not None:
         check_output_file(args.out, "--out", VIDEO_SUFFIXES)
     if verb in ("watch", "train") and getattr(args, "record", None) is not None:
         check_output_file(args.record, "--record", VIDEO_SUFFIXES)
-    if verb in ("speed", "qtable") and args.out is not None:
-        check_output_file(args.out, "--out")
+    if verb == "qtable" and args.out is not None:
+        check_output_file(args.out, "--out", PICTURE_SUFFIXES)
+    if verb == "speed" and args.out is not None:
+        check_output_file(args.out, "--out", JSON_SUFFIXES)
     if verb in ("demo", "experiment", "train", "bench") and args.out is not None:
         check_output_dir(args.out, "--out")
     if verb == "train" and args.tensorboard is not None:

@@ -32,10 +32,11 @@ from walker.app.core.evaluation import evaluate, run_episode
 from walker.app.core.tables import format_table
 from walker.app.experiments import deep
 from walker.app.experiments.planning import TablePolicy, best_cycle, plan, sample_model
-from walker.app.experiments.report import Report, mean_ci95
+from walker.app.experiments.report import REPORT_FILES, Report, mean_ci95
 from walker.app.training.config import TRAIN_EPISODE_DECISIONS
 from walker.app.training.hooks import Hook, RunView
 from walker.app.training.loop import TrainConfig, train
+from walker.files import check_writable_dir
 
 EVAL_DECISIONS = 200  # 120 s of simulated walking per greedy evaluation
 
@@ -373,6 +374,8 @@ def run(
 ) -> str:
     """Run experiment `name` and return its table (saved to `out` when given); `workers`
     processes train the seeds of `deep` at once."""
+    if out is not None:  # before the work: a report that cannot be saved is refused now
+        check_writable_dir(out, "--out", files=REPORT_FILES)
     if name == "learned":
         report = learned_vs_hardcoded(seeds, steps or 6000)
     elif name == "robustness":

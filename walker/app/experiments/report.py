@@ -47,6 +47,10 @@ def mean_ci95(values: Sequence[float]) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
+REPORT_FILES = ("report.txt", "figures.json")
+"""What an experiment writes into its --out folder."""
+
+
 @dataclass
 class Report:
     name: str
@@ -55,6 +59,7 @@ class Report:
 
     def save(self, folder: Path) -> Path:
         ensure_writable_dir(folder)
-        atomic_write_text(folder / "report.txt", self.text + "\n")
-        atomic_write_text(folder / "figures.json", json.dumps(self.figures, indent=2) + "\n")
+        text, figures = REPORT_FILES
+        atomic_write_text(folder / text, self.text + "\n")
+        atomic_write_text(folder / figures, json.dumps(self.figures, indent=2) + "\n")
         return folder

@@ -28,6 +28,7 @@ from walker.app.core.policies import (
 from walker.app.training.hooks import Hook, RunView
 from walker.app.training.loop import TrainConfig, TrainResult, train
 from walker.app.training.resuming import ResumePoint, read_resume_point, refuse_agent_changes
+from walker.app.training.rundir import LOCK_NAME, RUN_FILES
 from walker.app.training.session import RunSession
 from walker.files import OutputPathError, check_writable_dir, write_failure
 
@@ -201,7 +202,9 @@ def train_run(
     finally:
         probe.close()
     _check_watching(run)
-    folder = check_writable_dir(run_folder(agent_name, run, resume), "--out")
+    folder = check_writable_dir(
+        run_folder(agent_name, run, resume), "--out", files=(*RUN_FILES, LOCK_NAME)
+    )
     run = run.replace(out=folder)
     run_record = {
         "agent": agent_name,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from walker.app.bench_tasks import GAIT_MEASURES, EpisodeTask
+from walker.app.bench.tasks import GAIT_MEASURES, EpisodeTask
 from walker.files import OutputPathError, append_text, failure_cause, refuse_unreplaceable
 
 FLOAT_FIELDS = (
