@@ -137,3 +137,73 @@ def test_a_failed_append_says_what_is_kept(tmp_path, monkeypatch):
         "the records saved so far are kept, run the same command again to compute the rest"
     )
     assert read_log(log).records[TASK.key]["seed"] == 1
+
+
+# -- through walker bench ------------------------------------------------------------------
+
+BENCH = ["bench", "hardcoded", "--env", "HenryContinuous-v0", "--conditions", "standard"]
+BENCH += ["--seeds", "2", "--workers", "1", "--no-progress", "--out"]
+
+
+def _bench(capsys, out):
+    from walker.app.cli import main
+
+    code = main([*BENCH, str(out)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _damage(line, how):
+    record = json.loads(line)
+    if how == "no episodes":
+        del record["episodes"]
+    elif how == "no episode":
+        record["episodes"] = []
+    elif how == "speed fast":
+        record["episodes"][0]["speed_m_s"] = "fast"
+    return json.dumps(record).encode()
+
+
+@pytest.mark.parametrize("how", ["not utf-8", "no episodes", "no episode", "speed fast"])
+def test_a_damaged_record_is_played_again_and_said_so(tmp_path, capsys, how):
+    out = tmp_path / "bench"
+    code, _, _ = _bench(capsys, out)
+    assert code == 0
+    log = out / "results.jsonl"
+    lines = log.read_bytes().splitlines()
+    assert len(lines) == 4  # the hard-coded gait and the random policy on seeds 0 and 1
+    assert b"NaN" not in log.read_bytes()
+    first = json.loads(lines[0])
+    damaged = b'{"key": "\xff' + lines[0][9:] if how == "not utf-8" else _damage(lines[0], how)
+    log.write_bytes(b"\n".join([damaged, *lines[1:]]) + b"\n")
+    code, text, err = _bench(capsys, out)
+    assert code == 0, err
+    assert "Traceback" not in err
+    [note] = [line for line in err.splitlines() if "cannot be used" in line]
+    why = {
+        "not utf-8": "line 1 it is not UTF-8 text",
+        "no episodes": f'{first["key"]}: it has no "episodes" list',
+        "no episode": f"{first['key']}: it has 0 episodes, not 1",
+        "speed fast": f"{first['key']}: its episode 1 has \"speed_m_s\": 'fast', not a number",
+    }[how]
+    assert note.startswith(f"walker: {log}: 1 saved record(s) cannot be used and their tasks")
+    assert why in note
+    saved = read_log(log).records
+    assert len(saved) == 4
+    task = EpisodeTask(
+        first["env_id"], first["agent"], first["agent"], first["seed"], first["condition"], 1
+    )
+    assert record_problem(saved[task.key], task) is None
+    assert len(log.read_bytes().splitlines()) == 5  # the damaged line stays, superseded
+    assert "(4 results on this process" in text  # no seed silently dropped
+
+
+def test_a_folder_where_the_log_should_be_is_refused_in_one_sentence(tmp_path, capsys):
+    out = tmp_path / "bench"
+    (out / "results.jsonl").mkdir(parents=True)
+    code, _, err = _bench(capsys, out)
+    assert code == 2
+    assert err == (
+        f"walker: error: cannot write {out / 'results.jsonl'} (in --out): it is a folder, "
+        "give a file name\n"
+    )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 import envs
 from agents.checkpoint import CheckpointError, load_checkpoint
 from walker.app.bench.conditions import select_conditions
+from walker.app.bench.records import Log, append_record, cut_torn_line, read_log, record_problem
 from walker.app.bench.tasks import EpisodeTask, TrainTask, play_condition, train_policy
 from walker.app.core.policies import (
     ASSETS,
@@ -204,37 +206,43 @@ def _check_settings(folder: Path, episodes: int, train_steps: int | None) -> Non
 
 
 def read_records(path: Path) -> dict[str, dict[str, Any]]:
-    """The records saved so far, by key; a line cut short by a crash is ignored."""
-    records: dict[str, dict[str, Any]] = {}
-    if not path.exists():
-        return records
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
+    """The records saved so far, by key (the last readable one of each); a line cut short
+    by a crash, or that cannot be read, is not among them."""
+    return read_log(path).records
+
+
+def _usable(
+    log: Log, tasks: Sequence[EpisodeTask], path: Path
+) -> tuple[dict[str, dict[str, Any]], list[EpisodeTask]]:
+    """(records that stand for their task, tasks to play). A saved record that does not
+    validate is played again, and said so on stderr, one line for the log: a damaged record
+    is never used, and never silently dropped from the count of seeds."""
+    saved: dict[str, dict[str, Any]] = {}
+    todo: list[EpisodeTask] = []
+    damaged: list[str] = []
+    for task in tasks:
+        record = log.records.get(task.key)
+        problem = None if record is None else record_problem(record, task)
+        if record is not None and problem is None:
+            saved[task.key] = record
             continue
-        if isinstance(record, dict) and "key" in record:
-            records[record["key"]] = record
-    return records
-
-
-def _cut_torn_line(path: Path) -> None:
-    """Drop a last line an interruption left without its newline, so appends start clean."""
-    if not path.exists():
-        return
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        with path.open("r+b") as log:
-            log.truncate(data.rfind(b"\n") + 1)
-
-
-def _append(path: Path, record: dict[str, Any]) -> None:
-    # An append-only log, not a rewrite: each record is one line written with one call, so
-    # an interruption can cut at most the last line, which `read_records` skips and
-    # `_cut_torn_line` removes before the next run appends.
-    with path.open("a", encoding="utf-8") as log:
-        log.write(json.dumps(record) + "\n")
-        log.flush()
+        todo.append(task)
+        if (
+            problem is not None
+            and record is not None
+            and record.get("checkpoint") == (task.checkpoint)
+        ):
+            damaged.append(f"{task.key}: {problem}")
+    notes = [f"line {n} {why}" for n, why in sorted(log.unreadable.items())[:3]] + damaged[:3]
+    count = len(log.unreadable) + len(damaged)
+    if count:
+        print(
+            f"walker: {path}: {count} saved record(s) cannot be used and their tasks are "
+            f"played again ({'; '.join(notes)}{'; ...' if count > len(notes) else ''})",
+            file=sys.stderr,
+            flush=True,
+        )
+    return saved, todo
 
 
 def _train_all(
@@ -341,18 +349,15 @@ def run_bench(
             ]
 
     results_path = folder / RESULTS_FILE
-    saved = read_records(results_path)
-    _cut_torn_line(results_path)
-    todo = [
-        t for t in tasks if t.key not in saved or saved[t.key].get("checkpoint") != t.checkpoint
-    ]
+    saved, todo = _usable(read_log(results_path), tasks, results_path)
+    cut_torn_line(results_path)
     # The discrete Henry's episodes last longest: start them first so that no worker is
     # left with a long task while the others idle at the end.
     todo.sort(key=lambda t: t.env_id != envs.DISCRETE_ID)
 
     def keep(task: EpisodeTask, record: dict[str, Any]) -> None:
         record["checkpoint"] = task.checkpoint
-        _append(results_path, record)
+        append_record(results_path, record)
         saved[task.key] = record
 
     failures += run_sweep(

@@ -49,19 +49,21 @@ class BenchLogError(OutputPathError):
     """The results log cannot be read or written (a folder in its place, a full disk)."""
 
 
-def _finite_or_none(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
+    """NaN and infinities become null: the bench's JSON files are for any reader, not only
+    Python (whose json module writes bare NaN, which strict parsers refuse)."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _finite_or_none(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite_or_none(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
 def encode_record(record: Mapping[str, Any]) -> str:
     """`record` as one line of strict JSON (no NaN or Infinity), newline included."""
-    return json.dumps(_finite_or_none(dict(record)), allow_nan=False) + "\n"
+    return json.dumps(json_safe(dict(record)), allow_nan=False) + "\n"
 
 
 def _reject_constant(name: str) -> Any:

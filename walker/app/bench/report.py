@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from walker.app.bench.conditions import CONDITIONS
+from walker.app.bench.records import json_safe
 from walker.app.bench.summary import Summary
 from walker.app.core import stats
 from walker.files import atomic_write_text
@@ -233,17 +234,6 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def _json_safe(value: Any) -> Any:
-    """NaN and infinities become null: the JSON file is for any reader, not only Python."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
-
-
 def write_report(
     records: Sequence[dict[str, Any]],
     conditions: Sequence[str],
@@ -262,7 +252,7 @@ def write_report(
         atomic_write_text(
             folder / "bench.json",
             json.dumps(
-                _json_safe(
+                json_safe(
                     {
                         "episodes_per_seed": episodes,
                         "train_steps": train_steps,
