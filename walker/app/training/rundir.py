@@ -236,21 +236,60 @@ class RunState:
     """`finished`, `interrupted`, `failed`, `stopped` (ended without a word: killed or
     crashed), `running`, or `unrecorded` (files of a run from before run histories)."""
     steps: int | None
+    """The steps its history last recorded."""
     ended: str | None
+    checkpoint_steps: int | None = None
+    """The steps its checkpoint holds (None: no readable checkpoint). A killed run's history
+    stops at its start, while the checkpoints it saved hold what was trained."""
 
     def describe(self) -> str:
         article = "an" if self.status[0] in "aeiou" else "a"
-        text = {
-            "unrecorded": "an earlier run",
-            "stopped": "a run that stopped without ending (killed or crashed)",
-        }.get(self.status, f"{article} {self.status} run")
-        if self.steps is not None:
-            text += f" ({self.steps} steps)"
+        if self.status == "stopped":
+            saved = (
+                f", its checkpoint holding {self.checkpoint_steps} steps"
+                if self.checkpoint_steps is not None
+                else ", with no checkpoint"
+            )
+            return f"a run that was killed or crashed (nothing runs in it now){saved}"
+        text = {"unrecorded": "an earlier run"}.get(self.status, f"{article} {self.status} run")
+        steps = self.checkpoint_steps if self.steps is None else self.steps
+        if steps is not None:
+            text += f" ({steps} steps)"
         return text
 
 
-def run_state(folder: Path) -> RunState | None:
-    """What `folder` holds, or None if it holds no run (missing, empty, or unrelated files)."""
+def checkpoint_steps(payload: dict[str, Any]) -> int:
+    """The environment steps a loaded checkpoint's agent was trained for, over all segments.
+
+    Checkpoints from before run histories counted only their last segment in the metadata;
+    the agent's own step counter (Q-learning keeps one) knows better when it is larger."""
+    metadata = payload.get("metadata")
+    value = metadata.get("trained_steps", 0) if isinstance(metadata, dict) else 0
+    steps = value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+    state = payload.get("state")
+    agent_steps = state.get("steps") if isinstance(state, dict) else None
+    if isinstance(agent_steps, int) and not isinstance(agent_steps, bool):
+        steps = max(steps, agent_steps)
+    return steps
+
+
+def _saved_steps(folder: Path) -> int | None:
+    path = folder / CHECKPOINT_NAME
+    if not path.is_file():
+        return None
+    from agents.checkpoint import CheckpointError, load_checkpoint
+
+    try:
+        return checkpoint_steps(load_checkpoint(path))
+    except CheckpointError:
+        return None
+
+
+def run_state(folder: Path, locked_here: bool = False) -> RunState | None:
+    """What `folder` holds, or None if it holds no run (missing, empty, or unrelated files).
+
+    `locked_here`: this process holds the folder's lock, so a run whose history did not end
+    is not running: it was killed or crashed."""
     if not folder.is_dir():
         return None
     history = read_jsonl(folder / HISTORY_NAME)
@@ -259,10 +298,12 @@ def run_state(folder: Path) -> RunState | None:
         steps = last.get("steps")
         steps = steps if isinstance(steps, int) else None
         event = last.get("event")
+        running = not locked_here and lock_holder(folder) is not None
         status = {"end": "finished", "interrupted": "interrupted", "failed": "failed"}.get(
-            str(event), "running" if lock_holder(folder) else "stopped"
+            str(event), "running" if running else "stopped"
         )
-        return RunState(status, steps, last.get("time"))
+        saved = _saved_steps(folder) if status == "stopped" else None
+        return RunState(status, steps, last.get("time"), saved)
     if any((folder / name).exists() for name in RUN_FILES) or any(
         (folder / name).is_dir() for name in RUN_FOLDERS
     ):
@@ -354,13 +395,16 @@ class RunFolder:
         folder = ensure_writable_dir(path)
         lock = RunLock(folder, command)
         try:
-            previous = run_state(folder)
+            previous = run_state(folder, locked_here=True)
             if previous is not None and not resume:
                 if not overwrite:
+                    checkpoint = folder / CHECKPOINT_NAME
+                    resuming = (
+                        f"--resume {checkpoint} to continue it, " if checkpoint.is_file() else ""
+                    )
                     raise RunFolderError(
                         f"run folder {folder} already holds {previous.describe()}; give "
-                        f"--overwrite to replace it, --resume {folder / CHECKPOINT_NAME} to "
-                        "continue it, or another --out"
+                        f"--overwrite to replace it, {resuming}or another --out"
                     )
                 _clear_run_files(folder)
             claimed = cls(folder, lock, previous)
