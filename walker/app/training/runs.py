@@ -56,7 +56,11 @@ class RunResult:
     def summary(self) -> str:
         lines = []
         if self.train.interrupted:
-            lines.append("interrupted: checkpoint saved, run stopped cleanly")
+            checkpoint = self.train.checkpoint or self.out / "checkpoint.pt"
+            lines.append(
+                f"interrupted: checkpoint saved at step {self.start_steps + self.train.steps}, "
+                f"run stopped cleanly; continue it with 'walker train --resume {checkpoint}'"
+            )
         rate = self.train.steps / max(self.train.seconds, 1e-9)
         total = f" ({self.start_steps + self.train.steps} in all)" if self.start_steps else ""
         lines.append(
@@ -344,6 +348,10 @@ def demo(
             watch_speed=4.0,
         ),
     )
+    if run.train.stopped_by is not None:
+        # Ctrl-C (or a signal) means stop: the run is saved; no comparison, race or video.
+        print(run.summary(), flush=True)
+        raise run.train.stopped_by
     checkpoint = run.train.checkpoint
     assert checkpoint is not None
     table = compare_policies(
