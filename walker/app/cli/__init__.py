@@ -190,14 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("policies", nargs="+", metavar="POLICY")
     _add_env_options(evaluate)
     evaluate.add_argument(
-        "--episodes", type=_positive_int, default=3, help="episodes per policy (default: 3)"
+        "--episodes", type=checks.episodes_arg, default=3, help="episodes per policy (default: 3)"
     )
     _add_start_options(evaluate)
     evaluate.add_argument(
         "--seconds",
-        type=float,
+        type=_seconds,
         default=None,
-        help="episodes last up to this much simulated time (default: the env's time limit)",
+        help="episodes last up to this much simulated time, at most a day "
+        "(default: the env's time limit)",
     )
     evaluate.set_defaults(func=cmd_eval)
 
@@ -228,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
         "name", choices=["learned", "robustness", "exploration", "dungeon", "deep"]
     )
     experiment.add_argument(
-        "--seeds", type=_positive_int, default=10, help="training seeds (default: 10)"
+        "--seeds", type=checks.seeds_arg, default=10, help="training seeds (default: 10)"
     )
     experiment.add_argument(
         "--steps",
@@ -238,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     experiment.add_argument(
         "--workers",
-        type=_positive_int,
+        type=checks.workers_arg,
         default=1,
         help="deep: processes training seeds at once, one core each (default: 1)",
     )

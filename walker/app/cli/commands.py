@@ -100,7 +100,11 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     if args.workers > 1 and args.name != "deep":
         raise UsageError(f"--workers goes with the deep experiment, not with {args.name}")
     report = experiments.run(
-        args.name, seeds=args.seeds, steps=args.steps, out=out, workers=args.workers
+        args.name,
+        seeds=args.seeds,
+        steps=args.steps,
+        out=out,
+        workers=checks.cap_workers(args.workers),
     )
     print(report)
     return 0
@@ -138,6 +142,7 @@ def cmd_race(args: argparse.Namespace) -> int:
     from walker.app.viewing.playback import race
     from walker.draw.renderer import display_available
 
+    checks.check_lanes(len(args.policies) + len(args.learn))
     window = args.window if args.window is not None else (display_available() and args.out is None)
     if not window and args.out is None:
         raise UsageError("no display for a window: give --out race.mp4 to record the race")
@@ -161,6 +166,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     if (args.policy is None) == (args.race is None):
         raise UsageError("give either one POLICY or --race POLICY POLICY ...")
     if args.race is not None:
+        checks.check_lanes(len(args.race))
         if args.ghost is not None:
             raise UsageError("--ghost goes with one POLICY, not with --race")
         print(
@@ -197,7 +203,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from walker.app.core.sweep import Backend, SweepError, default_workers
 
     backend = Backend(
-        workers=args.workers or default_workers(),
+        workers=checks.cap_workers(args.workers) if args.workers else default_workers(),
         ray=args.ray is not None,
         ray_address=args.ray or None,
         workers_given=args.workers is not None,

@@ -42,13 +42,13 @@ def add_measuring_parsers(verbs: Any) -> None:
     )
     bench.add_argument(
         "--seeds",
-        type=_positive_int,
+        type=checks.seeds_arg,
         default=10,
         help="seeds, the unit of replication (default: 10)",
     )
     bench.add_argument(
         "--episodes",
-        type=_positive_int,
+        type=checks.episodes_arg,
         default=1,
         help="greedy episodes per seed and condition (default: 1)",
     )
@@ -62,10 +62,10 @@ def add_measuring_parsers(verbs: Any) -> None:
     )
     bench.add_argument(
         "--workers",
-        type=_positive_int,
+        type=checks.workers_arg,
         default=None,
         metavar="W",
-        help="worker processes (default: all cores)",
+        help="worker processes (default: all cores; more than the cores are capped)",
     )
     bench.add_argument(
         "--ray",

@@ -25,6 +25,18 @@ MAX_SEED = 2**32 - 1
 MAX_SECONDS = 86_400.0
 """Simulated time a playback, race or video may last (a day); longer looks like a typo."""
 MAX_FRAME_SIDE = 4096
+MAX_SEEDS = 10_000
+"""Seeds a bench or experiment may ask for: each is a task per agent and condition, and
+10,000 of them already take days here; more looks like a typo."""
+MAX_EPISODES = 10_000
+"""Episodes per policy (eval) or per seed and condition (bench)."""
+MAX_WORKERS = 1024
+"""Worker processes: no machine this runs on has more cores; above the cores here, the
+count is capped (`cap_workers`)."""
+LANE_PX = 180
+"""Height of one lane in a race's frame (`walker.draw.scene.race_size`)."""
+MAX_LANES = 16
+"""Lanes in a race: 16 lanes of 180 pixels fill a frame of 2880, within `MAX_FRAME_SIDE`."""
 
 
 class ArgumentValueError(ValueError):
@@ -63,6 +75,51 @@ def seed_arg(text: str) -> int:
     return value
 
 
+def _counted(what: str, limit: int, why: str) -> Any:
+    """An argparse type for a count from 1 to `limit`, refused with the limit and `why`."""
+
+    def parse(text: str) -> int:
+        value = _whole(text, f"a whole number of {what} from 1 to {limit}")
+        if not 1 <= value <= limit:
+            raise argparse.ArgumentTypeError(
+                f"{what} must be from 1 to {limit} ({why}), got {value}"
+            )
+        return value
+
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
+
+
+seeds_arg = _counted("seeds", MAX_SEEDS, "each seed is a run per agent; more looks like a typo")
+episodes_arg = _counted("episodes", MAX_EPISODES, "more looks like a typo")
+workers_arg = _counted("workers", MAX_WORKERS, "one process per core; more than any machine has")
+
+
+def cap_workers(requested: int, option: str = "--workers") -> int:
+    """`requested` worker processes, or the cores this process may use if fewer, with a
+    one-line note on stderr when capped: more processes than cores only share them."""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = max(1, cores or 1)
+    if requested <= cores:
+        return requested
+    sys.stderr.write(
+        f"walker: {option} {requested} is more than the {cores} cores here; using {cores}\n"
+    )
+    return cores
+
+
+def check_lanes(count: int) -> int:
+    """Refuse a race of more lanes than a frame can show (`MAX_LANES`), or of none."""
+    if not 1 <= count <= MAX_LANES:
+        raise ArgumentValueError(
+            f"a race takes from 1 to {MAX_LANES} lanes (each needs {LANE_PX} pixels of a frame "
+            f"at most {MAX_FRAME_SIDE} high), got {count}"
+        )
+    return count
+
+
 def positive_int_arg(text: str) -> int:
     """A count: a whole number >= 1."""
     value = _whole(text, "a whole number >= 1")
@@ -84,7 +141,8 @@ def seconds_arg(text: str) -> float:
     value = _number(text, "a number of seconds")
     if not (math.isfinite(value) and 0 < value <= MAX_SECONDS):
         raise argparse.ArgumentTypeError(
-            f"seconds must be a number > 0 and at most {MAX_SECONDS:g}, got {text}"
+            f"seconds must be a number > 0 and at most {MAX_SECONDS:g} (a day of simulated "
+            f"time; longer looks like a typo), got {text}"
         )
     return value
 
