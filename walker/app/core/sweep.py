@@ -86,12 +86,43 @@ def check_backend(backend: Backend) -> None:
     if address and address != "auto":
         host, port = _host_port(address)
         try:
-            with socket.create_connection((host, port), timeout=5.0):
-                pass
+            answers = _speaks_grpc(host, port)
         except OSError as error:
             raise SweepError(
                 f"cannot reach a Ray cluster at {address}: {error.strerror or error}"
             ) from error
+        if not answers:
+            raise SweepError(
+                f"{address} answers, but not as a Ray cluster does (no gRPC there); give the "
+                "address 'ray start --head' printed (its GCS port, 6379 by default, or "
+                "ray://HOST:10001 for Ray Client)"
+            )
+
+
+_HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+"""What an HTTP/2 client says first: the preface and an empty SETTINGS frame."""
+
+PROBE_SECONDS = 5.0
+"""How long the address check waits to connect, and then for an answer."""
+
+
+def _speaks_grpc(host: str, port: int) -> bool:
+    """Whether `host:port` answers as a gRPC server (Ray's GCS and Ray Client are): sent an
+    HTTP/2 preface, such a server answers with a SETTINGS frame. Anything else (a web
+    server, a database, silence) would leave `ray.init` waiting for minutes. Raises
+    `OSError` when nothing accepts the connection."""
+    with socket.create_connection((host, port), timeout=PROBE_SECONDS) as conn:
+        try:
+            conn.sendall(_HTTP2_PREFACE)
+            header = b""
+            while len(header) < 9:
+                chunk = conn.recv(9 - len(header))
+                if not chunk:
+                    return False
+                header += chunk
+        except OSError:  # a timeout, or reset by a server that did not like the bytes
+            return False
+    return header[3] == 4  # the frame type: SETTINGS
 
 
 def _host_port(address: str) -> tuple[str, int]:
