@@ -20,8 +20,9 @@ import envs
 from agents.collect import Step
 from envs.gait import GaitMeter, GaitMetrics, attach, detach
 from walker.app.core.policies import PolicyError
-from walker.draw.renderer import DisplayUnavailableError, QRow, display_available
+from walker.draw.renderer import DisplayUnavailableError, QRow
 from walker.draw.video import VideoError
+from walker.draw.window import display_problem
 from walker.sim.world import Geometry
 
 CONTROL_HZ = 60
@@ -39,9 +40,13 @@ def frame_stride(fps: float, speed: float = 1.0) -> int:
 
 
 def require_display() -> None:
-    if not display_available():
+    """Refuse, in one sentence saying why, a window where none can be opened: no display,
+    one that does not answer (SDL would draw off screen and show nothing), or an
+    off-screen SDL driver."""
+    problem = display_problem()
+    if problem is not None:
         raise DisplayUnavailableError(
-            "this command needs a display (DISPLAY is not set); record a video instead with "
+            f"this command needs a display ({problem}); record a video instead with "
             "'walker record POLICY --out gait.mp4', or run it under xvfb-run"
         )
 
