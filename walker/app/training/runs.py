@@ -201,6 +201,10 @@ def train_run(
         henry = is_henry(probe)
         if run.random_starts and not isinstance(probe.unwrapped, envs.HenryEnv):
             raise PolicyError(f"--random-starts needs one of Henry's envs, not {env_id}")
+        if run.watch or run.record is not None or run.record_every:
+            from walker.app.viewing.scenes import require_drawable
+
+            require_drawable(probe, "--watch, --record and --record-every")
         metadata = env_metadata(env_id, env_kwargs, probe)
         agent = _learner(kind, agent_config, run, probe)
     finally:

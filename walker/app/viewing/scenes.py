@@ -51,6 +51,24 @@ def require_display() -> None:
         )
 
 
+def require_drawable(env: gym.Env[Any, Any], what: str) -> None:
+    """Refuse (`PolicyError`, one sentence) to draw an env the views cannot draw, before
+    anything is written: the windows, videos and races draw Henry's bodies, not frames."""
+    if isinstance(env.unwrapped, envs.HenryEnv):
+        return
+    env_id = env.spec.id if env.spec is not None else type(env.unwrapped).__name__
+    modes = env.metadata.get("render_modes") or []
+    renders = (
+        "its own rgb_array frames are not shown by these views"
+        if "rgb_array" in modes
+        else "it renders no pictures"
+    )
+    raise PolicyError(
+        f"{what} draw only Henry's envs ({envs.DISCRETE_ID}, {envs.CONTINUOUS_ID}), "
+        f"not {env_id} ({renders}); use 'walker eval' to measure it"
+    )
+
+
 def henry_of(env: gym.Env[Any, Any]) -> envs.HenryEnv:
     """The Henry env inside `env`'s wrappers, or a PolicyError for other envs."""
     base = env.unwrapped
