@@ -207,3 +207,17 @@ def test_a_folder_where_the_log_should_be_is_refused_in_one_sentence(tmp_path, c
         f"walker: error: cannot write {out / 'results.jsonl'} (in --out): it is a folder, "
         "give a file name\n"
     )
+
+
+def test_a_bench_of_pretrained_policies_is_named_so_not_train_steps_none(tmp_path):
+    from walker.app.bench.benchmark import BenchError, run_bench
+
+    out = tmp_path / "bench"
+    out.mkdir()
+    (out / "settings.json").write_text('{"format": 1, "episodes": 1, "train_steps": null}')
+    with pytest.raises(BenchError) as error:
+        run_bench(["hardcoded"], env_id="Henry-v0", seeds=1, episodes=2, out=out, progress=False)
+    assert str(error.value) == (
+        f"--out {out} holds a bench with --episodes 1 and pretrained policies (no "
+        "--train-steps); resume it with those or choose another --out"
+    )

@@ -168,3 +168,15 @@ def test_any_numeric_value_works_or_ends_in_one_sentence(
     code, err = run(capsys, [*argv, f"{option}={value}"])
     if code is not None:  # not accepted: refused, in one line
         _one_sentence(code, err)
+
+
+@pytest.mark.parametrize(("seconds", "frames"), [("0.001", 1), ("0.5", 15)])
+def test_record_says_how_many_frames_it_wrote(seconds, frames, capsys, tmp_path):
+    from walker.draw.video import read_frames
+
+    out = tmp_path / "gait.mp4"
+    code = main(["record", "hardcoded", "--seconds", seconds, "--out", str(out)])
+    assert code == 0
+    assert len(read_frames(out)) == frames
+    said = capsys.readouterr().out
+    assert said == f"video: {out} ({frames} frame{'s' if frames > 1 else ''} at 30 fps)\n"

@@ -196,10 +196,16 @@ def _check_settings(folder: Path, episodes: int, train_steps: int | None) -> Non
         except (OSError, json.JSONDecodeError) as error:
             raise BenchError(f"{path} is damaged ({error}); choose another --out") from error
         if saved != settings:
+            steps = saved.get("train_steps") if isinstance(saved, dict) else None
+            trained = (
+                f"--train-steps {steps}"
+                if steps is not None
+                else "pretrained policies (no --train-steps)"
+            )
             raise BenchError(
-                f"--out {folder} holds a bench with --episodes {saved.get('episodes')} and "
-                f"--train-steps {saved.get('train_steps')}; resume it with those or choose "
-                "another --out"
+                f"--out {folder} holds a bench with --episodes "
+                f"{saved.get('episodes') if isinstance(saved, dict) else '?'} and {trained}; "
+                "resume it with those or choose another --out"
             )
         return
     atomic_write_text(path, json.dumps(settings, indent=2) + "\n")

@@ -180,7 +180,7 @@ def cmd_record(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    path = record_policy(
+    path, frames = record_policy(
         args.policy,
         args.out,
         size=args.size or DEFAULT_SIZE,
@@ -189,9 +189,8 @@ def cmd_record(args: argparse.Namespace) -> int:
         ghost=args.ghost,
         **_shown(args),
     )
-    frames = round(args.seconds * args.fps / args.speed)
     print(
-        f"video: {path} ({frames} frames at {args.fps:g} fps"
+        f"video: {path} ({frames} frame{'s' if frames != 1 else ''} at {args.fps:g} fps"
         + (f", time-lapse x{args.speed:g})" if args.speed != 1 else ")")
     )
     return 0
@@ -223,6 +222,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         )
     except (BenchError, ConditionError, SweepError) as error:
         raise UsageError(str(error)) from error
+    except KeyboardInterrupt:
+        say(
+            f"walker: the results finished so far are kept in {args.out}; run the same "
+            "command again to compute only the rest"
+        )
+        raise
     print(result.report)
     print(f"results: {', '.join(str(p) for p in result.files)}")
     print(

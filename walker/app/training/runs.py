@@ -382,7 +382,7 @@ def demo(
     if video:
         from walker.app.viewing.playback import record_policy
 
-        path = record_policy(
+        path, _ = record_policy(
             str(checkpoint), out / "gait.mp4", seconds=20.0, env_id=envs.DISCRETE_ID, seed=seed
         )
         parts.append(f"\ngait video: {path}")
