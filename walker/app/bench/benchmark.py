@@ -26,15 +26,12 @@ import envs
 from agents.checkpoint import CheckpointError, load_checkpoint
 from walker.app.bench.conditions import select_conditions
 from walker.app.bench.records import Log, append_record, cut_torn_line, read_log, record_problem
+from walker.app.bench.report import write_report
 from walker.app.bench.tasks import EpisodeTask, TrainTask, play_condition, train_policy
-from walker.app.core.policies import (
-    ASSETS,
-    PolicyError,
-    learner_kinds,
-    make_env,
-    resolve_checkpoint,
-)
+from walker.app.core.learners import PolicyError, learner_kinds
+from walker.app.core.policies import ASSETS, make_env, resolve_checkpoint
 from walker.app.core.sweep import Backend, Failure, check_backend, run_sweep
+from walker.errors import InputError
 from walker.files import atomic_path, atomic_write_text, check_writable_dir, ensure_writable_dir
 
 HENRY_ENVS = (envs.DISCRETE_ID, envs.CONTINUOUS_ID)
@@ -54,7 +51,7 @@ BENCH_FILES = (
 """What a bench writes into its --out folder (besides checkpoints/)."""
 
 
-class BenchError(ValueError):
+class BenchError(InputError):
     """`walker bench` was asked for something it cannot do."""
 
 
@@ -377,8 +374,6 @@ def run_bench(
     )
     failures += skipped
     records = [saved[t.key] for t in tasks if t.key in saved]
-    from walker.app.bench.report import write_report
-
     report, files = write_report(
         records, [c.name for c in selected], folder, episodes=episodes, train_steps=train_steps
     )

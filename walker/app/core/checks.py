@@ -4,8 +4,8 @@ Each `*_arg` function is an argparse `type=`: it turns the text into a value or 
 `argparse.ArgumentTypeError` with what is allowed, so `walker` prints one line and exits 2.
 `env_kwargs` parses and checks `--env-arg KEY=VALUE` items; `check_output_dir` and
 `check_output_file` try the destination (a probe file, removed at once) so an unwritable
-`--out` is refused before a long run or benchmark, not after it; `check_output_options`
-does so for every output option of a parsed `walker` command line. `OneLineParser` keeps
+`--out` is refused before a long run or benchmark, not after it (each verb checks its
+outputs first). `OneLineParser` keeps
 argparse's own errors to one line on stderr, as every other `walker` error is.
 """
 
@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
+from walker.errors import InputError
 from walker.files import check_output_path, check_writable_dir
 
 MAX_SEED = 2**32 - 1
@@ -39,7 +40,7 @@ MAX_LANES = 16
 """Lanes in a race: 16 lanes of 180 pixels fill a frame of 2880, within `MAX_FRAME_SIDE`."""
 
 
-class ArgumentValueError(ValueError):
+class ArgumentValueError(InputError):
     """A value given on the command line (or to a command's function) that cannot work."""
 
 
@@ -266,24 +267,3 @@ def check_output_file(
 VIDEO_SUFFIXES = (".mp4", ".gif")
 PICTURE_SUFFIXES = (".png",)
 JSON_SUFFIXES = (".json",)
-
-
-def check_output_options(args: argparse.Namespace) -> None:
-    """Refuse the output paths of a parsed `walker` command line that no file could be
-    written to, or that name something other than a regular file, before any work (writes
-    nothing). Output folders are checked here for being writable; the files each verb puts
-    in its folder are checked by the verb before its work starts (`runs.train_run`,
-    `run_bench`, the experiments), where their names are known."""
-    verb = args.verb
-    if verb in ("record", "race") and args.out is not None:
-        check_output_file(args.out, "--out", VIDEO_SUFFIXES)
-    if verb in ("watch", "train") and getattr(args, "record", None) is not None:
-        check_output_file(args.record, "--record", VIDEO_SUFFIXES)
-    if verb == "qtable" and args.out is not None:
-        check_output_file(args.out, "--out", PICTURE_SUFFIXES)
-    if verb == "speed" and args.out is not None:
-        check_output_file(args.out, "--out", JSON_SUFFIXES)
-    if verb in ("demo", "experiment", "train", "bench") and args.out is not None:
-        check_output_dir(args.out, "--out")
-    if verb == "train" and args.tensorboard is not None:
-        check_output_dir(args.tensorboard, "--tensorboard")

@@ -20,15 +20,9 @@ import gymnasium as gym
 import envs
 from agents.base import Agent, Learner, RunPlan
 from agents.collect import Collector
+from walker.app.core.learners import PolicyError, learner_kind
 from walker.app.core.options import OptionsError, config_from_words
-from walker.app.core.policies import (
-    PolicyError,
-    ResetOptions,
-    checkpoint_env,
-    learner_kind,
-    load_policy,
-    make_env,
-)
+from walker.app.core.policies import ResetOptions, checkpoint_env, load_policy, make_env
 from walker.app.viewing.controls import Controls
 from walker.app.viewing.overlays import PUSH, STAND_UP, Nudges, drag_pushes, fit, pushes_of
 from walker.app.viewing.scenes import (
