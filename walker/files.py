@@ -109,8 +109,8 @@ def refuse_unreplaceable(path: str | Path, label: str | None = None) -> Path:
     name = label or str(target)
     try:
         mode = os.stat(target).st_mode
-    except FileNotFoundError:
-        mode = None
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None  # a new path (a file where a folder should be is told by the writer)
     except OSError as error:
         raise OutputPathError(f"cannot write {name}: {failure_cause(error)}") from error
     linked = target.is_symlink()
