@@ -28,9 +28,12 @@ def _start(tmp_path, *argv):
     )
 
 
-def _stop_group(process, stop, after_s):
+def _stop_group(process, stop, after_s, group=True):
     time.sleep(after_s)
-    os.killpg(process.pid, stop)
+    if group:
+        os.killpg(process.pid, stop)
+    else:
+        process.send_signal(stop)
     try:
         out, err = process.communicate(timeout=120)
     finally:
@@ -80,3 +83,41 @@ def test_async_vector_env_workers_end_quietly(tmp_path, stop):
     assert err == f"walker: stopped by {signal.Signals(stop).name}\n"
     assert "interrupted: checkpoint saved" in out
     assert (tmp_path / "run" / "checkpoint.pt").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("stop", "group"), [(signal.SIGINT, True), (signal.SIGTERM, False)])
+def test_a_bench_on_ray_stops_quietly_and_says_what_is_kept(tmp_path, stop, group):
+    # Ray installs its own SIGTERM handler (a stack dump, then abort): walker puts its own
+    # back, so SIGTERM (`kill`, `timeout`) stops the bench like Ctrl-C. (A SIGTERM to the
+    # whole group also ends Ray's own processes mid-task: Ray may then report lost tasks.)
+    pytest.importorskip("ray")
+    process = _start(
+        tmp_path,
+        "bench",
+        "hardcoded",
+        "random",
+        "--env",
+        "HenryContinuous-v0",
+        "--seeds",
+        "50",
+        "--ray",
+        "--workers",
+        "2",
+        "--no-progress",
+        "--out",
+        "bench",
+    )
+    results = tmp_path / "bench" / "results.jsonl"
+    deadline = time.monotonic() + 300
+    while not results.exists() and time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.5)
+    code, _out, err = _stop_group(process, stop, 2.0, group)
+    assert code == 128 + stop, err
+    assert "Traceback" not in err and "received at time" not in err
+    assert err.endswith(
+        "walker: the results finished so far are kept in bench; run the same command again "
+        f"to compute only the rest\nwalker: stopped by {signal.Signals(stop).name}\n"
+    )
+    assert results.read_text().count("\n") >= 1

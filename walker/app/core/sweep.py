@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import socket
+import threading
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -275,6 +277,24 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
 # -- Ray -----------------------------------------------------------------------------------
 
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _stop_handlers() -> dict[signal.Signals, Any]:
+    return {stop: signal.getsignal(stop) for stop in _STOP_SIGNALS}
+
+
+def _restore(handlers: Mapping[signal.Signals, Any]) -> None:
+    """Put back this process's handlers of Ctrl-C, SIGTERM and SIGHUP after `ray.init`: Ray
+    installs its own for SIGTERM, which prints a stack dump and aborts the process, so a
+    `kill` would skip the note on what is kept and leave Ray's processes behind."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for stop, handler in handlers.items():
+        if handler is not None:
+            signal.signal(stop, handler)
+
+
 def _ray_call(function: TaskFunction, task: Any, shared: Mapping[str, Any]) -> Any:
     return function(task, shared)
 
@@ -302,6 +322,7 @@ def _run_ray(
         options["address"] = backend.ray_address or "local"
         if not backend.ray_address and backend.workers_given:
             options["num_cpus"] = backend.workers
+        handlers = _stop_handlers()
         try:
             ray.init(**options)
         except (ConnectionError, RuntimeError, ValueError) as error:
@@ -311,6 +332,7 @@ def _run_ray(
                 f"{_describe(error)}"
             ) from error
         started = True
+        _restore(handlers)
     try:
         remote = ray.remote(num_cpus=1, max_retries=POOL_RESTARTS)(_ray_call)
         shared_ref: Any = ray.put(shared)
