@@ -299,6 +299,36 @@ def _ray_call(function: TaskFunction, task: Any, shared: Mapping[str, Any]) -> A
     return function(task, shared)
 
 
+def _start_ray(backend: Backend) -> bool:
+    """Start a local Ray or join `backend`'s cluster (True), keeping this process's own
+    handlers of the stop signals; one sentence if Ray cannot start or be joined."""
+    import logging
+
+    import ray
+
+    options: dict[str, Any] = {
+        "include_dashboard": False,
+        "log_to_driver": False,
+        "logging_level": logging.WARNING,
+    }
+    # "local" starts a Ray of our own even when `ray start` left a cluster running here:
+    # joining one is what an ADDRESS (or "auto") asks for.
+    options["address"] = backend.ray_address or "local"
+    if not backend.ray_address and backend.workers_given:
+        options["num_cpus"] = backend.workers
+    handlers = _stop_handlers()
+    try:
+        ray.init(**options)
+    except (ConnectionError, RuntimeError, ValueError) as error:
+        raise SweepError(
+            f"cannot start or join Ray"
+            f"{' at ' + backend.ray_address if backend.ray_address else ''}: "
+            f"{_describe(error)}"
+        ) from error
+    _restore(handlers)
+    return True
+
+
 def _run_ray(
     function: TaskFunction,
     tasks: Sequence[Any],
@@ -306,33 +336,9 @@ def _run_ray(
     shared: dict[str, Any],
     deliver: Callable[[Any, Any], None],
 ) -> list[Failure]:
-    import logging
-
     import ray
 
-    started = False
-    if not ray.is_initialized():
-        options: dict[str, Any] = {
-            "include_dashboard": False,
-            "log_to_driver": False,
-            "logging_level": logging.WARNING,
-        }
-        # "local" starts a Ray of our own even when `ray start` left a cluster running here:
-        # joining one is what an ADDRESS (or "auto") asks for.
-        options["address"] = backend.ray_address or "local"
-        if not backend.ray_address and backend.workers_given:
-            options["num_cpus"] = backend.workers
-        handlers = _stop_handlers()
-        try:
-            ray.init(**options)
-        except (ConnectionError, RuntimeError, ValueError) as error:
-            raise SweepError(
-                f"cannot start or join Ray"
-                f"{' at ' + backend.ray_address if backend.ray_address else ''}: "
-                f"{_describe(error)}"
-            ) from error
-        started = True
-        _restore(handlers)
+    started = _start_ray(backend) if not ray.is_initialized() else False
     try:
         remote = ray.remote(num_cpus=1, max_retries=POOL_RESTARTS)(_ray_call)
         shared_ref: Any = ray.put(shared)
