@@ -26,7 +26,19 @@ FALL_ANGLE_RAD = 0.6
 
 
 class HenryEnvError(InputError):
-    """A bad argument, action or reset option was given to a Henry environment."""
+    """A bad argument, action or reset option was given to one of this project's
+    environments, or `step` was called when the episode had ended.
+
+    The message is kept to one line (a value shown in it, such as a 2-D array, may span
+    several), so a command line can print it as one sentence."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(" ".join(str(message).split()))
+
+
+EPISODE_OVER = "the episode has ended ({why}); call reset() before step() again"
+"""What `step` says after a terminal step: Gymnasium leaves stepping on undefined, so these
+envs refuse rather than go on paying rewards for a fallen Henry."""
 
 
 Push = tuple[float, float]
@@ -208,6 +220,7 @@ class HenryEnv(gym.Env[np.ndarray, Any]):
         self._push_queue: list[tuple[int, float]] = []
         self._renderer: Any = None
         self._start_x = 0.0
+        self._episode_over = False
         self.control_step_observers: list[Any] = []
         """Callables run after every control step (1/60 s) inside `step`: the live window
         and video recorders use them to see Henry move within one discrete action."""
@@ -240,7 +253,13 @@ class HenryEnv(gym.Env[np.ndarray, Any]):
 
     # -- shared helpers -------------------------------------------------------------------
 
+    def _refuse_after_fall(self) -> None:
+        """`step` after a terminal step is an error (see `EPISODE_OVER`); `reset` clears it."""
+        if self._episode_over:
+            raise HenryEnvError(EPISODE_OVER.format(why="Henry fell"))
+
     def _reset_world(self, pose: Pose, perturbation: StartPerturbation | None = None) -> None:
+        self._episode_over = False
         if perturbation is not None:
             pose = perturbation.nudged_pose(pose, self.henry_spec)
         try:

@@ -193,27 +193,28 @@ class HenryContinuousEnv(HenryEnv):
         unknown = set(options) - {"pose", "perturb"}
         if unknown:
             raise HenryEnvError(
-                f"unknown reset option(s) {sorted(unknown)}; use 'pose' or 'perturb'"
+                f"unknown reset option(s) {sorted(unknown, key=repr)}; use 'pose' or 'perturb'"
             )
         if "pose" not in options:
             return Pose()
         pose = options["pose"]
         reach = 0.5 * self.henry_spec.max_foot_offset_m
-        if pose == "standing":
-            return Pose()
-        if pose == "left_foot_up":
-            return Pose(left=LegPose(0.0, lifted=True))
-        if pose == "right_foot_up":
-            return Pose(right=LegPose(0.0, lifted=True))
-        if pose == "random":
+        if isinstance(pose, Pose):
+            return pose
+        named = {
+            "standing": Pose(),
+            "left_foot_up": Pose(left=LegPose(0.0, lifted=True)),
+            "right_foot_up": Pose(right=LegPose(0.0, lifted=True)),
+        }
+        if isinstance(pose, str) and pose in named:
+            return named[pose]
+        if isinstance(pose, str) and pose == "random":
             rng = self.np_random
             lifted = int(rng.integers(3))  # 0: right up, 1: left up, 2: both down
             return Pose(
                 right=LegPose(float(rng.uniform(-reach, reach)), lifted=lifted == 0),
                 left=LegPose(float(rng.uniform(-reach, reach)), lifted=lifted == 1),
             )
-        if isinstance(pose, Pose):
-            return pose
         raise HenryEnvError(
             f"unknown pose {pose!r}; use 'standing', 'left_foot_up', 'right_foot_up', "
             "'random' or a walker.sim.body.Pose"
@@ -246,6 +247,7 @@ class HenryContinuousEnv(HenryEnv):
             and isfinite(values[3])
         ):
             raise HenryEnvError(f"action must be finite, got {values}")
+        self._refuse_after_fall()
         # The servos and the control cost both see the action clipped to the space's bounds.
         clipped = [-1.0 if v < -1.0 else (1.0 if v > 1.0 else v) for v in values]
         commands = self._commands_for(clipped)
@@ -256,7 +258,7 @@ class HenryContinuousEnv(HenryEnv):
             self._control_step(*commands)
         state = world.read_state()
         x_after = self._last_x = state.torso_x_m
-        fell = self._fallen(state)
+        fell = self._episode_over = self._fallen(state)
         x_velocity = (x_after - x_before) / self.dt
         reward, terms = self._reward(state, x_velocity, clipped, fell)
         info = {

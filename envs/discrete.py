@@ -21,6 +21,9 @@ from walker.sim.body import LegPose, Pose
 from walker.sim.spec import HenrySpec
 from walker.sim.world import FlatState, PhysicsDivergedError
 
+DEFAULT_STEP_LENGTH_M = 0.07
+"""Distance between two extension levels when the env is not told (and they fit)."""
+
 
 class HenryDiscreteEnv(HenryEnv):
     """The article's Henry: four numbers of state, eight actions, legal only in some states.
@@ -83,7 +86,9 @@ class HenryDiscreteEnv(HenryEnv):
 
     ## Arguments
     * `extension_levels` (K, odd, >= 3, default 5): levels of foot extension.
-    * `step_length_m` (default 0.07): distance between two extension levels.
+    * `step_length_m`: distance between two extension levels. By default 0.07 m, or less
+      when more levels are asked for than 0.07 m apart would fit in a lifted foot's swing
+      range (`extension_levels=7` gives levels about 0.055 m apart).
     * `decision_steps` (default 36): control steps (1/60 s each) per action (0.6 s).
     * `spec`, `pushes`, `measure_work`, `render_mode`: see `HenryEnv` (field overrides,
       scheduled pushes, `info["positive_work_j"]`).
@@ -97,7 +102,7 @@ class HenryDiscreteEnv(HenryEnv):
     def __init__(
         self,
         extension_levels: int = 5,
-        step_length_m: float = 0.07,
+        step_length_m: float | None = None,
         decision_steps: int = 36,
         spec: HenrySpec | Mapping[str, Any] | None = None,
         render_mode: str | None = None,
@@ -123,16 +128,19 @@ class HenryDiscreteEnv(HenryEnv):
             raise HenryEnvError(
                 f"decision_steps must be a whole number >= 4, got {decision_steps!r}"
             )
+        spec = self.henry_spec
+        half = (extension_levels - 1) // 2
+        lifted_limit = spec.lifted_drop_m * math.tan(spec.swing_limit_rad)
+        if step_length_m is None:
+            step_length_m = min(DEFAULT_STEP_LENGTH_M, lifted_limit / half)
         if not (
             isinstance(step_length_m, (int, float))
+            and not isinstance(step_length_m, bool)
             and math.isfinite(step_length_m)
             and step_length_m > 0
         ):
             raise HenryEnvError(f"step_length_m must be a positive number, got {step_length_m!r}")
-        spec = self.henry_spec
-        half = (extension_levels - 1) // 2
         reach = half * step_length_m
-        lifted_limit = spec.lifted_drop_m * math.tan(spec.swing_limit_rad)
         if reach > lifted_limit:
             raise HenryEnvError(
                 f"{extension_levels} levels {step_length_m} m apart reach {reach:.3f} m, beyond "
@@ -216,7 +224,8 @@ class HenryDiscreteEnv(HenryEnv):
         unknown = set(options) - {"state", "pose", "perturb"}
         if unknown:
             raise HenryEnvError(
-                f"unknown reset option(s) {sorted(unknown)}; use 'state', 'pose' or 'perturb'"
+                f"unknown reset option(s) {sorted(unknown, key=repr)}; "
+                "use 'state', 'pose' or 'perturb'"
             )
         if "state" in options and "pose" in options:
             raise HenryEnvError("give either reset option 'state' or 'pose', not both")
@@ -230,18 +239,18 @@ class HenryDiscreteEnv(HenryEnv):
             "left_foot_up": (center, 1, center, 0),
             "right_foot_up": (center, 0, center, 1),
         }
+        if not isinstance(pose, str) or pose not in {*named, "random"}:
+            raise HenryEnvError(f"unknown pose {pose!r}; use one of {[*named, 'random']}")
         if pose == "random":
             states = legal_start_states(self.extension_levels)
             return states[int(self.np_random.integers(len(states)))]
-        if pose not in named:
-            raise HenryEnvError(f"unknown pose {pose!r}; use one of {[*named, 'random']}")
         return named[pose]
 
     def _checked_state(self, value: Any) -> tuple[int, int, int, int]:
         try:
             state = tuple(int(v) for v in value)
             exact = all(float(v) == int(v) for v in value)
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, OverflowError) as error:
             raise HenryEnvError(f"reset state must be four whole numbers, got {value!r}") from error
         if len(state) != 4 or not exact:
             raise HenryEnvError(
@@ -258,6 +267,7 @@ class HenryDiscreteEnv(HenryEnv):
 
     def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
         action = self._checked_action(action)
+        self._refuse_after_fall()
         mask = self.legal_action_mask()
         legal = bool(mask[action])
         start = self.world.read_state()
@@ -285,6 +295,7 @@ class HenryDiscreteEnv(HenryEnv):
         info = self._info(illegal=not legal, terms={"progress": reward})
         if world.measure_work:
             info["positive_work_j"] = world.positive_work_j - work_before
+        self._episode_over = terminated
         return obs, reward, terminated, False, info
 
     def _checked_action(self, action: Any) -> int:

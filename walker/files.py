@@ -5,9 +5,15 @@ Every file the project writes (checkpoints, metrics, plots, videos) goes through
 complete file is flushed to disk and renamed into place. A crash, a full disk or a refused
 permission leaves the old file (or nothing), never a half-written one, and the failure
 becomes one `OutputPathError` sentence naming the file and the cause. Logs that grow during
-a run use `append_text`, which undoes a partial append. `check_writable_dir` tells before any
-work starts whether a folder could be written, without creating it. This module depends on
-nothing but the standard library, so every layer may use it.
+a run use `append_text`, which undoes a partial append.
+
+An output only ever replaces a regular file or takes a new path: a device node, a named
+pipe (FIFO) or a socket at the path, or a symbolic link to one, is refused, so `--out
+/dev/null` cannot turn the machine's /dev/null into a PNG. A symbolic link to a regular file
+is followed: the file it points to is replaced in place and the link stays. The rename and
+the append check this themselves; `check_output_path` (and `check_writable_dir` for the
+files a folder will hold) tells before any work starts, writing nothing. This module depends
+on nothing but the standard library, so every layer may use it.
 """
 
 from __future__ import annotations
@@ -15,8 +21,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from walker.errors import OutputError
@@ -42,6 +49,8 @@ _CAUSES = {
     errno.EISDIR: "it is a folder",
     errno.EIO: "an input/output error on the device",
     errno.ENAMETOOLONG: "the name is too long",
+    errno.ELOOP: "its symbolic links form a loop",
+    errno.ENXIO: "it is a device or pipe with nothing behind it",
 }
 
 
@@ -74,6 +83,71 @@ def write_failure(
     return failure
 
 
+def _kind(mode: int) -> str:
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "not a regular file"
+
+
+def refuse_unreplaceable(path: str | Path, label: str | None = None) -> Path:
+    """Refuse (`OutputPathError`) an existing `path` that an output must not replace.
+
+    Only a regular file, or a symbolic link to one, may be replaced; a new path (a
+    dangling link included) is fine. A folder, a device node, a FIFO or a socket, or a link
+    to one, is refused in one sentence naming `label` (default: the path). Returns the path
+    the write will really replace: `path` with its symbolic links followed.
+    """
+    target = Path(path)
+    name = label or str(target)
+    try:
+        mode = os.stat(target).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None  # a new path (a file where a folder should be is told by the writer)
+    except OSError as error:
+        raise OutputPathError(f"cannot write {name}: {failure_cause(error)}") from error
+    linked = target.is_symlink()
+    if mode is not None and not stat.S_ISREG(mode):
+        via = f"a symbolic link to {os.path.realpath(target)}, " if linked else ""
+        if stat.S_ISDIR(mode):
+            raise OutputPathError(f"cannot write {name}: it is {via}a folder, give a file name")
+        raise OutputPathError(
+            f"cannot write {name}: it is {via}{_kind(mode)}, "
+            "and outputs only replace regular files (give a new file name)"
+        )
+    return Path(os.path.realpath(target)) if linked else target
+
+
+def check_output_path(
+    destination: str | Path, option: str | None = None, suffixes: Iterable[str] | None = None
+) -> Path:
+    """Check before any work starts that a file could be written to `destination` later.
+
+    Refused in one `OutputPathError` sentence (naming `option`, e.g. "--out"): a name whose
+    suffix is not one of `suffixes` (what will be written, e.g. (".mp4", ".gif")), a path
+    that is a folder, a device, a FIFO or a socket (or a link to one), and a folder that
+    takes no files. Writes nothing that stays.
+    """
+    path = Path(destination)
+    label = f"{option} {path}" if option else str(path)
+    allowed = tuple(suffixes or ())
+    if allowed and path.suffix.lower() not in allowed:
+        raise OutputPathError(
+            f"cannot write {label}: it must be a {' or '.join(allowed)} file, "
+            f"not {path.suffix or 'a name without one'}"
+        )
+    final = refuse_unreplaceable(path, label)
+    _probe(final.parent if str(final.parent) else Path("."), label)
+    return path
+
+
 def ensure_writable_dir(folder: str | Path) -> Path:
     """Create `folder` if needed and check it can be written; raise `OutputPathError` if not."""
     path = Path(folder)
@@ -90,26 +164,28 @@ def ensure_writable_dir(folder: str | Path) -> Path:
     return path
 
 
-def check_writable_dir(folder: str | Path, option: str | None = None) -> Path:
+def check_writable_dir(
+    folder: str | Path, option: str | None = None, files: Iterable[str] = ()
+) -> Path:
     """Check that files could be written in `folder` (created later if missing), writing nothing.
 
     The nearest existing folder on the path gets a probe file that is removed at once:
     permission bits alone do not tell (root passes `os.access` everywhere, yet /sys and
-    read-only mounts refuse files). `option` names the command-line option in the message.
+    read-only mounts refuse files). `files` names the files the folder will be given; any of
+    them that exists and is not a regular file (a device, a FIFO, a link to one) is refused.
+    `option` names the command-line option in the message.
     """
     path = Path(folder)
     _probe(path, f"into {option} {path}" if option else f"into {path}")
+    if path.is_dir():
+        for name in files:
+            refuse_unreplaceable(path / name, f"{path / name} (in {option or 'the folder'})")
     return path
 
 
 def check_writable_file(destination: str | Path, option: str | None = None) -> Path:
     """Check that `destination` could be written later (its folder can take files)."""
-    path = Path(destination)
-    label = f"{option} {path}" if option else str(path)
-    if path.is_dir():
-        raise OutputPathError(f"cannot write {label}: it is a folder, give a file name")
-    _probe(path.parent if str(path.parent) else Path("."), label)
-    return path
+    return check_output_path(destination, option)
 
 
 def _probe(folder: Path, label: str) -> None:
@@ -117,7 +193,8 @@ def _probe(folder: Path, label: str) -> None:
     while not existing.exists() and existing.parent != existing:
         existing = existing.parent
     if existing.exists() and not existing.is_dir():
-        raise OutputPathError(f"cannot create folder {folder}: {existing} is a file, not a folder")
+        what = "a file" if existing.is_file() else _kind(existing.stat().st_mode)
+        raise OutputPathError(f"cannot create folder {folder}: {existing} is {what}, not a folder")
     try:
         fd, probe = tempfile.mkstemp(prefix=".walker-probe.", dir=existing)
     except OSError as error:
@@ -143,14 +220,18 @@ def atomic_path(destination: str | Path, suffix: str | None = None) -> Iterator[
     format from the file name still do. On any exception the temporary file is removed and
     `destination` is left untouched; an `OSError` from the writer (a full disk, a refused
     permission) comes out as `OutputPathError` naming `destination` and the cause.
+
+    Only a regular file is ever replaced: a folder, a device, a FIFO or a socket at
+    `destination` (or a link to one) is refused before anything is written, and checked
+    again just before the rename. A symbolic link to a regular file is followed, so the
+    file it points to gets the new content and the link stays.
     """
     target = Path(destination)
-    if target.is_dir():
-        raise OutputPathError(f"cannot write {target}: it is a folder")
-    folder = ensure_writable_dir(target.parent if str(target.parent) else Path("."))
+    final = refuse_unreplaceable(target)
+    folder = ensure_writable_dir(final.parent if str(final.parent) else Path("."))
     try:
         fd, temp_name = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=suffix or target.suffix, dir=folder
+            prefix=f".{final.name}.", suffix=suffix or target.suffix, dir=folder
         )
     except OSError as error:
         raise write_failure(target, error) from error
@@ -162,7 +243,8 @@ def atomic_path(destination: str | Path, suffix: str | None = None) -> Iterator[
             raise OutputPathError(f"writing {target} produced no data")
         os.chmod(temp, _FILE_MODE)
         _fsync(temp)  # the rename must not publish a file whose data is still in the cache
-        os.replace(temp, target)
+        refuse_unreplaceable(final, str(target))  # something may have appeared meanwhile
+        os.replace(temp, final)
     except OSError as error:
         with contextlib.suppress(OSError):
             temp.unlink()
@@ -191,16 +273,25 @@ def append_text(destination: str | Path, text: str) -> Path:
     """Append `text` to `destination` (created if missing), all of it or nothing.
 
     A failed append (a full disk) is cut back to the file's previous length, so a log never
-    ends in half a line written by this call.
+    ends in half a line written by this call. Only a regular file is appended to: a device,
+    FIFO or socket at `destination` (or a link to one) is refused, and the file is opened
+    without blocking so a FIFO that appears meanwhile cannot hang the run.
     """
     target = Path(destination)
     data = text.encode("utf-8")
+    refuse_unreplaceable(target)
     try:
-        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, _FILE_MODE)
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, _FILE_MODE)
     except OSError as error:
         raise write_failure(target, error) from error
     try:
-        before = os.fstat(fd).st_size
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise OutputPathError(
+                f"cannot write {target}: it is {_kind(status.st_mode)}, "
+                "and outputs only replace regular files (give a new file name)"
+            )
+        before = status.st_size
         try:
             view = memoryview(data)
             while view:

@@ -55,7 +55,7 @@ def test_zero_seeds_and_an_unwritable_out_are_refused(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["bench", "--seeds", "0", "--out", str(tmp_path / "b")])
     assert exit_info.value.code == 2
-    assert "--seeds: expected a whole number >= 1, got 0" in capsys.readouterr().err
+    assert "--seeds: seeds must be from 1 to 10000" in capsys.readouterr().err
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     code, _, err = run(capsys, "bench", "hardcoded", "--out", str(blocker / "bench"))

@@ -6,6 +6,7 @@ import pytest
 
 from walker.app.core import checks
 from walker.app.core.checks import ArgumentValueError
+from walker.files import OutputPathError
 
 
 @pytest.mark.parametrize(
@@ -62,7 +63,7 @@ def test_env_arguments_parse_as_json_when_they_can():
 
 def test_output_file_suffix_and_place(tmp_path):
     with pytest.raises(
-        ArgumentValueError, match=r"^cannot write --out .*v\.avi: use a \.mp4 or \.gif file name$"
+        OutputPathError, match=r"^cannot write --out .*v\.avi: it must be a \.mp4 or \.gif file"
     ):
         checks.check_output_file(tmp_path / "v.avi", "--out", (".mp4", ".gif"))
     assert checks.check_output_file(tmp_path / "new" / "v.mp4", "--out", (".mp4",)).name == "v.mp4"

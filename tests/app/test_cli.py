@@ -190,7 +190,7 @@ def test_hardcoded_from_left_foot_up_shows_the_failure(capsys):
         ),
         (["qtable", "missing.pt"], "does not exist"),
         (["watch", "hardcoded"], "needs a display"),
-        (["record", "hardcoded", "--out", "video.avi"], "use a .mp4 or .gif"),
+        (["record", "hardcoded", "--out", "video.avi"], "must be a .mp4 or .gif file"),
         (["record", "--out", "v.mp4"], "either one POLICY"),
         (
             ["race", "--learn", "qlearning:epsilon_end=0.01", "--out", "r.mp4"],

@@ -64,9 +64,10 @@ def test_continuous_only_gaits_refuse_the_discrete_env(capsys):
 
 
 def test_bad_seconds_are_refused(capsys):
-    code, _, err = run(capsys, "eval", "hardcoded", "--seconds", "-1")
-    assert code != 0
-    assert "--seconds must be a positive number" in err
+    with pytest.raises(SystemExit) as exit_info:
+        run(capsys, "eval", "hardcoded", "--seconds", "-1")
+    assert exit_info.value.code == 2
+    assert "--seconds: seconds must be a number > 0" in capsys.readouterr().err
 
 
 TOPPLING_ACTION = (1.0, -1.0, 1.0, -1.0)

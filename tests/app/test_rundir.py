@@ -98,8 +98,8 @@ def test_run_states(tmp_path):
         run.record("start", steps=0)
         assert run_state(tmp_path).status == "running"
     assert (
-        run_state(tmp_path).describe() == "a run that stopped without ending "
-        "(killed or crashed) (0 steps)"
+        run_state(tmp_path).describe()
+        == "a run that was killed or crashed (nothing runs in it now), with no checkpoint"
     )
     with RunFolder.claim(tmp_path, ["walker"], resume=True) as run:
         run.record("interrupted", signal="SIGTERM", steps=120)

@@ -98,3 +98,69 @@ def test_bad_backends_are_refused_before_any_work():
         check_backend(Backend(ray=True, ray_address="127.0.0.1:1"))
     with pytest.raises(SweepError, match="HOST:PORT"):
         check_backend(Backend(ray=True, ray_address="no-port-here"))
+
+
+def _serve(handle):
+    """A TCP server on a free local port running `handle(connection)` per client."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def loop():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                handle(conn)
+
+    threading.Thread(target=loop, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize(
+    "behaviour",
+    [
+        "silent",  # accepts and never answers: ray.init waited for minutes
+        "http",  # a web server
+    ],
+)
+def test_an_open_port_that_is_not_ray_is_refused_within_seconds(behaviour):
+    import time
+
+    def silent(conn):
+        time.sleep(8)
+
+    def http(conn):
+        conn.recv(1024)
+        conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    server = _serve(silent if behaviour == "silent" else http)
+    port = server.getsockname()[1]
+    started = time.monotonic()
+    try:
+        with pytest.raises(SweepError) as error:
+            check_backend(Backend(ray=True, ray_address=f"127.0.0.1:{port}"))
+    finally:
+        server.close()
+    assert time.monotonic() - started < 15
+    assert str(error.value).startswith(
+        f"127.0.0.1:{port} answers, but not as a Ray cluster does (no gRPC there)"
+    )
+
+
+def test_a_grpc_server_passes_the_address_check():
+    grpc = pytest.importorskip("grpc")
+    from concurrent.futures import ThreadPoolExecutor
+
+    server = grpc.server(ThreadPoolExecutor(max_workers=1))
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        check_backend(Backend(ray=True, ray_address=f"127.0.0.1:{port}"))
+    finally:
+        server.stop(None)

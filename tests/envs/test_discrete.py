@@ -211,7 +211,7 @@ def test_random_pose_draws_from_the_env_seed():
     [
         ({"extension_levels": 4}, "odd whole number"),
         ({"extension_levels": 1}, "odd whole number"),
-        ({"extension_levels": 9}, "beyond the swing range"),
+        ({"extension_levels": 9, "step_length_m": 0.07}, "beyond the swing range"),
         ({"step_length_m": -0.1}, "positive number"),
         ({"decision_steps": 2}, "decision_steps"),
         ({"render_mode": "ascii"}, "render_mode"),
@@ -222,6 +222,16 @@ def test_random_pose_draws_from_the_env_seed():
 def test_bad_constructor_arguments_raise(kwargs, message):
     with pytest.raises(HenryEnvError, match=message):
         gym.make("Henry-v0", **kwargs)
+
+
+def test_more_levels_than_fit_at_the_default_step_get_a_shorter_step():
+    five = gym.make("Henry-v0").unwrapped
+    seven = gym.make("Henry-v0", extension_levels=7).unwrapped
+    assert five.step_length_m == 0.07
+    reach = seven.henry_spec.lifted_drop_m * np.tan(seven.henry_spec.swing_limit_rad)
+    assert seven.step_length_m == pytest.approx(reach / 3)
+    obs, _ = seven.reset(seed=0)
+    assert tuple(obs) == (3, 1, 3, 1)
 
 
 def test_other_level_counts_work():

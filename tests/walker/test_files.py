@@ -2,15 +2,19 @@
 
 import errno
 import os
+import stat
 from pathlib import Path
 
 import pytest
 
+from tests.special_files import make_device, special_paths, still_special
 from walker import files
 from walker.files import (
     OutputPathError,
     append_text,
+    atomic_write_bytes,
     atomic_write_text,
+    check_output_path,
     check_writable_dir,
     check_writable_file,
 )
@@ -85,3 +89,99 @@ def test_check_writable_file_refuses_a_folder_or_a_file_as_folder(tmp_path):
     blocker.write_text("x")
     with pytest.raises(OutputPathError, match="is a file"):
         check_writable_file(blocker / "out.json", "--out")
+
+
+# -- outputs only replace regular files ---------------------------------------------------
+
+
+def _writers(target):
+    """Every way layer 0 writes a file, each given `target`."""
+    return {
+        "atomic_write_text": lambda: atomic_write_text(target, "x\n"),
+        "atomic_write_bytes": lambda: atomic_write_bytes(target, b"x"),
+        "append_text": lambda: append_text(target, "x\n"),
+        "check_output_path": lambda: check_output_path(target, "--out"),
+        "check_writable_file": lambda: check_writable_file(target, "--out"),
+    }
+
+
+@pytest.mark.timeout(30)  # a FIFO opened for writing would block: the timeout catches a hang
+def test_no_writer_replaces_or_writes_into_a_device_a_fifo_or_a_link_to_one(tmp_path):
+    made = special_paths(tmp_path, "out.json")
+    assert set(made) >= {"fifo", "link to fifo"}
+    for label, path in made.items():
+        for writer, write in _writers(path).items():
+            with pytest.raises(OutputPathError) as error:
+                write()
+            message = str(error.value)
+            assert "\n" not in message, (label, writer)
+            assert message.startswith(f"cannot write {'--out ' if 'check' in writer else ''}")
+            kind = "named pipe (FIFO)" if label.endswith("fifo") else "character device"
+            assert f"it is {'a symbolic link to ' if 'link' in label else ''}" in message
+            assert kind in message, (label, writer, message)
+            assert still_special(path, label), (label, writer)
+    leftovers = {p.name for p in tmp_path.iterdir()} - {p.name for p in made.values()}
+    assert leftovers == set()  # no temporary file left behind
+
+
+def test_a_device_node_survives_when_root_may_make_one(tmp_path):
+    device = tmp_path / "null-copy.png"
+    if not make_device(device):
+        pytest.skip("this process may not create device nodes (not root)")
+    for write in _writers(device).values():
+        with pytest.raises(OutputPathError, match="it is a character device"):
+            write()
+    assert stat.S_ISCHR(os.lstat(device).st_mode)
+
+
+def test_a_link_to_a_regular_file_is_followed_and_the_file_replaced_in_place(tmp_path):
+    real = tmp_path / "data" / "metrics.json"
+    real.parent.mkdir()
+    real.write_text("old\n")
+    link = tmp_path / "metrics.json"
+    link.symlink_to(real)
+    atomic_write_text(link, "new\n")
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_text() == "new\n"
+    append_text(link, "more\n")
+    assert real.read_text() == "new\nmore\n"
+    assert sorted(p.name for p in real.parent.iterdir()) == ["metrics.json"]
+
+
+def test_a_dangling_link_is_a_new_path_written_where_it_points(tmp_path):
+    link = tmp_path / "out.txt"
+    link.symlink_to(tmp_path / "elsewhere.txt")
+    assert check_output_path(link, "--out") == link
+    atomic_write_text(link, "x\n")
+    assert (tmp_path / "elsewhere.txt").read_text() == "x\n"
+    assert link.is_symlink()
+
+
+def test_a_link_loop_is_one_sentence(tmp_path):
+    loop = tmp_path / "loop.txt"
+    loop.symlink_to(loop)
+    with pytest.raises(OutputPathError, match=r"loop.txt: its symbolic links form a loop$"):
+        atomic_write_text(loop, "x")
+    assert loop.is_symlink()
+
+
+def test_check_output_path_refuses_a_suffix_that_is_not_what_is_written(tmp_path):
+    with pytest.raises(
+        OutputPathError, match=r"^cannot write --out .*q\.xyz: it must be a \.png file, not \.xyz$"
+    ):
+        check_output_path(tmp_path / "q.xyz", "--out", (".png",))
+    with pytest.raises(OutputPathError, match=r"\.mp4 or \.gif file, not a name without one$"):
+        check_output_path(tmp_path / "clip", "--record", (".mp4", ".gif"))
+    assert check_output_path(tmp_path / "clip.GIF", "--record", (".mp4", ".gif")).name == "clip.GIF"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.timeout(30)
+def test_check_writable_dir_refuses_a_special_file_among_the_files_a_folder_will_hold(tmp_path):
+    os.mkfifo(tmp_path / "metrics.jsonl")
+    with pytest.raises(
+        OutputPathError, match=r"metrics\.jsonl \(in --out\): it is a named pipe \(FIFO\)"
+    ):
+        check_writable_dir(tmp_path, "--out", files=("config.json", "metrics.jsonl"))
+    assert check_writable_dir(tmp_path, "--out", files=("config.json",)) == tmp_path
+    assert stat.S_ISFIFO(os.lstat(tmp_path / "metrics.jsonl").st_mode)

@@ -10,6 +10,7 @@ When the user resizes the window, `size` changes and the caller redraws at the n
 from __future__ import annotations
 
 import os
+import socket
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,11 +25,66 @@ class DisplayUnavailableError(UnavailableError):
     """A window was asked for but there is no display to open it on."""
 
 
-def display_available() -> bool:
-    """Whether a real window can be opened (an X11 or Wayland display is set)."""
-    if os.environ.get("SDL_VIDEODRIVER", "") in ("dummy", "offscreen"):
+OFF_SCREEN_DRIVERS = ("dummy", "offscreen")
+"""SDL video drivers that draw nowhere: asked for on purpose (tests), or SDL's silent
+fallback when the display it was given does not answer."""
+
+NO_WINDOW_ADVICE = "use 'walker record' to write a video instead, or run under xvfb-run"
+
+
+def _connects(family: int, address: str | tuple[str, int]) -> bool:
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        try:
+            probe.connect(address)
+        except OSError:
+            return False
+    return True
+
+
+def _x_server_answers(display: str) -> bool:
+    """Whether an X server listens for `display` (":0", "unix:1.0", "host:10")."""
+    host, _, screen = display.rpartition(":")
+    number = screen.split(".")[0]
+    if not number.isdigit():
         return False
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if host in ("", "unix") or host.endswith("/unix"):
+        path = f"/tmp/.X11-unix/X{number}"
+        return _connects(socket.AF_UNIX, "\0" + path) or _connects(socket.AF_UNIX, path)
+    return _connects(socket.AF_INET, (host, 6000 + int(number)))
+
+
+def _wayland_answers(name: str) -> bool:
+    folder = os.environ.get("XDG_RUNTIME_DIR", "")
+    path = name if os.path.isabs(name) else os.path.join(folder, name)
+    return bool(folder or os.path.isabs(name)) and _connects(socket.AF_UNIX, path)
+
+
+def display_problem() -> str | None:
+    """Why no real window can be opened here, in a few words, or None when one can.
+
+    A display variable alone is not enough: SDL falls back to drawing off screen when the
+    display it names does not answer, and the window would silently show nothing. So the
+    X server's (or Wayland compositor's) socket is tried, which takes milliseconds.
+    """
+    driver = os.environ.get("SDL_VIDEODRIVER", "")
+    if driver in OFF_SCREEN_DRIVERS:
+        return f"SDL_VIDEODRIVER={driver} draws off screen"
+    wayland = os.environ.get("WAYLAND_DISPLAY", "")
+    display = os.environ.get("DISPLAY", "")
+    if not (wayland or display):
+        return "DISPLAY is not set"
+    if wayland and _wayland_answers(wayland):
+        return None
+    if display and _x_server_answers(display):
+        return None
+    shown = f"DISPLAY={display}" if display else f"WAYLAND_DISPLAY={wayland}"
+    return f"no display server answers on {shown}"
+
+
+def display_available() -> bool:
+    """Whether a real window can be opened (a display is set and answers)."""
+    return display_problem() is None
 
 
 @dataclass(frozen=True)
@@ -47,12 +103,11 @@ class Window:
     """A resizable window: `show` a surface, read keys from `poll`, drags from `take_drags`."""
 
     def __init__(self, size: tuple[int, int], title: str = "Henry") -> None:
-        offscreen = os.environ.get("SDL_VIDEODRIVER", "") in ("dummy", "offscreen")
-        if not (display_available() or offscreen):
-            raise DisplayUnavailableError(
-                "no display is available for a window (DISPLAY is not set); use "
-                "'walker record' to write a video instead, or run under xvfb-run"
-            )
+        # An off-screen driver asked for by name (tests, recording the window) is honoured.
+        offscreen = os.environ.get("SDL_VIDEODRIVER", "") in OFF_SCREEN_DRIVERS
+        problem = None if offscreen else display_problem()
+        if problem is not None:
+            raise DisplayUnavailableError(f"cannot open a window ({problem}); {NO_WINDOW_ADVICE}")
         os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
         import pygame
 
@@ -62,8 +117,14 @@ class Window:
             self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
         except pygame.error as error:
             raise DisplayUnavailableError(
-                f"could not open a window ({error}); use 'walker record' to write a video"
+                f"could not open a window ({error}); {NO_WINDOW_ADVICE}"
             ) from error
+        if not offscreen and pygame.display.get_driver() in OFF_SCREEN_DRIVERS:
+            pygame.display.quit()
+            raise DisplayUnavailableError(
+                f"cannot open a window (SDL fell back to drawing off screen: "
+                f"{display_problem() or 'the display did not answer'}); {NO_WINDOW_ADVICE}"
+            )
         pygame.display.set_caption(title)
         self.size: tuple[int, int] = (int(size[0]), int(size[1]))
         self.clock = pygame.time.Clock()

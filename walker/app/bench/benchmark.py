@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,7 +35,13 @@ from walker.app.bench.conditions import (
 )
 from walker.app.bench.curves import CurveResult, report_curve
 from walker.app.bench.grades import select_curve
-from walker.app.bench.records import ConditionRecord
+from walker.app.bench.records import (
+    ConditionRecord,
+    append_record,
+    cut_torn_line,
+    read_log,
+    usable_records,
+)
 from walker.app.bench.report import write_report
 from walker.app.bench.roster import (
     HENRY_ENVS,
@@ -47,12 +54,30 @@ from walker.app.bench.tasks import EpisodeTask, TrainTask, play_condition, train
 from walker.app.core.learners import PolicyError
 from walker.app.core.runfiles import BENCH_OUT
 from walker.app.core.sweep import Backend, Failure, check_backend, run_sweep
-from walker.files import atomic_path, atomic_write_text, ensure_writable_dir
+from walker.files import atomic_path, atomic_write_text, check_writable_dir, ensure_writable_dir
 
 RESULTS_FILE = "results.jsonl"
 SETTINGS_FILE = "settings.json"
 FORMAT_VERSION = 2
 """2: conditions are drawn per seed, records carry the draws and the gait label."""
+REPORT_FILES = (
+    RESULTS_FILE,
+    SETTINGS_FILE,
+    "bench.md",
+    "episodes.csv",
+    "bench.json",
+    "bench_iqm.png",
+    *(f"bench_robustness_{env_id}.png" for env_id in HENRY_ENVS),
+)
+"""What a bench writes into its --out folder (besides checkpoints/ and a curve's files)."""
+
+
+def bench_files(curve: str | None) -> tuple[str, ...]:
+    """The files a bench (of `curve`, if given) writes into its --out folder."""
+    if curve is None:
+        return REPORT_FILES
+    name = f"curve_{curve}"
+    return (*REPORT_FILES, f"{name}.csv", f"{name}_survival.csv", f"{name}.md", f"{name}.png")
 
 
 @dataclass(frozen=True)
@@ -94,51 +119,60 @@ def _check_settings(
         except (OSError, json.JSONDecodeError) as error:
             raise BenchError(f"{path} is damaged ({error}); choose another --out") from error
         if saved != settings:
-            if saved.get("format") != FORMAT_VERSION:
+            if not isinstance(saved, dict) or saved.get("format") != FORMAT_VERSION:
                 raise BenchError(
                     f"--out {folder} holds a bench of an older format; choose another --out"
                 )
-            asked = ", ".join(f"{k} {saved.get(k)}" for k in settings if k != "format")
             raise BenchError(
-                f"--out {folder} holds a bench with {asked}; resume it with those or choose "
-                "another --out"
+                f"--out {folder} holds a bench with {_described(saved)}; resume it with those "
+                "or choose another --out"
             )
         return
     atomic_write_text(path, json.dumps(settings, indent=2) + "\n")
 
 
+def _described(settings: Mapping[str, Any]) -> str:
+    """A saved bench's settings in the options' words."""
+    steps = settings.get("train_steps")
+    parts = [
+        f"--episodes {settings.get('episodes')}",
+        f"--train-steps {steps}" if steps is not None else "pretrained policies (no --train-steps)",
+    ]
+    if settings.get("curve") is not None:
+        parts.append(f"--curve {settings.get('curve')}")
+    else:
+        parts.append("--fixed" if settings.get("fixed") else "drawn conditions (no --fixed)")
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def read_records(path: Path) -> dict[str, ConditionRecord]:
-    """The records saved so far, by key; a line cut short by a crash (or otherwise not a
-    record) is ignored, so its task runs again."""
+    """The records saved so far, by key (the last readable one of each); a line cut short
+    by a crash, or that cannot be read or converted, is not among them."""
     records: dict[str, ConditionRecord] = {}
-    if not path.exists():
-        return records
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for key, row in read_log(path).records.items():
         try:
-            record = ConditionRecord.from_dict(json.loads(line))
-        except (json.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
+            records[key] = ConditionRecord.from_dict(row)
+        except (AttributeError, KeyError, TypeError, ValueError):
             continue
-        records[record.key] = record
     return records
 
 
-def _cut_torn_line(path: Path) -> None:
-    """Drop a last line an interruption left without its newline, so appends start clean."""
-    if not path.exists():
-        return
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        with path.open("r+b") as log:
-            log.truncate(data.rfind(b"\n") + 1)
-
-
-def _append(path: Path, record: ConditionRecord) -> None:
-    # An append-only log, not a rewrite: each record is one line written with one call, so
-    # an interruption can cut at most the last line, which `read_records` skips and
-    # `_cut_torn_line` removes before the next run appends.
-    with path.open("a", encoding="utf-8") as log:
-        log.write(json.dumps(record.to_dict()) + "\n")
-        log.flush()
+def _usable(
+    tasks: Sequence[EpisodeTask], path: Path
+) -> tuple[dict[str, ConditionRecord], list[EpisodeTask]]:
+    """(records that stand for their task, tasks to play). Saved records that cannot be
+    used are played again, and said so on stderr in one line: a damaged record is never
+    used, and never silently dropped from the count of seeds."""
+    saved, todo, reasons = usable_records(read_log(path), tasks)
+    if reasons:
+        shown = "; ".join(reasons[:6]) + ("; ..." if len(reasons) > 6 else "")
+        print(
+            f"walker: {path}: {len(reasons)} saved record(s) cannot be used and their tasks "
+            f"are played again ({shown})",
+            file=sys.stderr,
+            flush=True,
+        )
+    return saved, todo
 
 
 def _train_all(
@@ -222,6 +256,7 @@ def run_bench(
                     f"agent {name!r} cannot be sent to worker processes ({error}); run it "
                     "with workers=1 or give it as py:MODULE:NAME"
                 ) from error
+    check_writable_dir(out, "--out", files=bench_files(curve))
     folder = ensure_writable_dir(out)
     _check_settings(folder, episodes, train_steps, fixed, curve)
 
@@ -284,16 +319,15 @@ def run_bench(
             ]
 
     results_path = folder / RESULTS_FILE
-    saved = read_records(results_path)
-    _cut_torn_line(results_path)
-    todo = [t for t in tasks if t.key not in saved or saved[t.key].checkpoint != t.checkpoint]
+    saved, todo = _usable(tasks, results_path)
+    cut_torn_line(results_path)
     # The discrete Henry's episodes last longest: start them first so that no worker is
     # left with a long task while the others idle at the end.
     todo.sort(key=lambda t: t.env_id != envs.DISCRETE_ID)
 
     def keep(task: EpisodeTask, record: ConditionRecord) -> None:
         record = replace(record, checkpoint=task.checkpoint)
-        _append(results_path, record)
+        append_record(results_path, record)
         saved[task.key] = record
 
     failures += run_sweep(

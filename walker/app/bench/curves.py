@@ -27,7 +27,7 @@ from scipy import stats as scipy_stats
 
 from walker.app.bench.conditions import Condition
 from walker.app.bench.grades import Curve
-from walker.app.bench.records import ConditionRecord
+from walker.app.bench.records import ConditionRecord, json_safe
 from walker.app.core import stats
 from walker.app.core.stats import Estimate
 
@@ -331,7 +331,7 @@ def report_curve(
     (with the machine); return the result, its report and the files."""
     import json
 
-    from walker.app.bench.report import _json_safe, episodes_csv
+    from walker.app.bench.report import episodes_csv
     from walker.app.core.machine import this_machine
     from walker.files import atomic_write_text
 
@@ -347,7 +347,7 @@ def report_curve(
     }
     files += [
         atomic_write_text(folder / "episodes.csv", episodes_csv(ordered)),
-        atomic_write_text(folder / "bench.json", json.dumps(_json_safe(summary), indent=1) + "\n"),
+        atomic_write_text(folder / "bench.json", json.dumps(json_safe(summary), indent=1) + "\n"),
     ]
     report = (
         f"Measured on {machine.describe()}.\n\n"

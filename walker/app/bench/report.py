@@ -24,7 +24,7 @@ import numpy as np
 
 from walker.app.bench.conditions import REFERENCES, STANDARD
 from walker.app.bench.plots import plot_iqm, plot_robustness
-from walker.app.bench.records import GAIT_MEASURES, ConditionRecord
+from walker.app.bench.records import GAIT_MEASURES, ConditionRecord, json_safe
 from walker.app.bench.summary import Summary
 from walker.app.core import stats
 from walker.app.core.gaits import gait_verdict
@@ -252,17 +252,6 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def _json_safe(value: Any) -> Any:
-    """NaN and infinities become null: the JSON file is for any reader, not only Python."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
-
-
 def write_report(
     records: Sequence[ConditionRecord],
     conditions: Mapping[str, str],
@@ -284,7 +273,7 @@ def write_report(
         atomic_write_text(
             folder / "bench.json",
             json.dumps(
-                _json_safe(
+                json_safe(
                     {
                         "machine": machine.as_dict(),
                         "episodes_per_seed": episodes,

@@ -11,7 +11,7 @@ from typing import Any
 
 from walker.app.bench.conditions import CONDITIONS
 from walker.app.bench.grades import CURVES
-from walker.app.cli.common import add_backend_options, backend_from_args
+from walker.app.cli.common import add_backend_options, backend_from_args, say
 from walker.app.core import checks
 from walker.app.core.runfiles import BENCH_OUT
 
@@ -72,13 +72,13 @@ def _add_what_runs(bench: argparse.ArgumentParser) -> None:
     )
     bench.add_argument(
         "--seeds",
-        type=checks.positive_int_arg,
+        type=checks.seeds_arg,
         default=10,
         help="seeds, the unit of replication (default: 10)",
     )
     bench.add_argument(
         "--episodes",
-        type=checks.positive_int_arg,
+        type=checks.episodes_arg,
         default=1,
         help="greedy episodes per seed and condition (default: 1)",
     )
@@ -94,7 +94,9 @@ def _add_what_runs(bench: argparse.ArgumentParser) -> None:
 
 def _add_where_it_runs(bench: argparse.ArgumentParser) -> None:
     """The workers or Ray cluster, the output folder and the progress bars."""
-    add_backend_options(bench, "worker processes (default: all cores)")
+    add_backend_options(
+        bench, "worker processes (default: all cores; more than the cores are capped)"
+    )
     bench.add_argument(
         "--out",
         type=Path,
@@ -111,19 +113,26 @@ def run(args: argparse.Namespace) -> int:
 
     backend = backend_from_args(args, default_workers())
     started = time.perf_counter()
-    result = run_bench(
-        args.agents,
-        env_id=args.env,
-        conditions=args.conditions,
-        seeds=args.seeds,
-        episodes=args.episodes,
-        train_steps=args.train_steps,
-        out=args.out,
-        backend=backend,
-        progress=not args.no_progress,
-        fixed=args.fixed,
-        curve=args.curve,
-    )
+    try:
+        result = run_bench(
+            args.agents,
+            env_id=args.env,
+            conditions=args.conditions,
+            seeds=args.seeds,
+            episodes=args.episodes,
+            train_steps=args.train_steps,
+            out=args.out,
+            backend=backend,
+            progress=not args.no_progress,
+            fixed=args.fixed,
+            curve=args.curve,
+        )
+    except KeyboardInterrupt:
+        say(
+            f"walker: the results finished so far are kept in {args.out}; run the same "
+            "command again to compute only the rest"
+        )
+        raise
     print(result.report)
     print(f"results: {', '.join(str(p) for p in result.files)}")
     print(

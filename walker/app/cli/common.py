@@ -69,7 +69,7 @@ def shown(args: argparse.Namespace) -> dict[str, Any]:
 def add_backend_options(parser: argparse.ArgumentParser, workers_help: str) -> None:
     """`--workers W` and `--ray [ADDRESS]`: where a sweep's tasks run (`backend_from_args`)."""
     parser.add_argument(
-        "--workers", type=checks.positive_int_arg, default=None, metavar="W", help=workers_help
+        "--workers", type=checks.workers_arg, default=None, metavar="W", help=workers_help
     )
     parser.add_argument(
         "--ray",
@@ -83,11 +83,12 @@ def add_backend_options(parser: argparse.ArgumentParser, workers_help: str) -> N
 
 
 def backend_from_args(args: argparse.Namespace, default_workers: int) -> Backend:
-    """Where `--workers` and `--ray` say a sweep's tasks run."""
+    """Where `--workers` and `--ray` say a sweep's tasks run (more workers than the cores
+    here are capped to them, with a one-line note)."""
     from walker.app.core.sweep import Backend  # tqdm
 
     return Backend(
-        workers=args.workers or default_workers,
+        workers=checks.cap_workers(args.workers) if args.workers else default_workers,
         ray=args.ray is not None,
         ray_address=args.ray or None,
         workers_given=args.workers is not None,

@@ -20,16 +20,17 @@ def add_parser(verbs: Any) -> None:
     add_env_options(evaluate)
     evaluate.add_argument(
         "--episodes",
-        type=checks.positive_int_arg,
+        type=checks.episodes_arg,
         default=3,
         help="episodes per policy (default: 3)",
     )
     add_start_options(evaluate)
     evaluate.add_argument(
         "--seconds",
-        type=float,
+        type=checks.seconds_arg,
         default=None,
-        help="episodes last up to this much simulated time (default: the env's time limit)",
+        help="episodes last up to this much simulated time, at most a day "
+        "(default: the env's time limit)",
     )
     evaluate.set_defaults(run=run)
 

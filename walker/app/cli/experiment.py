@@ -23,7 +23,7 @@ def add_parser(verbs: Any) -> None:
         "name", choices=["learned", "robustness", "exploration", "dungeon", "deep"]
     )
     experiment.add_argument(
-        "--seeds", type=checks.positive_int_arg, default=10, help="training seeds (default: 10)"
+        "--seeds", type=checks.seeds_arg, default=10, help="training seeds (default: 10)"
     )
     experiment.add_argument(
         "--steps",

@@ -30,7 +30,7 @@ def add_parser(verbs: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.out is not None:
-        checks.check_output_file(args.out, "--out")
+        checks.check_output_file(args.out, "--out", checks.PICTURE_SUFFIXES)
     from walker.app.core.compare import qtable_report  # torch
 
     text, heatmap = qtable_report(args.checkpoint, args.out, show_all=args.all)

@@ -63,6 +63,7 @@ def add_parser(verbs: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         checks.check_output_file(args.out, "--out", checks.VIDEO_SUFFIXES)
+    checks.check_lanes(len(args.policies) + len(args.learn))
     window = args.window if args.window is not None else (display_available() and args.out is None)
     if not window and args.out is None:
         raise UsageError("no display for a window: give --out race.mp4 to record the race")

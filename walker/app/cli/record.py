@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from walker.draw.renderer import DEFAULT_SIZE  # the drawing, numpy
 
     if args.race is not None:
+        checks.check_lanes(len(args.race))
         if args.ghost is not None:
             raise UsageError("--ghost goes with one POLICY, not with --race")
         print(
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    path = record_policy(
+    path, frames = record_policy(
         args.policy,
         args.out,
         size=args.size or DEFAULT_SIZE,
@@ -85,9 +86,8 @@ def run(args: argparse.Namespace) -> int:
         ghost=args.ghost,
         **shown(args),
     )
-    frames = round(args.seconds * args.fps / args.speed)
     print(
-        f"video: {path} ({frames} frames at {args.fps:g} fps"
+        f"video: {path} ({frames} frame{'s' if frames != 1 else ''} at {args.fps:g} fps"
         + (f", time-lapse x{args.speed:g})" if args.speed != 1 else ")")
     )
     return 0

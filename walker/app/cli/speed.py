@@ -34,7 +34,7 @@ def add_parser(verbs: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.out is not None:
-        checks.check_output_file(args.out, "--out")
+        checks.check_output_file(args.out, "--out", checks.JSON_SUFFIXES)
     names = args.names or list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:

@@ -20,12 +20,24 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from walker.errors import InputError
-from walker.files import check_writable_dir, check_writable_file
+from walker.files import check_output_path, check_writable_dir
 
 MAX_SEED = 2**32 - 1
 MAX_SECONDS = 86_400.0
 """Simulated time a playback, race or video may last (a day); longer looks like a typo."""
 MAX_FRAME_SIDE = 4096
+MAX_SEEDS = 10_000
+"""Seeds a bench or experiment may ask for: each is a task per agent and condition, and
+10,000 of them already take days here; more looks like a typo."""
+MAX_EPISODES = 10_000
+"""Episodes per policy (eval) or per seed and condition (bench)."""
+MAX_WORKERS = 1024
+"""Worker processes: no machine this runs on has more cores; above the cores here, the
+count is capped (`cap_workers`)."""
+LANE_PX = 180
+"""Height of one lane in a race's frame (`walker.draw.scene.race_size`)."""
+MAX_LANES = 16
+"""Lanes in a race: 16 lanes of 180 pixels fill a frame of 2880, within `MAX_FRAME_SIDE`."""
 
 
 class ArgumentValueError(InputError):
@@ -64,6 +76,51 @@ def seed_arg(text: str) -> int:
     return value
 
 
+def _counted(what: str, limit: int, why: str) -> Any:
+    """An argparse type for a count from 1 to `limit`, refused with the limit and `why`."""
+
+    def parse(text: str) -> int:
+        value = _whole(text, f"a whole number of {what} from 1 to {limit}")
+        if not 1 <= value <= limit:
+            raise argparse.ArgumentTypeError(
+                f"{what} must be from 1 to {limit} ({why}), got {value}"
+            )
+        return value
+
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
+
+
+seeds_arg = _counted("seeds", MAX_SEEDS, "each seed is a run per agent; more looks like a typo")
+episodes_arg = _counted("episodes", MAX_EPISODES, "more looks like a typo")
+workers_arg = _counted("workers", MAX_WORKERS, "one process per core; more than any machine has")
+
+
+def cap_workers(requested: int, option: str = "--workers") -> int:
+    """`requested` worker processes, or the cores this process may use if fewer, with a
+    one-line note on stderr when capped: more processes than cores only share them."""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = max(1, cores or 1)
+    if requested <= cores:
+        return requested
+    sys.stderr.write(
+        f"walker: {option} {requested} is more than the {cores} cores here; using {cores}\n"
+    )
+    return cores
+
+
+def check_lanes(count: int) -> int:
+    """Refuse a race of more lanes than a frame can show (`MAX_LANES`), or of none."""
+    if not 1 <= count <= MAX_LANES:
+        raise ArgumentValueError(
+            f"a race takes from 1 to {MAX_LANES} lanes (each needs {LANE_PX} pixels of a frame "
+            f"at most {MAX_FRAME_SIDE} high), got {count}"
+        )
+    return count
+
+
 def positive_int_arg(text: str) -> int:
     """A count: a whole number >= 1."""
     value = _whole(text, "a whole number >= 1")
@@ -85,7 +142,8 @@ def seconds_arg(text: str) -> float:
     value = _number(text, "a number of seconds")
     if not (math.isfinite(value) and 0 < value <= MAX_SECONDS):
         raise argparse.ArgumentTypeError(
-            f"seconds must be a number > 0 and at most {MAX_SECONDS:g}, got {text}"
+            f"seconds must be a number > 0 and at most {MAX_SECONDS:g} (a day of simulated "
+            f"time; longer looks like a typo), got {text}"
         )
     return value
 
@@ -190,23 +248,22 @@ def check_env_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
 # -- output paths ----------------------------------------------------------------------------
 
 
-def check_output_dir(folder: str | Path, option: str = "--out") -> Path:
-    """Refuse (`OutputPathError`) a folder no file can be written into; creates nothing."""
-    return check_writable_dir(folder, option)
+def check_output_dir(folder: str | Path, option: str = "--out", files: Iterable[str] = ()) -> Path:
+    """Refuse (`OutputPathError`) a folder no file can be written into, or one where any of
+    `files` (what the command will write there) is a device, a FIFO or a socket; creates
+    nothing."""
+    return check_writable_dir(folder, option, files)
 
 
 def check_output_file(
     path: str | Path, option: str = "--out", suffixes: Iterable[str] | None = None
 ) -> Path:
-    """Refuse a file that could not be written later (a folder, an unwritable place, or a
-    suffix not in `suffixes`); writes nothing that stays."""
-    target = Path(path)
-    allowed = tuple(suffixes or ())
-    if allowed and target.suffix.lower() not in allowed:
-        raise ArgumentValueError(
-            f"cannot write {option} {target}: use a {' or '.join(allowed)} file name"
-        )
-    return check_writable_file(target, option)
+    """Refuse a file that could not be written later: a folder, a device, a FIFO, a socket
+    or a link to one, an unwritable place, or a suffix not in `suffixes` (what is written);
+    writes nothing that stays."""
+    return check_output_path(path, option, suffixes)
 
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
+PICTURE_SUFFIXES = (".png",)
+JSON_SUFFIXES = (".json",)

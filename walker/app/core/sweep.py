@@ -19,97 +19,23 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import os
 import queue
-import socket
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from tqdm import tqdm
 
+from walker.app.core.backend import POOL_RESTARTS as POOL_RESTARTS
+from walker.app.core.backend import Backend as Backend
+from walker.app.core.backend import Failure as Failure
+from walker.app.core.backend import SweepError as SweepError
+from walker.app.core.backend import check_backend as check_backend
+from walker.app.core.backend import default_workers as default_workers
+from walker.app.core.backend import describe_error
 from walker.app.core.progress import Progress, TaskFunction, call_task, listening
-from walker.errors import InputError
-
-POOL_RESTARTS = 2
-"""How often Ray runs a task again whose worker process died before it counts as crashed (a
-process pool runs each task a dead worker took down once more, alone)."""
-
-
-class SweepError(InputError):
-    """A sweep cannot run as asked (bad worker count, Ray missing or unreachable)."""
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A task that raised (or whose worker died), and why, in one line."""
-
-    task: Any
-    message: str
-
-
-@dataclass(frozen=True)
-class Backend:
-    """Where tasks run: `workers` local processes, or Ray when `ray` is True."""
-
-    workers: int = 1
-    ray: bool = False
-    ray_address: str | None = None
-    """A Ray cluster's address (`host:port`, `ray://host:port` or `auto`); None starts a
-    local Ray on this machine."""
-    workers_given: bool = False
-    """Whether `workers` was asked for: a local Ray then gets exactly that many CPUs."""
-
-    def describe(self) -> str:
-        if self.ray:
-            return f"Ray at {self.ray_address}" if self.ray_address else "a local Ray"
-        return "this process" if self.workers == 1 else f"{self.workers} worker processes"
-
-
-def default_workers() -> int:
-    """All the cores this process may use."""
-    return (
-        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    )
-
-
-def check_backend(backend: Backend) -> None:
-    """Fail with one sentence, before any work, if `backend` cannot run."""
-    if backend.workers < 1:
-        raise SweepError(f"--workers must be at least 1, got {backend.workers}")
-    if not backend.ray:
-        return
-    try:
-        import ray  # noqa: F401
-    except ImportError as error:
-        raise SweepError(
-            "--ray needs Ray, an optional extra: run 'scripts/setup.sh ray' "
-            "(or pip install 'henry-walker[ray]')"
-        ) from error
-    address = backend.ray_address
-    if address and address != "auto":
-        host, port = _host_port(address)
-        try:
-            with socket.create_connection((host, port), timeout=5.0):
-                pass
-        except OSError as error:
-            raise SweepError(
-                f"cannot reach a Ray cluster at {address}: {error.strerror or error}"
-            ) from error
-
-
-def _host_port(address: str) -> tuple[str, int]:
-    bare = address.split("://", 1)[-1]
-    host, _, port = bare.rpartition(":")
-    if not host or not port.isdigit():
-        raise SweepError(
-            f"--ray address must look like HOST:PORT (e.g. 10.0.0.5:6379), got {address!r}"
-        )
-    return host, int(port)
 
 
 def run_sweep(
@@ -137,17 +63,14 @@ def run_sweep(
 
     try:
         if backend.ray:
-            return _run_ray(function, tasks, backend, shared, deliver, on_progress)
+            from walker.app.core.sweep_ray import run_ray  # ray
+
+            return run_ray(function, tasks, backend, shared, deliver, on_progress)
         if backend.workers == 1:
             return _run_here(function, tasks, shared, deliver, on_progress)
         return _run_pool(function, tasks, backend.workers, shared, deliver, on_progress)
     finally:
         bar.close()
-
-
-def _describe(error: BaseException) -> str:
-    last = traceback.format_exception_only(type(error), error)[-1].strip()
-    return last.replace("\n", " ")
 
 
 def _run_here(
@@ -163,7 +86,7 @@ def _run_here(
         try:
             result = call_task(function, task, shared, report)
         except Exception as error:
-            failures.append(Failure(task, _describe(error)))
+            failures.append(Failure(task, describe_error(error)))
             continue
         deliver(task, result)
     return failures
@@ -251,7 +174,7 @@ def _pool_pass(
                 broken.append((index, task))
                 continue
             except Exception as error:
-                failures.append(Failure(task, _describe(error)))
+                failures.append(Failure(task, describe_error(error)))
                 continue
             deliver(task, result)
     except BaseException:  # Ctrl-C or a signal: results of tasks in flight could not be kept
@@ -271,106 +194,3 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
         worker.terminate()
     for worker in workers:
         worker.join(timeout=5)
-
-
-# -- Ray -----------------------------------------------------------------------------------
-
-
-def _ray_call(
-    function: TaskFunction, task: Any, shared: Mapping[str, Any], index: int, reports: Any
-) -> Any:
-    report = None if reports is None else partial(_put_report, reports, index)
-    return call_task(function, task, shared, report)
-
-
-def _put_report(reports: Any, index: int, message: Any) -> None:
-    reports.put((index, message))
-
-
-def _run_ray(
-    function: TaskFunction,
-    tasks: Sequence[Any],
-    backend: Backend,
-    shared: dict[str, Any],
-    deliver: Callable[[Any, Any], None],
-    on_progress: Progress | None,
-) -> list[Failure]:
-    import logging
-
-    import ray
-    import ray.util.queue
-
-    started = False
-    if not ray.is_initialized():
-        options: dict[str, Any] = {
-            "include_dashboard": False,
-            "log_to_driver": False,
-            "logging_level": logging.WARNING,
-        }
-        # "local" starts a Ray of our own even when `ray start` left a cluster running here:
-        # joining one is what an ADDRESS (or "auto") asks for.
-        options["address"] = backend.ray_address or "local"
-        if not backend.ray_address and backend.workers_given:
-            options["num_cpus"] = backend.workers
-        try:
-            ray.init(**options)
-        except (ConnectionError, RuntimeError, ValueError) as error:
-            raise SweepError(
-                f"cannot start or join Ray"
-                f"{' at ' + backend.ray_address if backend.ray_address else ''}: "
-                f"{_describe(error)}"
-            ) from error
-        started = True
-    pending: dict[Any, Any] = {}
-    try:
-        with contextlib.ExitStack() as stack:
-            reports = None
-            if on_progress is not None:
-                # An actor that takes no CPU from the tasks; this process reads it.
-                reports = ray.util.queue.Queue(actor_options={"num_cpus": 0})
-                stack.callback(reports.shutdown)
-                receive = partial(reports.get, True)  # get(block, timeout)
-                stack.enter_context(listening(receive, ray.util.queue.Empty, tasks, on_progress))
-            return _ray_gather(function, tasks, shared, deliver, reports, pending)
-    except BaseException:
-        for ref in pending:
-            ray.cancel(ref, force=True)
-        raise
-    finally:
-        if started:
-            ray.shutdown()
-
-
-def _ray_gather(
-    function: TaskFunction,
-    tasks: Sequence[Any],
-    shared: dict[str, Any],
-    deliver: Callable[[Any, Any], None],
-    reports: Any,
-    pending: dict[Any, Any],
-) -> list[Failure]:
-    """Submit every task to Ray and hand over results as they come; `pending` holds the
-    tasks not yet back, by their Ray reference (the caller cancels them on Ctrl-C)."""
-    import ray
-
-    remote = ray.remote(num_cpus=1, max_retries=POOL_RESTARTS)(_ray_call)
-    shared_ref: Any = ray.put(shared)
-    for index, task in enumerate(tasks):
-        pending[remote.remote(function, task, shared_ref, index, reports)] = task
-    failures: list[Failure] = []
-    waiting = list(pending)
-    while waiting:
-        done, waiting = ray.wait(waiting, num_returns=1)
-        for ref in done:
-            task = pending.pop(ref)
-            try:
-                result = ray.get(ref)
-            except ray.exceptions.RayTaskError as error:
-                cause = error.cause if isinstance(error.cause, BaseException) else error
-                failures.append(Failure(task, _describe(cause)))
-                continue
-            except ray.exceptions.RayError as error:
-                failures.append(Failure(task, f"Ray lost it: {type(error).__name__}"))
-                continue
-            deliver(task, result)
-    return failures

@@ -36,10 +36,11 @@ from walker.app.core.tables import format_table
 from walker.app.experiments import deep
 from walker.app.experiments.dungeon import dungeon
 from walker.app.experiments.planning import TablePolicy, best_cycle, plan, sample_model
-from walker.app.experiments.report import Report
+from walker.app.experiments.report import REPORT_FILES, Report
 from walker.app.training.config import TRAIN_EPISODE_DECISIONS
 from walker.app.training.hooks import Hook, RunView
 from walker.app.training.loop import TrainConfig, train
+from walker.files import check_writable_dir
 
 EVAL_DECISIONS = 200
 """Decisions per greedy evaluation (120 s of simulated walking)."""
@@ -349,6 +350,8 @@ def run(
 ) -> str:
     """Run experiment `name` and return its table (saved to `out` when given); the seeds of
     `deep` run where `backend` says (default: this process)."""
+    if out is not None:  # before the work: a report that cannot be saved is refused now
+        check_writable_dir(out, "--out", files=REPORT_FILES)
     budget = {} if steps is None else {"steps": steps}  # else each experiment's own
     if name == "learned":
         report = learned_vs_hardcoded(seeds, **budget)

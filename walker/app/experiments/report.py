@@ -10,6 +10,9 @@ from typing import Any
 
 from walker.files import atomic_write_text, ensure_writable_dir
 
+REPORT_FILES = ("report.txt", "figures.json")
+"""What an experiment writes into its --out folder."""
+
 
 @dataclass(frozen=True)
 class Report:
@@ -21,6 +24,7 @@ class Report:
 
     def save(self, folder: Path) -> Path:
         ensure_writable_dir(folder)
-        atomic_write_text(folder / "report.txt", self.text + "\n")
-        atomic_write_text(folder / "figures.json", json.dumps(self.figures, indent=2) + "\n")
+        text, figures = REPORT_FILES
+        atomic_write_text(folder / text, self.text + "\n")
+        atomic_write_text(folder / figures, json.dumps(self.figures, indent=2) + "\n")
         return folder

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import multiprocessing
+import signal
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -66,10 +69,29 @@ def make_vector_env(
         factories = [partial(_with_options, make, config.reset_options) for make in factories]
     mode = gym.vector.AutoresetMode.SAME_STEP
     if config.vector == "async":
-        return gym.vector.AsyncVectorEnv(factories, autoreset_mode=mode)
+        quiet = [partial(_quiet_in_worker, make) for make in factories]
+        return gym.vector.AsyncVectorEnv(quiet, autoreset_mode=mode)
     if len(factories) == 1:  # the same results, without the general machinery's cost
         return SingleVectorEnv(factories[0])
     return gym.vector.SyncVectorEnv(factories, autoreset_mode=mode)
+
+
+def _quiet_in_worker(make_env: Callable[[], gym.Env[Any, Any]]) -> gym.Env[Any, Any]:
+    """Make an env; in a worker process, first leave Ctrl-C to the parent and let stop
+    signals end the worker without a word.
+
+    Ctrl-C reaches every process of the terminal's group: a worker that took it would die
+    mid-step printing its traceback, while the parent is already saving and about to close
+    the workers itself. A forked worker also inherits the parent's SIGTERM/SIGHUP handler
+    (which raises, for saving); a worker has nothing to save, so those signals get their
+    default action back: the worker ends at once and silently, whether the signal came
+    to the whole group or from the parent closing it. (AsyncVectorEnv also calls this in the
+    parent, to read the spaces: there the handlers stay.)"""
+    if multiprocessing.parent_process() is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for stop in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(stop, signal.SIG_DFL)
+    return make_env()
 
 
 def _with_options(
@@ -272,7 +294,11 @@ def train(
                 bar.close(run.books)
         try:
             if config.vector == "async":
-                vector_env.close(terminate=interrupted)
+                with warnings.catch_warnings():
+                    # Stopped mid-step: closing says it is waiting for the step, as intended.
+                    if interrupted:
+                        warnings.simplefilter("ignore")
+                    vector_env.close(terminate=interrupted)
             else:
                 vector_env.close()
         except Exception:  # workers may already be gone after Ctrl-C

@@ -18,6 +18,7 @@ from typing import Any
 from agents.checkpoint import CheckpointError, load_checkpoint
 from walker.app.core.checks import ArgumentValueError
 from walker.app.core.runfiles import CONFIG_NAME, HISTORY_NAME
+from walker.app.training.rundir import checkpoint_steps
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,7 @@ def read_resume_point(checkpoint: Path, agent: str) -> ResumePoint:
     metadata = payload["metadata"]
     if not isinstance(metadata, dict):
         raise CheckpointError(f"checkpoint {checkpoint} is damaged: its metadata is not a table")
-    state = payload.get("state")
-    agent_steps = state.get("steps") if isinstance(state, dict) else None
-    # Checkpoints from before run histories counted only their last segment; the agent's own
-    # step counter (Q-learning keeps one) knows better when it is larger.
-    steps = _count(metadata, "trained_steps")
-    if isinstance(agent_steps, int) and not isinstance(agent_steps, bool):
-        steps = max(steps, agent_steps)
+    steps = checkpoint_steps(payload)
     config = payload["config"] if isinstance(payload["config"], dict) else {}
     env_kwargs = metadata.get("env_kwargs")
     return ResumePoint(

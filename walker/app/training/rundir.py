@@ -14,13 +14,9 @@ checkpoint being resumed are dropped, new rows are appended.
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import json
 import os
 import shutil
-import socket
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,26 +25,17 @@ from typing import Any
 from walker.app.core.runfiles import (
     CHECKPOINT_NAME,
     HISTORY_NAME,
-    LOCK_NAME,
     RUN_FILES,
     RUN_FOLDERS,
 )
-from walker.errors import InputError
+from walker.app.training.runlock import RunFolderError as RunFolderError
+from walker.app.training.runlock import RunLock, lock_holder, now
 from walker.files import (
-    OutputPathError,
     append_text,
     atomic_write_text,
     ensure_writable_dir,
     failure_cause,
 )
-
-
-class RunFolderError(InputError):
-    """A run folder cannot be used as asked (busy, already holding a run, unreadable)."""
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
 
 
 def _pid_alive(pid: int) -> bool:
@@ -85,133 +72,6 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-# -- the lock ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LockHolder:
-    """Who holds (or last held) a run folder's lock, as its lock file records."""
-
-    pid: int | None
-    host: str
-    command: str
-    started: str
-
-    def describe(self) -> str:
-        who = f"pid {self.pid}" if self.pid is not None else "an unknown process"
-        text = f"{who} on {self.host or 'an unknown host'}"
-        if self.started:
-            text += f", started {self.started}"
-        if self.command:
-            text += f" ({self.command})"
-        return text
-
-
-def _read_holder(path: Path) -> LockHolder:
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        info = {}
-    if not isinstance(info, dict):
-        info = {}
-    pid = info.get("pid")
-    return LockHolder(
-        pid if isinstance(pid, int) else None,
-        str(info.get("host", "")),
-        str(info.get("command", "")),
-        str(info.get("started", "")),
-    )
-
-
-class RunLock:
-    """An exclusive lock on a run folder, released by `release()` or by the process dying."""
-
-    def __init__(self, folder: Path, command: Sequence[str]) -> None:
-        self.path = folder / LOCK_NAME
-        self.stale: LockHolder | None = None
-        """The holder recorded by a lock file whose process had died, if one was taken over."""
-        self._fd: int | None = None
-        self._acquire(folder, " ".join(command))
-
-    def _acquire(self, folder: Path, command: str) -> None:
-        while True:
-            try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-            except OSError as error:
-                raise OutputPathError(
-                    f"cannot lock run folder {folder}: {failure_cause(error)}"
-                ) from error
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as error:
-                os.close(fd)
-                if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                    holder = _read_holder(self.path)
-                    raise RunFolderError(
-                        f"run folder {folder} is in use by another run, {holder.describe()}; "
-                        "wait for it to end or give another --out"
-                    ) from error
-                raise OutputPathError(
-                    f"cannot lock run folder {folder}: {failure_cause(error)}"
-                ) from error
-            # A run that was releasing may have removed the file we opened: lock the live one.
-            try:
-                same = os.path.samestat(os.fstat(fd), os.stat(self.path))
-            except FileNotFoundError:
-                same = False
-            if not same:
-                os.close(fd)
-                continue
-            previous = _read_holder(self.path)
-            if previous.pid is not None:
-                self.stale = previous
-            record = {
-                "pid": os.getpid(),
-                "host": socket.gethostname(),
-                "command": command,
-                "started": _now(),
-            }
-            try:
-                os.ftruncate(fd, 0)
-                os.write(fd, (json.dumps(record) + "\n").encode("utf-8"))
-            except OSError as error:
-                os.close(fd)
-                raise OutputPathError(
-                    f"cannot lock run folder {folder}: {failure_cause(error)}"
-                ) from error
-            self._fd = fd
-            return
-
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
-    def release(self) -> None:
-        """Remove the lock file and drop the lock (safe to call twice)."""
-        if self._fd is None:
-            return
-        with contextlib.suppress(OSError):
-            self.path.unlink()
-        os.close(self._fd)
-        self._fd = None
-
-
-def lock_holder(folder: Path) -> LockHolder | None:
-    """Who holds `folder`'s lock right now, or None if nobody does."""
-    path = folder / LOCK_NAME
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except OSError:
-        return _read_holder(path)
-    finally:
-        os.close(fd)
-    return None
-
-
 # -- what a folder holds ---------------------------------------------------------------------
 
 
@@ -223,21 +83,60 @@ class RunState:
     """`finished`, `interrupted`, `failed`, `stopped` (ended without a word: killed or
     crashed), `running`, or `unrecorded` (files of a run from before run histories)."""
     steps: int | None
+    """The steps its history last recorded."""
     ended: str | None
+    checkpoint_steps: int | None = None
+    """The steps its checkpoint holds (None: no readable checkpoint). A killed run's history
+    stops at its start, while the checkpoints it saved hold what was trained."""
 
     def describe(self) -> str:
         article = "an" if self.status[0] in "aeiou" else "a"
-        text = {
-            "unrecorded": "an earlier run",
-            "stopped": "a run that stopped without ending (killed or crashed)",
-        }.get(self.status, f"{article} {self.status} run")
-        if self.steps is not None:
-            text += f" ({self.steps} steps)"
+        if self.status == "stopped":
+            saved = (
+                f", its checkpoint holding {self.checkpoint_steps} steps"
+                if self.checkpoint_steps is not None
+                else ", with no checkpoint"
+            )
+            return f"a run that was killed or crashed (nothing runs in it now){saved}"
+        text = {"unrecorded": "an earlier run"}.get(self.status, f"{article} {self.status} run")
+        steps = self.checkpoint_steps if self.steps is None else self.steps
+        if steps is not None:
+            text += f" ({steps} steps)"
         return text
 
 
-def run_state(folder: Path) -> RunState | None:
-    """What `folder` holds, or None if it holds no run (missing, empty, or unrelated files)."""
+def checkpoint_steps(payload: dict[str, Any]) -> int:
+    """The environment steps a loaded checkpoint's agent was trained for, over all segments.
+
+    Checkpoints from before run histories counted only their last segment in the metadata;
+    the agent's own step counter (Q-learning keeps one) knows better when it is larger."""
+    metadata = payload.get("metadata")
+    value = metadata.get("trained_steps", 0) if isinstance(metadata, dict) else 0
+    steps = value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+    state = payload.get("state")
+    agent_steps = state.get("steps") if isinstance(state, dict) else None
+    if isinstance(agent_steps, int) and not isinstance(agent_steps, bool):
+        steps = max(steps, agent_steps)
+    return steps
+
+
+def _saved_steps(folder: Path) -> int | None:
+    path = folder / CHECKPOINT_NAME
+    if not path.is_file():
+        return None
+    from agents.checkpoint import CheckpointError, load_checkpoint
+
+    try:
+        return checkpoint_steps(load_checkpoint(path))
+    except CheckpointError:
+        return None
+
+
+def run_state(folder: Path, locked_here: bool = False) -> RunState | None:
+    """What `folder` holds, or None if it holds no run (missing, empty, or unrelated files).
+
+    `locked_here`: this process holds the folder's lock, so a run whose history did not end
+    is not running: it was killed or crashed."""
     if not folder.is_dir():
         return None
     history = read_jsonl(folder / HISTORY_NAME)
@@ -246,10 +145,12 @@ def run_state(folder: Path) -> RunState | None:
         steps = last.get("steps")
         steps = steps if isinstance(steps, int) else None
         event = last.get("event")
+        running = not locked_here and lock_holder(folder) is not None
         status = {"end": "finished", "interrupted": "interrupted", "failed": "failed"}.get(
-            str(event), "running" if lock_holder(folder) else "stopped"
+            str(event), "running" if running else "stopped"
         )
-        return RunState(status, steps, last.get("time"))
+        saved = _saved_steps(folder) if status == "stopped" else None
+        return RunState(status, steps, last.get("time"), saved)
     if any((folder / name).exists() for name in RUN_FILES) or any(
         (folder / name).is_dir() for name in RUN_FOLDERS
     ):
@@ -341,13 +242,16 @@ class RunFolder:
         folder = ensure_writable_dir(path)
         lock = RunLock(folder, command)
         try:
-            previous = run_state(folder)
+            previous = run_state(folder, locked_here=True)
             if previous is not None and not resume:
                 if not overwrite:
+                    checkpoint = folder / CHECKPOINT_NAME
+                    resuming = (
+                        f"--resume {checkpoint} to continue it, " if checkpoint.is_file() else ""
+                    )
                     raise RunFolderError(
                         f"run folder {folder} already holds {previous.describe()}; give "
-                        f"--overwrite to replace it, --resume {folder / CHECKPOINT_NAME} to "
-                        "continue it, or another --out"
+                        f"--overwrite to replace it, {resuming}or another --out"
                     )
                 _clear_run_files(folder)
             claimed = cls(folder, lock, previous)
@@ -360,7 +264,7 @@ class RunFolder:
 
     def record(self, event: str, **fields: Any) -> None:
         """Append one event (`start`, `resume`, `end`, `interrupted`, `failed`) to the history."""
-        row = {"event": event, "time": _now(), **fields}
+        row = {"event": event, "time": now(), **fields}
         append_text(self.path / HISTORY_NAME, json.dumps(row, default=str) + "\n")
 
     def history(self) -> list[dict[str, Any]]:

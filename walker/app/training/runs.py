@@ -26,14 +26,22 @@ from walker.app.core.policies import (
     make_env,
     require_checkpoint,
 )
-from walker.app.core.runfiles import CURVES_NAME, DEFAULT_RUNS, DEMO_OUT, GAIT_VIDEO_NAME
+from walker.app.core.runfiles import (
+    CHECKPOINT_NAME,
+    CURVES_NAME,
+    DEFAULT_RUNS,
+    DEMO_OUT,
+    GAIT_VIDEO_NAME,
+    LOCK_NAME,
+    RUN_FILES,
+)
 from walker.app.training.config import TRAIN_EPISODE_DECISIONS
 from walker.app.training.hooks import Hook, RunView, TensorBoardLog
 from walker.app.training.loop import TrainConfig, TrainResult, train
 from walker.app.training.resuming import ResumePoint, read_resume_point, refuse_agent_changes
 from walker.app.training.session import RunSession
 from walker.app.training.view import training_hooks
-from walker.app.viewing.scenes import require_display
+from walker.app.viewing.scenes import require_display, require_drawable
 from walker.draw.window import display_available
 from walker.files import OutputPathError, check_writable_dir, write_failure
 
@@ -60,7 +68,11 @@ class RunResult:
     def summary(self) -> str:
         lines = []
         if self.train.interrupted:
-            lines.append("interrupted: checkpoint saved, run stopped cleanly")
+            checkpoint = self.train.checkpoint or self.out / CHECKPOINT_NAME
+            lines.append(
+                f"interrupted: checkpoint saved at step {self.start_steps + self.train.steps}, "
+                f"run stopped cleanly; continue it with 'walker train --resume {checkpoint}'"
+            )
         rate = self.train.steps / max(self.train.seconds, 1e-9)
         total = f" ({self.start_steps + self.train.steps} in all)" if self.start_steps else ""
         lines.append(
@@ -197,12 +209,16 @@ def train_run(
         henry = is_henry(probe)
         if run.random_starts and not isinstance(probe.unwrapped, envs.HenryEnv):
             raise PolicyError(f"--random-starts needs one of Henry's envs, not {env_id}")
+        if run.watch or run.record is not None or run.record_every:
+            require_drawable(probe, "--watch, --record and --record-every")
         metadata = env_metadata(env_id, env_kwargs, probe)
         agent = _learner(kind, agent_config, run, probe)
     finally:
         probe.close()
     _check_watching(run)
-    folder = check_writable_dir(run_folder(agent_name, run, resume), "--out")
+    folder = check_writable_dir(
+        run_folder(agent_name, run, resume), "--out", files=(*RUN_FILES, LOCK_NAME)
+    )
     run = run.replace(out=folder)
     run_record = {
         "agent": agent_name,
@@ -308,6 +324,10 @@ def demo(
     """The README's main job: learn to walk briefly, then compare with the hard-coded gait."""
     show = display_available() if window is None else window
     run = _train_demo(steps, seed, out, show)
+    if run.train.stopped_by is not None:
+        # Ctrl-C (or a signal) means stop: the run is saved; no comparison, race or video.
+        print(run.summary(), flush=True)
+        raise run.train.stopped_by
     checkpoint = run.train.checkpoint
     assert checkpoint is not None
     table = compare_policies(
@@ -334,7 +354,7 @@ def demo(
     if video:
         from walker.app.viewing.playback import record_policy  # pygame
 
-        path = record_policy(
+        path, _ = record_policy(
             str(checkpoint), out / GAIT_VIDEO_NAME, seconds=20.0, env_id=envs.DISCRETE_ID, seed=seed
         )
         parts.append(f"\ngait video: {path}")

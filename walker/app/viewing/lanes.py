@@ -33,6 +33,7 @@ from walker.app.viewing.scenes import (
     frame_stride,
     hud,
     qrows,
+    require_drawable,
     step_frames,
 )
 from walker.draw.renderer import LANE_COLORS, QRow, Renderer, Scene, Window
@@ -198,6 +199,7 @@ def open_lanes(
             lane_kwargs = {**found[1], **lane_kwargs}
         lane_env_id = race_env_id
         env = make_env(lane_env_id, lane_kwargs)
+        require_drawable(env, "walker record, race and watch")
         if learning:
             agent: Agent = learner_from_spec(spec, env, seed + index)
         else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from walker.app.core.learners import PolicyError
 from walker.app.viewing.controls import window_title
@@ -16,6 +16,13 @@ from walker.app.viewing.lanes import Lane, open_lanes, run_lanes
 from walker.app.viewing.scenes import CONTROL_HZ, require_display
 from walker.draw.renderer import DEFAULT_SIZE, LANE_COLORS, WINDOW_SIZE, Window, race_size
 from walker.draw.video import VideoWriter
+
+
+class Recording(NamedTuple):
+    """A video written: where, and how many frames it holds."""
+
+    path: Path
+    frames: int
 
 
 def record_policy(
@@ -30,16 +37,17 @@ def record_policy(
     pose: str | None = None,
     speed: float = 1.0,
     ghost: str | None = None,
-) -> Path:
+) -> Recording:
     """Write an mp4/gif of `seconds` of simulated time of POLICY walking, time-lapsed
     `speed` times, with a `ghost` policy drawn translucent beside him if given."""
     options = {"pose": pose} if pose else None
     lanes = open_lanes([spec], env_id, env_kwargs or {}, seed, fps, options=options, speed=speed)
     shade = _ghost_lane(ghost, env_id, env_kwargs, seed, fps, options, speed)
+    writer = VideoWriter(out, fps)
     _run_shown(
         lanes,
         None,
-        VideoWriter(out, fps),
+        writer,
         seconds=seconds,
         fps=fps,
         size=size,
@@ -47,7 +55,7 @@ def record_policy(
         speed=speed,
         ghost=shade,
     )
-    return Path(out)
+    return Recording(Path(out), writer.frames)
 
 
 def _ghost_lane(

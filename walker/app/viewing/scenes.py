@@ -20,8 +20,9 @@ import envs
 from agents.collect import Step
 from envs.gait import GaitMeter, GaitMetrics, attach, detach
 from walker.app.core.learners import PolicyError
-from walker.draw.renderer import DisplayUnavailableError, QRow, display_available
+from walker.draw.renderer import DisplayUnavailableError, QRow
 from walker.draw.video import VideoError
+from walker.draw.window import display_problem
 from walker.sim.world import Geometry
 
 CONTROL_HZ = 60
@@ -39,11 +40,33 @@ def frame_stride(fps: float, speed: float = 1.0) -> int:
 
 
 def require_display() -> None:
-    if not display_available():
+    """Refuse, in one sentence saying why, a window where none can be opened: no display,
+    one that does not answer (SDL would draw off screen and show nothing), or an
+    off-screen SDL driver."""
+    problem = display_problem()
+    if problem is not None:
         raise DisplayUnavailableError(
-            "this command needs a display (DISPLAY is not set); record a video instead with "
+            f"this command needs a display ({problem}); record a video instead with "
             "'walker record POLICY --out gait.mp4', or run it under xvfb-run"
         )
+
+
+def require_drawable(env: gym.Env[Any, Any], what: str) -> None:
+    """Refuse (`PolicyError`, one sentence) to draw an env the views cannot draw, before
+    anything is written: the windows, videos and races draw Henry's bodies, not frames."""
+    if isinstance(env.unwrapped, envs.HenryEnv):
+        return
+    env_id = env.spec.id if env.spec is not None else type(env.unwrapped).__name__
+    modes = env.metadata.get("render_modes") or []
+    renders = (
+        "its own rgb_array frames are not shown by these views"
+        if "rgb_array" in modes
+        else "it renders no pictures"
+    )
+    raise PolicyError(
+        f"{what} draw only Henry's envs ({envs.DISCRETE_ID}, {envs.CONTINUOUS_ID}), "
+        f"not {env_id} ({renders}); use 'walker eval' to measure it"
+    )
 
 
 def henry_of(env: gym.Env[Any, Any]) -> envs.HenryEnv:

@@ -1,0 +1,89 @@
+"""A window is only opened on a display that answers: a display variable naming no server,
+or an off-screen SDL driver, is told apart in one sentence pointing to `walker record`."""
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from walker.draw.window import DisplayUnavailableError, Window, display_problem
+
+
+def _silent_display() -> str:
+    """A display name no X server listens on."""
+    for number in range(90, 200):
+        if not Path(f"/tmp/.X11-unix/X{number}").exists():
+            return f":{number}"
+    pytest.skip("every display number from :90 to :199 is taken")
+
+
+def test_a_display_variable_naming_no_server_is_refused_before_sdl_draws_off_screen(
+    monkeypatch,
+):
+    name = _silent_display()
+    monkeypatch.delenv("SDL_VIDEODRIVER", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("DISPLAY", name)
+    started = time.monotonic()
+    assert display_problem() == f"no display server answers on DISPLAY={name}"
+    with pytest.raises(DisplayUnavailableError) as error:
+        Window((320, 240))
+    assert time.monotonic() - started < 5
+    assert str(error.value) == (
+        f"cannot open a window (no display server answers on DISPLAY={name}); "
+        "use 'walker record' to write a video instead, or run under xvfb-run"
+    )
+
+
+def test_a_tcp_display_with_nothing_listening_is_told_at_once(monkeypatch):
+    # A TCP display whose port is closed is "no server" at once, not a hang.
+    monkeypatch.delenv("SDL_VIDEODRIVER", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("DISPLAY", "127.0.0.1:7")  # port 6007: nothing listens in a test box
+    started = time.monotonic()
+    problem = display_problem()
+    assert time.monotonic() - started < 3
+    if _listening(6007):
+        pytest.skip("something listens on port 6007 here")
+    assert problem == "no display server answers on DISPLAY=127.0.0.1:7"
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_an_off_screen_driver_is_named_not_mistaken_for_a_missing_display(monkeypatch):
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    assert display_problem() == "SDL_VIDEODRIVER=dummy draws off screen"
+    monkeypatch.delenv("SDL_VIDEODRIVER")
+    monkeypatch.delenv("DISPLAY")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert display_problem() == "DISPLAY is not set"
+
+
+@pytest.mark.display
+@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="needs Xvfb")
+def test_a_display_that_answers_has_no_problem(monkeypatch):
+    name = _silent_display()
+    server = subprocess.Popen(
+        ["Xvfb", name, "-screen", "0", "640x480x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        socket_path = Path(f"/tmp/.X11-unix/X{name[1:]}")
+        deadline = time.monotonic() + 20
+        while not socket_path.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        monkeypatch.delenv("SDL_VIDEODRIVER", raising=False)
+        monkeypatch.setenv("DISPLAY", name)
+        assert display_problem() is None
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
