@@ -42,6 +42,7 @@ import numpy as np
 
 from agents.base import ServoScale, forget
 from envs import OBSERVATION_FIELDS, HenryContinuousEnv
+from walker.errors import InputError
 
 _FIELD = {name: index for index, name in enumerate(OBSERVATION_FIELDS)}
 _SWING = (_FIELD["right_swing_rad"], _FIELD["left_swing_rad"])
@@ -52,7 +53,7 @@ _PITCH_RATE = _FIELD["torso_angular_velocity_rad_s"]
 _VX = _FIELD["torso_vx_m_s"]
 
 
-class WalkingConfigError(ValueError):
+class WalkingConfigError(InputError):
     """A walking controller parameter is out of its range."""
 
 

@@ -4,9 +4,10 @@ import gymnasium as gym
 import pytest
 
 import envs  # noqa: F401
-from agents.qlearning import QLearning, QLearningConfig
-from walker.app.checks import ArgumentValueError
-from walker.app.resuming import (
+from agents.qlearning import QLearning
+from agents.qlearning_config import QLearningConfig
+from walker.app.core.checks import ArgumentValueError
+from walker.app.training.resuming import (
     flatten_config,
     read_resume_point,
     refuse_agent_changes,

@@ -1,0 +1,136 @@
+"""`walker bench [AGENT ...]`: agents against the hard-coded policy, under perturbation
+conditions, over seeds, with confidence intervals."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from walker.app.bench.conditions import CONDITIONS
+from walker.app.cli.common import DEFAULT_OUT
+from walker.app.core import checks
+
+
+def add_parser(verbs: Any) -> None:
+    bench = verbs.add_parser(
+        "bench",
+        help="agents against the hard-coded policy, under perturbations, with CIs",
+        description="Plays each AGENT on each seed under each condition and reports the "
+        "mean and IQM with 95% bootstrap intervals over seeds, the probability of beating "
+        "the hard-coded policy, fall rates and cost of transport: a Markdown table on "
+        "stdout and in --out, with per-episode CSV and JSON and PNG plots. Run it again "
+        "with the same --out to resume. Conditions: " + ", ".join(CONDITIONS) + ".",
+    )
+    _add_what_runs(bench)
+    _add_where_it_runs(bench)
+    bench.set_defaults(run=run)
+
+
+def _add_what_runs(bench: argparse.ArgumentParser) -> None:
+    """The agents, env, conditions, seeds and episodes of the sweep."""
+    bench.add_argument(
+        "agents",
+        nargs="*",
+        metavar="AGENT",
+        help="hardcoded, random, qlearning, dqn, ppo, a checkpoint path or a "
+        "pretrained name (default: every agent each env supports)",
+    )
+    bench.add_argument(
+        "--env", default=None, metavar="ID", help="Henry-v0 or HenryContinuous-v0 (default: both)"
+    )
+    bench.add_argument(
+        "--conditions",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="conditions to run (default: all; 'friction', 'mass' and 'push' name both of theirs)",
+    )
+    bench.add_argument(
+        "--seeds",
+        type=checks.positive_int_arg,
+        default=10,
+        help="seeds, the unit of replication (default: 10)",
+    )
+    bench.add_argument(
+        "--episodes",
+        type=checks.positive_int_arg,
+        default=1,
+        help="greedy episodes per seed and condition (default: 1)",
+    )
+    bench.add_argument(
+        "--train-steps",
+        type=checks.positive_int_arg,
+        default=None,
+        metavar="K",
+        help="train each learning agent per seed for K env steps (default: "
+        "load its pretrained policy)",
+    )
+
+
+def _add_where_it_runs(bench: argparse.ArgumentParser) -> None:
+    """The workers or Ray cluster, the output folder and the progress bars."""
+    bench.add_argument(
+        "--workers",
+        type=checks.positive_int_arg,
+        default=None,
+        metavar="W",
+        help="worker processes (default: all cores)",
+    )
+    bench.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="run the tasks on Ray: a local Ray without ADDRESS, a cluster's "
+        "head (HOST:PORT) with it (needs scripts/setup.sh ray)",
+    )
+    bench.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT / "bench",
+        help="folder for the results (default: runs/bench)",
+    )
+    bench.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+
+
+def run(args: argparse.Namespace) -> int:
+    checks.check_output_dir(args.out, "--out")
+    from walker.app.bench.benchmark import run_bench  # torch, matplotlib
+    from walker.app.core.sweep import Backend, default_workers  # tqdm, ray when asked
+
+    backend = Backend(
+        workers=args.workers or default_workers(),
+        ray=args.ray is not None,
+        ray_address=args.ray or None,
+        workers_given=args.workers is not None,
+    )
+    started = time.perf_counter()
+    result = run_bench(
+        args.agents,
+        env_id=args.env,
+        conditions=args.conditions,
+        seeds=args.seeds,
+        episodes=args.episodes,
+        train_steps=args.train_steps,
+        out=args.out,
+        backend=backend,
+        progress=not args.no_progress,
+    )
+    print(result.report)
+    print(f"results: {', '.join(str(p) for p in result.files)}")
+    print(
+        f"({len(result.records)} results on {backend.describe()}, "
+        f"{time.perf_counter() - started:.0f} s)"
+    )
+    for failure in result.failures:
+        agent, seed, condition = failure.task.identity
+        print(
+            f"walker: task (agent {agent}, seed {seed}, condition {condition}) on "
+            f"{failure.task.env_id} failed: {failure.message}",
+            file=sys.stderr,
+        )
+    return 1 if result.failures else 0

@@ -1,0 +1,332 @@
+"""The training loop every learning agent shares: collect, learn, and on a schedule
+evaluate, checkpoint and call hooks.
+
+`train` steps a Gymnasium vector env (one env by default) through `agents.collect.Collector`,
+hands each collected `Batch` to `agent.learn`, and keeps the books: per-episode metrics,
+periodic greedy evaluation, checkpoints, a progress bar, and Ctrl-C handling (save, then
+stop cleanly). Anything that watches or steers training (the live window, video clips,
+TensorBoard) is a `Hook` (`walker.app.training.hooks`): it reads the run through a read-only
+view and asks for a save or a stop through what it returns, handled here between env steps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from agents.base import Learner
+from agents.collect import Collector, Step
+from walker.app.core.evaluation import EpisodeResult, evaluate
+from walker.app.core.policies import ResetOptions
+from walker.app.training.config import TrainConfig, TrainError
+from walker.app.training.hooks import Hook, Request, RunBooks, RunView
+from walker.app.training.session import RunLogs
+from walker.files import atomic_write_text, ensure_writable_dir
+
+__all__ = ["TrainConfig", "TrainError", "TrainResult", "make_vector_env", "train"]
+
+
+@dataclass
+class TrainResult:
+    """How a training run ended."""
+
+    steps: int
+    episodes: int
+    seconds: float
+    interrupted: bool
+    checkpoint: Path | None
+    evaluations: list[dict[str, float]]
+    """Every evaluation of the run, earlier segments' (with `logs`) included."""
+    episode_log: list[dict[str, Any]]
+    """Every episode row of the run, earlier segments' (with `logs`) included."""
+    stopped_by: KeyboardInterrupt | None = None
+    """What interrupted the run: Ctrl-C, or SIGTERM/SIGHUP as a `StopSignal`."""
+
+
+def make_vector_env(
+    make_env: Callable[[], gym.Env[Any, Any]],
+    config: TrainConfig,
+    make_first_env: Callable[[], gym.Env[Any, Any]] | None = None,
+) -> gym.vector.VectorEnv[Any, Any, Any]:
+    """`config.num_envs` envs from `make_env` (env 0 from `make_first_env` when given), reset
+    in SAME_STEP autoreset mode as the collector needs, with `config.reset_options`."""
+    factories = [make_first_env or make_env] + [make_env] * (config.num_envs - 1)
+    if config.reset_options:
+        factories = [partial(_with_options, make, config.reset_options) for make in factories]
+    mode = gym.vector.AutoresetMode.SAME_STEP
+    if config.vector == "async":
+        return gym.vector.AsyncVectorEnv(factories, autoreset_mode=mode)
+    return gym.vector.SyncVectorEnv(factories, autoreset_mode=mode)
+
+
+def _with_options(
+    make_env: Callable[[], gym.Env[Any, Any]], options: dict[str, Any]
+) -> gym.Env[Any, Any]:
+    return ResetOptions(make_env(), options)
+
+
+class _Run:
+    """One training run's books, logs and checkpoints (what `train` does besides the loop)."""
+
+    def __init__(
+        self,
+        agent: Learner,
+        config: TrainConfig,
+        metadata: dict[str, Any],
+        hooks: Sequence[Hook],
+        make_eval_env: Callable[[], gym.Env[Any, Any]],
+        logs: RunLogs | None = None,
+    ) -> None:
+        self.agent = agent
+        self.config = config
+        self.metadata = metadata
+        self.hooks = hooks
+        self.make_eval_env = make_eval_env
+        self.out = ensure_writable_dir(config.out) if config.out is not None else None
+        self.logs = logs
+        # A resumed run counts on from the checkpoint's totals; the budget is this segment's.
+        self.start_steps = logs.start_steps if logs is not None else 0
+        self.start_episodes = logs.start_episodes if logs is not None else 0
+        self.books = RunBooks(
+            agent=agent, config=config, steps=self.start_steps, episodes=self.start_episodes
+        )
+        self.evaluations: list[dict[str, float]] = []
+        self.episode_log: list[dict[str, Any]] = []
+        self.logged = (0, 0)
+        """How many of this segment's (episode rows, evaluations) the logs already hold."""
+        self.eval_seconds = 0.0
+        self.saved: Path | None = None
+
+    def budget_spent(self) -> bool:
+        books, config = self.books, self.config
+        if config.steps is not None and books.steps - self.start_steps >= config.steps:
+            return True
+        return (
+            config.episodes is not None and books.episodes - self.start_episodes >= config.episodes
+        )
+
+    def progress(self) -> float:
+        """How far the whole training (earlier segments included) is, for annealing."""
+        assert self.config.steps is not None
+        return self.books.steps / (self.start_steps + self.config.steps)
+
+    def record(self, step: Step, metrics: dict[str, float]) -> None:
+        """Count the step and log the episodes it ended."""
+        books = self.books
+        books.steps += len(step.batch.rewards)
+        books.last_step = step
+        for end in step.ended:
+            info = end.info
+            result = EpisodeResult(
+                end.episode_return,
+                end.length,
+                float(info["distance_m"]) if "distance_m" in info else None,
+                float(info["time_s"]) if "time_s" in info else None,
+                end.terminated,
+                end.illegal_actions,
+            )
+            books.episodes += 1
+            books.returns.append(result.episode_return)
+            if result.distance_m is not None:
+                books.distances.append(result.distance_m)
+                books.best_distance_m = max(books.best_distance_m, result.distance_m)
+            row = {
+                "episode": books.episodes,
+                "step": books.steps,
+                "env": end.env_index,
+                **{k: v for k, v in asdict(result).items() if v is not None},
+                **{k: _plain(v) for k, v in self.agent.hud().items()},
+                **metrics,
+            }
+            if result.speed_m_s is not None:
+                row["speed_m_s"] = result.speed_m_s
+            self.episode_log.append(row)
+            for hook in self.hooks:
+                hook.on_episode(self.books.view(), result)
+
+    def evaluate(self, final: bool = False) -> None:
+        config, books = self.config, self.books
+        started = time.perf_counter()
+        summary = evaluate(
+            self.make_eval_env,
+            self.agent,
+            config.eval_episodes,
+            max_steps=None if final else config.eval_max_steps,
+        )
+        summary["step"] = float(books.steps)
+        # Wall time spent training so far, evaluations excluded.
+        summary["train_seconds"] = started - books.started - self.eval_seconds
+        self.eval_seconds += time.perf_counter() - started
+        if (
+            final
+            and len(self.evaluations) > self.logged[1]
+            and self.evaluations[-1]["step"] == books.steps
+        ):
+            self.evaluations.pop()  # replaced by a full-length one
+        self.evaluations.append(summary)
+        books.last_eval = summary
+
+    def save(self) -> Path | None:
+        if self.out is None:
+            return None
+        books = self.books
+        meta = {**self.metadata, "trained_steps": books.steps, "trained_episodes": books.episodes}
+        self.saved = self.agent.save(self.out / "checkpoint.pt", meta)
+        # The logs follow the checkpoint, so they never tell of steps it does not hold.
+        if self.logs is None:
+            _write_logs(self.out, self.episode_log, self.evaluations)
+            return self.saved
+        episodes, evaluations = self.logged
+        for row in self.episode_log[episodes:]:
+            self.logs.metrics.add(row)
+        for row in self.evaluations[evaluations:]:
+            self.logs.evaluations.add(row)
+        self.logs.flush()
+        self.logged = (len(self.episode_log), len(self.evaluations))
+        return self.saved
+
+    def due(self, every: int, n_envs: int) -> bool:
+        """Whether a schedule of `every` steps fell within the step just taken."""
+        return bool(every) and self.books.steps % every < n_envs
+
+    def result(self, stopped_by: KeyboardInterrupt | None) -> TrainResult:
+        books = self.books
+        episodes, evaluations = self.episode_log, self.evaluations
+        if self.logs is not None:
+            logged_episodes, logged_evaluations = self.logged
+            episodes = self.logs.metrics.rows + episodes[logged_episodes:]
+            evaluations = self.logs.evaluations.rows + evaluations[logged_evaluations:]
+        return TrainResult(
+            books.steps - self.start_steps,
+            books.episodes - self.start_episodes,
+            time.perf_counter() - books.started,
+            stopped_by is not None,
+            self.saved,
+            evaluations,
+            episodes,
+            stopped_by,
+        )
+
+
+def train(
+    agent: Learner,
+    make_env: Callable[[], gym.Env[Any, Any]],
+    config: TrainConfig,
+    metadata: dict[str, Any] | None = None,
+    hooks: Sequence[Hook] = (),
+    make_eval_env: Callable[[], gym.Env[Any, Any]] | None = None,
+    make_first_env: Callable[[], gym.Env[Any, Any]] | None = None,
+    logs: RunLogs | None = None,
+) -> TrainResult:
+    """Train `agent` on envs from `make_env` until the budget is spent or a hook stops it.
+    `make_first_env` builds env 0 instead when given (the live window samples frames there).
+    With `logs` (a run folder's continuing logs) the counts go on from `logs.start_steps`
+    and `logs.start_episodes`, rows are appended to the logs after each checkpoint, and the
+    budget counts this segment's steps only; the checkpoint records the totals."""
+    run = _Run(agent, config, dict(metadata or {}), hooks, make_eval_env or make_env, logs)
+    n = config.num_envs
+    vector_env = make_vector_env(make_env, config, make_first_env)
+    collector = Collector(vector_env, agent)
+    bar = _progress_bar(config)
+    set_progress = getattr(agent, "set_progress", None)
+    stopped_by: KeyboardInterrupt | None = None
+    try:
+        collector.reset(seed=[config.seed + i for i in range(n)])
+        for hook in hooks:
+            hook.on_start(run.books.view())
+        while not run.budget_spent():
+            if set_progress is not None and config.steps:
+                set_progress(run.progress())  # annealing and the like
+            step = collector.step()
+            metrics = agent.learn(step.batch)
+            run.books.current_return = float(collector.returns[0])
+            run.record(step, metrics)
+            request = _ask(hooks, run.books.view()) if hooks else Request.NOTHING
+            if run.due(config.eval_every, n):
+                run.evaluate()
+            if Request.SAVE in request or run.due(config.checkpoint_every, n):
+                run.save()
+            if bar is not None:
+                bar.update(n if config.steps is not None else len(step.ended))
+                bar.set_postfix(_postfix(run.books), refresh=False)
+            if Request.STOP in request:
+                run.books.stopped = True
+                break
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM/SIGHUP as a StopSignal
+        stopped_by = stop
+    finally:
+        interrupted = stopped_by is not None
+        if bar is not None:
+            with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+                bar.close()
+        try:
+            if config.vector == "async":
+                vector_env.close(terminate=interrupted)
+            else:
+                vector_env.close()
+        except Exception:  # workers may already be gone after Ctrl-C
+            if not interrupted:
+                raise
+        for hook in hooks:
+            hook.close(run.books.view())
+    # A final greedy evaluation, unless Ctrl-C asked to stop now.
+    if not interrupted and config.final_eval:
+        run.evaluate(final=True)
+    run.save()
+    return run.result(stopped_by)
+
+
+def _ask(hooks: Sequence[Hook], view: RunView) -> Request:
+    """Call every hook's `on_step`; what they request, together."""
+    request = Request.NOTHING
+    for hook in hooks:
+        request |= hook.on_step(view) or Request.NOTHING
+    return request
+
+
+def _progress_bar(config: TrainConfig) -> Any:
+    if not config.progress:
+        return None
+    from tqdm import tqdm
+
+    if config.steps is not None:
+        return tqdm(total=config.steps, unit="step", dynamic_ncols=True, mininterval=0.5)
+    return tqdm(total=config.episodes, unit="episode", dynamic_ncols=True, mininterval=0.5)
+
+
+def _postfix(books: RunBooks) -> dict[str, str]:
+    postfix = {"episodes": str(books.episodes)}
+    hud = books.agent.hud()
+    if "epsilon" in hud:
+        postfix["eps"] = f"{hud['epsilon']:.3f}"
+    if books.returns:
+        postfix["return"] = f"{np.mean(books.returns):.3g}"
+    if books.distances:
+        postfix["dist"] = f"{np.mean(books.distances):.2f}m"
+    return postfix
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    return value
+
+
+def _write_logs(
+    out: Path, episodes: list[dict[str, Any]], evaluations: list[dict[str, float]]
+) -> None:
+    atomic_write_text(
+        out / "metrics.jsonl", "".join(json.dumps(row) + "\n" for row in episodes) or "\n"
+    )
+    atomic_write_text(
+        out / "eval.jsonl", "".join(json.dumps(row) + "\n" for row in evaluations) or "\n"
+    )

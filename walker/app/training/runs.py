@@ -1,0 +1,371 @@
+"""What `walker train` and `walker demo` do, as functions tests can call (comparisons and
+the Q-table report are in `walker.app.core.compare`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import envs
+from agents.base import Learner
+from agents.checkpoint import load_checkpoint
+from agents.qlearning_config import EpsilonSchedule, QLearningConfig
+from walker.app.core.checks import ArgumentValueError
+from walker.app.core.compare import compare_policies, hardcoded_reference
+from walker.app.core.learners import LearnerKind, PolicyError, learner_kind
+from walker.app.core.plots import learning_curves
+from walker.app.core.policies import (
+    check_checkpoint_env,
+    env_metadata,
+    is_henry,
+    make_env,
+    require_checkpoint,
+)
+from walker.app.training.config import TRAIN_EPISODE_DECISIONS
+from walker.app.training.hooks import Hook, RunView, TensorBoardLog
+from walker.app.training.loop import TrainConfig, TrainResult, train
+from walker.app.training.resuming import ResumePoint, read_resume_point, refuse_agent_changes
+from walker.app.training.session import RunSession
+from walker.app.training.view import training_hooks
+from walker.app.viewing.scenes import require_display
+from walker.draw.window import display_available
+from walker.files import OutputPathError, check_writable_dir, write_failure
+
+DEFAULT_RUNS = Path("runs")
+"""The folder `walker train` and `walker demo` write their runs into by default."""
+
+
+@dataclass
+class RunResult:
+    """A finished `walker train` run."""
+
+    out: Path
+    train: TrainResult
+    final_eval: dict[str, float]
+    hardcoded: dict[str, float] | None
+    start_steps: int = 0
+    """Steps the agent had been trained for before this run (a resume)."""
+    output_failure: OutputPathError | None = None
+    """An optional output (the plot) that could not be written; the training is saved."""
+
+    @property
+    def interrupted(self) -> bool:
+        return self.train.interrupted
+
+    def summary(self) -> str:
+        lines = []
+        if self.train.interrupted:
+            lines.append("interrupted: checkpoint saved, run stopped cleanly")
+        rate = self.train.steps / max(self.train.seconds, 1e-9)
+        total = f" ({self.start_steps + self.train.steps} in all)" if self.start_steps else ""
+        lines.append(
+            f"trained {self.train.steps} steps{total}, {self.train.episodes} "
+            f"episodes in {self.train.seconds:.1f} s ({rate:.0f} steps/s)"
+        )
+        ev = self.final_eval
+        if ev:
+            text = f"greedy policy: return {ev['return']:.3f}"
+            if "speed_m_s" in ev:
+                text += f", distance {ev['distance_m']:.3f} m, speed {ev['speed_m_s']:.4f} m/s"
+                if ev.get("falls", 0.0) > 0:
+                    # A speed until a fall is no win: no ratio against the hard-coded gait.
+                    text += f", fell in {ev['falls']:.0%} of the evaluation episodes"
+                elif self.hardcoded and self.hardcoded.get("speed_m_s"):
+                    text += (
+                        f" ({ev['speed_m_s'] / self.hardcoded['speed_m_s']:.2f}x the "
+                        "hard-coded gait)"
+                    )
+            lines.append(text)
+        lines.append(f"run folder: {self.out}")
+        return "\n".join(lines)
+
+
+def _config_dict(config: Any) -> dict[str, Any]:
+    to_dict = getattr(config, "to_dict", None)
+    if callable(to_dict):
+        return dict(to_dict())
+    return dataclasses.asdict(config)
+
+
+def _learner(kind: LearnerKind, config: Any, run: TrainConfig, probe: Any) -> Learner:
+    """The agent `run` trains: loaded from `run.resume`, or new from `config`."""
+    spaces = (probe.observation_space, probe.action_space)
+    if run.resume is not None:
+        payload = load_checkpoint(run.resume, kind.name)
+        check_checkpoint_env(payload, run.env, run.env_kwargs, source=f"checkpoint {run.resume}")
+        return kind.load(run.resume, *spaces, run.plan)
+    try:
+        return kind.build(*spaces, config, run.seed, run.plan)
+    except TypeError as error:
+        raise PolicyError(f"{kind.name} cannot train on {run.env}: {error}") from error
+    except ValueError as error:
+        raise PolicyError(f"bad {kind.name} hyperparameter: {error}") from error
+
+
+def compose(outer: Callable[[Any], Any], inner: Callable[[], Any]) -> Callable[[], Any]:
+    """`lambda: outer(inner())`, picklable for async vector envs when both parts are."""
+    return partial(_call_composed, outer, inner)
+
+
+def _call_composed(outer: Callable[[Any], Any], inner: Callable[[], Any]) -> Any:
+    return outer(inner())
+
+
+def run_folder(agent_name: str, run: TrainConfig, resume: ResumePoint | None = None) -> Path:
+    """Where a `walker train` run writes: `run.out`; when resuming, the checkpoint's run
+    folder; else runs/<agent>-<env>-seed<seed>."""
+    if run.out is not None:
+        return run.out
+    if resume is not None and resume.run_folder is not None:
+        return resume.run_folder
+    return DEFAULT_RUNS / f"{agent_name}-{run.env}-seed{run.seed}"
+
+
+class _Announce(Hook):
+    """Prints one line once training has started (scripts and tests wait for it)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def on_start(self, run: RunView) -> None:
+        print(self.text, flush=True)
+
+
+class _Reached(Hook):
+    """Remembers the step count (all segments together) the run reached, for the history
+    of a run that fails."""
+
+    def __init__(self) -> None:
+        self.steps: int | None = None
+
+    def close(self, run: RunView) -> None:
+        self.steps = run.steps
+
+
+def _check_watching(run: TrainConfig) -> None:
+    """Refuse window options that cannot work, before the run folder is touched (--record
+    alone draws the training window off screen)."""
+    if run.watch:
+        require_display()
+
+
+def train_run(
+    agent_name: str,
+    agent_config: Any,
+    run: TrainConfig,
+    extra_hooks: Sequence[Hook] = (),
+    *,
+    given: Mapping[str, Any] | None = None,
+    command: Sequence[str] | None = None,
+) -> RunResult:
+    """Train one agent as `run` says into its run folder, then plot it.
+
+    Everything is checked before the folder is touched; the folder is then claimed (see
+    `walker.app.training.rundir`). `given` holds the hyperparameters typed on the command line (by
+    option-style name): with `run.resume` they must equal the checkpoint's. `command` is
+    recorded in the lock and the history.
+    """
+    kind = learner_kind(agent_name)
+    resume = None
+    if run.resume is not None:
+        checkpoint = require_checkpoint(str(run.resume))
+        resume = read_resume_point(checkpoint, kind.name)
+        refuse_agent_changes(resume.agent_config, given or {}, checkpoint)
+        if run.env is not None and resume.env_id is not None and run.env != resume.env_id:
+            raise ArgumentValueError(
+                f"--env {run.env} cannot apply with --resume: {checkpoint} was trained on "
+                f"{resume.env_id}; drop --env, or start a new run with another --out"
+            )
+        run = run.replace(
+            resume=checkpoint,
+            env=run.env or resume.env_id,
+            env_kwargs=run.env_kwargs or resume.env_kwargs,
+        )
+    env_id = run.env or kind.default_env
+    run = run.replace(
+        env=env_id,
+        random_starts=(
+            env_id == envs.DISCRETE_ID if run.random_starts is None else run.random_starts
+        ),
+    )
+    env_kwargs = run.env_kwargs
+    probe = make_env(env_id, env_kwargs)
+    try:
+        henry = is_henry(probe)
+        if run.random_starts and not isinstance(probe.unwrapped, envs.HenryEnv):
+            raise PolicyError(f"--random-starts needs one of Henry's envs, not {env_id}")
+        metadata = env_metadata(env_id, env_kwargs, probe)
+        agent = _learner(kind, agent_config, run, probe)
+    finally:
+        probe.close()
+    _check_watching(run)
+    folder = check_writable_dir(run_folder(agent_name, run, resume), "--out")
+    run = run.replace(out=folder)
+    run_record = {
+        "agent": agent_name,
+        "agent_config": _config_dict(getattr(agent, "config", agent_config)),
+        "env_id": env_id,
+        **run.to_dict(),
+        **({"henry_spec": metadata["henry_spec"]} if "henry_spec" in metadata else {}),
+    }
+    session = RunSession.open(
+        folder,
+        run_record,
+        command=command or ["walker", "train", agent_name],
+        resume=resume,
+        overwrite=run.overwrite,
+    )
+    try:
+        result = _train_in(session, agent, agent_name, run, metadata, extra_hooks)
+        reference = (
+            hardcoded_reference(env_id, env_kwargs) if henry and not result.interrupted else None
+        )
+        failure = None
+        if result.episode_log:
+            plot = folder / "learning_curves.png"
+            try:
+                learning_curves(
+                    plot,
+                    result.episode_log,
+                    result.evaluations,
+                    f"{agent_name} on {env_id} (seed {run.seed})",
+                    reference,
+                )
+            except OSError as error:  # the training is saved; only the plot is lost
+                failure = write_failure(plot, error)
+    finally:
+        session.close()
+    final_eval = result.evaluations[-1] if result.evaluations and not result.interrupted else {}
+    return RunResult(folder, result, final_eval, reference, session.logs.start_steps, failure)
+
+
+def _train_in(
+    session: RunSession,
+    agent: Learner,
+    agent_name: str,
+    run: TrainConfig,
+    metadata: dict[str, Any],
+    extra_hooks: Sequence[Hook],
+) -> TrainResult:
+    """The training itself, with its end (or its failure) written into the run's history."""
+    env_id, env_kwargs = run.env, run.env_kwargs
+    assert env_id is not None
+    logs = session.logs
+    end = f"{logs.start_steps + run.steps} steps" if run.steps else f"{run.episodes} episodes"
+    reached = _Reached()
+    hooks: list[Hook] = [
+        reached,
+        _Announce(
+            f"training {agent_name} on {env_id} in {session.path} "
+            f"from step {logs.start_steps} to {end}"
+        ),
+        *extra_hooks,
+    ]
+    try:
+        if run.tensorboard is not None:
+            hooks.append(TensorBoardLog(run.tensorboard))
+        make_train_env = partial(make_env, env_id, env_kwargs, max_episode_steps=run.episode_steps)
+        make_first_env = None
+        if run.watch or run.record is not None or run.record_every:
+            watching, wrap_first_env = training_hooks(agent, run)
+            hooks.extend(watching)
+            if wrap_first_env is not None:
+                make_first_env = compose(wrap_first_env, make_train_env)
+        result = train(
+            agent,
+            make_train_env,
+            run,
+            metadata,
+            hooks,
+            make_eval_env=partial(make_env, env_id, env_kwargs),
+            make_first_env=make_first_env,
+            logs=logs,
+        )
+    except KeyboardInterrupt as stop:  # before the loop began: nothing new to save
+        session.end(logs.start_steps, logs.start_episodes, stop)
+        raise
+    except BaseException as error:
+        session.fail(error, reached.steps)
+        raise
+    session.end(
+        logs.start_steps + result.steps, logs.start_episodes + result.episodes, result.stopped_by
+    )
+    return result
+
+
+def demo(
+    steps: int = 6000,
+    seed: int = 0,
+    out: Path = Path("runs/demo"),
+    window: bool | None = None,
+    video: bool = True,
+) -> str:
+    """The README's main job: learn to walk briefly, then compare with the hard-coded gait."""
+    show = display_available() if window is None else window
+    run = _train_demo(steps, seed, out, show)
+    checkpoint = run.train.checkpoint
+    assert checkpoint is not None
+    table = compare_policies(
+        ["hardcoded", "random", str(checkpoint)],
+        envs.DISCRETE_ID,
+        episodes=1,
+        seed=seed,
+        labels=["hard-coded gait", "random", "Q-learning"],
+    )
+    parts = [run.summary(), "", table]
+    if show:
+        from walker.app.viewing.playback import race  # pygame
+
+        parts.append(
+            "\n"
+            + race(
+                ["hardcoded", str(checkpoint)],
+                seconds=30.0,
+                env_id=envs.DISCRETE_ID,
+                seed=seed,
+                window=True,
+            )
+        )
+    if video:
+        from walker.app.viewing.playback import record_policy  # pygame
+
+        path = record_policy(
+            str(checkpoint), out / "gait.mp4", seconds=20.0, env_id=envs.DISCRETE_ID, seed=seed
+        )
+        parts.append(f"\ngait video: {path}")
+    parts.append(f"plots: {out / 'learning_curves.png'}")
+    return "\n".join(parts)
+
+
+def _train_demo(steps: int, seed: int, out: Path, show: bool) -> RunResult:
+    """The demo's training run: Q-learning on Henry with short episodes from random starts,
+    its epsilon decaying over the first half."""
+    config = QLearningConfig(epsilon=EpsilonSchedule("exponential", 1.0, 0.05, max(1, steps // 2)))
+    print(
+        f"Training Q-learning on {envs.DISCRETE_ID} for {steps} decisions "
+        f"(seed {seed}){' in a window' if show else ''}...",
+        flush=True,
+    )
+    return train_run(
+        "qlearning",
+        config,
+        TrainConfig(
+            env=envs.DISCRETE_ID,
+            seed=seed,
+            steps=steps,
+            out=out,
+            random_starts=True,
+            overwrite=True,  # runs/demo is the demo's own: each demo replaces the last
+            episode_steps=TRAIN_EPISODE_DECISIONS,
+            watch=show,
+            eval_every=max(1, steps // 10),
+            eval_max_steps=60,
+            # In the window: every 10th episode drawn, at 4x speed ('f' and '[' change it).
+            watch_fast=True,
+            watch_speed=4.0,
+        ),
+    )

@@ -1,0 +1,152 @@
+"""The windowed and recorded verbs: `walker watch`, `walker race`, `walker record`.
+
+Each opens lanes (`walker.app.viewing.lanes`), runs them into a window and/or a video writer, and
+cleans up: a video is finished only when the run got through, and aborted otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from walker.app.core.learners import PolicyError
+from walker.app.viewing.controls import window_title
+from walker.app.viewing.lanes import Lane, open_lanes, run_lanes
+from walker.app.viewing.scenes import CONTROL_HZ, require_display
+from walker.draw.renderer import DEFAULT_SIZE, LANE_COLORS, WINDOW_SIZE, Window, race_size
+from walker.draw.video import VideoWriter
+
+
+def record_policy(
+    spec: str,
+    out: str | Path,
+    seconds: float = 10.0,
+    fps: float = 30.0,
+    size: tuple[int, int] = DEFAULT_SIZE,
+    env_id: str | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+    seed: int = 0,
+    pose: str | None = None,
+    speed: float = 1.0,
+    ghost: str | None = None,
+) -> Path:
+    """Write an mp4/gif of `seconds` of simulated time of POLICY walking, time-lapsed
+    `speed` times, with a `ghost` policy drawn translucent beside him if given."""
+    options = {"pose": pose} if pose else None
+    lanes = open_lanes([spec], env_id, env_kwargs or {}, seed, fps, options=options, speed=speed)
+    shade = _ghost_lane(ghost, env_id, env_kwargs, seed, fps, options, speed)
+    _run_shown(
+        lanes,
+        None,
+        VideoWriter(out, fps),
+        seconds=seconds,
+        fps=fps,
+        size=size,
+        seed=seed,
+        speed=speed,
+        ghost=shade,
+    )
+    return Path(out)
+
+
+def _ghost_lane(
+    spec: str | None,
+    env_id: str | None,
+    env_kwargs: dict[str, Any] | None,
+    seed: int,
+    fps: float,
+    options: dict[str, Any] | None,
+    speed: float,
+) -> Lane | None:
+    if spec is None:
+        return None
+    (lane,) = open_lanes([spec], env_id, env_kwargs or {}, seed, fps, options=options, speed=speed)
+    lane.label, lane.color = spec, LANE_COLORS[1]
+    return lane
+
+
+def _run_shown(lanes: Any, window: Window | None, writer: VideoWriter | None, **run: Any) -> None:
+    """`run_lanes` into a window and/or a writer; the video is kept only if the run ends
+    normally, and the window is closed however it ends."""
+    try:
+        run_lanes(lanes, window=window, writer=writer, **run)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    finally:
+        if window is not None:
+            window.close()
+    if writer is not None:
+        writer.close()
+
+
+def race(
+    specs: Sequence[str],
+    *,
+    learn_specs: Sequence[str] = (),
+    seconds: float = 30.0,
+    fps: float = 30.0,
+    size: tuple[int, int] | None = None,
+    env_id: str | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+    seed: int = 0,
+    window: bool = True,
+    out: str | Path | None = None,
+    finish_m: float | None = None,
+    speed: float = 1.0,
+) -> str:
+    """Several policies (and/or learning agents) side by side; returns the leaderboard."""
+    if not specs and not learn_specs:
+        raise PolicyError("a race needs at least one policy")
+    if window:
+        require_display()
+    lanes = open_lanes(specs, env_id, env_kwargs or {}, seed, fps, learn_specs, speed=speed)
+    size = size or race_size(len(lanes))
+    shown = Window(size, window_title("race")) if window else None
+    writer = VideoWriter(out, fps) if out is not None else None
+    _run_shown(
+        lanes,
+        shown,
+        writer,
+        seconds=seconds,
+        fps=fps,
+        size=size,
+        seed=seed,
+        finish_m=finish_m,
+        speed=speed,
+    )
+    ranking = sorted(lanes, key=lambda lane: -lane.distance_m)
+    lines = ["place  policy  distance (current episode)"]
+    lines += [
+        f"{place}.  {lane.label}  {lane.distance_m:+.3f} m" for place, lane in enumerate(ranking, 1)
+    ]
+    if out is not None:
+        lines.append(f"video: {out}")
+    return "\n".join(lines)
+
+
+def watch_policy(
+    spec: str,
+    *,
+    seconds: float | None = None,
+    env_id: str | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+    seed: int = 0,
+    pose: str | None = None,
+    record: str | Path | None = None,
+    ghost: str | None = None,
+) -> None:
+    """Play POLICY in a window (and optionally write the same frames to a video), with a
+    `ghost` policy drawn translucent in the same lane if given."""
+    require_display()
+    fps = CONTROL_HZ if record is None else 30
+    options = {"pose": pose} if pose else None
+    lanes = open_lanes([spec], env_id, env_kwargs or {}, seed, fps, options=options)
+    shade = _ghost_lane(ghost, env_id, env_kwargs, seed, fps, options, 1.0)
+    window = Window(WINDOW_SIZE, window_title(spec + (f" (ghost: {ghost})" if ghost else "")))
+    writer = VideoWriter(record, fps) if record is not None else None
+    _run_shown(
+        lanes, window, writer, seconds=seconds, fps=fps, size=WINDOW_SIZE, seed=seed, ghost=shade
+    )

@@ -1,0 +1,182 @@
+"""From a running env to what the window draws: sampled frames, the HUD, scenes.
+
+A watched env is wrapped in a `FrameSampler`: every few control steps (1/60 s each) it
+samples Henry's geometry into a `Frame`, and hands the frames of each step out with the
+step's info (`info["frames"]`), so a discrete action's 0.6 s of motion shows as motion. The
+frames travel with the infos through any vector env, in this process or in a worker, and
+the window turns them into `Scene`s with the HUD lines every lane shares.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import gymnasium as gym
+import numpy as np
+
+import envs
+from agents.collect import Step
+from envs.gait import GaitMeter, GaitMetrics, attach, detach
+from walker.app.core.learners import PolicyError
+from walker.draw.renderer import DisplayUnavailableError, QRow, display_available
+from walker.draw.video import VideoError
+from walker.sim.world import Geometry
+
+CONTROL_HZ = 60
+"""Control steps per simulated second."""
+
+
+def frame_stride(fps: float, speed: float = 1.0) -> int:
+    """Control steps between two frames at `fps`, time-lapsed `speed` times (a video at
+    `speed` 4 shows 4 s of simulated time per second)."""
+    if not 1 <= fps <= CONTROL_HZ:
+        raise VideoError(f"fps must be between 1 and {CONTROL_HZ}, got {fps}")
+    if not (math.isfinite(speed) and 1 <= speed <= 64):
+        raise VideoError(f"--speed must be between 1 and 64 (times real time), got {speed}")
+    return max(1, round(CONTROL_HZ * speed / fps))
+
+
+def require_display() -> None:
+    if not display_available():
+        raise DisplayUnavailableError(
+            "this command needs a display (DISPLAY is not set); record a video instead with "
+            "'walker record POLICY --out gait.mp4', or run it under xvfb-run"
+        )
+
+
+def henry_of(env: gym.Env[Any, Any]) -> envs.HenryEnv:
+    """The Henry env inside `env`'s wrappers, or a PolicyError for other envs."""
+    base = env.unwrapped
+    if not isinstance(base, envs.HenryEnv):
+        raise PolicyError("only Henry's envs can be drawn")
+    return base
+
+
+def action_names(env: gym.Env[Any, Any]) -> tuple[str, ...] | None:
+    """The article's action names for the discrete Henry (None for envs without them)."""
+    if isinstance(env.unwrapped, envs.HenryDiscreteEnv):
+        return tuple(action.name for action in envs.Action)
+    return None
+
+
+class Frame(NamedTuple):
+    """Henry at one instant, as drawn."""
+
+    geometry: Geometry
+    start_x_m: float
+    """Where the torso started this episode (the distance marks count from here)."""
+    distance_m: float
+    time_s: float
+    gait: GaitMetrics | None = None
+    """The episode's gait so far (`envs.gait`), for the HUD."""
+
+
+class Frames:
+    """The frames of one env step (an object, so vector envs pass it through as one)."""
+
+    def __init__(self, frames: Sequence[Frame]) -> None:
+        self.frames = tuple(frames)
+
+
+class FrameSampler(gym.Wrapper[Any, Any, Any, Any]):
+    """Samples a `Frame` every `stride` control steps of a Henry env into `info["frames"]`;
+    `reset` adds the start frame the same way."""
+
+    def __init__(self, env: gym.Env[Any, Any], stride: int) -> None:
+        super().__init__(env)
+        self.base = henry_of(env)
+        self.stride = stride
+        self.count = 0
+        self.frames: list[Frame] = []
+        self.base.control_step_observers.append(self._sample)
+        self.gait: GaitMeter | None = None
+
+    def _frame(self) -> Frame:
+        base = self.base
+        gait = self.gait.metrics() if self.gait is not None else None
+        return Frame(
+            base.world.geometry(), base.start_x_m, base.distance_m, base.world.time_s, gait
+        )
+
+    def _sample(self) -> None:
+        self.count += 1
+        if self.count % self.stride == 0:
+            self.frames.append(self._frame())
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        obs, info = self.env.reset(seed=seed, options=options)
+        if self.gait is not None:
+            detach(self.base, self.gait)
+        self.gait = attach(self.base)  # measures the new episode from its start
+        return obs, {**info, "frames": Frames([self._frame()])}
+
+    def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
+        self.frames = []
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        return obs, reward, terminated, truncated, {**info, "frames": Frames(self.frames)}
+
+
+def step_frames(step: Step, env_index: int = 0) -> tuple[list[Frame], list[Frame]]:
+    """(frames of the step just taken, start frames of an episode it began) of one env."""
+    for end in step.ended:
+        if end.env_index == env_index:
+            started = step.infos["frames"][env_index].frames if "frames" in step.infos else ()
+            return list(end.info["frames"].frames), list(started)
+    return list(step.infos["frames"][env_index].frames), []
+
+
+def qrows(
+    agent: Any, names: Sequence[str] | None, obs: Any, mask: Any, chosen: int | None
+) -> list[QRow]:
+    """The article's state-action table for the current state, when the agent has one."""
+    q = getattr(agent, "q", None)
+    encoder = getattr(agent, "encoder", None)
+    if q is None or encoder is None or names is None or obs is None:
+        return []
+    state = encoder.index(obs)
+    legal = np.ones(len(names), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    return [
+        QRow(names[int(a)], float(q[state, a]), int(a) == chosen) for a in np.flatnonzero(legal)
+    ]
+
+
+def chosen_action(actions: Any, env_index: int = 0) -> int | None:
+    """The discrete action env `env_index` took (None for Box actions)."""
+    action = np.asarray(actions)[env_index]
+    return int(action) if action.ndim == 0 else None
+
+
+def hud(
+    frame: Frame,
+    episode: int,
+    step: int | None,
+    episode_return: float,
+    epsilon: float | None,
+    best_distance_m: float,
+) -> dict[str, Any]:
+    """The HUD lines every lane shows, in order."""
+    distance, time_s = frame.distance_m, frame.time_s
+    lines: dict[str, Any] = {"episode": episode}
+    if step is not None:
+        lines["step"] = step
+    lines.update(
+        {
+            "time": f"{time_s:.1f} s",
+            "distance": f"{distance:+.3f} m",
+            "speed": f"{distance / time_s if time_s else 0.0:.3f} m/s",
+            "return": f"{episode_return:.3f}",
+        }
+    )
+    if epsilon is not None:
+        lines["epsilon"] = f"{float(epsilon):.3f}"
+    if math.isfinite(best_distance_m):
+        lines["best distance"] = f"{best_distance_m:.3f} m"
+    gait = frame.gait
+    if gait is not None and gait.duration_s > 0:
+        lines["flight"] = f"{gait.flight_share:.0%}"
+        lines["footfalls"] = f"{gait.footfalls_right} R, {gait.footfalls_left} L"
+    return lines
