@@ -67,12 +67,14 @@ def make(scale: float, seconds: float = 1000 / 60, **kwargs: Any) -> ResidualWal
     return ResidualWalk(env, scale)
 
 
-def train(out: str, steps: int, seed: int, scale: float) -> None:
+def train(out: str, steps: int, seed: int, scale: float, flight_cost: float) -> None:
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
 
     torch.set_num_threads(1)
-    vec = make_vec_env(lambda: make(scale, walking_reward=True), n_envs=4, seed=seed)
+    vec = make_vec_env(
+        lambda: make(scale, walking_reward=True, flight_cost=flight_cost), n_envs=4, seed=seed
+    )
     model = PPO(
         "MlpPolicy",
         vec,
@@ -120,9 +122,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--steps", type=int, default=300_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--scale", type=float, default=0.3)
+    parser.add_argument("--flight-cost", type=float, default=10.0, help="the env's flight_cost")
     args = parser.parse_args(argv)
     if args.verb == "train":
-        train(args.path, args.steps, args.seed, args.scale)
+        train(args.path, args.steps, args.seed, args.scale, args.flight_cost)
     else:
         evaluate(args.path, args.scale)
     return 0
