@@ -23,7 +23,8 @@ PUSH_TIME_S = 4.0
 PUSH_IMPULSE_N_S = 4.0
 """Size of the push: 4 N*s changes the speed of Henry's 4 kg by 1 m/s at once. The
 article's gait on `Henry-v0` survives it at `PUSH_TIME_S` (and falls from 5 N*s on); the
-closed-loop walking controller on `HenryContinuous-v0` falls from the forward one."""
+closed-loop walking controller on `HenryContinuous-v0` survives both (it fell from the forward
+one before it righted its torso with its legs and placed its feet by its speed)."""
 
 BUMP_HEIGHT_M = 0.02
 """Height of the bumps: 2 cm, under a third of the 7 cm a lifted foot clears."""
