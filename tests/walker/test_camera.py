@@ -67,14 +67,18 @@ def test_shared_renderer_aligns_lanes_on_their_start_lines_and_shows_the_leader_
     cameras = renderer._cameras
     # Lanes aligned: the same distance from the start is the same pixel column in each.
     for metres in (0.0, 1.0, 2.0):
-        columns = {round(c.to_px(s + metres, 0.0)[0], 6) for c, s in zip(cameras, starts)}
+        columns = {
+            round(c.to_px(s + metres, 0.0)[0], 6) for c, s in zip(cameras, starts, strict=True)
+        }
         assert len(columns) == 1
     hips = [c.to_px(*scene.geometry.hip)[0] for c, scene in zip(cameras, scenes, strict=True)]
     assert all(0 < x < 1280 for x in hips)
     assert hips[1] > hips[0] > hips[2]  # the order on screen is the order in the race
     follow = Renderer((1280, 720), lanes=3)
     follow.draw(scenes)
-    follow_hips = [c.to_px(*s.geometry.hip)[0] for c, s in zip(follow._cameras, scenes)]
+    follow_hips = [
+        c.to_px(*s.geometry.hip)[0] for c, s in zip(follow._cameras, scenes, strict=True)
+    ]
     assert max(follow_hips) - min(follow_hips) < 1  # the follow camera centres each one
 
 
