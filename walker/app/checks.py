@@ -222,6 +222,8 @@ def check_output_options(args: argparse.Namespace) -> None:
         check_output_file(args.record, "--record", VIDEO_SUFFIXES)
     if verb in ("speed", "qtable") and args.out is not None:
         check_output_file(args.out, "--out")
+    if verb == "eval" and args.plot is not None:
+        check_output_file(args.plot, "--plot", (".png",))
     if verb in ("demo", "experiment", "train", "bench") and args.out is not None:
         check_output_dir(args.out, "--out")
     if verb == "train" and args.tensorboard is not None:

@@ -102,6 +102,24 @@ def _add_start_options(parser: argparse.ArgumentParser, pose: bool = True) -> No
         )
 
 
+def _add_view_options(parser: argparse.ArgumentParser, camera: bool = True) -> None:
+    """--footfalls, and --camera where several lanes are drawn."""
+    parser.add_argument(
+        "--footfalls",
+        action="store_true",
+        help="draw a scrolling footfall strip under the ground: a bar per foot, filled "
+        "while planted, flight in amber (in a window the g key toggles it)",
+    )
+    if camera:
+        parser.add_argument(
+            "--camera",
+            choices=("shared", "follow"),
+            default="shared",
+            help="several lanes: one shared camera, lanes aligned on their start lines and "
+            "the leader ahead (default), or a camera following each Henry",
+        )
+
+
 _positive_int = checks.positive_int_arg
 _size = checks.frame_size_arg
 _seed = checks.seed_arg
@@ -199,6 +217,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="episodes last up to this much simulated time (default: the env's time limit)",
     )
+    evaluate.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        metavar="PNG",
+        help="also draw a footfall diagram of each policy's first episode (Henry's envs)",
+    )
+    evaluate.add_argument(
+        "--plot-seconds",
+        type=_seconds,
+        default=5.0,
+        metavar="S",
+        help="the diagram shows the last S simulated seconds of each episode (default: 5)",
+    )
     evaluate.set_defaults(func=cmd_eval)
 
     qtable = verbs.add_parser(
@@ -278,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="POLICY",
         help="also play POLICY, drawn as a translucent Henry in the same lane",
     )
+    _add_view_options(watch, camera=False)
     watch.set_defaults(func=cmd_watch)
 
     race = verbs.add_parser(
@@ -322,6 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="show the race in a window (default: when a display is there and no --out is given)",
     )
     race.add_argument("--fps", type=_fps, default=30.0, help="video frame rate (default: 30)")
+    _add_view_options(race)
     race.set_defaults(func=cmd_race)
 
     record = verbs.add_parser(
@@ -365,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_env_options(record)
     _add_start_options(record)
+    _add_view_options(record)
     record.set_defaults(func=cmd_record)
 
     add_measuring_parsers(verbs)

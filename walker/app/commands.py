@@ -79,6 +79,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         seed=args.seed,
         pose=args.pose,
         seconds=args.seconds,
+        plot=args.plot,
+        plot_seconds=args.plot_seconds,
     )
     print(table)
     return 0
@@ -130,6 +132,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         pose=args.pose,
         record=args.record,
         ghost=args.ghost,
+        footfalls=args.footfalls,
     )
     return 0
 
@@ -148,6 +151,8 @@ def cmd_race(args: argparse.Namespace) -> int:
             window=window,
             out=args.out,
             finish_m=args.finish,
+            camera=args.camera,
+            footfalls=args.footfalls,
             **_shown(args),
         )
     )
@@ -170,6 +175,8 @@ def cmd_record(args: argparse.Namespace) -> int:
                 window=False,
                 out=args.out,
                 speed=args.speed,
+                camera=args.camera,
+                footfalls=args.footfalls,
                 **_shown(args),
             )
         )
@@ -181,6 +188,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         pose=args.pose,
         speed=args.speed,
         ghost=args.ghost,
+        footfalls=args.footfalls,
         **_shown(args),
     )
     frames = round(args.seconds * args.fps / args.speed)
