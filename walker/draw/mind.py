@@ -39,7 +39,7 @@ BAR: Color = (80, 140, 200)
 HIGHLIGHT: Color = (230, 20, 20)
 PANEL_FILL: Color = (250, 251, 253)
 
-MIN_STEPS_SHOWN = 120
+MIN_STEPS_SHOWN = 300
 """The x axis spans at least this many steps, so a young episode does not fill it."""
 
 
@@ -201,8 +201,7 @@ def draw_value_trace(
     v = text(f"V(s) now {trace.values[-1]:.3g}", VALUE)
     surface.blit(v, (left, legend_y))
     surface.blit(
-        text("return received (faint: still coming)", RECEIVED),
-        (left + v.get_width() + 12, legend_y),
+        text("received (pale: more to come)", RECEIVED), (left + v.get_width() + 12, legend_y)
     )
 
 
