@@ -5,11 +5,11 @@ import json
 
 import pytest
 
-from walker.app import benchmark
-from walker.app.benchmark import read_records, run_bench
+from walker.app.bench import benchmark
+from walker.app.bench.benchmark import read_records, run_bench
+from walker.app.bench.conditions import CONDITIONS, ConditionError, select_conditions
 from walker.app.cli import main
-from walker.app.conditions import CONDITIONS, ConditionError, select_conditions
-from walker.app.sweep import Backend
+from walker.app.core.sweep import Backend
 
 
 def run(capsys, *argv):
@@ -303,7 +303,7 @@ def test_speed_benchmarks_moved_to_walker_speed(capsys):
 
 
 def test_a_fall_walks_at_zero_so_a_faller_never_scores_as_a_win():
-    from walker.app.bench_tasks import EpisodeTask, play_condition
+    from walker.app.bench.tasks import EpisodeTask, play_condition
 
     task = EpisodeTask(
         env_id="HenryContinuous-v0",
@@ -321,7 +321,7 @@ def test_a_fall_walks_at_zero_so_a_faller_never_scores_as_a_win():
 
 
 def test_ppo_on_the_continuous_henry_means_the_pretrained_walk():
-    from walker.app.benchmark import pretrained_policies
+    from walker.app.bench.benchmark import pretrained_policies
 
     found = pretrained_policies()
     assert found[("HenryContinuous-v0", "ppo")].stem == "ppo-henry-walk"

@@ -4,8 +4,8 @@ import argparse
 
 import pytest
 
-from walker.app import checks
-from walker.app.checks import ArgumentValueError
+from walker.app.core import checks
+from walker.app.core.checks import ArgumentValueError
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,9 @@ import pytest
 
 import envs
 from agents.baselines import HardcodedGait
-from walker.app import deep, experiments
-from walker.app.planning import TablePolicy, best_cycle, plan, sample_model
+from walker.app.experiments import article as experiments
+from walker.app.experiments import deep
+from walker.app.experiments.planning import TablePolicy, best_cycle, plan, sample_model
 
 
 @pytest.fixture(scope="module")

@@ -101,8 +101,8 @@ def test_the_pretrained_walk_walks_faster_than_the_controller(capsys):
 
 def test_a_run_that_falls_reports_no_ratio_against_the_hard_coded_gait(tmp_path):
     # A speed until a fall is no win: the run summary gives the fall share, not a ratio.
-    from walker.app.runs import RunResult
-    from walker.app.train import TrainResult
+    from walker.app.training.loop import TrainResult
+    from walker.app.training.runs import RunResult
 
     trained = TrainResult(
         steps=10,

@@ -10,7 +10,7 @@ from gymnasium import spaces
 from agents.baselines import RandomPolicy
 from agents.dqn import DQN
 from agents.ppo import PPO, PPOConfig
-from walker.app.mind import MindTrace
+from walker.app.viewing.mind import MindTrace
 
 
 def henry_like_ppo(**config: object) -> PPO:

@@ -3,8 +3,8 @@
 import numpy as np
 from PIL import Image
 
-from walker.app import plots
-from walker.app.compare import compare_policies
+from walker.app.core import plots
+from walker.app.core.compare import compare_policies
 
 
 def episodes_of(lengths):

@@ -5,8 +5,8 @@ import pytest
 
 import envs  # noqa: F401
 from agents.qlearning import QLearning, QLearningConfig
-from walker.app.checks import ArgumentValueError
-from walker.app.resuming import (
+from walker.app.core.checks import ArgumentValueError
+from walker.app.training.resuming import (
     flatten_config,
     read_resume_point,
     refuse_agent_changes,

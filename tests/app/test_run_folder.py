@@ -224,7 +224,7 @@ def test_a_full_disk_keeps_the_previous_checkpoint(tmp_path, capsys, monkeypatch
 
 
 def test_a_plot_that_cannot_be_written_keeps_the_training(tmp_path, capsys, monkeypatch):
-    from walker.app import plots
+    from walker.app.core import plots
 
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from walker.app.rundir import (
+from walker.app.training.rundir import (
     LOCK_NAME,
     JsonlLog,
     RunFolder,
@@ -20,7 +20,7 @@ from walker.app.rundir import (
 HOLD_LOCK = """
 import sys
 from pathlib import Path
-from walker.app.rundir import RunFolder
+from walker.app.training.rundir import RunFolder
 folder = RunFolder.claim(Path(sys.argv[1]), ["walker", "train", "--holder"])
 print("locked", flush=True)
 sys.stdin.readline()

@@ -2,7 +2,7 @@
 
 import math
 
-from walker.app import speed
+from walker.app.speed import benchmarks as speed
 
 
 def test_physics_times_every_contender_and_gives_the_ratios():

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from walker.app import stats
+from walker.app.core import stats
 
 
 def test_iqm_is_the_mean_of_the_middle_half():

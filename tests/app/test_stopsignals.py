@@ -6,11 +6,11 @@ import sys
 
 import pytest
 
-from walker.app.stopsignals import StopSignal, exit_status, signal_name
+from walker.app.core.stopsignals import StopSignal, exit_status, signal_name
 
 WORKER = """
 import sys, time
-from walker.app.stopsignals import exit_status, signal_name, stop_on_signals
+from walker.app.core.stopsignals import exit_status, signal_name, stop_on_signals
 with stop_on_signals():
     try:
         print("ready", flush=True)

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from walker.app.sweep import Backend, SweepError, check_backend, run_sweep
+from walker.app.core.sweep import Backend, SweepError, check_backend, run_sweep
 
 
 def square_plus_offset(task, shared):

@@ -6,14 +6,14 @@ import pytest
 
 import envs
 from agents.qlearning import QLearning
-from walker.app.scenes import frame_stride
-from walker.app.viewing import (
+from walker.app.viewing.overlays import (
     MAX_PUSH_N_S,
     extension_levels,
     push_from_drag,
     qtable_view,
     speed_curve,
 )
+from walker.app.viewing.scenes import frame_stride
 from walker.draw.renderer import Renderer, Scene
 from walker.draw.video import VideoError
 from walker.draw.window import Drag
@@ -71,8 +71,8 @@ def test_nudges_push_henry_and_stand_him_up_from_another_process():
     import time
     from functools import partial
 
-    from walker.app.training_view import watched_env
-    from walker.app.viewing import PUSH, STAND_UP, Push, pushes_of
+    from walker.app.training.view import watched_env
+    from walker.app.viewing.overlays import PUSH, STAND_UP, Push, pushes_of
 
     inbox = multiprocessing.get_context().Queue()
     first = partial(watched_env, gym.make(envs.DISCRETE_ID), 2, inbox)

@@ -29,9 +29,9 @@ import gymnasium as gym
 import envs
 from agents.base import Agent, act_one
 from envs import gait
-from walker.app.conditions import CONDITIONS
-from walker.app.policies import env_metadata, learner_kind, load_policy, make_env
-from walker.app.train import TrainConfig, train
+from walker.app.bench.conditions import CONDITIONS
+from walker.app.core.policies import env_metadata, learner_kind, load_policy, make_env
+from walker.app.training.loop import TrainConfig, train
 
 TRAIN_EPISODE_DECISIONS = 20
 """Training episodes on the discrete Henry: 20 decisions from a random start, the recipe of

@@ -20,11 +20,19 @@ import gymnasium as gym
 import envs
 from agents.base import Agent, Learner, RunPlan
 from agents.collect import Collector
-from walker.app.controls import Controls
-from walker.app.mind import MindTrace
-from walker.app.options import OptionsError, config_from_words
-from walker.app.policies import PolicyError, checkpoint_env, learner_kind, load_policy, make_env
-from walker.app.scenes import (
+from walker.app.core.options import OptionsError, config_from_words
+from walker.app.core.policies import (
+    PolicyError,
+    ResetOptions,
+    checkpoint_env,
+    learner_kind,
+    load_policy,
+    make_env,
+)
+from walker.app.viewing.controls import Controls
+from walker.app.viewing.mind import MindTrace
+from walker.app.viewing.overlays import PUSH, STAND_UP, Nudges, drag_pushes, fit, pushes_of
+from walker.app.viewing.scenes import (
     Frame,
     FrameSampler,
     action_names,
@@ -36,8 +44,6 @@ from walker.app.scenes import (
     qrows,
     step_frames,
 )
-from walker.app.train import ResetOptions
-from walker.app.viewing import PUSH, STAND_UP, Nudges, drag_pushes, fit, pushes_of
 from walker.draw.footfalls import ContactHistory
 from walker.draw.panels import Panels
 from walker.draw.renderer import LANE_COLORS, QRow, Renderer, Scene, Window
@@ -92,7 +98,7 @@ class Lane:
     ) -> Lane:
         """A lane on `env` (one of Henry's), sampled at `fps` (time-lapsed `speed` times),
         starting episodes with `options` (say, a pose); with `mind`, a network agent's
-        panels are followed too (`walker.app.mind`)."""
+        panels are followed too (`walker.app.viewing.mind`)."""
         inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         sampled: gym.Env[Any, Any] = FrameSampler(Nudges(env, inbox), frame_stride(fps, speed))
         if options:

@@ -1,6 +1,6 @@
 """The windowed and recorded verbs: `walker watch`, `walker race`, `walker record`.
 
-Each opens lanes (`walker.app.lanes`), runs them into a window and/or a video writer, and
+Each opens lanes (`walker.app.viewing.lanes`), runs them into a window and/or a video writer, and
 cleans up: a video is finished only when the run got through, and aborted otherwise.
 """
 
@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from walker.app.controls import window_title
-from walker.app.lanes import Lane, open_lanes, run_lanes
-from walker.app.policies import PolicyError
-from walker.app.scenes import CONTROL_HZ, require_display
+from walker.app.core.policies import PolicyError
+from walker.app.viewing.controls import window_title
+from walker.app.viewing.lanes import Lane, open_lanes, run_lanes
+from walker.app.viewing.scenes import CONTROL_HZ, require_display
 from walker.draw.renderer import DEFAULT_SIZE, LANE_COLORS, WINDOW_SIZE, Window, race_size
 from walker.draw.video import VideoWriter
 
@@ -154,7 +154,7 @@ def watch_policy(
 ) -> None:
     """Play POLICY in a window (and optionally write the same frames to a video), with a
     `ghost` policy drawn translucent in the same lane if given. A PPO or DQN policy shows
-    what its networks say in panels under the lane (`walker.app.mind`)."""
+    what its networks say in panels under the lane (`walker.app.viewing.mind`)."""
     require_display()
     fps = CONTROL_HZ if record is None else 30
     options = {"pose": pose} if pose else None

@@ -5,8 +5,8 @@ evaluate, checkpoint and call hooks.
 hands each collected `Batch` to `agent.learn`, and keeps the books: per-episode metrics,
 periodic greedy evaluation, checkpoints, a progress bar, and Ctrl-C handling (save, then
 stop cleanly). Anything that watches or steers training (the live window, video clips,
-TensorBoard) is a `Hook` (`walker.app.hooks`): it reads the run through a read-only view and
-asks for a save or a stop through what it returns, handled here between env steps.
+TensorBoard) is a `Hook` (`walker.app.training.hooks`): it reads the run through a read-only
+view and asks for a save or a stop through what it returns, handled here between env steps.
 """
 
 from __future__ import annotations
@@ -25,27 +25,14 @@ import numpy as np
 
 from agents.base import Learner
 from agents.collect import Collector, Step
-from walker.app.evaluation import EpisodeResult, evaluate
-from walker.app.hooks import Hook, Request, RunBooks, RunView
-from walker.app.session import RunLogs
-from walker.app.train_config import TrainConfig, TrainError
+from walker.app.core.evaluation import EpisodeResult, evaluate
+from walker.app.core.policies import ResetOptions
+from walker.app.training.config import TrainConfig, TrainError
+from walker.app.training.hooks import Hook, Request, RunBooks, RunView
+from walker.app.training.session import RunLogs
 from walker.files import atomic_write_text, ensure_writable_dir
 
-__all__ = ["ResetOptions", "TrainConfig", "TrainError", "TrainResult", "make_vector_env", "train"]
-
-
-class ResetOptions(gym.Wrapper[Any, Any, Any, Any]):
-    """Pass fixed `options` to every `reset` (vector envs reset without options)."""
-
-    def __init__(self, env: gym.Env[Any, Any], options: dict[str, Any]) -> None:
-        super().__init__(env)
-        self.options = dict(options)
-
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[Any, dict[str, Any]]:
-        merged = {**self.options, **(options or {})}
-        return self.env.reset(seed=seed, options=merged or None)
+__all__ = ["TrainConfig", "TrainError", "TrainResult", "make_vector_env", "train"]
 
 
 @dataclass

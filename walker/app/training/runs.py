@@ -1,5 +1,5 @@
 """What `walker train` and `walker demo` do, as functions tests can call (comparisons and
-the Q-table report are in `walker.app.compare`)."""
+the Q-table report are in `walker.app.core.compare`)."""
 
 from __future__ import annotations
 
@@ -13,23 +13,22 @@ from typing import Any
 import envs
 from agents.base import Learner
 from agents.checkpoint import load_checkpoint
-from walker.app.checks import ArgumentValueError
-from walker.app.evaluation import evaluate
-from walker.app.hooks import Hook, RunView
-from walker.app.policies import (
+from walker.app.core.checks import ArgumentValueError
+from walker.app.core.compare import hardcoded_reference
+from walker.app.core.policies import (
     LearnerKind,
     PolicyError,
     check_checkpoint_env,
     env_metadata,
     is_henry,
     learner_kind,
-    load_policy,
     make_env,
     require_checkpoint,
 )
-from walker.app.resuming import ResumePoint, read_resume_point, refuse_agent_changes
-from walker.app.session import RunSession
-from walker.app.train import TrainConfig, TrainResult, train
+from walker.app.training.hooks import Hook, RunView
+from walker.app.training.loop import TrainConfig, TrainResult, train
+from walker.app.training.resuming import ResumePoint, read_resume_point, refuse_agent_changes
+from walker.app.training.session import RunSession
 from walker.files import OutputPathError, check_writable_dir, write_failure
 
 DEFAULT_RUNS = Path("runs")
@@ -86,18 +85,6 @@ def _config_dict(config: Any) -> dict[str, Any]:
     if callable(to_dict):
         return dict(to_dict())
     return dataclasses.asdict(config)
-
-
-def hardcoded_reference(env_id: str, env_kwargs: dict[str, Any]) -> dict[str, float] | None:
-    """The hard-coded gait's greedy evaluation on this env (None for non-Henry envs)."""
-    env = make_env(env_id, env_kwargs)
-    try:
-        if not is_henry(env):
-            return None
-        policy = load_policy("hardcoded", env)
-    finally:
-        env.close()
-    return evaluate(lambda: make_env(env_id, env_kwargs), policy, episodes=1)
 
 
 def _learner(kind: LearnerKind, config: Any, run: TrainConfig, probe: Any) -> Learner:
@@ -159,7 +146,7 @@ def _check_watching(run: TrainConfig) -> None:
     """Refuse window options that cannot work, before the run folder is touched (--record
     alone draws the training window off screen)."""
     if run.watch:
-        from walker.app.scenes import require_display
+        from walker.app.viewing.scenes import require_display
 
         require_display()
 
@@ -176,7 +163,7 @@ def train_run(
     """Train one agent as `run` says into its run folder, then plot it.
 
     Everything is checked before the folder is touched; the folder is then claimed (see
-    `walker.app.rundir`). `given` holds the hyperparameters typed on the command line (by
+    `walker.app.training.rundir`). `given` holds the hyperparameters typed on the command line (by
     option-style name): with `run.resume` they must equal the checkpoint's. `command` is
     recorded in the lock and the history.
     """
@@ -237,7 +224,7 @@ def train_run(
         )
         failure = None
         if result.episode_log:
-            from walker.app.plots import learning_curves
+            from walker.app.core.plots import learning_curves
 
             plot = folder / "learning_curves.png"
             try:
@@ -280,13 +267,13 @@ def _train_in(
     ]
     try:
         if run.tensorboard is not None:
-            from walker.app.hooks import TensorBoardLog
+            from walker.app.training.hooks import TensorBoardLog
 
             hooks.append(TensorBoardLog(run.tensorboard))
         make_train_env = partial(make_env, env_id, env_kwargs, max_episode_steps=run.episode_steps)
         make_first_env = None
         if run.watch or run.record is not None or run.record_every:
-            from walker.app.training_view import training_hooks
+            from walker.app.training.view import training_hooks
 
             watching, wrap_first_env = training_hooks(agent, run)
             hooks.extend(watching)
@@ -326,8 +313,8 @@ def demo(
     from walker.draw.renderer import display_available
 
     show = display_available() if window is None else window
-    from walker.app.compare import compare_policies
-    from walker.app.experiments import TRAIN_EPISODE_DECISIONS
+    from walker.app.core.compare import compare_policies
+    from walker.app.training.config import TRAIN_EPISODE_DECISIONS
 
     config = QLearningConfig(epsilon=EpsilonSchedule("exponential", 1.0, 0.05, max(1, steps // 2)))
     print(
@@ -365,7 +352,7 @@ def demo(
     )
     parts = [run.summary(), "", table]
     if show:
-        from walker.app.playback import race
+        from walker.app.viewing.playback import race
 
         parts.append(
             "\n"
@@ -378,7 +365,7 @@ def demo(
             )
         )
     if video:
-        from walker.app.playback import record_policy
+        from walker.app.viewing.playback import record_policy
 
         path = record_policy(
             str(checkpoint), out / "gait.mp4", seconds=20.0, env_id=envs.DISCRETE_ID, seed=seed

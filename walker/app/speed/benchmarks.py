@@ -10,7 +10,7 @@ is asserted in tests; the README quotes the figures with the command that produc
 * `render`: an rgb_array frame of Henry against one of BipedalWalker-v3, and a four-lane
   1280x720 race frame (HUD text changing every frame, as in a race).
 * `agents`: PPO and DQN training throughput against Stable-Baselines3 with matched settings,
-  and `curves`: their greedy return after the same budget (both in `speed_peers.py`).
+  and `curves`: their greedy return after the same budget (both in `speed/peers.py`).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ import numpy as np
 import envs
 from agents.base import act_one
 from agents.baselines import RandomPolicy
-from walker.app.speed_peers import agents, curves
-from walker.app.tables import format_table
-from walker.app.timing import best_of, has_box2d
+from walker.app.core.tables import format_table
+from walker.app.speed.peers import agents, curves
+from walker.app.speed.timing import best_of, has_box2d
 from walker.sim.world import HenryWorld, LegCommand
 
 
@@ -120,7 +120,7 @@ def physics(steps: int = 3000, decisions: int = 150, rounds: int = 3) -> tuple[s
 def training_loop(steps: int = 2000, rounds: int = 5) -> tuple[str, dict[str, Any]]:
     """The shared training loop with Q-learning against bare stepping with the same actions."""
     from agents.qlearning import QLearning
-    from walker.app.train import TrainConfig, train
+    from walker.app.training.loop import TrainConfig, train
 
     def make() -> gym.Env[Any, Any]:
         return gym.make(envs.DISCRETE_ID)

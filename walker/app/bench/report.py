@@ -2,7 +2,7 @@
 table, the raw episodes as CSV and JSON, and the plots.
 
 One record is one (env, agent, seed, condition) with its episodes. A seed's value is the
-mean over its episodes; statistics are over seeds (`walker.app.stats`). The normalised score
+mean over its episodes; statistics are over seeds (`walker.app.core.stats`). The normalised score
 is `(speed - random) / (hard-coded - random)` where both references are the mean speeds of
 the random and hard-coded policies on the same env under the `standard` condition, so 1.0
 means "as fast as the hand-written gait on flat ground" and a perturbation that slows an
@@ -17,15 +17,14 @@ import io
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from walker.app import stats
-from walker.app.conditions import CONDITIONS
-from walker.app.stats import Estimate
+from walker.app.bench.conditions import CONDITIONS
+from walker.app.bench.summary import Summary
+from walker.app.core import stats
 from walker.files import atomic_write_text
 
 KNOWN_METRICS = (
@@ -39,48 +38,8 @@ KNOWN_METRICS = (
     "cost_of_transport",
     "illegal_share",
 )
-"""Per-episode metrics `bench_tasks` always writes; any other numeric entry (the env's gait
+"""Per-episode metrics `bench.tasks` always writes; any other numeric entry (the env's gait
 measures) is averaged and reported as well."""
-
-
-@dataclass(frozen=True)
-class Summary:
-    """One agent under one condition on one env, over its seeds."""
-
-    env_id: str
-    condition: str
-    agent: str
-    seeds: int
-    speed: Estimate
-    """Mean forward speed (m/s), mean over seeds with its 95% CI."""
-    score_iqm: Estimate
-    """IQM of the normalised score over seeds with its 95% CI."""
-    score_mean: Estimate
-    improvement: Estimate | None
-    """P(a seed of this agent is faster than one of the hard-coded policy); None for it."""
-    fall_rate: float
-    time_to_fall_s: float
-    """Mean time of the falls (NaN when none)."""
-    cost_of_transport: float
-    illegal_share: float
-    extra: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "env_id": self.env_id,
-            "condition": self.condition,
-            "agent": self.agent,
-            "seeds": self.seeds,
-            "speed_m_s": self.speed.to_dict(),
-            "score_iqm": self.score_iqm.to_dict(),
-            "score_mean": self.score_mean.to_dict(),
-            "p_improvement": self.improvement.to_dict() if self.improvement else None,
-            "fall_rate": self.fall_rate,
-            "time_to_fall_s": self.time_to_fall_s,
-            "cost_of_transport": self.cost_of_transport,
-            "illegal_share": self.illegal_share,
-            **self.extra,
-        }
 
 
 def _number(value: Any) -> float:
@@ -320,7 +279,7 @@ def write_report(
             + "\n",
         ),
     ]
-    from walker.app.bench_plots import plot_iqm, plot_robustness
+    from walker.app.bench.plots import plot_iqm, plot_robustness
 
     files.append(plot_iqm(summaries, conditions, folder / "bench_iqm.png"))
     for env_id in refs:

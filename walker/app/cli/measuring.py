@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from walker.app import checks
-from walker.app.commands import DEFAULT_OUT, cmd_bench, cmd_speed
+from walker.app.cli.commands import DEFAULT_OUT, cmd_bench, cmd_speed
+from walker.app.core import checks
 
 _positive_int = checks.positive_int_arg
 
@@ -104,12 +104,12 @@ def add_measuring_parsers(verbs: Any) -> None:
 
 
 def _condition_names() -> list[str]:
-    from walker.app.conditions import CONDITIONS
+    from walker.app.bench.conditions import CONDITIONS
 
     return list(CONDITIONS)
 
 
 def _speed_names() -> list[str]:
-    from walker.app.speed import BENCHMARKS
+    from walker.app.speed.benchmarks import BENCHMARKS
 
     return list(BENCHMARKS)

@@ -14,16 +14,29 @@ import numpy as np
 import envs
 from agents.checkpoint import CheckpointError, load_checkpoint
 from agents.qlearning import QLearning
-from walker.app.evaluation import evaluate
-from walker.app.policies import (
+from walker.app.core.evaluation import evaluate
+from walker.app.core.policies import (
     ASSETS,
     PolicyError,
     checkpoint_env,
+    is_henry,
     load_policy,
     make_env,
     require_checkpoint,
 )
-from walker.app.tables import format_table
+from walker.app.core.tables import format_table
+
+
+def hardcoded_reference(env_id: str, env_kwargs: dict[str, Any]) -> dict[str, float] | None:
+    """The hard-coded gait's greedy evaluation on this env (None for non-Henry envs)."""
+    env = make_env(env_id, env_kwargs)
+    try:
+        if not is_henry(env):
+            return None
+        policy = load_policy("hardcoded", env)
+    finally:
+        env.close()
+    return evaluate(lambda: make_env(env_id, env_kwargs), policy, episodes=1)
 
 
 def compare_policies(
@@ -39,11 +52,11 @@ def compare_policies(
     plot_seconds: float = 5.0,
 ) -> str:
     """Evaluate each policy greedily on one env and format a table; on Henry's envs with
-    the gait measured (`walker.app.gaits`), episodes lasting up to `seconds` if given.
+    the gait measured (`walker.app.core.gaits`), episodes lasting up to `seconds` if given.
     `plot` also draws the last `plot_seconds` of each policy's first episode as a footfall
-    diagram (`walker.app.footfall_plot`)."""
-    from walker.app.footfall_plot import FootfallRecord, plot_footfalls, record_footfalls
-    from walker.app.gaits import GAIT_COLUMNS, gait_cells, measure_gait
+    diagram (`walker.app.core.footfall_plot`)."""
+    from walker.app.core.footfall_plot import FootfallRecord, plot_footfalls, record_footfalls
+    from walker.app.core.gaits import GAIT_COLUMNS, gait_cells, measure_gait
 
     env_kwargs = dict(env_kwargs or {})
     if env_id is None:
@@ -192,7 +205,7 @@ def qtable_report(
     env.close()
     if not rows:
         raise CheckpointError(f"checkpoint {checkpoint} has no visited states to show")
-    from walker.app.plots import qtable_heatmap
+    from walker.app.core.plots import qtable_heatmap
 
     # Beside the checkpoint, except for pretrained ones: assets/ is not the user's folder.
     beside = (

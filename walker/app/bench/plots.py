@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from walker.app.bench_report import Summary
-from walker.app.plots import _pyplot, _save
+from walker.app.bench.summary import Summary
+from walker.app.core.plots import _pyplot, _save
 
 HARDCODED_COLOUR = "#444444"
 

@@ -24,8 +24,8 @@ import numpy as np
 
 from agents.base import Learner
 from agents.collect import Step
-from walker.app.evaluation import EpisodeResult
-from walker.app.train_config import TrainConfig, TrainError
+from walker.app.core.evaluation import EpisodeResult
+from walker.app.training.config import TrainConfig, TrainError
 
 
 class Request(enum.Flag):

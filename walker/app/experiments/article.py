@@ -8,7 +8,7 @@
 * `exploration`: a low against a high epsilon on the same budget and seeds: speed and how
   much of the legs' extension range the learned gait uses.
 * `dungeon`: the greedy accountant against the exploring gambler (seeds/002).
-* `deep`: PPO and DQN against the hard-coded gait of each env (`walker/app/deep.py`).
+* `deep`: PPO and DQN against the hard-coded gait of each env (`walker/app/experiments/deep.py`).
 
 Each function returns a report object whose `text` is the table; tests call them with
 small budgets and fixed seeds.
@@ -16,10 +16,7 @@ small budgets and fixed seeds.
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,20 +28,16 @@ from agents.base import Agent, act_one
 from agents.baselines import HardcodedGait
 from agents.collect import Collector
 from agents.qlearning import EpsilonSchedule, QLearning, QLearningConfig
-from walker.app.evaluation import evaluate, run_episode
-from walker.app.hooks import Hook, RunView
-from walker.app.planning import TablePolicy, best_cycle, plan, sample_model
-from walker.app.tables import format_table
-from walker.app.train import TrainConfig, train
-from walker.files import atomic_write_text, ensure_writable_dir
+from walker.app.core.evaluation import evaluate, run_episode
+from walker.app.core.tables import format_table
+from walker.app.experiments import deep
+from walker.app.experiments.planning import TablePolicy, best_cycle, plan, sample_model
+from walker.app.experiments.report import Report, mean_ci95
+from walker.app.training.config import TRAIN_EPISODE_DECISIONS
+from walker.app.training.hooks import Hook, RunView
+from walker.app.training.loop import TrainConfig, train
 
 EVAL_DECISIONS = 200  # 120 s of simulated walking per greedy evaluation
-
-
-TRAIN_EPISODE_DECISIONS = 20
-"""Training episodes are cut short so random starts happen often: 6,000 decisions give 150
-starts from random states instead of 30, and the rarely reached corners of the state space
-(both feet at a limit) get visited."""
 
 
 def henry(max_episode_steps: int | None = None) -> gym.Env[Any, Any]:
@@ -55,38 +48,6 @@ def henry(max_episode_steps: int | None = None) -> gym.Env[Any, Any]:
 
 def henry_for_training() -> gym.Env[Any, Any]:
     return henry(TRAIN_EPISODE_DECISIONS)
-
-
-def mean_ci95(values: Sequence[float]) -> tuple[float, float, float]:
-    """Mean and a 95% t-interval (normal for n > 30)."""
-    data = np.asarray(values, dtype=float)
-    mean = float(data.mean())
-    if len(data) < 2:
-        return mean, mean, mean
-    t_table = {
-        1: 12.71,
-        2: 4.30,
-        3: 3.18,
-        4: 2.78,
-        5: 2.57,
-        6: 2.45,
-        7: 2.36,
-        8: 2.31,
-        9: 2.26,
-        10: 2.23,
-        11: 2.20,
-        12: 2.18,
-        13: 2.16,
-        14: 2.14,
-        15: 2.13,
-        19: 2.09,
-        24: 2.06,
-        29: 2.05,
-    }
-    dof = len(data) - 1
-    t = t_table.get(dof) or (1.96 if dof > 30 else t_table[max(k for k in t_table if k <= dof)])
-    half = t * float(data.std(ddof=1)) / math.sqrt(len(data))
-    return mean, mean - half, mean + half
 
 
 def speed_of(
@@ -147,19 +108,6 @@ class _Tracker(Hook):
     def on_step(self, run: RunView) -> None:
         if run.steps % self.every == 0:
             self.track(run.agent, run.steps)  # type: ignore[arg-type]
-
-
-@dataclass
-class Report:
-    name: str
-    text: str
-    figures: dict[str, Any] = field(default_factory=dict)
-
-    def save(self, folder: Path) -> Path:
-        ensure_writable_dir(folder)
-        atomic_write_text(folder / "report.txt", self.text + "\n")
-        atomic_write_text(folder / "figures.json", json.dumps(self.figures, indent=2) + "\n")
-        return folder
 
 
 def best_possible() -> tuple[float, str, float]:
@@ -434,9 +382,7 @@ def run(
     elif name == "dungeon":
         report = dungeon(steps or 5000)
     elif name == "deep":
-        from walker.app.deep import deep_agents
-
-        report = deep_agents(seeds, steps_each=steps, workers=workers)
+        report = deep.deep_agents(seeds, steps_each=steps, workers=workers)
     else:
         raise ValueError(f"unknown experiment {name!r}")
     if out is not None:

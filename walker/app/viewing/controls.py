@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from walker.app.scenes import CONTROL_HZ
+from walker.app.viewing.scenes import CONTROL_HZ
 from walker.draw.renderer import Window
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from walker.app import checks
-from walker.app.options import config_from_args, given_values
-from walker.app.stopsignals import exit_status, signal_name
+from walker.app.core import checks
+from walker.app.core.options import config_from_args, given_values
+from walker.app.core.stopsignals import exit_status, signal_name
 
 DEFAULT_OUT = Path("runs")
 
@@ -42,9 +42,9 @@ def _shown(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from walker.app import runs
-    from walker.app.policies import learner_kind
-    from walker.app.train_config import TrainConfig
+    from walker.app.core.policies import learner_kind
+    from walker.app.training import runs
+    from walker.app.training.config import TrainConfig
 
     kind = learner_kind(args.agent)
     try:
@@ -69,7 +69,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from walker.app.compare import compare_policies
+    from walker.app.core.compare import compare_policies
 
     table = compare_policies(
         args.policies,
@@ -87,7 +87,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_qtable(args: argparse.Namespace) -> int:
-    from walker.app.compare import qtable_report
+    from walker.app.core.compare import qtable_report
 
     text, heatmap = qtable_report(args.checkpoint, args.out, show_all=args.all)
     print(text)
@@ -96,7 +96,7 @@ def cmd_qtable(args: argparse.Namespace) -> int:
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:
-    from walker.app import experiments
+    from walker.app.experiments import article as experiments
 
     out = args.out or DEFAULT_OUT / f"experiment-{args.name}"
     if args.workers > 1 and args.name != "deep":
@@ -109,7 +109,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from walker.app import runs
+    from walker.app.training import runs
 
     started = time.perf_counter()
     report = runs.demo(
@@ -121,7 +121,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    from walker.app.playback import watch_policy
+    from walker.app.viewing.playback import watch_policy
 
     watch_policy(
         args.policy,
@@ -138,7 +138,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def cmd_race(args: argparse.Namespace) -> int:
-    from walker.app.playback import race
+    from walker.app.viewing.playback import race
     from walker.draw.renderer import display_available
 
     window = args.window if args.window is not None else (display_available() and args.out is None)
@@ -160,7 +160,7 @@ def cmd_race(args: argparse.Namespace) -> int:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    from walker.app.playback import race, record_policy
+    from walker.app.viewing.playback import race, record_policy
     from walker.draw.renderer import DEFAULT_SIZE
 
     if (args.policy is None) == (args.race is None):
@@ -200,9 +200,9 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from walker.app.benchmark import BenchError, run_bench
-    from walker.app.conditions import ConditionError
-    from walker.app.sweep import Backend, SweepError, default_workers
+    from walker.app.bench.benchmark import BenchError, run_bench
+    from walker.app.bench.conditions import ConditionError
+    from walker.app.core.sweep import Backend, SweepError, default_workers
 
     backend = Backend(
         workers=args.workers or default_workers(),
@@ -242,7 +242,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_speed(args: argparse.Namespace) -> int:
-    from walker.app.speed import BENCHMARKS
+    from walker.app.speed.benchmarks import BENCHMARKS
     from walker.files import atomic_write_text
 
     names = args.names or list(BENCHMARKS)

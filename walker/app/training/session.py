@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from walker.app.resuming import ResumePoint, setting_changes
-from walker.app.rundir import (
+from walker.app.core.stopsignals import signal_name
+from walker.app.training.resuming import ResumePoint, setting_changes
+from walker.app.training.rundir import (
     CONFIG_NAME,
     EVAL_NAME,
     METRICS_NAME,
     JsonlLog,
     RunFolder,
 )
-from walker.app.stopsignals import signal_name
 from walker.files import atomic_write_text
 
 RUN_SETTINGS = (

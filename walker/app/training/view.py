@@ -22,13 +22,26 @@ import gymnasium as gym
 import numpy as np
 
 from agents.base import Learner
-from walker.app.controls import Controls, window_title
-from walker.app.evaluation import EpisodeResult
-from walker.app.hooks import Hook, Request, RunView
-from walker.app.lanes import Lane, run_lanes
-from walker.app.mind import MindTrace
-from walker.app.policies import PolicyError, make_env
-from walker.app.scenes import (
+from walker.app.core.compare import hardcoded_reference
+from walker.app.core.evaluation import EpisodeResult
+from walker.app.core.policies import PolicyError, make_env
+from walker.app.training.config import TrainConfig
+from walker.app.training.hooks import Hook, Request, RunView
+from walker.app.viewing.controls import Controls, window_title
+from walker.app.viewing.lanes import Lane, run_lanes
+from walker.app.viewing.mind import MindTrace
+from walker.app.viewing.overlays import (
+    PUSH,
+    STAND_UP,
+    Nudges,
+    drag_pushes,
+    extension_levels,
+    fit,
+    pushes_of,
+    qtable_view,
+    speed_curve,
+)
+from walker.app.viewing.scenes import (
     CONTROL_HZ,
     Frame,
     FrameSampler,
@@ -42,18 +55,6 @@ from walker.app.scenes import (
     qrows,
     require_display,
     step_frames,
-)
-from walker.app.train_config import TrainConfig
-from walker.app.viewing import (
-    PUSH,
-    STAND_UP,
-    Nudges,
-    drag_pushes,
-    extension_levels,
-    fit,
-    pushes_of,
-    qtable_view,
-    speed_curve,
 )
 from walker.draw.footfalls import FootfallWindow
 from walker.draw.panels import Panels
@@ -324,8 +325,6 @@ def training_hooks(
     hooks: list[Hook] = []
     wrap_first_env = None
     if run.watch or run.record is not None:
-        from walker.app.runs import hardcoded_reference
-
         probe = make_env(run.env, run.env_kwargs)
         try:
             henry_of(probe)

@@ -2,7 +2,7 @@
 speed.
 
 This module declares the command line; each verb is a function `cmd_<verb>(args) -> int` in
-`walker.app.commands`. Errors a user can fix (bad options,
+`walker.app.cli.commands`. Errors a user can fix (bad options,
 damaged checkpoints, unwritable folders, no display) are caught here and printed as one
 line, `walker: error: ...`, with exit status 2; everything else is a bug and shows its
 traceback.
@@ -17,9 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import walker
-from walker.app import checks
-from walker.app.checks import OneLineParser
-from walker.app.commands import (
+from walker.app.cli.commands import (
     DEFAULT_OUT,
     UsageError,
     cmd_demo,
@@ -32,17 +30,19 @@ from walker.app.commands import (
     cmd_watch,
     say,
 )
-from walker.app.measuring_cli import add_measuring_parsers
-from walker.app.options import add_config_options, key_value
-from walker.app.stopsignals import exit_status, signal_name, stop_on_signals
+from walker.app.cli.measuring import add_measuring_parsers
+from walker.app.core import checks
+from walker.app.core.checks import OneLineParser
+from walker.app.core.options import add_config_options, key_value
+from walker.app.core.stopsignals import exit_status, signal_name, stop_on_signals
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     from agents.checkpoint import CheckpointError
     from envs import HenryEnvError
-    from walker.app.policies import PolicyError
-    from walker.app.rundir import RunFolderError
-    from walker.app.train import TrainError
+    from walker.app.core.policies import PolicyError
+    from walker.app.training.loop import TrainError
+    from walker.app.training.rundir import RunFolderError
     from walker.draw.renderer import DisplayUnavailableError
     from walker.files import OutputPathError
     from walker.sim.spec import SpecError
@@ -134,8 +134,8 @@ _fps = checks.fps_arg
 def _add_train_parser(verbs: Any) -> None:
     """`walker train AGENT [options]`: one subparser per agent, each generated from
     `TrainConfig` (the run) and the agent's config dataclass (its hyperparameters)."""
-    from walker.app.policies import learner_kinds
-    from walker.app.train_config import TrainConfig
+    from walker.app.core.policies import learner_kinds
+    from walker.app.training.config import TrainConfig
 
     train = verbs.add_parser(
         "train",
@@ -407,7 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _legend() -> str:
-    from walker.app.controls import LEGEND
+    from walker.app.viewing.controls import LEGEND
 
     return LEGEND
 

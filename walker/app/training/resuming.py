@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from agents.checkpoint import CheckpointError, load_checkpoint
-from walker.app.checks import ArgumentValueError
-from walker.app.rundir import CONFIG_NAME, HISTORY_NAME
+from walker.app.core.checks import ArgumentValueError
+from walker.app.training.rundir import CONFIG_NAME, HISTORY_NAME
 
 
 @dataclass(frozen=True)

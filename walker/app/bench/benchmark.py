@@ -4,12 +4,12 @@
 Ray) and fails in one sentence before any work. Then it sweeps: first it trains each
 learning agent once per seed when `--train-steps` asks for it (checkpoints kept in
 `OUT/checkpoints/`), then it plays every (env, agent, seed, condition) as one task
-(`bench_tasks.play_condition`). Each finished task is appended to `OUT/results.jsonl` at
+(`bench.tasks.play_condition`). Each finished task is appended to `OUT/results.jsonl` at
 once, so an interrupted bench run again with the same `--out` computes only what is
 missing. The hard-coded and random policies always run on the standard condition too: they
 are the ends of the normalised score, and the hard-coded one is what P(improvement) compares
 with. The report (tables, CSV, JSON, plots) is made from the saved records by
-`bench_report` and `bench_plots`.
+`bench.report` and `bench.plots`.
 """
 
 from __future__ import annotations
@@ -23,10 +23,16 @@ from typing import Any
 
 import envs
 from agents.checkpoint import CheckpointError, load_checkpoint
-from walker.app.bench_tasks import EpisodeTask, TrainTask, play_condition, train_policy
-from walker.app.conditions import select_conditions
-from walker.app.policies import ASSETS, PolicyError, learner_kinds, make_env, resolve_checkpoint
-from walker.app.sweep import Backend, Failure, check_backend, run_sweep
+from walker.app.bench.conditions import select_conditions
+from walker.app.bench.tasks import EpisodeTask, TrainTask, play_condition, train_policy
+from walker.app.core.policies import (
+    ASSETS,
+    PolicyError,
+    learner_kinds,
+    make_env,
+    resolve_checkpoint,
+)
+from walker.app.core.sweep import Backend, Failure, check_backend, run_sweep
 from walker.files import atomic_path, atomic_write_text, ensure_writable_dir
 
 HENRY_ENVS = (envs.DISCRETE_ID, envs.CONTINUOUS_ID)
@@ -349,7 +355,7 @@ def run_bench(
     )
     failures += skipped
     records = [saved[t.key] for t in tasks if t.key in saved]
-    from walker.app.bench_report import write_report
+    from walker.app.bench.report import write_report
 
     report, files = write_report(
         records, [c.name for c in selected], folder, episodes=episodes, train_steps=train_steps

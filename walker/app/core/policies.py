@@ -25,7 +25,7 @@ from agents.checkpoint import CheckpointError, check_env_matches, load_checkpoin
 from agents.qlearning import QLearning, QLearningConfig
 from agents.walking import WalkingController
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
+ASSETS = Path(__file__).resolve().parents[3] / "assets"
 
 CONTINUOUS_ONLY = {
     "walking": "the closed-loop walking controller, `hardcoded` on the continuous env",
@@ -101,6 +101,20 @@ def learner_kind(name: str) -> LearnerKind:
     if name not in kinds:
         raise PolicyError(f"unknown agent {name!r}; choose one of {', '.join(sorted(kinds))}")
     return kinds[name]
+
+
+class ResetOptions(gym.Wrapper[Any, Any, Any, Any]):
+    """Pass fixed `options` to every `reset` (vector envs reset without options)."""
+
+    def __init__(self, env: gym.Env[Any, Any], options: dict[str, Any]) -> None:
+        super().__init__(env)
+        self.options = dict(options)
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        merged = {**self.options, **(options or {})}
+        return self.env.reset(seed=seed, options=merged or None)
 
 
 def make_env(

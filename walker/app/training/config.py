@@ -15,10 +15,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agents.base import RunPlan
-from walker.app.checks import MAX_SEED, ArgumentValueError, check_env_kwargs
+from walker.app.core.checks import MAX_SEED, ArgumentValueError, check_env_kwargs
 
 DEFAULT_STEPS = 20_000
 """The budget when neither steps nor episodes is given."""
+
+TRAIN_EPISODE_DECISIONS = 20
+"""Henry's training episodes (the article's experiments, `walker demo`) are cut short so
+random starts happen often: 6,000 decisions give 150 starts from random states instead of
+30, and the rarely reached corners of the state space (both feet at a limit) get visited."""
 
 
 class TrainError(ValueError):

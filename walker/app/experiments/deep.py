@@ -28,9 +28,10 @@ import numpy as np
 from tqdm import tqdm
 
 import envs
-from walker.app.experiments import TRAIN_EPISODE_DECISIONS, Report, mean_ci95
-from walker.app.hooks import Hook, RunView
-from walker.app.tables import format_table
+from walker.app.core.tables import format_table
+from walker.app.experiments.report import Report, mean_ci95
+from walker.app.training.config import TRAIN_EPISODE_DECISIONS
+from walker.app.training.hooks import Hook, RunView
 
 WALK_FLIGHT_SHARE = 0.05
 """A walk has both feet off the ground less than this share of the time..."""
@@ -126,9 +127,9 @@ def train_seed(
 ) -> dict[str, Any]:
     """Train one seed and judge it (runs in a worker process when `workers` > 1); `send`
     hears of its progress as `(index, steps so far)`."""
-    from walker.app.gaits import measure_gait
-    from walker.app.policies import learner_kind, make_env
-    from walker.app.train import TrainConfig, train
+    from walker.app.core.gaits import measure_gait
+    from walker.app.core.policies import learner_kind, make_env
+    from walker.app.training.loop import TrainConfig, train
 
     setup = task.setup
     standard_env = partial(make_env, setup.env_id, setup.env_kwargs)
@@ -326,8 +327,8 @@ def deep_agents(
     whether the final policy walks. Each setup trains its own budget times `scale`, or
     `steps_each` steps when given (`walker experiment deep --steps`), with its evaluation
     schedule scaled alike; `workers` processes train seeds at once."""
-    from walker.app.evaluation import evaluate
-    from walker.app.policies import load_policy, make_env
+    from walker.app.core.evaluation import evaluate
+    from walker.app.core.policies import load_policy, make_env
 
     tasks: list[SeedRun] = []
     references: dict[str, float] = {}

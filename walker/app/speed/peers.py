@@ -13,13 +13,13 @@ import numpy as np
 
 import envs
 from agents.base import act_one
-from walker.app.tables import format_table
-from walker.app.timing import best_of, has_box2d, has_sb3
+from walker.app.core.tables import format_table
+from walker.app.speed.timing import best_of, has_box2d, has_sb3
 
 
 def _our_training(agent_kind: str, env_id: str, config: Any, steps: int) -> Callable[[], None]:
-    from walker.app.policies import learner_kind
-    from walker.app.train import TrainConfig, train
+    from walker.app.core.policies import learner_kind
+    from walker.app.training.loop import TrainConfig, train
 
     kind = learner_kind(agent_kind)
 
@@ -151,8 +151,8 @@ def curves(seeds: int = 3, episodes: int = 10) -> tuple[str, dict[str, Any]]:
 
     from agents.dqn import DQNConfig
     from agents.ppo import PPOConfig
-    from walker.app.policies import learner_kind
-    from walker.app.train import TrainConfig, train
+    from walker.app.core.policies import learner_kind
+    from walker.app.training.loop import TrainConfig, train
 
     torch.set_num_threads(1)
     # Each setting written once and given to both libraries, so they stay matched.

@@ -1,0 +1,1 @@
+"""`walker bench`: agents under perturbation conditions over seeds, its report and plots."""
