@@ -93,6 +93,12 @@ def columns(steps: int, width: int) -> np.ndarray:
     return picked
 
 
+def points(xs: np.ndarray, ys: np.ndarray) -> list[list[float]]:
+    """(x, y) pairs as plain floats: pygame takes them far faster than numpy scalars."""
+    pairs: list[list[float]] = np.column_stack([xs, ys]).tolist()
+    return pairs
+
+
 def _title(pg: Any, surface: pygame.Surface, rect: pygame.Rect, title: str, text: Text) -> int:
     pg.draw.rect(surface, PANEL_FILL, rect)
     pg.draw.rect(surface, (200, 208, 218), rect, 1)
@@ -116,7 +122,7 @@ def draw_action_trace(
     row_h = (bottom - top) / servos
     steps = len(trace.means)
     span = max(steps, MIN_STEPS_SHOWN) - 1 or 1
-    picked = columns(steps, int(right - left))
+    picked = columns(steps, int(right - left) // 2)
     xs = left + (right - left) * picked / span
     lo, hi = trace.low - 0.5, trace.high + 0.5
     for servo in range(servos):
@@ -141,9 +147,9 @@ def draw_action_trace(
         std = trace.stds[picked, servo]
         upper, lower = y_of(mean + std), y_of(mean - std)
         if len(picked) >= 2:
-            band = [*zip(xs, upper, strict=True), *zip(xs[::-1], lower[::-1], strict=True)]
+            band = points(np.concatenate([xs, xs[::-1]]), np.concatenate([upper, lower[::-1]]))
             pg.draw.polygon(surface, shade(color, PANEL_FILL, 0.72), band)
-            pg.draw.lines(surface, color, False, list(zip(xs, y_of(mean), strict=True)), 2)
+            pg.draw.lines(surface, color, False, points(xs, y_of(mean)), 2)
         else:
             pg.draw.line(surface, color, (xs[0], upper[0]), (xs[0], lower[0]), 2)
 
@@ -182,21 +188,19 @@ def draw_value_trace(
         y = min(max(float(y_of(np.array(value))) - label.get_height() / 2, top), bottom - 6)
         surface.blit(label, (left - label.get_width() - 4, y))
     span = max(steps, MIN_STEPS_SHOWN) - 1 or 1
-    picked = columns(steps, int(right - left))
+    picked = columns(steps, int(right - left) // 2)
     xs = left + (right - left) * picked / span
     settled = picked < trace.settled
     received_y = y_of(trace.received[picked])
     if len(picked) >= 2:
-        points = list(zip(xs, received_y, strict=True))
+        received = points(xs, received_y)
         cut = int(settled.sum())
         if cut >= 2:
-            pg.draw.lines(surface, RECEIVED, False, points[:cut], 2)
-        if len(points) - max(cut - 1, 0) >= 2:
+            pg.draw.lines(surface, RECEIVED, False, received[:cut], 2)
+        if len(received) - max(cut - 1, 0) >= 2:
             faint = shade(RECEIVED, PANEL_FILL, 0.6)
-            pg.draw.lines(surface, faint, False, points[max(cut - 1, 0) :], 2)
-        pg.draw.lines(
-            surface, VALUE, False, list(zip(xs, y_of(trace.values[picked]), strict=True)), 2
-        )
+            pg.draw.lines(surface, faint, False, received[max(cut - 1, 0) :], 2)
+        pg.draw.lines(surface, VALUE, False, points(xs, y_of(trace.values[picked])), 2)
     legend_y = bottom + 3
     v = text(f"V(s) now {trace.values[-1]:.3g}", VALUE)
     surface.blit(v, (left, legend_y))
