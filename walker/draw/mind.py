@@ -38,7 +38,10 @@ ILLEGAL: Color = (205, 205, 210)
 BAR: Color = (80, 140, 200)
 HIGHLIGHT: Color = (230, 20, 20)
 PANEL_FILL: Color = (250, 251, 253)
+ZERO_LINE: Color = shade(GRID, AXIS, 0.3)
 
+BAND_COLUMNS = 48
+"""Points along a +-1 std band."""
 MIN_STEPS_SHOWN = 300
 """The x axis spans at least this many steps, so a young episode does not fill it."""
 
@@ -69,8 +72,6 @@ class ValueTrace:
     settled: int
     """Steps whose received return is complete within the discount's horizon (the rest,
     the latest ones, still grow as rewards come)."""
-    unit: str = ""
-    """What the rewards are measured in (say, "scaled rewards")."""
 
 
 @dataclass
@@ -125,32 +126,36 @@ def draw_action_trace(
     picked = columns(steps, int(right - left) // 2)
     xs = left + (right - left) * picked / span
     lo, hi = trace.low - 0.5, trace.high + 0.5
+    scale = (row_h - 4) / (hi - lo)
+    # The band at most BAND_COLUMNS wide (a polygon costs by its vertices), each point the
+    # widest spread within its stretch of steps, so the band holds the jittery mean line.
+    bins = columns(len(picked), BAND_COLUMNS) if len(picked) >= 2 else np.zeros(0, int)
     for servo in range(servos):
         row_top = top + servo * row_h
         color = trace.colors[servo % len(trace.colors)] if trace.colors else TEXT
 
         def y_of(v: np.ndarray, row_top: float = row_top) -> np.ndarray:
-            clipped = np.clip(v, lo, hi)
-            out: np.ndarray = row_top + 2 + (row_h - 4) * (hi - clipped) / (hi - lo)
+            out: np.ndarray = row_top + 2 + scale * (hi - np.minimum(np.maximum(v, lo), hi))
             return out
 
-        for bound in (trace.low, trace.high):
-            y = float(y_of(np.array(bound)))
-            pg.draw.line(surface, GRID, (left, y), (right, y), 1)
-        zero = float(y_of(np.array(0.0)))
-        pg.draw.line(surface, shade(GRID, AXIS, 0.3), (left, zero), (right, zero), 1)
+        for bound, line_color in ((trace.low, GRID), (trace.high, GRID), (0.0, ZERO_LINE)):
+            y = row_top + 2 + scale * (hi - bound)
+            pg.draw.line(surface, line_color, (left, y), (right, y), 1)
         name = text(trace.names[servo], color)
         surface.blit(name, (rect.x + 4, row_top + (row_h - name.get_height()) / 2))
         if steps == 0:
             continue
         mean = trace.means[picked, servo]
         std = trace.stds[picked, servo]
-        upper, lower = y_of(mean + std), y_of(mean - std)
         if len(picked) >= 2:
-            band = points(np.concatenate([xs, xs[::-1]]), np.concatenate([upper, lower[::-1]]))
-            pg.draw.polygon(surface, shade(color, PANEL_FILL, 0.72), band)
+            high = np.maximum.reduceat(mean + std, bins)
+            low = np.minimum.reduceat(mean - std, bins)
+            band_x = np.concatenate([xs[bins], xs[-1:], xs[-1:], xs[bins][::-1]])
+            band_y = y_of(np.concatenate([high, high[-1:], low[-1:], low[::-1]]))
+            pg.draw.polygon(surface, shade(color, PANEL_FILL, 0.72), points(band_x, band_y))
             pg.draw.lines(surface, color, False, points(xs, y_of(mean)), 2)
         else:
+            upper, lower = y_of(mean + std), y_of(mean - std)
             pg.draw.line(surface, color, (xs[0], upper[0]), (xs[0], lower[0]), 2)
 
 
@@ -160,8 +165,7 @@ def draw_value_trace(
     """V(s_t) and the discounted return received from t, over the episode so far."""
     import pygame as pg
 
-    unit = f" ({trace.unit})" if trace.unit else ""
-    top = _title(pg, surface, rect, f"critic: V(s) vs return received{unit}", text)
+    top = _title(pg, surface, rect, "critic: V(s) vs discounted return received", text)
     line_h = text("V", TEXT).get_height()
     left, right, bottom = rect.x + 46, rect.right - 8, rect.bottom - line_h - 6
     steps = len(trace.values)
@@ -202,11 +206,9 @@ def draw_value_trace(
             pg.draw.lines(surface, faint, False, received[max(cut - 1, 0) :], 2)
         pg.draw.lines(surface, VALUE, False, points(xs, y_of(trace.values[picked])), 2)
     legend_y = bottom + 3
-    v = text(f"V(s) now {trace.values[-1]:.3g}", VALUE)
+    v = text(f"V(s) {trace.values[-1]:.3g}", VALUE)
     surface.blit(v, (left, legend_y))
-    surface.blit(
-        text("received (pale: more to come)", RECEIVED), (left + v.get_width() + 12, legend_y)
-    )
+    surface.blit(text("received (pale: partial)", RECEIVED), (left + v.get_width() + 10, legend_y))
 
 
 def draw_action_bars(

@@ -135,7 +135,6 @@ class MindTrace:
         if not isinstance(self.agent, PPO):
             return None
         n = self.steps
-        unit = "scaled rewards" if self.agent.config.normalize_reward else ""
         return ValueTrace(
-            self._values[:n].copy(), self._received[:n].copy(), max(0, n - self.horizon), unit
+            self._values[:n].copy(), self._received[:n].copy(), max(0, n - self.horizon)
         )
