@@ -17,13 +17,14 @@ from typing import Any
 
 import torch
 
+from walker.errors import InputError
 from walker.files import OutputPathError, atomic_write_bytes
 
 FORMAT = "henry-checkpoint"
 VERSION = 1
 
 
-class CheckpointError(ValueError):
+class CheckpointError(InputError):
     """A checkpoint cannot be written, read, or used where it was asked to be."""
 
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from agents.base import ServoScale, forget
 from envs import OBSERVATION_FIELDS, HenryContinuousEnv
+from walker.errors import InputError
 
 _FIELD = {name: index for index, name in enumerate(OBSERVATION_FIELDS)}
 _SWING = (_FIELD["right_swing_rad"], _FIELD["left_swing_rad"])
@@ -33,7 +34,7 @@ _LENGTH = (_FIELD["right_length_m"], _FIELD["left_length_m"])
 _CONTACT = (_FIELD["right_foot_contact"], _FIELD["left_foot_contact"])
 
 
-class WalkingConfigError(ValueError):
+class WalkingConfigError(InputError):
     """A walking controller parameter is out of its range."""
 
 

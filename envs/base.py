@@ -15,6 +15,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from walker.errors import InputError
 from walker.sim.body import Pose, PoseError
 from walker.sim.spec import HenrySpec, SpecError
 from walker.sim.world import FlatState, HenryWorld, LegCommand
@@ -23,7 +24,7 @@ FALL_ANGLE_RAD = 0.6
 """Henry has fallen when his torso tilts further than this (about 34 degrees)."""
 
 
-class HenryEnvError(ValueError):
+class HenryEnvError(InputError):
     """A bad argument, action or reset option was given to a Henry environment."""
 
 

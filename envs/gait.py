@@ -38,6 +38,7 @@ import numpy as np
 
 from envs.base import HenryEnv
 from envs.continuous import OBSERVATION_FIELDS
+from walker.errors import InputError
 from walker.sim.spec import HenrySpec
 from walker.sim.world import STATE_FIELDS
 
@@ -46,7 +47,7 @@ _RIGHT = STATE_FIELDS.index("right_foot_contact")
 _LEFT = STATE_FIELDS.index("left_foot_contact")
 
 
-class GaitMeterError(ValueError):
+class GaitMeterError(InputError):
     """A gait meter was given a sample or an env it cannot use."""
 
 

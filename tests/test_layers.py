@@ -1,10 +1,10 @@
 """The layering of ../shared/DESIGN.md, checked by parsing imports.
 
-physics (walker.sim, walker.files) < drawing (walker.draw) < envs < agents < app (walker.app).
-A module may import only from its own layer or lower ones; agents never import pymunk or
-pygame directly. Inside the app the feature packages have an order of their own: core <
-viewing < training < bench, speed, experiments (siblings: none imports another) < cli. And no
-two app modules import each other, however indirectly.
+physics (walker.sim, walker.files, walker.errors) < drawing (walker.draw) < envs < agents <
+app (walker.app). A module may import only from its own layer or lower ones; agents never
+import pymunk or pygame directly. Inside the app the feature packages have an order of their
+own: core < viewing < training < bench, speed, experiments (siblings: none imports another) <
+cli. And no two app modules import each other, however indirectly.
 """
 
 import ast
@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYER_OF_PACKAGE = {
     "walker.sim": 0,
     "walker.files": 0,
+    "walker.errors": 0,
     "walker.draw": 1,
     "envs": 2,
     "agents": 3,

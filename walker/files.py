@@ -19,6 +19,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from walker.errors import OutputError
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -43,7 +45,7 @@ _CAUSES = {
 }
 
 
-class OutputPathError(OSError):
+class OutputPathError(OutputError):
     """A file cannot be written where it was asked for."""
 
 

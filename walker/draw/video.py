@@ -16,12 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from walker.errors import UnavailableError
 from walker.files import OutputPathError, atomic_path
 
 FORMATS = (".mp4", ".gif")
 
 
-class VideoError(RuntimeError):
+class VideoError(UnavailableError):
     """A video cannot be written as asked."""
 
 

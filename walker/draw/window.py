@@ -14,11 +14,13 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from walker.errors import UnavailableError
+
 if TYPE_CHECKING:
     import pygame
 
 
-class DisplayUnavailableError(RuntimeError):
+class DisplayUnavailableError(UnavailableError):
     """A window was asked for but there is no display to open it on."""
 
 

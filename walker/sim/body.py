@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pymunk
 
+from walker.errors import InputError
 from walker.sim.spec import BUMP_RUN_M, HenrySpec
 
 RIGHT = 0
@@ -32,7 +33,7 @@ Bump = tuple[float, float, float]
 """One bump as (near x, far x, height), in metres."""
 
 
-class PoseError(ValueError):
+class PoseError(InputError):
     """A requested starting pose is not physically possible."""
 
 

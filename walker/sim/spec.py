@@ -13,11 +13,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from walker.errors import InputError
+
 BUMP_RUN_M = 100.0
 """How far ahead of Henry's start the bumps continue (when `bump_height_m` > 0)."""
 
 
-class SpecError(ValueError):
+class SpecError(InputError):
     """A physical parameter is out of its valid range."""
 
 

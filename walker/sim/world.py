@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 import pymunk
 from pymunk._chipmunk_cffi import lib as _lib
 
+from walker.errors import UnavailableError
 from walker.sim.body import (
     GROUND_TYPE,
     LEFT,
@@ -42,7 +43,7 @@ from walker.sim.body import (
 from walker.sim.spec import HenrySpec
 
 
-class PhysicsDivergedError(RuntimeError):
+class PhysicsDivergedError(UnavailableError):
     """The simulation produced a non-finite value; the world cannot continue."""
 
 

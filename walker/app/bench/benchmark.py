@@ -33,6 +33,7 @@ from walker.app.core.policies import (
     resolve_checkpoint,
 )
 from walker.app.core.sweep import Backend, Failure, check_backend, run_sweep
+from walker.errors import InputError
 from walker.files import atomic_path, atomic_write_text, ensure_writable_dir
 
 HENRY_ENVS = (envs.DISCRETE_ID, envs.CONTINUOUS_ID)
@@ -42,7 +43,7 @@ SETTINGS_FILE = "settings.json"
 FORMAT_VERSION = 1
 
 
-class BenchError(ValueError):
+class BenchError(InputError):
     """`walker bench` was asked for something it cannot do."""
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from walker.errors import InputError
 from walker.sim.spec import HenrySpec
 
 PUSH_TIME_S = 4.0
@@ -141,7 +142,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
 """Names that stand for several conditions on the command line."""
 
 
-class ConditionError(ValueError):
+class ConditionError(InputError):
     """A condition name that does not exist."""
 
 

@@ -19,7 +19,6 @@ from typing import Any
 import walker
 from walker.app.cli.commands import (
     DEFAULT_OUT,
-    UsageError,
     cmd_demo,
     cmd_eval,
     cmd_experiment,
@@ -35,38 +34,7 @@ from walker.app.core import checks
 from walker.app.core.checks import OneLineParser
 from walker.app.core.options import add_config_options, key_value
 from walker.app.core.stopsignals import exit_status, signal_name, stop_on_signals
-
-
-def _user_errors() -> tuple[type[BaseException], ...]:
-    from agents.checkpoint import CheckpointError
-    from envs import HenryEnvError
-    from walker.app.core.policies import PolicyError
-    from walker.app.training.loop import TrainError
-    from walker.app.training.rundir import RunFolderError
-    from walker.draw.renderer import DisplayUnavailableError
-    from walker.files import OutputPathError
-    from walker.sim.spec import SpecError
-
-    errors: list[type[BaseException]] = [
-        CheckpointError,
-        HenryEnvError,
-        PolicyError,
-        TrainError,
-        DisplayUnavailableError,
-        OutputPathError,
-        SpecError,
-        UsageError,
-        checks.ArgumentValueError,
-        RunFolderError,
-    ]
-    try:
-        from walker.draw.video import VideoError
-
-        errors.append(VideoError)
-    except ImportError:
-        pass
-    return tuple(errors)
-
+from walker.errors import WalkerError
 
 # -- shared option groups ----------------------------------------------------------------
 
@@ -442,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             checks.check_output_options(args)
             return int(args.func(args))
-        except _user_errors() as error:
+        except WalkerError as error:
             say(f"walker: error: {error}")
             return 2
         except KeyboardInterrupt as stop:

@@ -15,11 +15,12 @@ from typing import Any
 from walker.app.core import checks
 from walker.app.core.options import config_from_args, given_values
 from walker.app.core.stopsignals import exit_status, signal_name
+from walker.errors import InputError
 
 DEFAULT_OUT = Path("runs")
 
 
-class UsageError(ValueError):
+class UsageError(InputError):
     """A command-line argument that cannot work."""
 
 
@@ -200,9 +201,8 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from walker.app.bench.benchmark import BenchError, run_bench
-    from walker.app.bench.conditions import ConditionError
-    from walker.app.core.sweep import Backend, SweepError, default_workers
+    from walker.app.bench.benchmark import run_bench
+    from walker.app.core.sweep import Backend, default_workers
 
     backend = Backend(
         workers=args.workers or default_workers(),
@@ -211,20 +211,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
         workers_given=args.workers is not None,
     )
     started = time.perf_counter()
-    try:
-        result = run_bench(
-            args.agents,
-            env_id=args.env,
-            conditions=args.conditions,
-            seeds=args.seeds,
-            episodes=args.episodes,
-            train_steps=args.train_steps,
-            out=args.out,
-            backend=backend,
-            progress=not args.no_progress,
-        )
-    except (BenchError, ConditionError, SweepError) as error:
-        raise UsageError(str(error)) from error
+    result = run_bench(
+        args.agents,
+        env_id=args.env,
+        conditions=args.conditions,
+        seeds=args.seeds,
+        episodes=args.episodes,
+        train_steps=args.train_steps,
+        out=args.out,
+        backend=backend,
+        progress=not args.no_progress,
+    )
     print(result.report)
     print(f"results: {', '.join(str(p) for p in result.files)}")
     print(

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
+from walker.errors import InputError
 from walker.files import check_writable_dir, check_writable_file
 
 MAX_SEED = 2**32 - 1
@@ -27,7 +28,7 @@ MAX_SECONDS = 86_400.0
 MAX_FRAME_SIDE = 4096
 
 
-class ArgumentValueError(ValueError):
+class ArgumentValueError(InputError):
     """A value given on the command line (or to a command's function) that cannot work."""
 
 

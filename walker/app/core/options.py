@@ -24,8 +24,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from walker.errors import InputError
 
-class OptionsError(ValueError):
+
+class OptionsError(InputError):
     """Options that do not fit a config."""
 
 

@@ -24,6 +24,7 @@ from agents.baselines import ContinuousGait, HardcodedGait, RandomPolicy
 from agents.checkpoint import CheckpointError, check_env_matches, load_checkpoint
 from agents.qlearning import QLearning, QLearningConfig
 from agents.walking import WalkingController
+from walker.errors import InputError
 
 ASSETS = Path(__file__).resolve().parents[3] / "assets"
 
@@ -34,7 +35,7 @@ CONTINUOUS_ONLY = {
 """Built-in policies that exist only for `HenryContinuous-v0`."""
 
 
-class PolicyError(ValueError):
+class PolicyError(InputError):
     """A policy or agent name that cannot be resolved."""
 
 

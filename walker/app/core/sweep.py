@@ -25,6 +25,8 @@ from typing import Any
 
 from tqdm import tqdm
 
+from walker.errors import InputError
+
 TaskFunction = Callable[[Any, Mapping[str, Any]], Any]
 
 POOL_RESTARTS = 2
@@ -32,7 +34,7 @@ POOL_RESTARTS = 2
 process pool runs each task a dead worker took down once more, alone)."""
 
 
-class SweepError(ValueError):
+class SweepError(InputError):
     """A sweep cannot run as asked (bad worker count, Ray missing or unreachable)."""
 
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from agents.base import RunPlan
 from walker.app.core.checks import MAX_SEED, ArgumentValueError, check_env_kwargs
+from walker.errors import InputError
 
 DEFAULT_STEPS = 20_000
 """The budget when neither steps nor episodes is given."""
@@ -26,7 +27,7 @@ random starts happen often: 6,000 decisions give 150 starts from random states i
 30, and the rarely reached corners of the state space (both feet at a limit) get visited."""
 
 
-class TrainError(ValueError):
+class TrainError(InputError):
     """A training run was configured in a way that cannot work."""
 
 

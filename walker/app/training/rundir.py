@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from walker.errors import InputError
 from walker.files import (
     OutputPathError,
     append_text,
@@ -56,7 +57,7 @@ RUN_FILES = (
 RUN_FOLDERS = ("clips",)
 
 
-class RunFolderError(ValueError):
+class RunFolderError(InputError):
     """A run folder cannot be used as asked (busy, already holding a run, unreadable)."""
 
 

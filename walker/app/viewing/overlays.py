@@ -27,6 +27,7 @@ from walker.draw.henry import LEFT_LEG, RIGHT_LEG
 from walker.draw.panels import QTableView, SpeedCurve
 from walker.draw.renderer import Renderer
 from walker.draw.window import Drag, Window
+from walker.errors import InputError
 
 PUSH_N_S_PER_M = 6.0
 """Impulse per metre of horizontal drag. On the default Henry standing on both feet, 2 N*s
@@ -46,7 +47,7 @@ ACTION_LABELS = {
 }
 
 
-class ViewError(ValueError):
+class ViewError(InputError):
     """A viewing option is out of range."""
 
 
