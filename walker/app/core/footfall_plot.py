@@ -24,6 +24,7 @@ from agents.base import Agent, act_one
 from envs.gait import GaitMetrics, attach, detach
 from walker.draw.footfalls import FLIGHT, flight_intervals, planted_intervals
 from walker.draw.henry import LEFT_LEG, RIGHT_LEG
+from walker.errors import InputError
 from walker.files import atomic_path
 from walker.sim.spec import HenrySpec
 from walker.sim.world import STATE_FIELDS
@@ -35,7 +36,7 @@ _RIGHT = STATE_FIELDS.index("right_foot_contact")
 _LEFT = STATE_FIELDS.index("left_foot_contact")
 
 
-class FootfallPlotError(ValueError):
+class FootfallPlotError(InputError):
     """A footfall diagram cannot be made as asked."""
 
 
