@@ -158,3 +158,20 @@ def test_the_training_video_of_ppo_shows_its_actions_and_critic(tmp_path, capsys
     assert near(critic, VALUE, 40) > 100, "no critic line in the panels"
     assert near(critic, RECEIVED, 40) > 50, "no received-return line in the panels"
     assert near(panels, RIGHT_LEG, 40) > 100 and near(panels, LEFT_LEG, 40) > 100
+
+
+def test_a_race_to_a_finish_line_ends_when_the_first_crosses(tmp_path) -> None:
+    from walker.app.viewing.playback import race
+
+    board = race(
+        ["hardcoded", "random"],
+        window=False,
+        out=tmp_path / "race.mp4",
+        finish_m=0.05,
+        seconds=60.0,
+    )
+    first = board.splitlines()[0]
+    assert first.startswith("hardcoded reached the 0.05 m line first, by ")
+    seconds = float(first.rsplit("by ", 1)[1].rstrip(" s"))
+    assert seconds < 30.0  # it ended at the line, not at the time limit
+    assert len(read_frames(tmp_path / "race.mp4")) == pytest.approx(seconds * 30, abs=20)

@@ -131,7 +131,7 @@ def race(
     if finish_m is not None and ranking and ranking[0].distance_m >= finish_m:
         winner = ranking[0]
         time_s = winner.frame.time_s if winner.frame is not None else float("nan")
-        lines.insert(0, f"{winner.label} crossed the {finish_m:g} m line first, at {time_s:.1f} s")
+        lines.insert(0, f"{winner.label} reached the {finish_m:g} m line first, by {time_s:.1f} s")
     lines += [
         f"{place}.  {lane.label}  {lane.distance_m:+.3f} m" for place, lane in enumerate(ranking, 1)
     ]
