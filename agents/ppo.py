@@ -53,11 +53,11 @@ from agents.actor_critic import (
 )
 from agents.base import Batch, RunPlan, checked_masks
 from agents.checkpoint import save_checkpoint
+from agents.configs import is_number
 from agents.nets import (
     NetworkAgent,
     ObservationEncoder,
     describe_space,
-    is_number,
     set_torch_threads,
 )
 from agents.ppo_config import PPOConfig

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agents.nets import (
+from agents.configs import (
     check_hidden_sizes,
     config_from_dict,
     is_number,

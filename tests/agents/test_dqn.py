@@ -16,7 +16,8 @@ import torch
 import envs  # noqa: F401  (registers Henry-v0)
 from agents.base import Agent, Batch, Learner, RunPlan
 from agents.checkpoint import CheckpointError
-from agents.dqn import DQN, DQNConfig, ReplayBuffer, q_targets
+from agents.dqn import DQN, ReplayBuffer, q_targets
+from agents.dqn_config import DQNConfig
 from agents.ppo import PPO
 from tests.agents.test_ppo import greedy_return, train_agent
 

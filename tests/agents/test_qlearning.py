@@ -7,7 +7,8 @@ import envs  # noqa: F401
 from agents.base import Batch, act_one
 from agents.checkpoint import CheckpointError
 from agents.collect import Collector
-from agents.qlearning import EpsilonSchedule, QLearning, QLearningConfig
+from agents.qlearning import QLearning
+from agents.qlearning_config import EpsilonSchedule, QLearningConfig
 
 
 def batch(obs, action, reward, next_obs, terminated=False, truncated=False, next_mask=None):

@@ -69,7 +69,7 @@ def test_train_writes_a_complete_run_folder(tmp_path, capsys):
 
 
 def test_train_spellings_name_the_agent_first_or_default_to_qlearning():
-    from walker.app.cli import _train_spelling
+    from walker.app.cli.train import respell as _train_spelling
 
     assert _train_spelling(["train"]) == ["train", "qlearning"]
     assert _train_spelling(["train", "--steps", "5"]) == ["train", "qlearning", "--steps", "5"]

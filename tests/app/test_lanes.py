@@ -7,7 +7,7 @@ import gymnasium as gym
 import pytest
 
 import envs
-from walker.app.core.policies import PolicyError
+from walker.app.core.learners import PolicyError
 from walker.app.viewing.lanes import learner_from_spec, open_lanes, run_lanes
 from walker.draw.video import VideoWriter, read_frames
 

@@ -4,7 +4,8 @@ import gymnasium as gym
 import pytest
 
 import envs  # noqa: F401
-from agents.qlearning import QLearning, QLearningConfig
+from agents.qlearning import QLearning
+from agents.qlearning_config import QLearningConfig
 from walker.app.core.checks import ArgumentValueError
 from walker.app.training.resuming import (
     flatten_config,

@@ -224,12 +224,12 @@ def test_a_full_disk_keeps_the_previous_checkpoint(tmp_path, capsys, monkeypatch
 
 
 def test_a_plot_that_cannot_be_written_keeps_the_training(tmp_path, capsys, monkeypatch):
-    from walker.app.core import plots
+    from walker.app.training import runs
 
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(plots, "learning_curves", disk_full)
+    monkeypatch.setattr(runs, "learning_curves", disk_full)
     folder = tmp_path / "run"
     code, _, err = run(capsys, "train", "--steps", 200, "--out", folder, "--no-progress")
     assert code == 1

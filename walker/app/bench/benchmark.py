@@ -24,14 +24,10 @@ from typing import Any
 import envs
 from agents.checkpoint import CheckpointError, load_checkpoint
 from walker.app.bench.conditions import select_conditions
+from walker.app.bench.report import write_report
 from walker.app.bench.tasks import EpisodeTask, TrainTask, play_condition, train_policy
-from walker.app.core.policies import (
-    ASSETS,
-    PolicyError,
-    learner_kinds,
-    make_env,
-    resolve_checkpoint,
-)
+from walker.app.core.learners import PolicyError, learner_kinds
+from walker.app.core.policies import ASSETS, make_env, resolve_checkpoint
 from walker.app.core.sweep import Backend, Failure, check_backend, run_sweep
 from walker.errors import InputError
 from walker.files import atomic_path, atomic_write_text, ensure_writable_dir
@@ -356,8 +352,6 @@ def run_bench(
     )
     failures += skipped
     records = [saved[t.key] for t in tasks if t.key in saved]
-    from walker.app.bench.report import write_report
-
     report, files = write_report(
         records, [c.name for c in selected], folder, episodes=episodes, train_steps=train_steps
     )

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from walker.app.bench.conditions import CONDITIONS
+from walker.app.bench.plots import plot_iqm, plot_robustness
 from walker.app.bench.summary import Summary
 from walker.app.core import stats
 from walker.files import atomic_write_text
@@ -279,8 +280,6 @@ def write_report(
             + "\n",
         ),
     ]
-    from walker.app.bench.plots import plot_iqm, plot_robustness
-
     files.append(plot_iqm(summaries, conditions, folder / "bench_iqm.png"))
     for env_id in refs:
         files.append(

@@ -30,7 +30,8 @@ import envs
 from agents.base import Agent, act_one
 from envs import gait
 from walker.app.bench.conditions import CONDITIONS
-from walker.app.core.policies import env_metadata, learner_kind, load_policy, make_env
+from walker.app.core.learners import learner_kind
+from walker.app.core.policies import env_metadata, load_policy, make_env
 from walker.app.training.loop import TrainConfig, train
 
 TRAIN_EPISODE_DECISIONS = 20

@@ -4,8 +4,8 @@ Each `*_arg` function is an argparse `type=`: it turns the text into a value or 
 `argparse.ArgumentTypeError` with what is allowed, so `walker` prints one line and exits 2.
 `env_kwargs` parses and checks `--env-arg KEY=VALUE` items; `check_output_dir` and
 `check_output_file` try the destination (a probe file, removed at once) so an unwritable
-`--out` is refused before a long run or benchmark, not after it; `check_output_options`
-does so for every output option of a parsed `walker` command line. `OneLineParser` keeps
+`--out` is refused before a long run or benchmark, not after it (each verb checks its
+outputs first). `OneLineParser` keeps
 argparse's own errors to one line on stderr, as every other `walker` error is.
 """
 
@@ -210,22 +210,3 @@ def check_output_file(
 
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
-
-
-def check_output_options(args: argparse.Namespace) -> None:
-    """Refuse the output paths of a parsed `walker` command line that no file could be
-    written to, before any work (writes nothing). `walker train`'s default folder is checked
-    by `runs.train_run` once it is known."""
-    verb = args.verb
-    if verb in ("record", "race") and args.out is not None:
-        check_output_file(args.out, "--out", VIDEO_SUFFIXES)
-    if verb in ("watch", "train") and getattr(args, "record", None) is not None:
-        check_output_file(args.record, "--record", VIDEO_SUFFIXES)
-    if verb in ("speed", "qtable") and args.out is not None:
-        check_output_file(args.out, "--out")
-    if verb == "eval" and args.plot is not None:
-        check_output_file(args.plot, "--plot", (".png",))
-    if verb in ("demo", "experiment", "train", "bench") and args.out is not None:
-        check_output_dir(args.out, "--out")
-    if verb == "train" and args.tensorboard is not None:
-        check_output_dir(args.tensorboard, "--tensorboard")

@@ -15,9 +15,12 @@ import envs
 from agents.checkpoint import CheckpointError, load_checkpoint
 from agents.qlearning import QLearning
 from walker.app.core.evaluation import evaluate
+from walker.app.core.footfall_plot import FootfallRecord, plot_footfalls, record_footfalls
+from walker.app.core.gaits import GAIT_COLUMNS, gait_cells, measure_gait
+from walker.app.core.learners import PolicyError
+from walker.app.core.plots import qtable_heatmap
 from walker.app.core.policies import (
     ASSETS,
-    PolicyError,
     checkpoint_env,
     is_henry,
     load_policy,
@@ -55,9 +58,6 @@ def compare_policies(
     the gait measured (`walker.app.core.gaits`), episodes lasting up to `seconds` if given.
     `plot` also draws the last `plot_seconds` of each policy's first episode as a footfall
     diagram (`walker.app.core.footfall_plot`)."""
-    from walker.app.core.footfall_plot import FootfallRecord, plot_footfalls, record_footfalls
-    from walker.app.core.gaits import GAIT_COLUMNS, gait_cells, measure_gait
-
     env_kwargs = dict(env_kwargs or {})
     if env_id is None:
         found = next((checkpoint_env(p) for p in policies if checkpoint_env(p)), None)
@@ -152,6 +152,50 @@ def qtable_report(
 ) -> tuple[str, Path]:
     """The article's state-action table for a Q-learning checkpoint (a path or a pretrained
     name, as every POLICY argument), and a heatmap PNG."""
+    checkpoint, env_id, env_kwargs = _qlearning_checkpoint(spec)
+    env = make_env(env_id, env_kwargs)
+    agent = QLearning.load(checkpoint, env.observation_space, env.action_space)
+    henry = isinstance(env.unwrapped, envs.HenryDiscreteEnv)
+    action_names = (
+        [a.name for a in envs.Action] if henry else [str(a) for a in range(agent.n_actions)]
+    )
+    lines = [
+        f"Q-table of {checkpoint} ({env_id}, {agent.steps} training steps)",
+        "state = [right ext, right down, left ext, left down]; * marks the greedy action"
+        if henry
+        else "* marks the greedy action",
+    ]
+    rows = _table_rows(agent, env, show_all)
+    env.close()
+    if not rows:
+        raise CheckpointError(f"checkpoint {checkpoint} has no visited states to show")
+    for state, values, legal in rows:
+        best = int(np.flatnonzero(legal)[np.argmax(values[legal])])
+        cells = [
+            f"{action_names[a]} {values[a]:+.4f}{' *' if a == best else ''}"
+            for a in np.flatnonzero(legal)
+        ]
+        lines.append(f"{state}: " + ", ".join(cells))
+    # Beside the checkpoint, except for pretrained ones: assets/ is not the user's folder.
+    beside = (
+        Path(checkpoint.stem + "_qtable.png")
+        if checkpoint.parent == ASSETS
+        else checkpoint.with_name(checkpoint.stem + "_qtable.png")
+    )
+    heatmap = out or beside
+    qtable_heatmap(
+        heatmap,
+        np.array([values for _, values, _ in rows]),
+        np.array([legal for _, _, legal in rows]),
+        [str(state) for state, _, _ in rows],
+        action_names,
+        f"Q-table ({env_id})",
+    )
+    return "\n".join(lines), heatmap
+
+
+def _qlearning_checkpoint(spec: str | Path) -> tuple[Path, str, dict[str, Any]]:
+    """The Q-learning checkpoint `spec` names, with the env (id, keywords) it was trained on."""
     checkpoint = require_checkpoint(str(spec))
     payload = load_checkpoint(checkpoint)
     if payload["agent"] != "qlearning":
@@ -162,22 +206,17 @@ def qtable_report(
     found = checkpoint_env(str(checkpoint))
     assert found is not None
     env_id, env_kwargs = found
-    env = make_env(env_id, env_kwargs)
-    agent = QLearning.load(checkpoint, env.observation_space, env.action_space)
+    return checkpoint, env_id, env_kwargs
+
+
+def _table_rows(
+    agent: QLearning, env: Any, show_all: bool
+) -> list[tuple[list[int], np.ndarray, np.ndarray]]:
+    """(state, Q-values, legal actions) for each visited state (each state with `show_all`);
+    on Henry, states without a legal action (both feet up) are left out."""
     base = env.unwrapped
     nvec = getattr(env.observation_space, "nvec", None)
-    action_names = (
-        [a.name for a in envs.Action]
-        if isinstance(base, envs.HenryDiscreteEnv)
-        else [str(a) for a in range(agent.n_actions)]
-    )
-    lines = [
-        f"Q-table of {checkpoint} ({env_id}, {agent.steps} training steps)",
-        "state = [right ext, right down, left ext, left down]; * marks the greedy action"
-        if isinstance(base, envs.HenryDiscreteEnv)
-        else "* marks the greedy action",
-    ]
-    labels, rows, legal_rows = [], [], []
+    rows = []
     for index in range(agent.encoder.n_states):
         visited = agent.visits[index].sum() > 0
         if not (visited or show_all):
@@ -192,29 +231,5 @@ def qtable_report(
                 continue
         else:
             legal = np.ones(agent.n_actions, dtype=bool)
-        values = agent.q[index]
-        best = int(np.flatnonzero(legal)[np.argmax(values[legal])])
-        cells = [
-            f"{action_names[a]} {values[a]:+.4f}{' *' if a == best else ''}"
-            for a in np.flatnonzero(legal)
-        ]
-        lines.append(f"{state_list}: " + ", ".join(cells))
-        labels.append(str(state_list))
-        rows.append(values)
-        legal_rows.append(legal)
-    env.close()
-    if not rows:
-        raise CheckpointError(f"checkpoint {checkpoint} has no visited states to show")
-    from walker.app.core.plots import qtable_heatmap
-
-    # Beside the checkpoint, except for pretrained ones: assets/ is not the user's folder.
-    beside = (
-        Path(checkpoint.stem + "_qtable.png")
-        if checkpoint.parent == ASSETS
-        else checkpoint.with_name(checkpoint.stem + "_qtable.png")
-    )
-    heatmap = out or beside
-    qtable_heatmap(
-        heatmap, np.array(rows), np.array(legal_rows), labels, action_names, f"Q-table ({env_id})"
-    )
-    return "\n".join(lines), heatmap
+        rows.append((state_list, agent.q[index], legal))
+    return rows

@@ -153,6 +153,39 @@ def _hex(color: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*color)
 
 
+RIGHT_COLOR, LEFT_COLOR, FLIGHT_COLOR = _hex(RIGHT_LEG), _hex(LEFT_LEG), _hex(FLIGHT)
+
+
+def _draw_record(ax: Any, record: FootfallRecord, seconds: float) -> None:
+    """One policy's panel: its last `seconds` of footfalls, the gait's figures beside."""
+    shown = min(len(record.right), max(1, round(seconds / record.dt_s)))
+    right, left = record.right[-shown:], record.left[-shown:]
+    start = seconds - shown * record.dt_s  # a short (fallen) episode ends at the right
+    for a, b in flight_intervals(right, left, record.dt_s, start):
+        ax.axvspan(a, b, color=FLIGHT_COLOR, alpha=0.55, lw=0)
+    for y, contacts, color in ((1.0, right, RIGHT_COLOR), (0.0, left, LEFT_COLOR)):
+        bars = [(a, b - a) for a, b in planted_intervals(contacts, record.dt_s, start)]
+        ax.broken_barh(bars, (y - 0.38, 0.76), color=color)
+    ax.set_ylim(-0.55, 1.55)
+    ax.set_yticks([1.0, 0.0], ["right", "left"])
+    ax.set_xlim(0, seconds)
+    ax.set_title(record.label, loc="left", fontsize=10, fontweight="bold", pad=3)
+    gait, *figures = describe(record)
+    ax.text(1.015, 0.98, gait, transform=ax.transAxes, va="top", fontsize=10, fontweight="bold")
+    ax.text(
+        1.015,
+        0.62,
+        "\n".join(figures),
+        transform=ax.transAxes,
+        va="top",
+        ha="left",
+        fontsize=8.5,
+        family="monospace",
+    )
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
 def plot_footfalls(
     path: str | Path, records: Sequence[FootfallRecord], seconds: float = PLOT_SECONDS
 ) -> Path:
@@ -168,51 +201,23 @@ def plot_footfalls(
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    rows = len(records)
-    fig, axes = plt.subplots(
-        rows, 1, figsize=(10.5, 0.35 + 1.05 * rows), squeeze=False, sharex=True
-    )
-    right_c, left_c, flight_c = _hex(RIGHT_LEG), _hex(LEFT_LEG), _hex(FLIGHT)
+    height = 0.35 + 1.05 * len(records)
+    fig, axes = plt.subplots(len(records), 1, figsize=(10.5, height), squeeze=False, sharex=True)
     for ax, record in zip(axes[:, 0], records, strict=True):
-        shown = min(len(record.right), max(1, round(seconds / record.dt_s)))
-        right, left = record.right[-shown:], record.left[-shown:]
-        start = seconds - shown * record.dt_s  # a short (fallen) episode ends at the right
-        for a, b in flight_intervals(right, left, record.dt_s, start):
-            ax.axvspan(a, b, color=flight_c, alpha=0.55, lw=0)
-        for y, contacts, color in ((1.0, right, right_c), (0.0, left, left_c)):
-            bars = [(a, b - a) for a, b in planted_intervals(contacts, record.dt_s, start)]
-            ax.broken_barh(bars, (y - 0.38, 0.76), color=color)
-        ax.set_ylim(-0.55, 1.55)
-        ax.set_yticks([1.0, 0.0], ["right", "left"])
-        ax.set_xlim(0, seconds)
-        ax.set_title(record.label, loc="left", fontsize=10, fontweight="bold", pad=3)
-        gait, *figures = describe(record)
-        ax.text(1.015, 0.98, gait, transform=ax.transAxes, va="top", fontsize=10, fontweight="bold")
-        ax.text(
-            1.015,
-            0.62,
-            "\n".join(figures),
-            transform=ax.transAxes,
-            va="top",
-            ha="left",
-            fontsize=8.5,
-            family="monospace",
-        )
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
+        _draw_record(ax, record, seconds)
     axes[-1, 0].set_xlabel(f"the last {seconds:g} s of each episode (s)")
     fig.legend(
         handles=[
-            Patch(color=right_c, label="right foot planted"),
-            Patch(color=left_c, label="left foot planted"),
-            Patch(color=flight_c, alpha=0.55, label="flight (both feet up)"),
+            Patch(color=RIGHT_COLOR, label="right foot planted"),
+            Patch(color=LEFT_COLOR, label="left foot planted"),
+            Patch(color=FLIGHT_COLOR, alpha=0.55, label="flight (both feet up)"),
         ],
         loc="upper right",
         ncol=3,
         fontsize=8,
         frameon=False,
     )
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / (0.35 + 1.05 * rows)))
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / height))
     fig.subplots_adjust(right=0.70)
     with atomic_path(path) as temp:
         fig.savefig(temp, dpi=90, format="png")

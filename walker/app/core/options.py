@@ -89,51 +89,29 @@ def add_config_options(parser: argparse.ArgumentParser | Any, cls: type, prefix:
             continue
         help_text = docs.get(f.name, "")
         help_text = f"{help_text} (default: {_show(default)})".replace("%", "%%")
-        dest = _dest(prefix, f.name)
-        option = _option(prefix, f)
-        origin = typing.get_origin(hint)
-        if hint is bool or _optional(hint) is bool:
-            parser.add_argument(
-                option,
-                dest=dest,
-                action=argparse.BooleanOptionalAction,
-                default=None,
-                help=help_text,
-            )
-        elif origin is typing.Literal:
-            choices = typing.get_args(hint)
-            parser.add_argument(option, dest=dest, choices=choices, default=None, help=help_text)
-        elif origin in (tuple, list):
-            item = typing.get_args(hint)[0]
-            parser.add_argument(
-                option,
-                dest=dest,
-                nargs="+",
-                type=item if item in (int, float, str) else str,
-                default=None,
-                metavar="N",
-                help=help_text,
-            )
-        elif origin is dict:
-            parser.add_argument(
-                option,
-                dest=dest,
-                action="append",
-                type=key_value,
-                default=None,
-                metavar="KEY=VALUE",
-                help=help_text,
-            )
-        else:
-            kind = _scalar_type(hint)
-            parser.add_argument(
-                option,
-                dest=dest,
-                type=kind,
-                default=None,
-                metavar=kind.__name__.upper(),
-                help=help_text,
-            )
+        parser.add_argument(
+            _option(prefix, f),
+            dest=_dest(prefix, f.name),
+            default=None,
+            help=help_text,
+            **_parsing(hint),
+        )
+
+
+def _parsing(hint: Any) -> dict[str, Any]:
+    """How an option of type `hint` is parsed: `add_argument`'s action, type, nargs, ..."""
+    origin = typing.get_origin(hint)
+    if hint is bool or _optional(hint) is bool:
+        return {"action": argparse.BooleanOptionalAction}
+    if origin is typing.Literal:
+        return {"choices": typing.get_args(hint)}
+    if origin in (tuple, list):
+        item = typing.get_args(hint)[0]
+        return {"nargs": "+", "type": item if item in (int, float, str) else str, "metavar": "N"}
+    if origin is dict:
+        return {"action": "append", "type": key_value, "metavar": "KEY=VALUE"}
+    kind = _scalar_type(hint)
+    return {"type": kind, "metavar": kind.__name__.upper()}
 
 
 def _optional(hint: Any) -> Any:

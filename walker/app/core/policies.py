@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 
 import envs
-from agents.base import Agent, Learner, RunPlan
+from agents.base import Agent
 from agents.baselines import ContinuousGait, HardcodedGait, RandomPolicy
 from agents.checkpoint import CheckpointError, check_env_matches, load_checkpoint
-from agents.qlearning import QLearning, QLearningConfig
 from agents.walking import WalkingController
-from walker.errors import InputError
+from walker.app.core.learners import PolicyError, learner_kind
 
 ASSETS = Path(__file__).resolve().parents[3] / "assets"
 
@@ -33,75 +30,6 @@ CONTINUOUS_ONLY = {
     "open-loop": "the article's gait replayed open loop as servo targets",
 }
 """Built-in policies that exist only for `HenryContinuous-v0`."""
-
-
-class PolicyError(InputError):
-    """A policy or agent name that cannot be resolved."""
-
-
-@dataclass(frozen=True)
-class LearnerKind:
-    """How to build and load one kind of learning agent."""
-
-    name: str
-    config_cls: type
-    new: Callable[[Any, Any, Any, int | None, RunPlan | None], Learner]
-    restore: Callable[[Path, Any, Any, RunPlan | None], Learner]
-    default_env: str
-
-    def build(
-        self,
-        observation_space: Any,
-        action_space: Any,
-        config: Any,
-        seed: int | None,
-        plan: RunPlan | None = None,
-    ) -> Learner:
-        """A new learner; `plan` is the run it learns in (None: one env, no budget)."""
-        return self.new(observation_space, action_space, config, seed, plan)
-
-    def load(
-        self, path: Path, observation_space: Any, action_space: Any, plan: RunPlan | None = None
-    ) -> Learner:
-        """The learner saved at `path`, to go on learning under `plan` (None: the plan it
-        was saved under)."""
-        return self.restore(path, observation_space, action_space, plan)
-
-
-def _qlearning_kind() -> LearnerKind:
-    # Tabular Q-learning learns from one transition at a time and its epsilon schedule is
-    # its own hyperparameter, so it needs nothing from the run's plan.
-    return LearnerKind(
-        "qlearning",
-        QLearningConfig,
-        lambda obs, act, cfg, seed, plan: QLearning(obs, act, cfg, seed),
-        lambda path, obs, act, plan: QLearning.load(path, obs, act),
-        envs.DISCRETE_ID,
-    )
-
-
-def _deep_kinds() -> dict[str, LearnerKind]:
-    try:  # PPO and DQN need torch
-        from agents.dqn import DQN
-        from agents.ppo import PPO
-    except ImportError:
-        return {}
-    return {
-        agent.kind: LearnerKind(agent.kind, agent.config_type, agent, agent.load, default_env)
-        for agent, default_env in ((PPO, envs.CONTINUOUS_ID), (DQN, envs.DISCRETE_ID))
-    }
-
-
-def learner_kinds() -> dict[str, LearnerKind]:
-    """Every learning agent this installation has, by name."""
-    return {"qlearning": _qlearning_kind(), **_deep_kinds()}
-
-
-def learner_kind(name: str) -> LearnerKind:
-    kinds = learner_kinds()
-    if name not in kinds:
-        raise PolicyError(f"unknown agent {name!r}; choose one of {', '.join(sorted(kinds))}")
-    return kinds[name]
 
 
 class ResetOptions(gym.Wrapper[Any, Any, Any, Any]):

@@ -27,7 +27,8 @@ import envs
 from agents.base import Agent, act_one
 from agents.baselines import HardcodedGait
 from agents.collect import Collector
-from agents.qlearning import EpsilonSchedule, QLearning, QLearningConfig
+from agents.qlearning import QLearning
+from agents.qlearning_config import EpsilonSchedule, QLearningConfig
 from walker.app.core.evaluation import evaluate, run_episode
 from walker.app.core.tables import format_table
 from walker.app.experiments import deep

@@ -128,7 +128,8 @@ def train_seed(
     """Train one seed and judge it (runs in a worker process when `workers` > 1); `send`
     hears of its progress as `(index, steps so far)`."""
     from walker.app.core.gaits import measure_gait
-    from walker.app.core.policies import learner_kind, make_env
+    from walker.app.core.learners import learner_kind
+    from walker.app.core.policies import make_env
     from walker.app.training.loop import TrainConfig, train
 
     setup = task.setup

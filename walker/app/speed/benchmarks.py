@@ -45,10 +45,12 @@ def _stepping(env_id: str, actions: np.ndarray) -> Callable[[], None]:
     return run
 
 
-def physics(steps: int = 3000, decisions: int = 150, rounds: int = 3) -> tuple[str, dict[str, Any]]:
-    rng = np.random.default_rng(0)
-    actions = rng.uniform(-1, 1, size=(steps, 4)).astype(np.float32)
-
+def _physics_contenders(
+    actions: np.ndarray, decisions: int
+) -> dict[str, tuple[str, int, Callable[[], None]]]:
+    """Raw pymunk, HenryWorld, both Henry envs and BipedalWalker-v3 (when installed), each
+    stepped `len(actions)` times (the discrete env: `decisions` decisions)."""
+    steps = len(actions)
     world = HenryWorld()
     space, dt, substeps = world.space, world.spec.physics_dt_s, world.spec.substeps
 
@@ -64,7 +66,7 @@ def physics(steps: int = 3000, decisions: int = 150, rounds: int = 3) -> tuple[s
             world.step(stand, stand)
             world.read_state()
 
-    continuous_env = _stepping(envs.CONTINUOUS_ID, actions[:steps])
+    continuous_env = _stepping(envs.CONTINUOUS_ID, actions)
 
     discrete = gym.make(envs.DISCRETE_ID).unwrapped
     policy = RandomPolicy(discrete.action_space, seed=0)
@@ -89,8 +91,15 @@ def physics(steps: int = 3000, decisions: int = 150, rounds: int = 3) -> tuple[s
         contenders["BipedalWalker-v3"] = (
             "env steps",
             steps,
-            _stepping("BipedalWalker-v3", actions[:steps]),
+            _stepping("BipedalWalker-v3", actions),
         )
+    return contenders
+
+
+def physics(steps: int = 3000, decisions: int = 150, rounds: int = 3) -> tuple[str, dict[str, Any]]:
+    rng = np.random.default_rng(0)
+    actions = rng.uniform(-1, 1, size=(steps, 4)).astype(np.float32)
+    contenders = _physics_contenders(actions, decisions)
     timings = best_of(rounds, contenders)
     rows = [[t.name, t.unit, f"{t.rate:,.0f}", f"{t.micros:.1f}"] for t in timings.values()]
     raw_t = timings["raw pymunk (10 substeps)"]

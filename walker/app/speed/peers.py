@@ -18,7 +18,7 @@ from walker.app.speed.timing import best_of, has_box2d, has_sb3
 
 
 def _our_training(agent_kind: str, env_id: str, config: Any, steps: int) -> Callable[[], None]:
-    from walker.app.core.policies import learner_kind
+    from walker.app.core.learners import learner_kind
     from walker.app.training.loop import TrainConfig, train
 
     kind = learner_kind(agent_kind)
@@ -52,15 +52,16 @@ def _sb3_training(
     return run
 
 
-def agents(rounds: int = 2) -> tuple[str, dict[str, Any]]:
-    """PPO and DQN training throughput (env steps per second, updates included) against
-    Stable-Baselines3 with the same rollout length, batch, epochs and network."""
-    if not has_sb3():
-        return ("Stable-Baselines3 is not installed: run scripts/setup.sh bench", {"skipped": True})
-    from agents.dqn import DQNConfig
-    from agents.ppo import PPOConfig
+PPO_STEPS = 2 * 2048
+"""`walker speed agents`: PPO's budget, two rollouts of 2048 steps."""
+DQN_STEPS = 10_000
 
-    ppo_steps = 2 * 2048
+
+def _throughput_cases() -> list[tuple[str, str, int, Any, dict[str, Any]]]:
+    """(algorithm, env, steps, our config, SB3's keywords) for each throughput case."""
+    from agents.dqn_config import DQNConfig
+    from agents.ppo_config import PPOConfig
+
     # Each setting written once and given to both libraries, so they stay matched.
     ppo_shared: dict[str, Any] = {
         "n_steps": 2048,
@@ -70,7 +71,6 @@ def agents(rounds: int = 2) -> tuple[str, dict[str, Any]]:
     }
     ppo = PPOConfig(**ppo_shared, hidden_sizes=(64, 64), normalize_obs=False)
     sb3_ppo = {**ppo_shared, "policy_kwargs": {"net_arch": [64, 64]}}
-    dqn_steps = 10_000
     dqn_shared: dict[str, Any] = {
         "learning_rate": 1e-4,
         "buffer_size": 50_000,
@@ -83,11 +83,20 @@ def agents(rounds: int = 2) -> tuple[str, dict[str, Any]]:
     dqn = DQNConfig(**dqn_shared, hidden_sizes=(64, 64))
     sb3_dqn = {**dqn_shared, "policy_kwargs": {"net_arch": [64, 64]}}
     cases: list[tuple[str, str, int, Any, dict[str, Any]]] = [
-        ("PPO", envs.CONTINUOUS_ID, ppo_steps, ppo, sb3_ppo)
+        ("PPO", envs.CONTINUOUS_ID, PPO_STEPS, ppo, sb3_ppo)
     ]
     if has_box2d():
-        cases.append(("PPO", "BipedalWalker-v3", ppo_steps, ppo, sb3_ppo))
-    cases.append(("DQN", "CartPole-v1", dqn_steps, dqn, sb3_dqn))
+        cases.append(("PPO", "BipedalWalker-v3", PPO_STEPS, ppo, sb3_ppo))
+    cases.append(("DQN", "CartPole-v1", DQN_STEPS, dqn, sb3_dqn))
+    return cases
+
+
+def agents(rounds: int = 2) -> tuple[str, dict[str, Any]]:
+    """PPO and DQN training throughput (env steps per second, updates included) against
+    Stable-Baselines3 with the same rollout length, batch, epochs and network."""
+    if not has_sb3():
+        return ("Stable-Baselines3 is not installed: run scripts/setup.sh bench", {"skipped": True})
+    cases = _throughput_cases()
     rows, figures = [], {}
     for algorithm, env_id, steps, config, sb3_kwargs in cases:
         ours = _our_training(algorithm.lower(), env_id, config, steps)
@@ -114,7 +123,7 @@ def agents(rounds: int = 2) -> tuple[str, dict[str, Any]]:
         [
             format_table(["agent", "env", "ours steps/s", "SB3 steps/s", "ours / SB3"], rows),
             "",
-            f"PPO: {ppo_steps} steps (2 rollouts of 2048, 10 epochs of 64-sample minibatches, "
+            f"PPO: {PPO_STEPS} steps (2 rollouts of 2048, 10 epochs of 64-sample minibatches, "
             "64x64 MLP); DQN: 10,000 steps (train every 4, batch 32, 64x64 MLP); one env, one "
             "torch thread each (goal: ours at least 1.5x SB3)",
         ]
@@ -140,21 +149,42 @@ def _sb3_action(model: Any, obs: np.ndarray) -> int:
     return int(model.predict(obs, deterministic=True)[0])
 
 
-def curves(seeds: int = 3, episodes: int = 10) -> tuple[str, dict[str, Any]]:
-    """Learning per env step against SB3: the greedy return after the same budget, with the
-    same settings, over several seeds."""
-    if not has_sb3():
-        return ("Stable-Baselines3 is not installed: run scripts/setup.sh bench", {"skipped": True})
-    import stable_baselines3 as sb3
-    import torch
-    from stable_baselines3.common.logger import Logger
-
-    from agents.dqn import DQNConfig
-    from agents.ppo import PPOConfig
-    from walker.app.core.policies import learner_kind
+def _our_return(
+    kind_name: str, env_id: str, steps: int, config: Any, seed: int, episodes: int
+) -> float:
+    """Our agent's greedy return after training `steps` steps from `seed`."""
+    from walker.app.core.learners import learner_kind
     from walker.app.training.loop import TrainConfig, train
 
-    torch.set_num_threads(1)
+    kind = learner_kind(kind_name)
+    probe = gym.make(env_id)
+    run_config = TrainConfig(steps=steps, seed=seed, progress=False, final_eval=False)
+    agent = kind.build(probe.observation_space, probe.action_space, config, seed, run_config.plan)
+    probe.close()
+    train(agent, partial(gym.make, env_id), run_config)
+    return _greedy_return(partial(act_one, agent), env_id, episodes)
+
+
+def _sb3_return(
+    algorithm: str, env_id: str, steps: int, kwargs: dict[str, Any], seed: int, episodes: int
+) -> float:
+    """Stable-Baselines3's greedy return after training `steps` steps from `seed`."""
+    import stable_baselines3 as sb3
+    from stable_baselines3.common.logger import Logger
+
+    model = getattr(sb3, algorithm)(
+        "MlpPolicy", gym.make(env_id), seed=seed, device="cpu", verbose=0, **kwargs
+    )
+    model.set_logger(Logger(folder=None, output_formats=[]))
+    model.learn(total_timesteps=steps)
+    return _greedy_return(partial(_sb3_action, model), env_id, episodes)
+
+
+def _curve_cases() -> list[tuple[str, str, str, int, Any, dict[str, Any]]]:
+    """(label, agent, env, steps, our config, SB3's keywords) for each learning-curve case."""
+    from agents.dqn_config import DQNConfig
+    from agents.ppo_config import PPOConfig
+
     # Each setting written once and given to both libraries, so they stay matched.
     ppo_curve: dict[str, Any] = {
         "n_steps": 1024,
@@ -171,7 +201,7 @@ def curves(seeds: int = 3, episodes: int = 10) -> tuple[str, dict[str, Any]]:
         "target_update_interval": 500,
         "exploration_fraction": 0.2,
     }
-    cases = [
+    return [
         (
             "PPO",
             "ppo",
@@ -182,25 +212,23 @@ def curves(seeds: int = 3, episodes: int = 10) -> tuple[str, dict[str, Any]]:
         ),
         ("DQN", "dqn", "CartPole-v1", 30_000, DQNConfig(**dqn_curve), dqn_curve),
     ]
+
+
+def curves(seeds: int = 3, episodes: int = 10) -> tuple[str, dict[str, Any]]:
+    """Learning per env step against SB3: the greedy return after the same budget, with the
+    same settings, over several seeds."""
+    if not has_sb3():
+        return ("Stable-Baselines3 is not installed: run scripts/setup.sh bench", {"skipped": True})
+    import torch
+
+    torch.set_num_threads(1)
+    cases = _curve_cases()
     rows, figures = [], {}
     for label, kind_name, env_id, steps, config, sb3_kwargs in cases:
         ours, theirs = [], []
-        kind = learner_kind(kind_name)
         for seed in range(seeds):
-            probe = gym.make(env_id)
-            run_config = TrainConfig(steps=steps, seed=seed, progress=False, final_eval=False)
-            agent = kind.build(
-                probe.observation_space, probe.action_space, config, seed, run_config.plan
-            )
-            probe.close()
-            train(agent, partial(gym.make, env_id), run_config)
-            ours.append(_greedy_return(partial(act_one, agent), env_id, episodes))
-            model = getattr(sb3, label)(
-                "MlpPolicy", gym.make(env_id), seed=seed, device="cpu", verbose=0, **sb3_kwargs
-            )
-            model.set_logger(Logger(folder=None, output_formats=[]))
-            model.learn(total_timesteps=steps)
-            theirs.append(_greedy_return(partial(_sb3_action, model), env_id, episodes))
+            ours.append(_our_return(kind_name, env_id, steps, config, seed, episodes))
+            theirs.append(_sb3_return(label, env_id, steps, sb3_kwargs, seed, episodes))
         rows.append(
             [
                 label,

@@ -13,22 +13,26 @@ from typing import Any
 import envs
 from agents.base import Learner
 from agents.checkpoint import load_checkpoint
+from agents.qlearning_config import EpsilonSchedule, QLearningConfig
 from walker.app.core.checks import ArgumentValueError
-from walker.app.core.compare import hardcoded_reference
+from walker.app.core.compare import compare_policies, hardcoded_reference
+from walker.app.core.learners import LearnerKind, PolicyError, learner_kind
+from walker.app.core.plots import learning_curves
 from walker.app.core.policies import (
-    LearnerKind,
-    PolicyError,
     check_checkpoint_env,
     env_metadata,
     is_henry,
-    learner_kind,
     make_env,
     require_checkpoint,
 )
-from walker.app.training.hooks import Hook, RunView
+from walker.app.training.config import TRAIN_EPISODE_DECISIONS
+from walker.app.training.hooks import Hook, RunView, TensorBoardLog
 from walker.app.training.loop import TrainConfig, TrainResult, train
 from walker.app.training.resuming import ResumePoint, read_resume_point, refuse_agent_changes
 from walker.app.training.session import RunSession
+from walker.app.training.view import training_hooks
+from walker.app.viewing.scenes import require_display
+from walker.draw.window import display_available
 from walker.files import OutputPathError, check_writable_dir, write_failure
 
 DEFAULT_RUNS = Path("runs")
@@ -146,8 +150,6 @@ def _check_watching(run: TrainConfig) -> None:
     """Refuse window options that cannot work, before the run folder is touched (--record
     alone draws the training window off screen)."""
     if run.watch:
-        from walker.app.viewing.scenes import require_display
-
         require_display()
 
 
@@ -224,8 +226,6 @@ def train_run(
         )
         failure = None
         if result.episode_log:
-            from walker.app.core.plots import learning_curves
-
             plot = folder / "learning_curves.png"
             try:
                 learning_curves(
@@ -267,14 +267,10 @@ def _train_in(
     ]
     try:
         if run.tensorboard is not None:
-            from walker.app.training.hooks import TensorBoardLog
-
             hooks.append(TensorBoardLog(run.tensorboard))
         make_train_env = partial(make_env, env_id, env_kwargs, max_episode_steps=run.episode_steps)
         make_first_env = None
         if run.watch or run.record is not None or run.record_every:
-            from walker.app.training.view import training_hooks
-
             watching, wrap_first_env = training_hooks(agent, run)
             hooks.extend(watching)
             if wrap_first_env is not None:
@@ -309,20 +305,52 @@ def demo(
     video: bool = True,
 ) -> str:
     """The README's main job: learn to walk briefly, then compare with the hard-coded gait."""
-    from agents.qlearning import EpsilonSchedule, QLearningConfig
-    from walker.draw.renderer import display_available
-
     show = display_available() if window is None else window
-    from walker.app.core.compare import compare_policies
-    from walker.app.training.config import TRAIN_EPISODE_DECISIONS
+    run = _train_demo(steps, seed, out, show)
+    checkpoint = run.train.checkpoint
+    assert checkpoint is not None
+    table = compare_policies(
+        ["hardcoded", "random", str(checkpoint)],
+        envs.DISCRETE_ID,
+        episodes=1,
+        seed=seed,
+        labels=["hard-coded gait", "random", "Q-learning"],
+    )
+    parts = [run.summary(), "", table]
+    if show:
+        from walker.app.viewing.playback import race  # pygame
 
+        parts.append(
+            "\n"
+            + race(
+                ["hardcoded", str(checkpoint)],
+                seconds=30.0,
+                env_id=envs.DISCRETE_ID,
+                seed=seed,
+                window=True,
+            )
+        )
+    if video:
+        from walker.app.viewing.playback import record_policy  # pygame
+
+        path = record_policy(
+            str(checkpoint), out / "gait.mp4", seconds=20.0, env_id=envs.DISCRETE_ID, seed=seed
+        )
+        parts.append(f"\ngait video: {path}")
+    parts.append(f"plots: {out / 'learning_curves.png'}")
+    return "\n".join(parts)
+
+
+def _train_demo(steps: int, seed: int, out: Path, show: bool) -> RunResult:
+    """The demo's training run: Q-learning on Henry with short episodes from random starts,
+    its epsilon decaying over the first half."""
     config = QLearningConfig(epsilon=EpsilonSchedule("exponential", 1.0, 0.05, max(1, steps // 2)))
     print(
         f"Training Q-learning on {envs.DISCRETE_ID} for {steps} decisions "
         f"(seed {seed}){' in a window' if show else ''}...",
         flush=True,
     )
-    run = train_run(
+    return train_run(
         "qlearning",
         config,
         TrainConfig(
@@ -341,35 +369,3 @@ def demo(
             watch_speed=4.0,
         ),
     )
-    checkpoint = run.train.checkpoint
-    assert checkpoint is not None
-    table = compare_policies(
-        ["hardcoded", "random", str(checkpoint)],
-        envs.DISCRETE_ID,
-        episodes=1,
-        seed=seed,
-        labels=["hard-coded gait", "random", "Q-learning"],
-    )
-    parts = [run.summary(), "", table]
-    if show:
-        from walker.app.viewing.playback import race
-
-        parts.append(
-            "\n"
-            + race(
-                ["hardcoded", str(checkpoint)],
-                seconds=30.0,
-                env_id=envs.DISCRETE_ID,
-                seed=seed,
-                window=True,
-            )
-        )
-    if video:
-        from walker.app.viewing.playback import record_policy
-
-        path = record_policy(
-            str(checkpoint), out / "gait.mp4", seconds=20.0, env_id=envs.DISCRETE_ID, seed=seed
-        )
-        parts.append(f"\ngait video: {path}")
-    parts.append(f"plots: {out / 'learning_curves.png'}")
-    return "\n".join(parts)

@@ -24,7 +24,8 @@ import numpy as np
 from agents.base import Learner
 from walker.app.core.compare import hardcoded_reference
 from walker.app.core.evaluation import EpisodeResult
-from walker.app.core.policies import PolicyError, make_env
+from walker.app.core.learners import PolicyError
+from walker.app.core.policies import make_env
 from walker.app.training.config import TrainConfig
 from walker.app.training.hooks import Hook, Request, RunView
 from walker.app.viewing.controls import Controls, window_title
@@ -142,8 +143,8 @@ class TrainingView(Hook):
             qtable_view(self.agent, self.levels, obs, chosen),
         )
         if self.mind is not None:
-            panels.actions, panels.value = self.mind.actions(), self.mind.value()
-            panels.bars = self.mind.bars
+            mind = self.mind.panels()
+            panels.actions, panels.value, panels.bars = mind.actions, mind.value, mind.bars
         frames, started = step_frames(step)
         for frame in frames:
             self._draw(run, frame, rows, panels)

@@ -20,15 +20,9 @@ import gymnasium as gym
 import envs
 from agents.base import Agent, Learner, RunPlan
 from agents.collect import Collector
+from walker.app.core.learners import PolicyError, learner_kind
 from walker.app.core.options import OptionsError, config_from_words
-from walker.app.core.policies import (
-    PolicyError,
-    ResetOptions,
-    checkpoint_env,
-    learner_kind,
-    load_policy,
-    make_env,
-)
+from walker.app.core.policies import ResetOptions, checkpoint_env, load_policy, make_env
 from walker.app.viewing.controls import Controls
 from walker.app.viewing.mind import MindTrace
 from walker.app.viewing.overlays import PUSH, STAND_UP, Nudges, drag_pushes, fit, pushes_of
@@ -79,8 +73,7 @@ class Lane:
     footfalls_episode: int = 0
     """The episode `footfalls` holds."""
     mind: MindTrace | None = None
-    """What a network agent's networks said over the episode, for its panels (None: no
-    panels)."""
+    """What a network agent's networks said over the episode, for its panels."""
 
     @classmethod
     def open(
@@ -137,17 +130,12 @@ class Lane:
 
     def _start_mind(self) -> None:
         if self.mind is not None:
-            collector = self.collector
-            self.mind.start(
-                collector.obs[0], None if collector.masks is None else collector.masks[0]
-            )
+            masks = self.collector.masks
+            self.mind.start(self.collector.obs[0], None if masks is None else masks[0])
 
     def panels(self) -> Panels | None:
         """The network agent's panels as of its last step (None without them)."""
-        mind = self.mind
-        if mind is None:
-            return None
-        return Panels(actions=mind.actions(), value=mind.value(), bars=mind.bars)
+        return None if self.mind is None else self.mind.panels()
 
     def _rows(self, chosen: int | None) -> list[QRow]:
         collector = self.collector

@@ -21,6 +21,7 @@ from agents.ppo import PPO
 from envs.continuous import ACTION_FIELDS
 from walker.draw.henry import LEFT_LEG, RIGHT_LEG
 from walker.draw.mind import ActionBars, ActionTrace, ValueTrace
+from walker.draw.panels import Panels
 from walker.draw.scene import LANE_COLORS
 
 SETTLED_WEIGHT = 0.05
@@ -122,6 +123,10 @@ class MindTrace:
         legal = np.ones(len(values), dtype=bool) if mask is None else np.asarray(mask, bool)
         names = self.names or [str(a) for a in range(len(values))]
         return ActionBars(title, names, values, legal, chosen, fmt)
+
+    def panels(self) -> Panels:
+        """The network panels as of the last step (`walker.draw.mind`)."""
+        return Panels(actions=self.actions(), value=self.value(), bars=self.bars)
 
     def actions(self) -> ActionTrace | None:
         """PPO's action means and spread over the episode so far (Box actions only)."""

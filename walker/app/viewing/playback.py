@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from walker.app.core.policies import PolicyError
+from walker.app.core.learners import PolicyError
 from walker.app.viewing.controls import window_title
 from walker.app.viewing.lanes import Lane, open_lanes, run_lanes
 from walker.app.viewing.scenes import CONTROL_HZ, require_display

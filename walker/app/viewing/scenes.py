@@ -19,7 +19,7 @@ import numpy as np
 import envs
 from agents.collect import Step
 from envs.gait import GaitMeter, GaitMetrics, attach, detach
-from walker.app.core.policies import PolicyError
+from walker.app.core.learners import PolicyError
 from walker.draw.footfalls import ContactHistory, FootfallWindow
 from walker.draw.renderer import DisplayUnavailableError, QRow, display_available
 from walker.draw.video import VideoError

@@ -1,19 +1,20 @@
-"""The command line of the measuring verbs, `walker bench` (agents against the hard-coded
-policy) and `walker speed` (throughput against peers); `walker.app.cli` adds them."""
+"""`walker bench [AGENT ...]`: agents against the hard-coded policy, under perturbation
+conditions, over seeds, with confidence intervals."""
 
 from __future__ import annotations
 
+import argparse
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
-from walker.app.cli.commands import DEFAULT_OUT, cmd_bench, cmd_speed
+from walker.app.bench.conditions import CONDITIONS
+from walker.app.cli.common import DEFAULT_OUT
 from walker.app.core import checks
 
-_positive_int = checks.positive_int_arg
 
-
-def add_measuring_parsers(verbs: Any) -> None:
-    """Declare `bench` and `speed` on the `walker` command's subparsers."""
+def add_parser(verbs: Any) -> None:
     bench = verbs.add_parser(
         "bench",
         help="agents against the hard-coded policy, under perturbations, with CIs",
@@ -21,8 +22,15 @@ def add_measuring_parsers(verbs: Any) -> None:
         "mean and IQM with 95% bootstrap intervals over seeds, the probability of beating "
         "the hard-coded policy, fall rates and cost of transport: a Markdown table on "
         "stdout and in --out, with per-episode CSV and JSON and PNG plots. Run it again "
-        "with the same --out to resume. Conditions: " + ", ".join(_condition_names()) + ".",
+        "with the same --out to resume. Conditions: " + ", ".join(CONDITIONS) + ".",
     )
+    _add_what_runs(bench)
+    _add_where_it_runs(bench)
+    bench.set_defaults(run=run)
+
+
+def _add_what_runs(bench: argparse.ArgumentParser) -> None:
+    """The agents, env, conditions, seeds and episodes of the sweep."""
     bench.add_argument(
         "agents",
         nargs="*",
@@ -42,27 +50,31 @@ def add_measuring_parsers(verbs: Any) -> None:
     )
     bench.add_argument(
         "--seeds",
-        type=_positive_int,
+        type=checks.positive_int_arg,
         default=10,
         help="seeds, the unit of replication (default: 10)",
     )
     bench.add_argument(
         "--episodes",
-        type=_positive_int,
+        type=checks.positive_int_arg,
         default=1,
         help="greedy episodes per seed and condition (default: 1)",
     )
     bench.add_argument(
         "--train-steps",
-        type=_positive_int,
+        type=checks.positive_int_arg,
         default=None,
         metavar="K",
         help="train each learning agent per seed for K env steps (default: "
         "load its pretrained policy)",
     )
+
+
+def _add_where_it_runs(bench: argparse.ArgumentParser) -> None:
+    """The workers or Ray cluster, the output folder and the progress bars."""
     bench.add_argument(
         "--workers",
-        type=_positive_int,
+        type=checks.positive_int_arg,
         default=None,
         metavar="W",
         help="worker processes (default: all cores)",
@@ -83,33 +95,42 @@ def add_measuring_parsers(verbs: Any) -> None:
         help="folder for the results (default: runs/bench)",
     )
     bench.add_argument("--no-progress", action="store_true", help="hide the progress bars")
-    bench.set_defaults(func=cmd_bench)
 
-    speed = verbs.add_parser(
-        "speed",
-        help="throughput against peers, as ratios",
-        description="physics: pymunk, Henry's envs and BipedalWalker-v3; "
-        "train: the training loop against bare env stepping; render: "
-        "frame cost against BipedalWalker-v3; agents: PPO and DQN against "
-        "Stable-Baselines3. Peers need 'scripts/setup.sh bench'.",
+
+def run(args: argparse.Namespace) -> int:
+    checks.check_output_dir(args.out, "--out")
+    from walker.app.bench.benchmark import run_bench  # torch, matplotlib
+    from walker.app.core.sweep import Backend, default_workers  # tqdm, ray when asked
+
+    backend = Backend(
+        workers=args.workers or default_workers(),
+        ray=args.ray is not None,
+        ray_address=args.ray or None,
+        workers_given=args.workers is not None,
     )
-    speed.add_argument(
-        "names",
-        nargs="*",
-        metavar="NAME",
-        help="benchmarks to run (default: all): " + ", ".join(_speed_names()),
+    started = time.perf_counter()
+    result = run_bench(
+        args.agents,
+        env_id=args.env,
+        conditions=args.conditions,
+        seeds=args.seeds,
+        episodes=args.episodes,
+        train_steps=args.train_steps,
+        out=args.out,
+        backend=backend,
+        progress=not args.no_progress,
     )
-    speed.add_argument("--out", type=Path, default=None, help="also write the figures as JSON here")
-    speed.set_defaults(func=cmd_speed)
-
-
-def _condition_names() -> list[str]:
-    from walker.app.bench.conditions import CONDITIONS
-
-    return list(CONDITIONS)
-
-
-def _speed_names() -> list[str]:
-    from walker.app.speed.benchmarks import BENCHMARKS
-
-    return list(BENCHMARKS)
+    print(result.report)
+    print(f"results: {', '.join(str(p) for p in result.files)}")
+    print(
+        f"({len(result.records)} results on {backend.describe()}, "
+        f"{time.perf_counter() - started:.0f} s)"
+    )
+    for failure in result.failures:
+        agent, seed, condition = failure.task.identity
+        print(
+            f"walker: task (agent {agent}, seed {seed}, condition {condition}) on "
+            f"{failure.task.env_id} failed: {failure.message}",
+            file=sys.stderr,
+        )
+    return 1 if result.failures else 0
