@@ -9,14 +9,13 @@ controller's gait, so exploration begins at a walk rather than a shuffle.
 
 Usage: ``python scripts/residual_walk.py train OUT.zip --steps 300000 [--seed 0]`` and
 ``python scripts/residual_walk.py eval OUT.zip`` (60 s from the standard start and five
-random starts: falls, speed, flight, duty factors, stride and the relative stride
-(stride / hip height) / (2.3 Fr^0.3)).
+random starts: falls, speed, flight, duty factors, stride, and the gait meter's stride
+ratio and gait label, `envs.gait`).
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from typing import Any
 
@@ -27,8 +26,6 @@ import torch
 import envs  # noqa: F401  (registers the Henry envs)
 from agents.walking import WalkingController
 from envs.gait import attach
-
-HIP_HEIGHT_M = 0.34
 
 
 class ResidualWalk(gym.Wrapper[np.ndarray, np.ndarray, np.ndarray, np.ndarray]):
@@ -103,13 +100,12 @@ def evaluate(path: str, scale: float) -> None:
             if terminated or truncated:
                 break
         m = meter.metrics()
-        froude = m.speed_m_s**2 / (9.81 * HIP_HEIGHT_M)
-        ratio = (m.stride_length_m / HIP_HEIGHT_M) / (2.3 * froude**0.3) if froude > 0 else math.nan
         end = f"FELL at {m.duration_s:.1f} s" if terminated else "no fall"
         print(
             f"{pose or 'standard'} {seed}: {end}"
             f" speed {m.speed_m_s:.3f} flight {m.flight_share:.1%} duty {m.duty_factor_right:.2f}/"
-            f"{m.duty_factor_left:.2f} stride {m.stride_length_m:.3f} ratio {ratio:.2f}"
+            f"{m.duty_factor_left:.2f} stride {m.stride_length_m:.3f}"
+            f" stride ratio {m.stride_ratio:.2f} ({m.gait})"
             f" cadence {m.cadence_per_min:.0f} alternating {m.alternation:.0%}",
             flush=True,
         )
