@@ -38,7 +38,7 @@ shared with DQN.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -70,7 +70,21 @@ from agents.rollout import (
 
 AGENT_KIND = "ppo"
 
-__all__ = ["PPO", "PPOConfig"]
+__all__ = ["PPO", "PPOConfig", "PolicyReadout"]
+
+
+class PolicyReadout(NamedTuple):
+    """What PPO's own networks say about a batch of observations (`PPO.readout`)."""
+
+    values: np.ndarray
+    """(n,) the critic's V(obs), in the rewards the critic learns from (scaled by
+    `PPO.reward_scale` when rewards are normalised)."""
+    means: np.ndarray | None
+    """(n, action_dim) the Gaussian's means, before clipping (Box actions; else None)."""
+    stds: np.ndarray | None
+    """(n, action_dim) its standard deviations (Box actions; else None)."""
+    probabilities: np.ndarray | None
+    """(n, actions) the probability of each action, illegal ones 0 (Discrete; else None)."""
 
 
 class PPO(NetworkAgent):
@@ -238,6 +252,31 @@ class PPO(NetworkAgent):
         return RolloutStep(
             raw_features, features, actions, log_probs.numpy(), values.numpy(), legal
         )
+
+    def readout(self, obs: np.ndarray, masks: np.ndarray | None = None) -> PolicyReadout:
+        """The policy's distribution and the critic's value for `obs`, from the same
+        forward passes `act` makes; nothing is drawn and nothing is recorded."""
+        features = self._features(self.encoder.encode(obs))
+        out = self.net.actor.forward_numpy(features)
+        values = self.net.critic.forward_numpy(features)[:, 0]
+        if self.discrete:
+            legal = self._masks(masks, len(features))
+            logits = out if legal is None else np.where(legal, out, ILLEGAL_LOGIT)
+            probabilities = np.exp(log_softmax(logits))
+            return PolicyReadout(values, None, None, probabilities)
+        stds = np.broadcast_to(np.exp(self._log_std), out.shape).copy()
+        return PolicyReadout(values, out, stds, None)
+
+    def critic_rewards(self, rewards: np.ndarray) -> np.ndarray:
+        """`rewards` as the critic learns them: divided by the running std of the
+        discounted return and clipped with `normalize_reward`, else unchanged (the
+        statistics are read, not updated)."""
+        rewards = np.asarray(rewards, dtype=np.float64)
+        if not self.config.normalize_reward:
+            return rewards
+        clip = self.config.clip_reward
+        scaled: np.ndarray = np.clip(rewards / self.return_rms.std, -clip, clip)
+        return scaled
 
     def _values(self, obs: np.ndarray) -> np.ndarray:
         values: np.ndarray = self.net.critic.forward_numpy(

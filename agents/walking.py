@@ -14,6 +14,22 @@ and lifting a foot only after the other one is down, keeps both feet off the gro
 small share of the time. It starts from whatever pose Henry is in (a foot already up is the
 first to swing), so it also recovers from the `left_foot_up` and `random` starts. It reads
 the continuous env's named observation fields (`envs.OBSERVATION_FIELDS`), nothing else.
+
+Two feedback terms keep him up when the world shoves him:
+
+* **righting legs**: Henry's soles are geared parallel to his torso, so a torso pitched
+  forward is a planted sole rolled onto its toe. Beyond `pitch_deadband_rad` (a walking
+  torso rocks by about a quarter radian and is left alone) the front leg on the ground
+  pushes down and the back one gives way, `pitch_gain` extension units per radian: that
+  levels the torso again. Without the dead band the same term turns the walk into a hop
+  (a quarter of the time in flight).
+* **foot placement** (Raibert's): the free foot lands `placement_gain` swing-limit
+  fractions further forward per m/s the torso's smoothed speed exceeds
+  `placement_speed_m_s` (nearer, or behind, when slower), so a push is caught by the
+  next step.
+
+`scripts/walk_robustness.py` measures both over spreads of the bench's push and bump
+conditions; the README's walking-controller section has the figures.
 """
 
 from __future__ import annotations
@@ -32,6 +48,9 @@ _FIELD = {name: index for index, name in enumerate(OBSERVATION_FIELDS)}
 _SWING = (_FIELD["right_swing_rad"], _FIELD["left_swing_rad"])
 _LENGTH = (_FIELD["right_length_m"], _FIELD["left_length_m"])
 _CONTACT = (_FIELD["right_foot_contact"], _FIELD["left_foot_contact"])
+_ANGLE = _FIELD["torso_angle_rad"]
+_PITCH_RATE = _FIELD["torso_angular_velocity_rad_s"]
+_VX = _FIELD["torso_vx_m_s"]
 
 
 class WalkingConfigError(InputError):
@@ -40,7 +59,7 @@ class WalkingConfigError(InputError):
 
 @dataclass(frozen=True)
 class WalkingConfig:
-    """The walking controller's parameters (the defaults walk at about 0.53 m/s)."""
+    """The walking controller's parameters (the defaults walk at about 0.61 m/s)."""
 
     step_swing: float = 0.9
     """How far each hip swings forward and back, as a fraction of the swing limit, in (0, 1]."""
@@ -54,15 +73,34 @@ class WalkingConfig:
     lower_rate: float = 1.0
     """How fast the free foot's extension target falls back to the ground, in extension
     units (one is `lift_height_m`) per second, in (0, 20]."""
-    press: float = 0.2
+    press: float = 0.1
     """Extension target of a planted foot, in [0, 1): a little below the standing depth so
     the sole stays loaded."""
     reach: float = 0.8
     """The free foot is lowered once its hip has swung this fraction of the way to its
     target, in (0, 1]."""
-    settle_steps: int = 5
+    settle_steps: int = 3
     """Control steps a lowered foot's switch must go on reporting ground after touching
     down before the other foot is lifted, in [0, 60]."""
+    pitch_gain: float = 10.0
+    """Righting: extension units the legs on the ground push down (front) or give way
+    (back) per radian of torso pitch beyond `pitch_deadband_rad`, in [0, 20]."""
+    pitch_deadband_rad: float = 0.28
+    """Torso pitch the legs leave alone (a walking torso rocks by about 0.25 rad), in rad,
+    in [0, 0.6]; only the pitch beyond it is righted."""
+    pitch_rate_gain: float = 0.0
+    """Righting by the torso's pitch rate, extension units per rad/s, in [0, 1] (off by
+    default: any amount measured slowed or tipped the walk)."""
+    level: float = 0.0
+    """Share of the torso's pitch the swing hip takes off its target so the swing foot is
+    placed relative to the ground rather than the torso, in [0, 1]."""
+    placement_gain: float = 0.5
+    """Raibert foot placement: the swing foot lands further forward by this many swing-limit
+    fractions per m/s the torso's (smoothed) speed exceeds `placement_speed_m_s`, in [0, 5]."""
+    placement_speed_m_s: float = 0.5
+    """The speed foot placement is neutral at, in m/s, in [0, 2]."""
+    speed_smoothing_s: float = 0.3
+    """Time constant of the torso speed's running average, in s, in (0, 5]."""
 
     def __post_init__(self) -> None:
         ranges: dict[str, tuple[float, float, bool]] = {
@@ -74,6 +112,13 @@ class WalkingConfig:
             "lower_rate": (0.0, 20.0, False),
             "press": (0.0, 1.0, True),
             "reach": (0.0, 1.0, False),
+            "pitch_gain": (0.0, 20.0, True),
+            "pitch_deadband_rad": (0.0, 0.6, True),
+            "pitch_rate_gain": (0.0, 1.0, True),
+            "level": (0.0, 1.0, True),
+            "placement_gain": (0.0, 5.0, True),
+            "placement_speed_m_s": (0.0, 2.0, True),
+            "speed_smoothing_s": (0.0, 5.0, False),
         }
         for name, (low, high, closed) in ranges.items():
             value = getattr(self, name)
@@ -103,7 +148,7 @@ class WalkingConfig:
 class _LegState:
     """One env's controller memory: which leg swings, the phase, the current targets."""
 
-    __slots__ = ("held", "lowering", "swing_leg", "targets")
+    __slots__ = ("held", "lowering", "speed", "swing_leg", "targets")
 
     def __init__(self, obs: np.ndarray, swing_limit: float) -> None:
         contacts = (obs[_CONTACT[0]] > 0.5, obs[_CONTACT[1]] > 0.5)
@@ -115,6 +160,7 @@ class _LegState:
             self.swing_leg = 0 if obs[_SWING[0]] <= obs[_SWING[1]] else 1
         self.lowering = False
         self.held = 0
+        self.speed = float(obs[_VX])
         # Start from where the legs are, so the first targets do not jolt them.
         self.targets = [
             float(obs[_SWING[0]]) / swing_limit,
@@ -154,6 +200,7 @@ class WalkingController:
         self._swing_step = cfg.swing_rate_rad_s * self.dt_s / self.swing_limit_rad
         self._lower_step = cfg.lower_rate * self.dt_s
         self._lift_step = cfg.lift_rate * self.dt_s
+        self._smoothing = min(1.0, self.dt_s / cfg.speed_smoothing_s)
         self._memory: dict[int, _LegState] = {}
 
     @classmethod
@@ -206,13 +253,17 @@ class WalkingController:
         elif memory.lowering:
             memory.held = 0
         stance = 1 - swing
-        if (
-            not memory.lowering
-            and obs[_SWING[swing]] > cfg.reach * cfg.step_swing * self.swing_limit_rad
-        ):
+        angle = float(obs[_ANGLE])
+        memory.speed += (float(obs[_VX]) - memory.speed) * self._smoothing
+        # Where the free foot goes: further forward the faster Henry moves (Raibert).
+        place = cfg.step_swing + cfg.placement_gain * (memory.speed - cfg.placement_speed_m_s)
+        place = min(1.0, max(-0.5, place))
+        # Its hip angle measured from the vertical as far as `level` says, not from the torso.
+        reached = float(obs[_SWING[swing]]) + cfg.level * angle
+        if not memory.lowering and reached > cfg.reach * place * self.swing_limit_rad:
             memory.lowering = True
         # The free leg: forward, and up (or, once forward, gently down).
-        targets[2 * swing] = _toward(targets[2 * swing], cfg.step_swing, self._swing_step)
+        targets[2 * swing] = _toward(targets[2 * swing], place, self._swing_step)
         if memory.lowering:
             targets[2 * swing + 1] = _toward(targets[2 * swing + 1], cfg.press, self._lower_step)
         else:
@@ -220,4 +271,18 @@ class WalkingController:
         # The planted leg: backward, pressing its sole on the ground.
         targets[2 * stance] = _toward(targets[2 * stance], -cfg.step_swing, self._swing_step)
         targets[2 * stance + 1] = _toward(targets[2 * stance + 1], cfg.press, self._lower_step)
-        return targets
+        # What is sent: the free hip cancels the torso's pitch as far as `level` says, and
+        # the legs right the torso (its soles are geared parallel to it, so a forward pitch
+        # is a stance sole rolled onto its toe): the front leg pushes down and the back
+        # one gives way, in proportion to the pitch and its rate.
+        limit = self.swing_limit_rad
+        action = list(targets)
+        action[2 * swing] = min(1.0, max(-1.0, targets[2 * swing] - cfg.level * angle / limit))
+        excess = angle - min(cfg.pitch_deadband_rad, max(-cfg.pitch_deadband_rad, angle))
+        righting = -(cfg.pitch_gain * excess + cfg.pitch_rate_gain * float(obs[_PITCH_RATE]))
+        front = 0 if obs[_SWING[0]] > obs[_SWING[1]] else 1
+        for leg, sign in ((front, 1.0), (1 - front, -1.0)):
+            if leg == stance or obs[_CONTACT[leg]] > 0.5:
+                index = 2 * leg + 1
+                action[index] = min(1.0, max(-1.0, targets[index] + sign * righting))
+        return action

@@ -171,9 +171,11 @@ def test_bench_writes_its_table_files_and_plots(tmp_path, capsys):
         "bench.json",
         "bench_iqm.png",
         "bench_robustness_Henry-v0.png",
+        "footfalls_Henry-v0.png",
         "results.jsonl",
     ):
         assert (out / name).stat().st_size > 0, name
+    assert str(out / "footfalls_Henry-v0.png") in text.split("\nresults:")[1]
     assert (out / "bench.md").read_text().startswith(text.split("\nresults:")[0].strip()[:60])
     with (out / "episodes.csv").open() as file:
         episodes = list(csv.DictReader(file))
@@ -187,6 +189,41 @@ def test_bench_writes_its_table_files_and_plots(tmp_path, capsys):
     gait = next(e for e in episodes if e["agent"] == "qlearning-henry")
     assert 0.0 <= float(gait["alternation"]) <= 1.0 and float(gait["flight_share"]) < 0.05
     assert float(gait["stride_length_m"]) > 0 and float(gait["cost_of_transport"]) > 0
+
+
+def test_the_footfall_diagram_replays_each_agents_standard_seed_0_episode(tmp_path, monkeypatch):
+    drawn = []
+    original = benchmark.plot_footfalls
+
+    def keeping(path, records, *args):
+        drawn.append((path, records))
+        return original(path, records, *args)
+
+    monkeypatch.setattr(benchmark, "plot_footfalls", keeping)
+    result = run_bench(
+        agents=["hardcoded", "random"],
+        env_id="HenryContinuous-v0",
+        conditions=["push_forward"],
+        seeds=2,
+        out=tmp_path,
+        progress=False,
+    )
+    [(path, records)] = drawn
+    assert path == tmp_path / "footfalls_HenryContinuous-v0.png" and path in result.files
+    assert path.stat().st_size > 0
+    assert [r.label for r in records] == ["hardcoded", "random"]
+    for record in records:
+        [played] = [
+            r
+            for r in result.records
+            if r.agent == record.label and r.condition == "standard" and r.seed == 0
+        ]
+        episode = played.episodes[0]
+        # The very episode the bench scored: same gait, stride and fall.
+        assert record.metrics.gait == episode.gait
+        assert record.metrics.stride_length_m == pytest.approx(episode.stride_length_m, nan_ok=True)
+        assert record.metrics.flight_share == pytest.approx(episode.flight_share, nan_ok=True)
+        assert record.fell == episode.fell
 
 
 def test_an_interrupted_bench_resumes_without_computing_anything_twice(tmp_path, monkeypatch):

@@ -1,8 +1,10 @@
 """Live learning panels: per-episode speed against the hard-coded gait, and a Q-table heat map.
 
 A training window shows these under Henry's lane and updates them as episodes end and as the
-table learns. The data come in as plain values (`SpeedCurve`, `QTableView`), so this module
-knows nothing of agents or envs; the app builds them from the run.
+table learns; a network agent's panels (its actions, critic and per-action values) are drawn
+by `walker.draw.mind` and laid out here with the others. The data come in as plain values
+(`SpeedCurve`, `QTableView`, ...), so this module knows nothing of agents or envs; the app
+builds them from the run.
 
 The heat map puts states along x and actions along y (a discrete Henry has 75 reachable
 states and 8 actions, which fit a panel this way round): each cell is a Q-value on a
@@ -18,6 +20,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from walker.draw.mind import (
+    ActionBars,
+    ActionTrace,
+    ValueTrace,
+    draw_action_bars,
+    draw_action_trace,
+    draw_value_trace,
+)
 
 if TYPE_CHECKING:
     import pygame
@@ -86,10 +97,17 @@ class QTableView:
 
 @dataclass
 class Panels:
-    """What the panel strip under the lanes shows; either part may be absent."""
+    """What the panel strip under the lanes shows; any part may be absent. The present
+    ones are laid side by side in this order."""
 
     speed: SpeedCurve | None = None
     qtable: QTableView | None = None
+    actions: ActionTrace | None = None
+    """A continuous policy's action means and spread over the episode (PPO)."""
+    value: ValueTrace | None = None
+    """The critic's estimates against the return received (PPO)."""
+    bars: ActionBars | None = None
+    """Per-action values now (DQN's Q-values, a discrete PPO's probabilities)."""
 
 
 def moving_average(values: Sequence[float], window: int) -> np.ndarray:
@@ -250,6 +268,12 @@ def draw_panels(surface: pygame.Surface, rect: pygame.Rect, panels: Panels, text
         parts.append((draw_speed, panels.speed))
     if panels.qtable is not None:
         parts.append((draw_qtable, panels.qtable))
+    if panels.actions is not None:
+        parts.append((draw_action_trace, panels.actions))
+    if panels.bars is not None:
+        parts.append((draw_action_bars, panels.bars))
+    if panels.value is not None:
+        parts.append((draw_value_trace, panels.value))
     if not parts:
         return
     width = rect.width / len(parts)

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from walker.draw.camera import CAMERA_MODES, HENRY_HALF_WIDTH_M, Camera, shared_view, zoom_step
+from walker.draw.footfalls import draw_footfall_strip
 from walker.draw.henry import SOLE_DOWN as SOLE_DOWN
 from walker.draw.henry import SOLE_UP as SOLE_UP
 from walker.draw.henry import Footprints, draw_henry, legend_items, legend_surface
@@ -56,59 +58,39 @@ GHOST_KEY = (255, 0, 255)
 GHOST_ALPHA = 110
 PANEL_SHARE = 0.44
 """Part of the frame's height the learning panels take when they are shown."""
-
-
-class _Camera:
-    """Follows one robot smoothly along x; maps metres to pixels with y flipped."""
-
-    def __init__(self, px_per_m: float, width: int, ground_px: int, smoothing: float) -> None:
-        self.px_per_m = px_per_m
-        self.width = width
-        self.ground_px = ground_px
-        self.smoothing = smoothing
-        self.center_x: float | None = None
-        self.anchor_px = width / 2
-        """Where on screen the followed x is drawn: the middle, or right of a wide HUD."""
-
-    def follow(self, x: float) -> None:
-        if self.center_x is None or abs(x - self.center_x) > 5.0:
-            self.center_x = x  # first frame, or a reset far away: jump, don't glide
-            return
-        self.center_x += (x - self.center_x) * self.smoothing
-        # However fast Henry goes, he stays in the middle half of the view.
-        leash = 0.25 * self.width / self.px_per_m
-        self.center_x = min(max(self.center_x, x - leash), x + leash)
-
-    def to_px(self, x: float, y: float) -> tuple[float, float]:
-        assert self.center_x is not None
-        return (
-            self.anchor_px + (x - self.center_x) * self.px_per_m,
-            self.ground_px - y * self.px_per_m,
-        )
-
-    def to_m(self, x_px: float, y_px: float) -> tuple[float, float]:
-        assert self.center_x is not None
-        return (
-            self.center_x + (x_px - self.anchor_px) / self.px_per_m,
-            (self.ground_px - y_px) / self.px_per_m,
-        )
+BELOW_GROUND = 0.17
+"""Part of a lane under the ground line: the ruler and its labels."""
+STRIP_SHARE = 0.13
+"""Part of a lane the footfall strip takes, under the ruler, when scenes carry one."""
 
 
 class Renderer:
     """Draws scenes into an off-screen surface of `size` pixels, one lane per scene."""
 
     def __init__(
-        self, size: tuple[int, int] = DEFAULT_SIZE, lanes: int = 1, smoothing: float = 0.15
+        self,
+        size: tuple[int, int] = DEFAULT_SIZE,
+        lanes: int = 1,
+        smoothing: float = 0.15,
+        camera: str = "follow",
     ) -> None:
         if lanes < 1:
             raise ValueError(f"lanes must be at least 1, got {lanes}")
+        if camera not in CAMERA_MODES:
+            raise ValueError(f"camera must be one of {', '.join(CAMERA_MODES)}, got {camera!r}")
         self.pygame = pygame_module()
         self.lanes = lanes
         self.smoothing = smoothing
+        self.camera = camera
+        """`follow`: each lane's camera follows its Henry; `shared`: one view for all lanes,
+        measured from each lane's start line (`walker.draw.camera.shared_view`)."""
+        self._shared: tuple[float, float] | None = None
+        """The shared view drawn last (left edge in metres from the start, px per m)."""
+        self._hud_right = 0
         self._footprints = [Footprints() for _ in range(lanes)]
         self._geometries: list[Geometry | None] = [None] * lanes
         self._text_cache: dict[tuple[str, tuple[int, int, int]], pygame.Surface] = {}
-        self._layout_key: tuple[tuple[int, int], bool] | None = None
+        self._layout_key: tuple[tuple[int, int], bool, bool] | None = None
         self.resize(size)
 
     def resize(self, size: tuple[int, int]) -> None:
@@ -119,10 +101,10 @@ class Renderer:
         self.size = (width, height)
         self.surface = self.pygame.Surface(self.size)
         self._layout_key = None
-        self._layout(False)
+        self._layout(False, False)
 
-    def _layout(self, panels: bool) -> None:
-        key = (self.size, panels)
+    def _layout(self, panels: bool, strip: bool) -> None:
+        key = (self.size, panels, strip)
         if key == self._layout_key:
             return
         self._layout_key = key
@@ -130,10 +112,13 @@ class Renderer:
         self.panel_height = round(height * PANEL_SHARE) if panels else 0
         lane_h = (height - self.panel_height) / self.lanes
         self._lane_h = lane_h
-        px_per_m = min(lane_h * 0.70 / HENRY_HEIGHT_M, width / 2.0)
+        self._strip_h = round(max(16.0, STRIP_SHARE * lane_h)) if strip else 0
+        px_per_m = min((lane_h - self._strip_h) * 0.70 / HENRY_HEIGHT_M, width / 2.0)
+        self._base_px_per_m = px_per_m
         old = getattr(self, "_cameras", None)
+        below = lane_h * BELOW_GROUND + self._strip_h
         self._cameras = [
-            _Camera(px_per_m, width, round(lane_h * (i + 1) - lane_h * 0.17), self.smoothing)
+            Camera(px_per_m, width, round(lane_h * (i + 1) - below), self.smoothing)
             for i in range(self.lanes)
         ]
         if old:
@@ -142,12 +127,14 @@ class Renderer:
         font_px = round(min(22.0, max(15.0, lane_h / 11)))
         self._font = self.pygame.font.Font(None, font_px)
         self._small = self.pygame.font.Font(None, max(14, font_px - 3))
+        self._big = self.pygame.font.Font(None, max(24, round(lane_h * 0.26)))
         self._text_cache.clear()
         self._legends: dict[tuple[str, tuple[int, int, int]] | None, pygame.Surface] = {}
         self._tiles: dict[float, pygame.Surface] = {}
         self._ghost_layer = self.pygame.Surface((width, max(1, math.ceil(lane_h))))
         self._ghost_layer.set_colorkey(GHOST_KEY)
         self._ghost_layer.set_alpha(GHOST_ALPHA)
+        self._shared = None
 
     def lane_rect(self, index: int) -> pygame.Rect:
         """The pixels lane `index` owns."""
@@ -199,15 +186,19 @@ class Renderer:
         """Paint `scenes` (at most `lanes` of them) and the panels, and return the surface."""
         if len(scenes) > self.lanes:
             raise ValueError(f"{len(scenes)} scenes do not fit in {self.lanes} lane(s)")
-        self._layout(panels is not None)
+        self._layout(panels is not None, any(scene.footfalls is not None for scene in scenes))
         surface = self.surface
         surface.fill(BACKGROUND)
         rows = len(legend_items()) + any(scene.ghost is not None for scene in scenes)
         self._legend_bottom = 16 + rows * self._small.get_linesize()
+        if self.camera == "shared" and scenes:
+            self._aim_shared(scenes)
+        hud_right = 0
         for index, scene in enumerate(scenes):
             rect = self.lane_rect(index)
             surface.set_clip(rect)
-            self._draw_lane(surface, index, scene, rect)
+            hud_right = max(hud_right, self._draw_lane(surface, index, scene, rect))
+        self._hud_right = hud_right
         if scenes:
             surface.set_clip(self.lane_rect(0))
             self._draw_legend(surface, scenes)
@@ -219,13 +210,48 @@ class Renderer:
             draw_panels(surface, rect, panels, self._small_text)
         return surface  # type: ignore[no-any-return]
 
+    def _aim_shared(self, scenes: Sequence[Scene]) -> None:
+        """Point every lane's camera at one stretch of track (`shared_view`), glided
+        towards from the last frame's, the leader always in view."""
+        width = self.size[0]
+        distances = [scene.geometry.hip[0] - scene.start_x_m for scene in scenes]
+        # Keep the Henrys right of the HUD column (as wide as last frame's, within reason).
+        left_px = min(self._hud_right + 8, 0.4 * width)
+        right_px = width - (
+            self._big.size("4th")[0] + 20 if any(s.place is not None for s in scenes) else 0
+        )
+        target = shared_view(distances, left_px, right_px, self._base_px_per_m)
+        if self._shared is None or abs(target.left_m - self._shared[0]) > 5.0 / target.px_per_m:
+            left_m, px_per_m = target.left_m, target.px_per_m
+        else:
+            last_left, last_px = self._shared
+            k = self.smoothing
+            px_per_m = math.exp(
+                math.log(last_px) + (math.log(target.px_per_m) - math.log(last_px)) * k
+            )
+            left_m = last_left + (target.left_m - last_left) * k
+            # Gliding never loses the leader, nor the last one when the target keeps him.
+            front = max(distances) + HENRY_HALF_WIDTH_M
+            back = min(distances) - HENRY_HALF_WIDTH_M
+            left_m = max(left_m, front - right_px / px_per_m)
+            if target.left_m + left_px / target.px_per_m <= back:
+                left_m = min(left_m, back - left_px / px_per_m)
+        self._shared = (left_m, px_per_m)
+        scale = zoom_step(px_per_m)
+        for camera, scene in zip(self._cameras, scenes, strict=False):
+            camera.px_per_m = scale
+            camera.anchor_px = 0.0
+            camera.center_x = scene.start_x_m + left_m
+
     def _draw_lane(
         self, surface: pygame.Surface, index: int, scene: Scene, rect: pygame.Rect
-    ) -> None:
+    ) -> int:
+        """Paint one lane; returns the right edge of its HUD."""
         pg = self.pygame
         camera = self._cameras[index]
         geometry = scene.geometry
-        camera.follow(geometry.hip[0])
+        if self.camera == "follow":
+            camera.follow(geometry.hip[0])
         self._geometries[index] = geometry
         if index > 0:
             pg.draw.line(surface, SKY_LINE, (0, rect.top), (rect.right, rect.top), 2)
@@ -238,18 +264,56 @@ class Renderer:
         if scene.ghost is not None:
             self._draw_ghost(surface, camera, scene, rect)
         draw_henry(surface, camera.to_px, geometry, scene.color, camera.px_per_m)
+        if scene.footfalls is not None and self._strip_h:
+            top = rect.bottom - self._strip_h
+            draw_footfall_strip(
+                surface,
+                pg.Rect(6, top, rect.width - 12, self._strip_h - 3),
+                scene.footfalls,
+                self._small_text,
+            )
         right_edge = rect.width - 8
         if len(scene.curve) >= 2:
             right_edge = self._draw_curve(surface, scene, rect, index == 0) - 8
+        if scene.place is not None:
+            right_edge = self._draw_place(surface, scene, rect, index == 0) - 8
         hud_right = self._draw_hud(surface, scene, rect, ground_px, right_edge)
-        # In a narrow frame, keep Henry clear of the HUD from the next frame on.
-        half_m = 0.3
-        camera.anchor_px = min(
-            max(rect.width / 2, hud_right + 8 + half_m * camera.px_per_m), rect.width * 0.62
-        )
+        if self.camera == "shared":
+            self._mark_behind(surface, camera, scene, hud_right)
+        else:
+            # In a narrow frame, keep Henry clear of the HUD from the next frame on.
+            half_m = 0.3
+            camera.anchor_px = min(
+                max(rect.width / 2, hud_right + 8 + half_m * camera.px_per_m), rect.width * 0.62
+            )
+        return hud_right
+
+    def _draw_place(
+        self, surface: pygame.Surface, scene: Scene, rect: pygame.Rect, under_legend: bool
+    ) -> int:
+        """The lane's place in the race, large, at the right; returns its left edge."""
+        assert scene.place is not None
+        image = self._big.render(ordinal(scene.place), True, scene.color)
+        top = rect.top + 6 + (self._legend_bottom if under_legend else 0)
+        left = rect.width - image.get_width() - 12
+        surface.blit(image, (left, top))
+        return int(left)
+
+    def _mark_behind(
+        self, surface: pygame.Surface, camera: Camera, scene: Scene, hud_right: int
+    ) -> None:
+        """A shared view that cannot hold everyone says how far behind a Henry out of view
+        is, at the lane's left edge."""
+        left_m, _ = camera.to_m(0.0, 0.0)
+        behind = left_m - scene.geometry.hip[0]
+        if behind <= 0:
+            return
+        label = self._text(f"<< {behind:.1f} m behind the view", scene.color)
+        y = camera.ground_px - label.get_height() - 4
+        surface.blit(label, (min(hud_right + 8, 0.4 * self.size[0]), y))
 
     def _draw_ghost(
-        self, surface: pygame.Surface, camera: _Camera, scene: Scene, rect: pygame.Rect
+        self, surface: pygame.Surface, camera: Camera, scene: Scene, rect: pygame.Rect
     ) -> None:
         assert scene.ghost is not None
         layer = self._ghost_layer
@@ -318,16 +382,17 @@ class Renderer:
                 x = round(tenth * px_per_m / 10)
                 length = 8 if tenth == 0 else (5 if tenth == 5 else 3)
                 self.pygame.draw.line(tile, GROUND_MARK, (x, 0), (x, length), 1)
+            if len(self._tiles) > 32:  # a zooming shared camera asks for many scales
+                self._tiles.clear()
             self._tiles[px_per_m] = tile
         return tile
 
-    def _draw_marks(self, surface: pygame.Surface, camera: _Camera, scene: Scene) -> None:
+    def _draw_marks(self, surface: pygame.Surface, camera: Camera, scene: Scene) -> None:
         """Ruler ticks every 10 cm and labels spaced so they never touch, from the start."""
         pg = self.pygame
-        assert camera.center_x is not None
-        half_width_m = camera.width / 2 / camera.px_per_m
-        first = math.floor((camera.center_x - half_width_m - scene.start_x_m) * 10)
-        last = math.ceil((camera.center_x + half_width_m - scene.start_x_m) * 10)
+        view_left, view_right = camera.visible_m()
+        first = math.floor((view_left - scene.start_x_m) * 10)
+        last = math.ceil((view_right - scene.start_x_m) * 10)
         ground_px = camera.ground_px
         label_y = max(
             ground_px + 9,
@@ -408,6 +473,12 @@ class Renderer:
         width, height = self.size
         raw = self.pygame.image.tobytes(self.surface, "RGB")
         return np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 3)
+
+
+def ordinal(place: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, ..., 21st."""
+    suffix = "th" if 10 <= place % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(place % 10, "th")
+    return f"{place}{suffix}"
 
 
 def _format(value: Any) -> str:

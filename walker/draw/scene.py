@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from walker.draw.footfalls import FootfallWindow
 from walker.sim.world import Geometry
 
 DEFAULT_SIZE = (600, 400)
@@ -61,3 +62,8 @@ class Scene:
     ghost_start_x_m: float = 0.0
     ghost_label: str = ""
     ghost_color: tuple[int, int, int] = LANE_COLORS[1]
+    place: int | None = None
+    """The lane's place in a race (1 leads), drawn large at the lane's right."""
+    footfalls: FootfallWindow | None = None
+    """The last seconds of foot contacts, drawn as a scrolling strip under the ground
+    (None: no strip)."""

@@ -407,6 +407,12 @@ class HenryWorld:
             )
         return FlatState._make(values)
 
+    def foot_contacts(self) -> tuple[bool, bool]:
+        """(right, left) foot switches now: the reading a per-step contact log needs,
+        without the rest of `read_state`."""
+        touched = self._touched
+        return bool(touched[RIGHT]), bool(touched[LEFT])
+
     def geometry(self) -> Geometry:
         """Where Henry's parts are, in world metres, for drawing."""
         torso = self.torso

@@ -9,7 +9,10 @@ once, so an interrupted bench run again with the same `--out` computes only what
 missing. The hard-coded and random policies always run on the standard condition too: they
 are the ends of the normalised score, and the hard-coded one is what P(improvement) compares
 with. The report (tables, CSV, JSON, plots) is made from the saved records by
-`bench.report` and `bench.plots`.
+`bench.report` and `bench.plots`. When `standard` is played (not for a curve), each env
+also gets `footfalls_<env>.png`: every agent's footfall diagram on the standard condition's
+seed-0 draw, stacked (`walker.app.core.footfall_plot`; the episode replayed in this process,
+so it is redrawn on every run).
 """
 
 from __future__ import annotations
@@ -50,13 +53,22 @@ from walker.app.bench.roster import (
     plan_agents,
 )
 from walker.app.bench.summary import Summary
-from walker.app.bench.tasks import EpisodeTask, TrainTask, play_condition, train_policy
+from walker.app.bench.tasks import (
+    EpisodeTask,
+    TrainTask,
+    footfalls_of,
+    play_condition,
+    train_policy,
+)
+from walker.app.core.footfall_plot import plot_footfalls
 from walker.app.core.learners import PolicyError
 from walker.app.core.runfiles import BENCH_OUT
 from walker.app.core.sweep import Backend, Failure, check_backend, run_sweep
 from walker.files import atomic_path, atomic_write_text, check_writable_dir, ensure_writable_dir
 
 RESULTS_FILE = "results.jsonl"
+FOOTFALLS_FILE = "footfalls_{env}.png"
+"""Per env: every agent's footfall diagram on the standard condition's seed-0 draw."""
 SETTINGS_FILE = "settings.json"
 FORMAT_VERSION = 2
 """2: conditions are drawn per seed, records carry the draws and the gait label."""
@@ -348,7 +360,28 @@ def run_bench(
     report, summaries, files = write_report(
         records, descriptions, folder, episodes=episodes, train_steps=train_steps, fixed=fixed
     )
+    files += _footfall_diagrams(tasks, saved, shared, folder)
     return BenchRun(folder, records, failures, report, files, summaries)
+
+
+def _footfall_diagrams(
+    tasks: Sequence[EpisodeTask],
+    saved: Mapping[str, ConditionRecord],
+    shared: Mapping[str, Any],
+    folder: Path,
+) -> list[Path]:
+    """One PNG per env: each agent's first episode on the standard condition's seed-0 draw
+    as a footfall diagram, in the bench's agent order. Agents whose task failed (reported
+    with the sweep's failures) are left out."""
+    chosen: dict[str, list[EpisodeTask]] = {}
+    for task in tasks:
+        if task.condition == STANDARD and task.seed == 0 and task.key in saved:
+            chosen.setdefault(task.env_id, []).append(task)
+    paths = []
+    for env_id, played in chosen.items():
+        records = [footfalls_of(task, shared) for task in played]
+        paths.append(plot_footfalls(folder / FOOTFALLS_FILE.format(env=env_id), records))
+    return paths
 
 
 def _conditions(names: Sequence[str], curve: str | None) -> list[Condition]:

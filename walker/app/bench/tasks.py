@@ -9,6 +9,9 @@
   transport, the share of illegal actions tried (discrete Henry), the gait measures of
   `envs.gait` (flight share, duty factors, footfalls, alternation, stride length, cadence,
   Froude number, stride ratio, gait label), the reset seed and the drawn values.
+* `footfalls_of(EpisodeTask)`: the task's first episode once more with both foot switches
+  kept at every control step (`walker.app.core.footfall_plot`), for the bench's footfall
+  diagram.
 
 Agents are the project's (`hardcoded`, `random`, a checkpoint's bytes in `shared`) or
 anyone's (`walker.app.bench.foreign`): a Stable-Baselines3 zip's bytes in `shared`, an
@@ -42,6 +45,7 @@ from walker.app.bench.records import (
     ConditionRecord,
     EpisodeRecord,
 )
+from walker.app.core.footfall_plot import FootfallRecord, record_footfalls
 from walker.app.core.learners import learner_kind
 from walker.app.core.policies import env_metadata, load_policy, make_env
 from walker.app.core.runfiles import CHECKPOINT_NAME
@@ -183,6 +187,27 @@ def play_condition(task: EpisodeTask, shared: Mapping[str, Any]) -> ConditionRec
     return ConditionRecord(
         task.key, task.env_id, task.agent, task.condition, task.seed, tuple(episodes)
     )
+
+
+def footfalls_of(task: EpisodeTask, shared: Mapping[str, Any]) -> FootfallRecord:
+    """The first episode `play_condition` plays for `task` (same env arguments, reset seed
+    and options), replayed with its foot switches kept, labelled with the agent's name."""
+    draw = task.draw if task.draw is not None else Draw(task.condition, task.seed)
+    with one_torch_thread(), tempfile.TemporaryDirectory(prefix="henry-bench-") as folder:
+        env = make_env(task.env_id, {**draw.env_kwargs(), "measure_work": True})
+        try:
+            agent = _policy(task, env, shared, Path(folder))
+        except BaseException:
+            env.close()
+            raise
+        # record_footfalls closes the env it is handed.
+        return record_footfalls(
+            lambda: env,
+            agent,
+            task.agent,
+            seed=EPISODE_SEED_BASE + 1000 * task.seed,
+            options=draw.options(),
+        )
 
 
 def _episode(

@@ -51,6 +51,24 @@ def add_start_options(parser: argparse.ArgumentParser, pose: bool = True) -> Non
         )
 
 
+def add_view_options(parser: argparse.ArgumentParser, camera: bool = True) -> None:
+    """--footfalls, and --camera where several lanes are drawn."""
+    parser.add_argument(
+        "--footfalls",
+        action="store_true",
+        help="draw a scrolling footfall strip under the ground: a bar per foot, filled "
+        "while planted, flight in amber (in a window the g key toggles it)",
+    )
+    if camera:
+        parser.add_argument(
+            "--camera",
+            choices=("shared", "follow"),
+            default="shared",
+            help="several lanes: one shared camera, lanes aligned on their start lines and "
+            "the leader ahead (default), or a camera following each Henry",
+        )
+
+
 def env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return checks.check_env_kwargs(dict(args.env_arg))
 

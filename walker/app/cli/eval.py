@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from walker.app.cli.common import add_env_options, add_start_options, env_kwargs
@@ -32,10 +33,26 @@ def add_parser(verbs: Any) -> None:
         help="episodes last up to this much simulated time, at most a day "
         "(default: the env's time limit)",
     )
+    evaluate.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        metavar="PNG",
+        help="also draw a footfall diagram of each policy's first episode (Henry's envs)",
+    )
+    evaluate.add_argument(
+        "--plot-seconds",
+        type=checks.seconds_arg,
+        default=5.0,
+        metavar="S",
+        help="the diagram shows the last S simulated seconds of each episode (default: 5)",
+    )
     evaluate.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.plot is not None:
+        checks.check_output_file(args.plot, "--plot", (".png",))
     from walker.app.core.compare import compare_policies  # torch
 
     table = compare_policies(
@@ -46,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         pose=args.pose,
         seconds=args.seconds,
+        plot=args.plot,
+        plot_seconds=args.plot_seconds,
     )
     print(table)
     return 0

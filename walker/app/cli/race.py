@@ -7,7 +7,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from walker.app.cli.common import UsageError, add_env_options, add_start_options, shown
+from walker.app.cli.common import (
+    UsageError,
+    add_env_options,
+    add_start_options,
+    add_view_options,
+    shown,
+)
 from walker.app.core import checks
 from walker.draw.window import display_available
 
@@ -38,7 +44,7 @@ def add_parser(verbs: Any) -> None:
         type=checks.metres_arg,
         default=None,
         metavar="METRES",
-        help="draw a finish line and stop when someone crosses it",
+        help="draw a finish line; the race ends when the first Henry crosses it",
     )
     add_start_options(race, pose=False)
     race.add_argument(
@@ -57,6 +63,7 @@ def add_parser(verbs: Any) -> None:
     race.add_argument(
         "--fps", type=checks.fps_arg, default=30.0, help="video frame rate (default: 30)"
     )
+    add_view_options(race)
     race.set_defaults(run=run)
 
 
@@ -76,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
             window=window,
             out=args.out,
             finish_m=args.finish,
+            camera=args.camera,
+            footfalls=args.footfalls,
             **shown(args),
         )
     )

@@ -6,7 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from walker.app.cli.common import UsageError, add_env_options, add_start_options, shown
+from walker.app.cli.common import (
+    UsageError,
+    add_env_options,
+    add_start_options,
+    add_view_options,
+    shown,
+)
 from walker.app.core import checks
 
 
@@ -52,6 +58,7 @@ def add_parser(verbs: Any) -> None:
     )
     add_env_options(record)
     add_start_options(record)
+    add_view_options(record)
     record.set_defaults(run=run)
 
 
@@ -73,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
                 window=False,
                 out=args.out,
                 speed=args.speed,
+                camera=args.camera,
+                footfalls=args.footfalls,
                 **shown(args),
             )
         )
@@ -84,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         pose=args.pose,
         speed=args.speed,
         ghost=args.ghost,
+        footfalls=args.footfalls,
         **shown(args),
     )
     print(

@@ -6,7 +6,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from walker.app.cli.common import add_env_options, add_start_options, env_kwargs
+from walker.app.cli.common import (
+    add_env_options,
+    add_start_options,
+    add_view_options,
+    env_kwargs,
+)
 from walker.app.core import checks
 from walker.app.viewing.controls import LEGEND
 
@@ -40,6 +45,7 @@ def add_parser(verbs: Any) -> None:
         metavar="POLICY",
         help="also play POLICY, drawn as a translucent Henry in the same lane",
     )
+    add_view_options(watch, camera=False)
     watch.set_defaults(run=run)
 
 
@@ -57,5 +63,6 @@ def run(args: argparse.Namespace) -> int:
         pose=args.pose,
         record=args.record,
         ghost=args.ghost,
+        footfalls=args.footfalls,
     )
     return 0

@@ -15,6 +15,7 @@ import envs
 from agents.checkpoint import CheckpointError, load_checkpoint
 from agents.qlearning import QLearning
 from walker.app.core.evaluation import Evaluation, evaluate
+from walker.app.core.footfall_plot import FootfallRecord, plot_footfalls, record_footfalls
 from walker.app.core.gaits import GAIT_COLUMNS, GaitSummary, gait_cells, measure_gait
 from walker.app.core.learners import PolicyError
 from walker.app.core.plots import qtable_heatmap
@@ -51,9 +52,13 @@ def compare_policies(
     pose: str | None = None,
     labels: Sequence[str] | None = None,
     seconds: float | None = None,
+    plot: Path | None = None,
+    plot_seconds: float = 5.0,
 ) -> str:
     """Evaluate each policy greedily on one env and format a table; on Henry's envs with
-    the gait measured (`walker.app.core.gaits`), episodes lasting up to `seconds` if given."""
+    the gait measured (`walker.app.core.gaits`), episodes lasting up to `seconds` if given.
+    `plot` also draws the last `plot_seconds` of each policy's first episode as a footfall
+    diagram (`walker.app.core.footfall_plot`)."""
     env_kwargs = dict(env_kwargs or {})
     if env_id is None:
         found = next((checkpoint_env(p) for p in policies if checkpoint_env(p)), None)
@@ -74,7 +79,10 @@ def compare_policies(
         probe: Any = make_env(env_id, env_kwargs).unwrapped
         step_s = probe.dt  # simulated seconds per env step, on both of Henry's envs
         limit = max(1, round(seconds / step_s))
+    if plot is not None and not henry:
+        raise PolicyError(f"--plot draws Henry's footfalls; {env_id} is not one of Henry's envs")
     measured = {**env_kwargs, "measure_work": True} if henry else env_kwargs
+    footfalls: list[FootfallRecord] = []
     for index, spec in enumerate(policies):
         env = make_env(env_id, env_kwargs)
         try:
@@ -91,6 +99,16 @@ def compare_policies(
             options,
         )
         results.append((labels[index] if labels else spec, summary))
+        if plot is not None:
+            footfalls.append(
+                record_footfalls(
+                    partial(make_env, env_id, env_kwargs, max_episode_steps=limit),
+                    policy,
+                    labels[index] if labels else spec,
+                    seed=seed,
+                    options=options,
+                )
+            )
         if spec == "hardcoded":
             reference_speed = summary.speed_m_s
     for name, summary in results:
@@ -123,7 +141,11 @@ def compare_policies(
     title = f"{env_id}, {episodes} greedy episode(s) each" + (f", pose {pose}" if pose else "")
     if seconds is not None:
         title += f", up to {seconds:g} s"
-    return title + "\n" + format_table(header, rows)
+    report = title + "\n" + format_table(header, rows)
+    if plot is not None:
+        plot_footfalls(plot, footfalls, plot_seconds)
+        report += f"\nfootfall diagram (the last {plot_seconds:g} s of each first episode): {plot}"
+    return report
 
 
 def qtable_report(

@@ -31,6 +31,7 @@ from walker.app.training.config import TrainConfig
 from walker.app.training.hooks import Hook, Request, RunView
 from walker.app.viewing.controls import Controls, window_title
 from walker.app.viewing.lanes import Lane, run_lanes
+from walker.app.viewing.mind import MindTrace
 from walker.app.viewing.overlays import (
     PUSH,
     STAND_UP,
@@ -48,6 +49,8 @@ from walker.app.viewing.scenes import (
     FrameSampler,
     action_names,
     chosen_action,
+    feed_footfalls,
+    footfall_history,
     frame_stride,
     henry_of,
     hud,
@@ -55,6 +58,7 @@ from walker.app.viewing.scenes import (
     require_display,
     step_frames,
 )
+from walker.draw.footfalls import FootfallWindow
 from walker.draw.panels import Panels
 from walker.draw.renderer import (
     DEFAULT_SIZE,
@@ -113,12 +117,17 @@ class TrainingView(Hook):
         self.skipped = 0
         self.episode = 1
         """Env 0's episode, the one drawn."""
+        self.footfalls = footfall_history()
+        self.footfalls_episode = 0
+        self.mind = MindTrace.of(agent, names)
+        """A network agent's actions, critic or Q-values over env 0's episode."""
 
     def on_step(self, run: RunView) -> Request:
         step = run.last_step
         assert step is not None
         self.controls.step_once = False  # '.' advanced one step; pause again
         env0_ended = any(end.env_index == 0 for end in step.ended)
+        self._follow_mind(step.batch, env0_ended)
         if self.controls.fast and run.episodes % FAST_DRAWS_EVERY:
             self.skipped += 1
             if self.skipped % 10 == 0:
@@ -134,6 +143,9 @@ class TrainingView(Hook):
             speed_curve(self.speeds, self.reference_m_s),
             qtable_view(self.agent, self.levels, obs, chosen),
         )
+        if self.mind is not None:
+            mind = self.mind.panels()
+            panels.actions, panels.value, panels.bars = mind.actions, mind.value, mind.bars
         frames, started = step_frames(step)
         for frame in frames:
             self._draw(run, frame, rows, panels)
@@ -142,6 +154,24 @@ class TrainingView(Hook):
             self._draw(run, frame, rows, panels)
         self._nudge(step)
         return self._requests()
+
+    def _follow_mind(self, batch: Any, ended: bool) -> None:
+        """What the agent's networks say about env 0's step (from the batch the run
+        collected); a new episode starts its traces again."""
+        if self.mind is None:
+            return
+        mask = None if batch.masks is None else batch.masks[0]
+        next_mask = None if batch.next_masks is None else batch.next_masks[0]
+        self.mind.observe(
+            np.asarray(batch.obs)[0],
+            mask,
+            chosen_action(batch.actions),
+            float(batch.rewards[0]),
+            np.asarray(batch.next_obs)[0],
+            next_mask,
+        )
+        if ended:
+            self.mind.start(None, None)  # the next step's batch brings its first state
 
     def _nudge(self, step: Any) -> None:
         """Send the window's pushes and stand-up to env 0; log the pushes it carried out."""
@@ -160,8 +190,14 @@ class TrainingView(Hook):
             self.speeds.append(result.speed_m_s)
 
     def _draw(self, run: RunView, frame: Frame, rows: list[QRow], panels: Panels) -> None:
+        strip: FootfallWindow | None = feed_footfalls(
+            self.footfalls, frame, self.footfalls_episode != self.episode
+        )
+        self.footfalls_episode = self.episode
         if self.controls.quit or self.controls.skip_frame():
             return
+        if not self.controls.footfalls:
+            strip = None
         lines = hud(
             frame,
             run.episodes + 1,
@@ -186,6 +222,7 @@ class TrainingView(Hook):
                     rows,
                     (),
                     episode=self.episode,
+                    footfalls=strip,
                 )
             ],
             panels,

@@ -4,7 +4,8 @@ epsilon, stand up, save and quit.
 Keys: space pause/resume, `.` one step while paused, `f` fast-forward (draw only every 10th
 episode), `t` time-lapse (show every 2nd, 4th, ... 16th frame, so simulated time runs that
 many times faster), `+`/`-` epsilon, `[`/`]` simulation speed, `r` put Henry back on his
-feet, `s` save a checkpoint, Esc or closing the window to save and quit. A mouse drag on
+feet, `g` the footfall strip under the ground on or off, `s` save a checkpoint, Esc or
+closing the window to save and quit. A mouse drag on
 Henry pushes him (the loops read drags from the window). `Controls` only records what was
 asked; the loops that own the window act on it between env steps.
 """
@@ -23,7 +24,7 @@ SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 TIMELAPSES = (1, 2, 4, 8, 16)
 LEGEND = (
     "space pause  . step  f fast  t time-lapse  +/- epsilon  [/] speed  r stand up  "
-    "drag push  s save  Esc quit"
+    "g footfalls  drag push  s save  Esc quit"
 )
 
 
@@ -42,6 +43,7 @@ class Controls:
         fast: bool = False,
         speed: float = 1.0,
         fps: float = CONTROL_HZ,
+        footfalls: bool = False,
     ) -> None:
         self.window = window
         self.fps = fps
@@ -55,6 +57,8 @@ class Controls:
         self.save = False
         self.stand_up = False
         """Put Henry back on his feet (the loop clears it when it has asked the env)."""
+        self.footfalls = footfalls
+        """Show the footfall strip under the ground."""
         self.timelapse = 1
         self.frames_seen = 0
         self.messages: list[str] = []
@@ -102,6 +106,9 @@ class Controls:
             elif key == "r":
                 self.stand_up = True
                 self.log("back on his feet")
+            elif key == "g":
+                self.footfalls = not self.footfalls
+                self.log(f"footfall strip {'on' if self.footfalls else 'off'}")
 
     def skip_frame(self) -> bool:
         """Whether time-lapse leaves out the frame about to be drawn (keys still read)."""

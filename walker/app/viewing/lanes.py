@@ -24,18 +24,23 @@ from walker.app.core.learners import PolicyError, learner_kind
 from walker.app.core.options import OptionsError, config_from_words
 from walker.app.core.policies import ResetOptions, checkpoint_env, load_policy, make_env
 from walker.app.viewing.controls import Controls
+from walker.app.viewing.mind import MindTrace
 from walker.app.viewing.overlays import PUSH, STAND_UP, Nudges, drag_pushes, fit, pushes_of
 from walker.app.viewing.scenes import (
     Frame,
     FrameSampler,
     action_names,
     chosen_action,
+    feed_footfalls,
+    footfall_history,
     frame_stride,
     hud,
     qrows,
     require_drawable,
     step_frames,
 )
+from walker.draw.footfalls import ContactHistory
+from walker.draw.panels import Panels
 from walker.draw.renderer import LANE_COLORS, QRow, Renderer, Scene, Window
 from walker.draw.video import VideoWriter
 
@@ -64,6 +69,12 @@ class Lane:
     """Pushes and stand-ups for the env (see `walker.app.viewing.Nudges`)."""
     events: list[str] = field(default_factory=list)
     """What happened to Henry since the last look (pushes carried out), for the log."""
+    footfalls: ContactHistory = field(default_factory=footfall_history)
+    """The last seconds of foot contacts, for the footfall strip."""
+    footfalls_episode: int = 0
+    """The episode `footfalls` holds."""
+    mind: MindTrace | None = None
+    """What a network agent's networks said over the episode, for its panels."""
 
     @classmethod
     def open(
@@ -77,9 +88,11 @@ class Lane:
         color: tuple[int, int, int] = LANE_COLORS[0],
         options: dict[str, Any] | None = None,
         speed: float = 1.0,
+        mind: bool = False,
     ) -> Lane:
         """A lane on `env` (one of Henry's), sampled at `fps` (time-lapsed `speed` times),
-        starting episodes with `options` (say, a pose)."""
+        starting episodes with `options` (say, a pose); with `mind`, a network agent's
+        panels are followed too (`walker.app.viewing.mind`)."""
         inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         sampled: gym.Env[Any, Any] = FrameSampler(Nudges(env, inbox), frame_stride(fps, speed))
         if options:
@@ -95,6 +108,7 @@ class Lane:
             learn,
             color,
             inbox=inbox,
+            mind=MindTrace.of(agent, action_names(env)) if mind else None,
         )
 
     def push(self, impulse_n_s: float) -> None:
@@ -112,7 +126,17 @@ class Lane:
 
     def start(self, seed: int | None) -> None:
         infos = self.collector.reset(seed=seed)
+        self._start_mind()
         self._add(infos["frames"][0].frames, self._rows(None), 0.0)
+
+    def _start_mind(self) -> None:
+        if self.mind is not None:
+            masks = self.collector.masks
+            self.mind.start(self.collector.obs[0], None if masks is None else masks[0])
+
+    def panels(self) -> Panels | None:
+        """The network agent's panels as of its last step (None without them)."""
+        return None if self.mind is None else self.mind.panels()
 
     def _rows(self, chosen: int | None) -> list[QRow]:
         collector = self.collector
@@ -123,6 +147,8 @@ class Lane:
         """Scenes of `frames`, showing the return the episode had when they began."""
         epsilon = getattr(self.agent, "epsilon", None) if self.learn else None
         for frame in frames:
+            strip = feed_footfalls(self.footfalls, frame, self.footfalls_episode != self.episode)
+            self.footfalls_episode = self.episode
             self.scenes.append(
                 Scene(
                     frame.geometry,
@@ -133,6 +159,7 @@ class Lane:
                     rows,
                     list(self.returns),
                     episode=self.episode,
+                    footfalls=strip,
                 )
             )
             self.frame = frame
@@ -148,6 +175,11 @@ class Lane:
         batch = step.batch
         mask = None if batch.masks is None else batch.masks[0]
         rows = qrows(self.agent, self.names, batch.obs[0], mask, chosen)
+        if self.mind is not None:
+            next_mask = None if batch.next_masks is None else batch.next_masks[0]
+            self.mind.observe(
+                batch.obs[0], mask, chosen, float(batch.rewards[0]), batch.next_obs[0], next_mask
+            )
         frames, started = step_frames(step)
         ended_infos = [end.info for end in step.ended]
         for push in pushes_of(step.infos) + [
@@ -161,6 +193,7 @@ class Lane:
         self.returns.append(end.episode_return)
         self.best_distance_m = max(self.best_distance_m, float(end.info["distance_m"]))
         self.episode += 1
+        self._start_mind()
         self._add(started, self._rows(None), 0.0)
         return True
 
@@ -177,8 +210,10 @@ def open_lanes(
     learn_specs: Sequence[str] = (),
     options: dict[str, Any] | None = None,
     speed: float = 1.0,
+    mind: bool = False,
 ) -> list[Lane]:
-    """A lane per POLICY in `specs`, then a learning lane per agent in `learn_specs`.
+    """A lane per POLICY in `specs`, then a learning lane per agent in `learn_specs`
+    (`mind`: following network agents' panels, see `Lane.open`).
 
     Every lane runs on one env: `env_id`, or else the env the checkpoints among `specs` were
     trained on (Henry-v0 when there are none), so the lanes' clocks tick alike."""
@@ -215,6 +250,7 @@ def open_lanes(
                 color=color,
                 options=options,
                 speed=speed,
+                mind=mind,
             )
         )
     return lanes
@@ -250,16 +286,21 @@ def run_lanes(
     max_frames: int | None = None,
     speed: float = 1.0,
     ghost: Lane | None = None,
+    camera: str = "shared",
+    footfalls: bool = False,
 ) -> None:
     """Run lanes side by side, one env step each per tick, drawing the frames they sampled
     into the window and/or the video until `seconds` of simulated time pass (the lanes
     sample time-lapsed `speed` times, so that is `seconds / speed` of video). A `ghost`
-    lane runs along and is drawn translucent in the first lane."""
-    renderer = Renderer(size, lanes=len(lanes))
+    lane runs along and is drawn translucent in the first lane. Several lanes share one
+    `camera` (`shared`: aligned on their start lines, the leader ahead) or each follows its
+    Henry (`follow`); `footfalls` starts with the footfall strip shown (a key toggles it).
+    A race with `finish_m` ends when the first Henry crosses the line."""
+    renderer = Renderer(size, lanes=len(lanes), camera=camera if len(lanes) > 1 else "follow")
     learning = next((lane.agent for lane in lanes if lane.learn), None)
     # Lanes sample `fps` frames per simulated second (`speed` times sparser when
     # time-lapsed): shown at `fps`, the window plays them at `speed` times real time.
-    controls = Controls(window, learning, fps=fps)
+    controls = Controls(window, learning, fps=fps, footfalls=footfalls)
     everyone = [*lanes, *([ghost] if ghost is not None else [])]
     for index, lane in enumerate(everyone):
         lane.start(seed + index)
@@ -326,10 +367,14 @@ def _draw_tick(
             continue
         scenes = []
         for lane in lanes:
-            scene = _scene_at(lane, i)
-            if len(lanes) > 1:
-                scene = dataclasses.replace(scene, hud={**scene.hud, "place": places[id(lane)]})
-            scenes.append(dataclasses.replace(scene, finish_x_m=finish_m))
+            scene = dataclasses.replace(
+                _scene_at(lane, i),
+                finish_x_m=finish_m,
+                place=places[id(lane)] if len(lanes) > 1 else None,
+            )
+            if not controls.footfalls:
+                scene.footfalls = None
+            scenes.append(scene)
         if ghost is not None:
             shade = _scene_at(ghost, i)
             scenes[0] = dataclasses.replace(
@@ -342,7 +387,7 @@ def _draw_tick(
         if controls.window is not None and not controls.fast and controls.timelapse > 1:
             scenes[0].hud = {**scenes[0].hud, "time-lapse": f"x{controls.timelapse}"}
         fit(renderer, controls.window)
-        surface = renderer.draw(scenes)
+        surface = renderer.draw(scenes, lanes[0].panels() if len(lanes) == 1 else None)
         if writer is not None:
             writer.append(renderer.frame())
         controls.show(surface)

@@ -37,9 +37,11 @@ def record_policy(
     pose: str | None = None,
     speed: float = 1.0,
     ghost: str | None = None,
+    footfalls: bool = False,
 ) -> Recording:
     """Write an mp4/gif of `seconds` of simulated time of POLICY walking, time-lapsed
-    `speed` times, with a `ghost` policy drawn translucent beside him if given."""
+    `speed` times, with a `ghost` policy drawn translucent beside him if given and the
+    footfall strip under the ground with `footfalls`."""
     options = {"pose": pose} if pose else None
     lanes = open_lanes([spec], env_id, env_kwargs or {}, seed, fps, options=options, speed=speed)
     shade = _ghost_lane(ghost, env_id, env_kwargs, seed, fps, options, speed)
@@ -54,6 +56,7 @@ def record_policy(
         seed=seed,
         speed=speed,
         ghost=shade,
+        footfalls=footfalls,
     )
     return Recording(Path(out), writer.frames)
 
@@ -104,8 +107,12 @@ def race(
     out: str | Path | None = None,
     finish_m: float | None = None,
     speed: float = 1.0,
+    camera: str = "shared",
+    footfalls: bool = False,
 ) -> str:
-    """Several policies (and/or learning agents) side by side; returns the leaderboard."""
+    """Several policies (and/or learning agents) side by side, on one `camera` (`shared`)
+    or each followed (`follow`); returns the leaderboard. With `finish_m` the race ends
+    when the first Henry crosses the finish line."""
     if not specs and not learn_specs:
         raise PolicyError("a race needs at least one policy")
     if window:
@@ -124,9 +131,15 @@ def race(
         seed=seed,
         finish_m=finish_m,
         speed=speed,
+        camera=camera,
+        footfalls=footfalls,
     )
     ranking = sorted(lanes, key=lambda lane: -lane.distance_m)
     lines = ["place  policy  distance (current episode)"]
+    if finish_m is not None and ranking and ranking[0].distance_m >= finish_m:
+        winner = ranking[0]
+        time_s = winner.frame.time_s if winner.frame is not None else float("nan")
+        lines.insert(0, f"{winner.label} reached the {finish_m:g} m line first, by {time_s:.1f} s")
     lines += [
         f"{place}.  {lane.label}  {lane.distance_m:+.3f} m" for place, lane in enumerate(ranking, 1)
     ]
@@ -145,16 +158,26 @@ def watch_policy(
     pose: str | None = None,
     record: str | Path | None = None,
     ghost: str | None = None,
+    footfalls: bool = False,
 ) -> None:
     """Play POLICY in a window (and optionally write the same frames to a video), with a
-    `ghost` policy drawn translucent in the same lane if given."""
+    `ghost` policy drawn translucent in the same lane if given. A PPO or DQN policy shows
+    what its networks say in panels under the lane (`walker.app.viewing.mind`)."""
     require_display()
     fps = CONTROL_HZ if record is None else 30
     options = {"pose": pose} if pose else None
-    lanes = open_lanes([spec], env_id, env_kwargs or {}, seed, fps, options=options)
+    lanes = open_lanes([spec], env_id, env_kwargs or {}, seed, fps, options=options, mind=True)
     shade = _ghost_lane(ghost, env_id, env_kwargs, seed, fps, options, 1.0)
     window = Window(WINDOW_SIZE, window_title(spec + (f" (ghost: {ghost})" if ghost else "")))
     writer = VideoWriter(record, fps) if record is not None else None
     _run_shown(
-        lanes, window, writer, seconds=seconds, fps=fps, size=WINDOW_SIZE, seed=seed, ghost=shade
+        lanes,
+        window,
+        writer,
+        seconds=seconds,
+        fps=fps,
+        size=WINDOW_SIZE,
+        seed=seed,
+        ghost=shade,
+        footfalls=footfalls,
     )

@@ -20,6 +20,7 @@ import envs
 from agents.collect import Step
 from envs.gait import GaitMeter, GaitMetrics, attach, detach
 from walker.app.core.learners import PolicyError
+from walker.draw.footfalls import ContactHistory, FootfallWindow
 from walker.draw.renderer import DisplayUnavailableError, QRow
 from walker.draw.video import VideoError
 from walker.draw.window import display_problem
@@ -94,6 +95,9 @@ class Frame(NamedTuple):
     time_s: float
     gait: GaitMetrics | None = None
     """The episode's gait so far (`envs.gait`), for the HUD."""
+    contacts: tuple[tuple[bool, bool], ...] = ()
+    """(right, left) foot switches at each control step since the previous frame of the
+    episode, for the footfall strip."""
 
 
 class Frames:
@@ -115,16 +119,24 @@ class FrameSampler(gym.Wrapper[Any, Any, Any, Any]):
         self.frames: list[Frame] = []
         self.base.control_step_observers.append(self._sample)
         self.gait: GaitMeter | None = None
+        self.contacts: list[tuple[bool, bool]] = []
 
     def _frame(self) -> Frame:
         base = self.base
         gait = self.gait.metrics() if self.gait is not None else None
+        contacts, self.contacts = tuple(self.contacts), []
         return Frame(
-            base.world.geometry(), base.start_x_m, base.distance_m, base.world.time_s, gait
+            base.world.geometry(),
+            base.start_x_m,
+            base.distance_m,
+            base.world.time_s,
+            gait,
+            contacts,
         )
 
     def _sample(self) -> None:
         self.count += 1
+        self.contacts.append(self.base.world.foot_contacts())
         if self.count % self.stride == 0:
             self.frames.append(self._frame())
 
@@ -135,12 +147,27 @@ class FrameSampler(gym.Wrapper[Any, Any, Any, Any]):
         if self.gait is not None:
             detach(self.base, self.gait)
         self.gait = attach(self.base)  # measures the new episode from its start
+        self.contacts = []
         return obs, {**info, "frames": Frames([self._frame()])}
 
     def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
         self.frames = []
         obs, reward, terminated, truncated, info = self.env.step(action)
         return obs, reward, terminated, truncated, {**info, "frames": Frames(self.frames)}
+
+
+def footfall_history() -> ContactHistory:
+    """The last few seconds of a drawn Henry's foot contacts, one sample per control step."""
+    return ContactHistory(1.0 / CONTROL_HZ)
+
+
+def feed_footfalls(history: ContactHistory, frame: Frame, new_episode: bool) -> FootfallWindow:
+    """Add `frame`'s contacts to `history` (emptied first when the frame begins a new
+    episode) and return the strip's window as of this frame."""
+    if new_episode:
+        history.clear(frame.time_s - len(frame.contacts) * history.dt_s)
+    history.extend(frame.contacts, frame.time_s)
+    return history.window()
 
 
 def step_frames(step: Step, env_index: int = 0) -> tuple[list[Frame], list[Frame]]:
