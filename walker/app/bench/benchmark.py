@@ -1,8 +1,8 @@
 """`walker bench`: every agent against the hard-coded policy, under every condition, per seed.
 
 `run_bench` checks everything it was given (agents, conditions, seeds, the output folder,
-Ray) and fails in one sentence before any work. Then it sweeps: first it trains each
-learning agent once per seed when `--train-steps` asks for it (checkpoints kept in
+Ray: `bench.request`) and fails in one sentence before any work. Then it sweeps: first it
+trains each learning agent once per seed when `--train-steps` asks for it (checkpoints kept in
 `OUT/checkpoints/`), then it plays every (env, agent, seed, condition) as one task
 (`bench.tasks.play_condition`). Each finished task is appended to `OUT/results.jsonl` at
 once, so an interrupted bench run again with the same `--out` computes only what is
@@ -18,8 +18,6 @@ so it is redrawn on every run).
 from __future__ import annotations
 
 import hashlib
-import json
-import pickle
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,15 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import envs
-from agents.checkpoint import CheckpointError
-from walker.app.bench import foreign
-from walker.app.bench.conditions import (
-    REFERENCES,
-    STANDARD,
-    Condition,
-    ConditionError,
-    select_conditions,
-)
+from walker.app.bench.conditions import REFERENCES, STANDARD, Condition, select_conditions
 from walker.app.bench.curves import CurveResult, report_curve
 from walker.app.bench.grades import select_curve
 from walker.app.bench.records import (
@@ -46,12 +36,9 @@ from walker.app.bench.records import (
     usable_records,
 )
 from walker.app.bench.report import write_report
-from walker.app.bench.roster import (
-    HENRY_ENVS,
-    BenchAgent,
-    BenchError,
-    plan_agents,
-)
+from walker.app.bench.request import SETTINGS_FILE, check_request, check_settings
+from walker.app.bench.roster import HENRY_ENVS, BenchAgent
+from walker.app.bench.roster import BenchError as BenchError  # callers catch it from here
 from walker.app.bench.summary import Summary
 from walker.app.bench.tasks import (
     EpisodeTask,
@@ -61,17 +48,13 @@ from walker.app.bench.tasks import (
     train_policy,
 )
 from walker.app.core.footfall_plot import plot_footfalls
-from walker.app.core.learners import PolicyError
 from walker.app.core.runfiles import BENCH_OUT
-from walker.app.core.sweep import Backend, Failure, check_backend, run_sweep
-from walker.files import atomic_path, atomic_write_text, check_writable_dir, ensure_writable_dir
+from walker.app.core.sweep import Backend, Failure, run_sweep
+from walker.files import atomic_path, check_writable_dir, ensure_writable_dir
 
 RESULTS_FILE = "results.jsonl"
 FOOTFALLS_FILE = "footfalls_{env}.png"
 """Per env: every agent's footfall diagram on the standard condition's seed-0 draw."""
-SETTINGS_FILE = "settings.json"
-FORMAT_VERSION = 2
-"""2: conditions are drawn per seed, records carry the draws and the gait label."""
 REPORT_FILES = (
     RESULTS_FILE,
     SETTINGS_FILE,
@@ -112,49 +95,6 @@ class BenchRun:
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
-
-
-def _check_settings(
-    folder: Path, episodes: int, train_steps: int | None, fixed: bool, curve: str | None
-) -> None:
-    settings = {
-        "format": FORMAT_VERSION,
-        "episodes": episodes,
-        "train_steps": train_steps,
-        "fixed": fixed,
-        "curve": curve,
-    }
-    path = folder / SETTINGS_FILE
-    if path.exists():
-        try:
-            saved = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            raise BenchError(f"{path} is damaged ({error}); choose another --out") from error
-        if saved != settings:
-            if not isinstance(saved, dict) or saved.get("format") != FORMAT_VERSION:
-                raise BenchError(
-                    f"--out {folder} holds a bench of an older format; choose another --out"
-                )
-            raise BenchError(
-                f"--out {folder} holds a bench with {_described(saved)}; resume it with those "
-                "or choose another --out"
-            )
-        return
-    atomic_write_text(path, json.dumps(settings, indent=2) + "\n")
-
-
-def _described(settings: Mapping[str, Any]) -> str:
-    """A saved bench's settings in the options' words."""
-    steps = settings.get("train_steps")
-    parts = [
-        f"--episodes {settings.get('episodes')}",
-        f"--train-steps {steps}" if steps is not None else "pretrained policies (no --train-steps)",
-    ]
-    if settings.get("curve") is not None:
-        parts.append(f"--curve {settings.get('curve')}")
-    else:
-        parts.append("--fixed" if settings.get("fixed") else "drawn conditions (no --fixed)")
-    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def read_records(path: Path) -> dict[str, ConditionRecord]:
@@ -239,51 +179,56 @@ def run_bench(
     levels of one curve (`conditions.CURVES`) instead of the conditions; `objects` adds
     Python policies by name (`walker.bench.run`)."""
     backend = backend or Backend()
-    for flag, value in (("--seeds", seeds), ("--episodes", episodes)):
-        if value < 1:
-            raise BenchError(f"{flag} must be at least 1, got {value}")
-    if train_steps is not None and train_steps < 1:
-        raise BenchError(f"--train-steps must be at least 1, got {train_steps}")
-    if env_id is not None and env_id not in HENRY_ENVS:
-        raise BenchError(
-            f"--env must be one of Henry's envs ({', '.join(HENRY_ENVS)}), got {env_id!r}"
-        )
-    if curve is not None and conditions:
-        raise BenchError("give either --conditions or --curve, not both")
-    if curve is not None and fixed:
-        raise BenchError("--curve draws its seeds; it cannot be --fixed")
-    selected = _conditions(conditions, curve)
     objects = dict(objects or {})
-    try:
-        plan = plan_agents(agents, [env_id] if env_id else list(HENRY_ENVS), train_steps, objects)
-    except (PolicyError, CheckpointError, foreign.ForeignAgentError) as error:
-        raise BenchError(str(error)) from error
-    check_backend(backend)
-    if objects and (backend.ray or backend.workers > 1):
-        for name, policy in objects.items():
-            try:
-                pickle.dumps(policy)
-            except Exception as error:
-                raise BenchError(
-                    f"agent {name!r} cannot be sent to worker processes ({error}); run it "
-                    "with workers=1 or give it as py:MODULE:NAME"
-                ) from error
+    selected, plan = check_request(
+        agents, env_id, conditions, seeds, episodes, train_steps, fixed, curve, objects, backend
+    )
     check_writable_dir(out, "--out", files=bench_files(curve))
     folder = ensure_writable_dir(out)
-    _check_settings(folder, episodes, train_steps, fixed, curve)
+    check_settings(folder, episodes, train_steps, fixed, curve)
 
     failures: list[Failure] = []
     trained: dict[tuple[str, str, int], Path] = {}
     if train_steps is not None:
         trained, failures = _train_all(plan, seeds, train_steps, folder, backend, progress)
+    tasks, shared, skipped, by_name = _episode_tasks(
+        plan, selected, seeds, episodes, fixed, curve is None, trained, objects
+    )
+    saved, played = _play(tasks, folder / RESULTS_FILE, shared, backend, progress)
+    failures += played
+    failures += skipped
+    records = [saved[t.key] for t in tasks if t.key in saved]
+    descriptions = {name: by_name[name].description for name in _table_order(selected, by_name)}
+    if curve is not None:
+        result, report, files = report_curve(select_curve(curve), records, selected, folder)
+        return BenchRun(folder, records, failures, report, files, curve=result)
+    report, summaries, files = write_report(
+        records, descriptions, folder, episodes=episodes, train_steps=train_steps, fixed=fixed
+    )
+    files += _footfall_diagrams(tasks, saved, shared, folder)
+    return BenchRun(folder, records, failures, report, files, summaries)
 
+
+def _episode_tasks(
+    plan: Sequence[BenchAgent],
+    selected: Sequence[Condition],
+    seeds: int,
+    episodes: int,
+    fixed: bool,
+    with_standard: bool,
+    trained: Mapping[tuple[str, str, int], Path],
+    objects: Mapping[str, Any],
+) -> tuple[list[EpisodeTask], dict[str, Any], list[Failure], dict[str, Condition]]:
+    """Every (agent, seed, condition) to play, the policies the tasks share (by digest), the
+    tasks given up because their training failed, and the conditions by name. With
+    `with_standard`, the references also play the standard condition."""
     shared: dict[str, Any] = {}
     tasks: list[EpisodeTask] = []
     skipped: list[Failure] = []
     by_name = {c.name: c for c in selected}
     for agent in plan:
         names = [c.name for c in selected]
-        if curve is None and agent.name in REFERENCES and STANDARD not in names:
+        if with_standard and agent.name in REFERENCES and STANDARD not in names:
             names.insert(0, STANDARD)
             by_name.setdefault(STANDARD, select_conditions([STANDARD])[0])
         for seed in range(seeds):
@@ -310,27 +255,46 @@ def run_bench(
             elif agent.source == "object":
                 digest = f"object:{agent.name}"
                 shared[digest] = objects[agent.name]
-            policy = (
-                agent.source
-                if agent.source in (*REFERENCES, "sb3", "py", "object")
-                else "checkpoint"
-            )
-            tasks += [
-                EpisodeTask(
-                    agent.env_id,
-                    agent.name,
-                    policy,
-                    seed,
-                    c,
-                    episodes,
-                    digest,
-                    draw=by_name[c].draw(seed, fixed),
-                    source=agent.detail,
-                )
-                for c in names
-            ]
+            tasks += _agent_tasks(agent, seed, names, by_name, fixed, episodes, digest)
+    return tasks, shared, skipped, by_name
 
-    results_path = folder / RESULTS_FILE
+
+def _agent_tasks(
+    agent: BenchAgent,
+    seed: int,
+    names: Sequence[str],
+    by_name: Mapping[str, Condition],
+    fixed: bool,
+    episodes: int,
+    digest: str | None,
+) -> list[EpisodeTask]:
+    """One agent's tasks for one seed: one per condition named, with its draw for the seed."""
+    policy = agent.source if agent.source in (*REFERENCES, "sb3", "py", "object") else "checkpoint"
+    return [
+        EpisodeTask(
+            agent.env_id,
+            agent.name,
+            policy,
+            seed,
+            c,
+            episodes,
+            digest,
+            draw=by_name[c].draw(seed, fixed),
+            source=agent.detail,
+        )
+        for c in names
+    ]
+
+
+def _play(
+    tasks: Sequence[EpisodeTask],
+    results_path: Path,
+    shared: Mapping[str, Any],
+    backend: Backend,
+    progress: bool,
+) -> tuple[dict[str, ConditionRecord], list[Failure]]:
+    """Play the tasks without a usable saved record, appending each record to
+    `results_path` as it comes; (every record by task key, the tasks that failed)."""
     saved, todo = _usable(tasks, results_path)
     cut_torn_line(results_path)
     # The discrete Henry's episodes last longest: start them first so that no worker is
@@ -342,7 +306,7 @@ def run_bench(
         append_record(results_path, record)
         saved[task.key] = record
 
-    failures += run_sweep(
+    failures = run_sweep(
         play_condition,
         todo,
         backend=backend,
@@ -351,17 +315,7 @@ def run_bench(
         label="episodes",
         progress=progress,
     )
-    failures += skipped
-    records = [saved[t.key] for t in tasks if t.key in saved]
-    descriptions = {name: by_name[name].description for name in _table_order(selected, by_name)}
-    if curve is not None:
-        result, report, files = report_curve(select_curve(curve), records, selected, folder)
-        return BenchRun(folder, records, failures, report, files, curve=result)
-    report, summaries, files = write_report(
-        records, descriptions, folder, episodes=episodes, train_steps=train_steps, fixed=fixed
-    )
-    files += _footfall_diagrams(tasks, saved, shared, folder)
-    return BenchRun(folder, records, failures, report, files, summaries)
+    return saved, failures
 
 
 def _footfall_diagrams(
@@ -382,17 +336,6 @@ def _footfall_diagrams(
         records = [footfalls_of(task, shared) for task in played]
         paths.append(plot_footfalls(folder / FOOTFALLS_FILE.format(env=env_id), records))
     return paths
-
-
-def _conditions(names: Sequence[str], curve: str | None) -> list[Condition]:
-    """The conditions asked for, or the levels of the curve, as `BenchError`s when unknown."""
-    try:
-        if curve is not None:
-            chosen = select_curve(curve)
-            return [chosen.condition(level) for level in chosen.levels]
-        return select_conditions(names)
-    except ConditionError as error:
-        raise BenchError(str(error)) from error
 
 
 def _table_order(selected: Sequence[Condition], by_name: Mapping[str, Condition]) -> list[str]:
