@@ -59,36 +59,18 @@ def compare_policies(
     the gait measured (`walker.app.core.gaits`), episodes lasting up to `seconds` if given.
     `plot` also draws the last `plot_seconds` of each policy's first episode as a footfall
     diagram (`walker.app.core.footfall_plot`)."""
-    env_kwargs = dict(env_kwargs or {})
-    if env_id is None:
-        found = next((checkpoint_env(p) for p in policies if checkpoint_env(p)), None)
-        env_id, saved_kwargs = found if found else (envs.DISCRETE_ID, {})
-        env_kwargs = {**saved_kwargs, **env_kwargs}
+    env_id, env_kwargs = _compared_env(policies, env_id, dict(env_kwargs or {}))
     options = {"pose": pose} if pose else None
-    rows = []
-    reference_speed = None
-    results: list[tuple[str, Evaluation]] = []
     henry = env_id in (envs.DISCRETE_ID, envs.CONTINUOUS_ID)
-    limit = None
-    if seconds is not None:
-        if not (henry and math.isfinite(seconds) and seconds > 0):
-            raise PolicyError(
-                f"--seconds must be a positive number of simulated seconds on "
-                f"one of Henry's envs, got {seconds!r} on {env_id}"
-            )
-        probe: Any = make_env(env_id, env_kwargs).unwrapped
-        step_s = probe.dt  # simulated seconds per env step, on both of Henry's envs
-        limit = max(1, round(seconds / step_s))
+    limit = _step_limit(seconds, henry, env_id, env_kwargs)
     if plot is not None and not henry:
         raise PolicyError(f"--plot draws Henry's footfalls; {env_id} is not one of Henry's envs")
     measured = {**env_kwargs, "measure_work": True} if henry else env_kwargs
+    results: list[tuple[str, Evaluation]] = []
     footfalls: list[FootfallRecord] = []
+    reference_speed = None
     for index, spec in enumerate(policies):
-        env = make_env(env_id, env_kwargs)
-        try:
-            policy = load_policy(spec, env, seed, env_id, env_kwargs)
-        finally:
-            env.close()
+        policy = _loaded_policy(spec, env_id, env_kwargs, seed)
         # On Henry's envs the gait is measured too (with the work meter on).
         measure = measure_gait if henry else evaluate
         summary = measure(
@@ -111,6 +93,59 @@ def compare_policies(
             )
         if spec == "hardcoded":
             reference_speed = summary.speed_m_s
+    title = f"{env_id}, {episodes} greedy episode(s) each" + (f", pose {pose}" if pose else "")
+    if seconds is not None:
+        title += f", up to {seconds:g} s"
+    report = title + "\n" + _results_table(results, reference_speed, env_id)
+    if plot is not None:
+        plot_footfalls(plot, footfalls, plot_seconds)
+        report += f"\nfootfall diagram (the last {plot_seconds:g} s of each first episode): {plot}"
+    return report
+
+
+def _loaded_policy(spec: str, env_id: str, env_kwargs: dict[str, Any], seed: int) -> Any:
+    """The policy `spec` names, loaded against a fresh env of `env_id` (closed after)."""
+    env = make_env(env_id, env_kwargs)
+    try:
+        return load_policy(spec, env, seed, env_id, env_kwargs)
+    finally:
+        env.close()
+
+
+def _compared_env(
+    policies: Sequence[str], env_id: str | None, env_kwargs: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """The env to compare on: `env_id`, or else the first checkpoint's env (its keywords
+    under `env_kwargs`), or else the discrete Henry."""
+    if env_id is None:
+        found = next((checkpoint_env(p) for p in policies if checkpoint_env(p)), None)
+        env_id, saved_kwargs = found if found else (envs.DISCRETE_ID, {})
+        env_kwargs = {**saved_kwargs, **env_kwargs}
+    return env_id, env_kwargs
+
+
+def _step_limit(
+    seconds: float | None, henry: bool, env_id: str, env_kwargs: dict[str, Any]
+) -> int | None:
+    """The env steps that last `seconds` of simulated time (None: the env's own limit)."""
+    if seconds is None:
+        return None
+    if not (henry and math.isfinite(seconds) and seconds > 0):
+        raise PolicyError(
+            f"--seconds must be a positive number of simulated seconds on "
+            f"one of Henry's envs, got {seconds!r} on {env_id}"
+        )
+    probe: Any = make_env(env_id, env_kwargs).unwrapped
+    step_s = probe.dt  # simulated seconds per env step, on both of Henry's envs
+    return max(1, round(seconds / step_s))
+
+
+def _results_table(
+    results: Sequence[tuple[str, Evaluation]], reference_speed: float | None, env_id: str
+) -> str:
+    """The comparison table: a row per policy, speeds against the hard-coded gait's."""
+    henry = env_id in (envs.DISCRETE_ID, envs.CONTINUOUS_ID)
+    rows = []
     for name, summary in results:
         row = [
             name,
@@ -128,24 +163,12 @@ def compare_policies(
             row += gait_cells(summary)
         rows.append(row)
     # A terminated Henry has fallen; other envs end for their own reasons (Taxi: a drop-off).
-    header = [
-        "policy",
-        "return",
-        "steps",
-        "falls" if env_id in (envs.DISCRETE_ID, envs.CONTINUOUS_ID) else "terminated",
-    ]
+    header = ["policy", "return", "steps", "falls" if henry else "terminated"]
     if results and results[0][1].speed_m_s is not None:
         header += ["distance m", "speed m/s", "vs hard-coded"]
     if henry:
         header += [title for _, title, _ in GAIT_COLUMNS]
-    title = f"{env_id}, {episodes} greedy episode(s) each" + (f", pose {pose}" if pose else "")
-    if seconds is not None:
-        title += f", up to {seconds:g} s"
-    report = title + "\n" + format_table(header, rows)
-    if plot is not None:
-        plot_footfalls(plot, footfalls, plot_seconds)
-        report += f"\nfootfall diagram (the last {plot_seconds:g} s of each first episode): {plot}"
-    return report
+    return format_table(header, rows)
 
 
 def qtable_report(
