@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 import envs
+from agents.base import Agent
 from agents.checkpoint import CheckpointError, load_checkpoint
 from agents.qlearning import QLearning
 from walker.app.core.evaluation import Evaluation, evaluate
@@ -103,7 +104,7 @@ def compare_policies(
     return report
 
 
-def _loaded_policy(spec: str, env_id: str, env_kwargs: dict[str, Any], seed: int) -> Any:
+def _loaded_policy(spec: str, env_id: str, env_kwargs: dict[str, Any], seed: int) -> Agent:
     """The policy `spec` names, loaded against a fresh env of `env_id` (closed after)."""
     env = make_env(env_id, env_kwargs)
     try:
