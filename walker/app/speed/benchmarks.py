@@ -16,8 +16,8 @@ is asserted in tests; the README quotes the figures with the command that produc
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
@@ -30,6 +30,9 @@ from walker.app.speed import loop_cost
 from walker.app.speed.peers import agents, curves
 from walker.app.speed.timing import best_of, has_box2d
 from walker.sim.world import HenryWorld, LegCommand
+
+if TYPE_CHECKING:
+    from walker.app.training.hooks import Hook, RunView
 
 
 def _stepping(env_id: str, actions: np.ndarray) -> Callable[[], None]:
@@ -133,56 +136,15 @@ def training_loop(
 ) -> tuple[str, dict[str, Any]]:
     """The shared training loop with Q-learning against bare stepping with the same actions
     on Henry-v0, and on Taxi-v4 (where the loop's own cost shows) against an inline loop."""
-    from agents.qlearning import QLearning
-    from walker.app.training.loop import TrainConfig, train
-
-    def make() -> gym.Env[Any, Any]:
-        return gym.make(envs.DISCRETE_ID)
-
-    probe = make()
-    recorded: list[int] = []
-
-    class Recorder:
-        def on_start(self, loop: Any) -> None:
-            return None
-
-        def on_step(self, loop: Any) -> None:
-            recorded.append(int(np.asarray(loop.actions)[0]))
-
-        def on_episode(self, loop: Any, result: Any) -> None:
-            return None
-
-        def close(self, loop: Any) -> None:
-            return None
-
-    def loop_run(hooks: tuple[Recorder, ...] = ()) -> None:
-        agent = QLearning(probe.observation_space, probe.action_space, seed=0)
-        train(
-            agent,
-            make,
-            TrainConfig(steps=steps, seed=0, progress=False, final_eval=False),
-            hooks=hooks,
-        )
-
+    loop_run = _qlearning_training(steps)
     # The seeded agent takes the same actions on every run: record them once, then time
     # the loop as `walker train` runs it, without the recording hook.
-    loop_run((Recorder(),))
-    actions = list(recorded)
-
-    def bare() -> None:
-        env = make()
-        env.reset(seed=0)
-        for action in actions:
-            _, _, terminated, truncated, _ = env.step(action)
-            if terminated or truncated:
-                env.reset()
-        env.close()
-
+    actions = _recorded_actions(loop_run)
     timings = best_of(
         rounds,
         {
-            "training loop (Q-learning)": ("decisions", steps, loop_run),
-            "bare env stepping, same actions": ("decisions", steps, bare),
+            "training loop (Q-learning)": ("decisions", steps, lambda: loop_run(())),
+            "bare env stepping, same actions": ("decisions", steps, _bare_stepping(actions)),
             **loop_cost.taxi_contenders(taxi_steps),
         },
     )
@@ -209,6 +171,60 @@ def training_loop(
         "taxi_inline_steps_per_s": timings[loop_cost.INLINE].rate,
         "taxi_loop_over_inline": taxi_ratio,
     }
+
+
+def _discrete_env() -> gym.Env[Any, Any]:
+    return gym.make(envs.DISCRETE_ID)
+
+
+def _qlearning_training(steps: int) -> Callable[[Sequence[Hook]], None]:
+    """A body that trains a new seed-0 Q-learning agent on Henry-v0 for `steps` decisions
+    with `walker train`'s loop and the given hooks."""
+    from agents.qlearning import QLearning
+    from walker.app.training.loop import TrainConfig, train
+
+    probe = _discrete_env()
+
+    def loop_run(hooks: Sequence[Hook]) -> None:
+        agent = QLearning(probe.observation_space, probe.action_space, seed=0)
+        train(
+            agent,
+            _discrete_env,
+            TrainConfig(steps=steps, seed=0, progress=False, final_eval=False),
+            hooks=hooks,
+        )
+
+    return loop_run
+
+
+def _recorded_actions(loop_run: Callable[[Sequence[Hook]], None]) -> list[int]:
+    """The actions env 0 took in one run of `loop_run`."""
+    from walker.app.training.hooks import Hook
+
+    recorded: list[int] = []
+
+    class Recorder(Hook):
+        def on_step(self, run: RunView) -> None:
+            recorded.append(int(np.asarray(run.actions)[0]))
+
+    loop_run((Recorder(),))
+    return recorded
+
+
+def _bare_stepping(actions: list[int]) -> Callable[[], None]:
+    """A body that steps a fresh Henry-v0 (seed 0) through `actions`, resetting at an
+    episode's end, with no learning or bookkeeping."""
+
+    def bare() -> None:
+        env = _discrete_env()
+        env.reset(seed=0)
+        for action in actions:
+            _, _, terminated, truncated, _ = env.step(action)
+            if terminated or truncated:
+                env.reset()
+        env.close()
+
+    return bare
 
 
 RACE_FRAME = "race 4 lanes 1280x720"
