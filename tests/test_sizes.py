@@ -11,7 +11,6 @@ MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 
 STILL_LONG = {
-    "walker/app/training/loop.py:train",
     "walker/app/training/runs.py:train_run",
 }
 """Functions over the bound when the bound was set, being reworked on other branches."""

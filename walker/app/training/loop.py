@@ -34,6 +34,7 @@ from walker.app.core.policies import ResetOptions
 from walker.app.core.runfiles import CHECKPOINT_NAME, EVAL_NAME, METRICS_NAME
 from walker.app.training.config import TrainConfig, TrainError
 from walker.app.training.hooks import Hook, Request, RunBooks, RunView
+from walker.app.training.progress_bar import ProgressBar, progress_bar
 from walker.app.training.session import RunLogs
 from walker.files import atomic_write_text, ensure_writable_dir
 
@@ -257,34 +258,15 @@ def train(
     and `logs.start_episodes`, rows are appended to the logs after each checkpoint, and the
     budget counts this segment's steps only; the checkpoint records the totals."""
     run = _Run(agent, config, dict(metadata or {}), hooks, make_eval_env or make_env, logs)
-    n = config.num_envs
     vector_env = make_vector_env(make_env, config, make_first_env)
     collector = Collector(vector_env, agent)
-    bar = _progress_bar(config)
-    set_progress = getattr(agent, "set_progress", None)
-    stepping = [hook for hook in hooks if _watches_steps(hook)]
+    bar = progress_bar(config)
     stopped_by: KeyboardInterrupt | None = None
     try:
-        collector.reset(seed=[config.seed + i for i in range(n)])
+        collector.reset(seed=[config.seed + i for i in range(config.num_envs)])
         for hook in hooks:
             hook.on_start(run.books.view())
-        while not run.budget_spent():
-            if set_progress is not None and config.steps:
-                set_progress(run.progress())  # annealing and the like
-            step = collector.step()
-            metrics = agent.learn(step.batch)
-            run.books.current_return = float(collector.returns[0])
-            run.record(step, metrics)
-            request = _ask(stepping, run.books.view()) if stepping else Request.NOTHING
-            if run.due(config.eval_every, n):
-                run.evaluate()
-            if (request and Request.SAVE in request) or run.due(config.checkpoint_every, n):
-                run.save()
-            if bar is not None:
-                bar.advance(n if config.steps is not None else len(step.ended), run.books)
-            if request and Request.STOP in request:
-                run.books.stopped = True
-                break
+        _collect_and_learn(run, collector, bar)
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM/SIGHUP as a StopSignal
         stopped_by = stop
     finally:
@@ -292,18 +274,7 @@ def train(
         if bar is not None:
             with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
                 bar.close(run.books)
-        try:
-            if config.vector == "async":
-                with warnings.catch_warnings():
-                    # Stopped mid-step: closing says it is waiting for the step, as intended.
-                    if interrupted:
-                        warnings.simplefilter("ignore")
-                    vector_env.close(terminate=interrupted)
-            else:
-                vector_env.close()
-        except Exception:  # workers may already be gone after Ctrl-C
-            if not interrupted:
-                raise
+        _close_vector_env(vector_env, config, interrupted)
         for hook in hooks:
             hook.close(run.books.view())
     # A final greedy evaluation, unless Ctrl-C asked to stop now.
@@ -311,6 +282,49 @@ def train(
         run.evaluate(final=True)
     run.save()
     return run.result(stopped_by)
+
+
+def _collect_and_learn(run: _Run, collector: Collector, bar: ProgressBar | None) -> None:
+    """Collect a step, learn from it and keep the books, evaluating and saving on schedule or
+    when a hook asks, until the budget is spent or a hook asks to stop."""
+    agent, config, n = run.agent, run.config, run.config.num_envs
+    set_progress = getattr(agent, "set_progress", None)
+    stepping = [hook for hook in run.hooks if _watches_steps(hook)]
+    while not run.budget_spent():
+        if set_progress is not None and config.steps:
+            set_progress(run.progress())  # annealing and the like
+        step = collector.step()
+        metrics = agent.learn(step.batch)
+        run.books.current_return = float(collector.returns[0])
+        run.record(step, metrics)
+        request = _ask(stepping, run.books.view()) if stepping else Request.NOTHING
+        if run.due(config.eval_every, n):
+            run.evaluate()
+        if (request and Request.SAVE in request) or run.due(config.checkpoint_every, n):
+            run.save()
+        if bar is not None:
+            bar.advance(n if config.steps is not None else len(step.ended), run.books)
+        if request and Request.STOP in request:
+            run.books.stopped = True
+            break
+
+
+def _close_vector_env(
+    vector_env: gym.vector.VectorEnv[Any, Any, Any], config: TrainConfig, interrupted: bool
+) -> None:
+    """Close the envs; after an interruption, workers that are already gone are no error."""
+    try:
+        if config.vector == "async":
+            with warnings.catch_warnings():
+                # Stopped mid-step: closing says it is waiting for the step, as intended.
+                if interrupted:
+                    warnings.simplefilter("ignore")
+                vector_env.close(terminate=interrupted)
+        else:
+            vector_env.close()
+    except Exception:  # workers may already be gone after Ctrl-C
+        if not interrupted:
+            raise
 
 
 def _watches_steps(hook: Hook) -> bool:
@@ -325,57 +339,6 @@ def _ask(hooks: Sequence[Hook], view: RunView) -> Request:
     for hook in hooks:
         request |= hook.on_step(view) or Request.NOTHING
     return request
-
-
-class _ProgressBar:
-    """The run's tqdm bar, told of steps as they are taken but redrawn (count and postfix)
-    at most every `BAR_SECONDS`: the postfix reads the agent's HUD and averages the recent
-    returns, which would cost a small env more than its step if done every step."""
-
-    def __init__(self, config: TrainConfig) -> None:
-        from tqdm import tqdm
-
-        total, unit = (
-            (config.steps, "step") if config.steps is not None else (config.episodes, "episode")
-        )
-        self.bar = tqdm(total=total, unit=unit, dynamic_ncols=True, mininterval=BAR_SECONDS)
-        self.pending = 0
-        self.next_draw = 0.0
-
-    def advance(self, count: int, books: RunBooks) -> None:
-        self.pending += count
-        now = time.perf_counter()
-        if now >= self.next_draw:
-            self.next_draw = now + BAR_SECONDS
-            self.bar.set_postfix(_postfix(books), refresh=False)
-            self.bar.update(self.pending)
-            self.pending = 0
-
-    def close(self, books: RunBooks) -> None:
-        self.bar.set_postfix(_postfix(books), refresh=False)
-        self.bar.update(self.pending)
-        self.pending = 0
-        self.bar.close()
-
-
-BAR_SECONDS = 0.5
-"""How often the progress bar is redrawn."""
-
-
-def _progress_bar(config: TrainConfig) -> _ProgressBar | None:
-    return _ProgressBar(config) if config.progress else None
-
-
-def _postfix(books: RunBooks) -> dict[str, str]:
-    postfix = {"episodes": str(books.episodes)}
-    hud = books.agent.hud()
-    if "epsilon" in hud:
-        postfix["eps"] = f"{hud['epsilon']:.3f}"
-    if books.returns:
-        postfix["return"] = f"{np.mean(books.returns):.3g}"
-    if books.distances:
-        postfix["dist"] = f"{np.mean(books.distances):.2f}m"
-    return postfix
 
 
 def _plain(value: Any) -> Any:
