@@ -3,7 +3,6 @@ the Q-table report are in `walker.app.core.compare`)."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -12,20 +11,12 @@ from typing import Any
 
 import envs
 from agents.base import Learner
-from agents.checkpoint import load_checkpoint
 from agents.qlearning_config import EpsilonSchedule, QLearningConfig
-from walker.app.core.checks import ArgumentValueError
 from walker.app.core.compare import compare_policies, hardcoded_reference
 from walker.app.core.evaluation import Evaluation
-from walker.app.core.learners import LearnerKind, PolicyError, learner_kind
+from walker.app.core.learners import learner_kind
 from walker.app.core.plots import learning_curves
-from walker.app.core.policies import (
-    check_checkpoint_env,
-    env_metadata,
-    is_henry,
-    make_env,
-    require_checkpoint,
-)
+from walker.app.core.policies import make_env
 from walker.app.core.runfiles import (
     CHECKPOINT_NAME,
     CURVES_NAME,
@@ -38,10 +29,10 @@ from walker.app.core.runfiles import (
 from walker.app.training.config import TRAIN_EPISODE_DECISIONS
 from walker.app.training.hooks import Hook, RunView, TensorBoardLog
 from walker.app.training.loop import TrainConfig, TrainResult, train
-from walker.app.training.resuming import ResumePoint, read_resume_point, refuse_agent_changes
+from walker.app.training.prepare import check_watching, prepare_agent, run_record, settle_run
+from walker.app.training.resuming import ResumePoint
 from walker.app.training.session import RunSession
 from walker.app.training.view import training_hooks
-from walker.app.viewing.scenes import require_display, require_drawable
 from walker.draw.window import display_available
 from walker.files import OutputPathError, check_writable_dir, write_failure
 
@@ -95,28 +86,6 @@ class RunResult:
         return "\n".join(lines)
 
 
-def _config_dict(config: Any) -> dict[str, Any]:
-    to_dict = getattr(config, "to_dict", None)
-    if callable(to_dict):
-        return dict(to_dict())
-    return dataclasses.asdict(config)
-
-
-def _learner(kind: LearnerKind, config: Any, run: TrainConfig, probe: Any) -> Learner:
-    """The agent `run` trains: loaded from `run.resume`, or new from `config`."""
-    spaces = (probe.observation_space, probe.action_space)
-    if run.resume is not None:
-        payload = load_checkpoint(run.resume, kind.name)
-        check_checkpoint_env(payload, run.env, run.env_kwargs, source=f"checkpoint {run.resume}")
-        return kind.load(run.resume, *spaces, run.plan)
-    try:
-        return kind.build(*spaces, config, run.seed, run.plan)
-    except TypeError as error:
-        raise PolicyError(f"{kind.name} cannot train on {run.env}: {error}") from error
-    except ValueError as error:
-        raise PolicyError(f"bad {kind.name} hyperparameter: {error}") from error
-
-
 def compose(outer: Callable[[Any], Any], inner: Callable[[], Any]) -> Callable[[], Any]:
     """`lambda: outer(inner())`, picklable for async vector envs when both parts are."""
     return partial(_call_composed, outer, inner)
@@ -157,13 +126,6 @@ class _Reached(Hook):
         self.steps = run.steps
 
 
-def _check_watching(run: TrainConfig) -> None:
-    """Refuse window options that cannot work, before the run folder is touched (--record
-    alone draws the training window off screen)."""
-    if run.watch:
-        require_display()
-
-
 def train_run(
     agent_name: str,
     agent_config: Any,
@@ -175,89 +137,57 @@ def train_run(
 ) -> RunResult:
     """Train one agent as `run` says into its run folder, then plot it.
 
-    Everything is checked before the folder is touched; the folder is then claimed (see
-    `walker.app.training.rundir`). `given` holds the hyperparameters typed on the command line (by
-    option-style name): with `run.resume` they must equal the checkpoint's. `command` is
-    recorded in the lock and the history.
+    Everything is checked before the folder is touched (`walker.app.training.prepare`); the
+    folder is then claimed (see `walker.app.training.rundir`). `given` holds the
+    hyperparameters typed on the command line (by option-style name): with `run.resume` they
+    must equal the checkpoint's. `command` is recorded in the lock and the history.
     """
     kind = learner_kind(agent_name)
-    resume = None
-    if run.resume is not None:
-        checkpoint = require_checkpoint(str(run.resume))
-        resume = read_resume_point(checkpoint, kind.name)
-        refuse_agent_changes(resume.agent_config, given or {}, checkpoint)
-        if run.env is not None and resume.env_id is not None and run.env != resume.env_id:
-            raise ArgumentValueError(
-                f"--env {run.env} cannot apply with --resume: {checkpoint} was trained on "
-                f"{resume.env_id}; drop --env, or start a new run with another --out"
-            )
-        run = run.replace(
-            resume=checkpoint,
-            env=run.env or resume.env_id,
-            env_kwargs=run.env_kwargs or resume.env_kwargs,
-        )
-    env_id = run.env or kind.default_env
-    run = run.replace(
-        env=env_id,
-        random_starts=(
-            env_id == envs.DISCRETE_ID if run.random_starts is None else run.random_starts
-        ),
-    )
-    env_kwargs = run.env_kwargs
-    probe = make_env(env_id, env_kwargs)
-    try:
-        henry = is_henry(probe)
-        if run.random_starts and not isinstance(probe.unwrapped, envs.HenryEnv):
-            raise PolicyError(f"--random-starts needs one of Henry's envs, not {env_id}")
-        if run.watch or run.record is not None or run.record_every:
-            require_drawable(probe, "--watch, --record and --record-every")
-        metadata = env_metadata(env_id, env_kwargs, probe)
-        agent = _learner(kind, agent_config, run, probe)
-    finally:
-        probe.close()
-    _check_watching(run)
+    run, resume = settle_run(kind, run, given or {})
+    env_id, env_kwargs = run.env, run.env_kwargs
+    assert env_id is not None
+    prepared = prepare_agent(kind, agent_config, run)
+    check_watching(run)
     folder = check_writable_dir(
         run_folder(agent_name, run, resume), "--out", files=(*RUN_FILES, LOCK_NAME)
     )
     run = run.replace(out=folder)
-    run_record = {
-        "agent": agent_name,
-        "agent_config": _config_dict(getattr(agent, "config", agent_config)),
-        "env_id": env_id,
-        **run.to_dict(),
-        **({"henry_spec": metadata["henry_spec"]} if "henry_spec" in metadata else {}),
-    }
     session = RunSession.open(
         folder,
-        run_record,
+        run_record(agent_name, agent_config, run, prepared),
         command=command or ["walker", "train", agent_name],
         resume=resume,
         overwrite=run.overwrite,
     )
     try:
-        result = _train_in(session, agent, agent_name, run, metadata, extra_hooks)
+        result = _train_in(session, prepared.agent, agent_name, run, prepared.metadata, extra_hooks)
         reference = (
-            hardcoded_reference(env_id, env_kwargs) if henry and not result.interrupted else None
+            hardcoded_reference(env_id, env_kwargs)
+            if prepared.henry and not result.interrupted
+            else None
         )
         failure = None
         if result.episode_log:
-            plot = folder / CURVES_NAME
-            try:
-                learning_curves(
-                    plot,
-                    result.episode_log,
-                    result.evaluations,
-                    f"{agent_name} on {env_id} (seed {run.seed})",
-                    reference,
-                )
-            except OSError as error:  # the training is saved; only the plot is lost
-                failure = write_failure(plot, error)
+            title = f"{agent_name} on {env_id} (seed {run.seed})"
+            failure = _plot_curves(folder / CURVES_NAME, result, title, reference)
     finally:
         session.close()
     final_eval = (
         result.evaluations[-1].evaluation if result.evaluations and not result.interrupted else None
     )
     return RunResult(folder, result, final_eval, reference, session.logs.start_steps, failure)
+
+
+def _plot_curves(
+    plot: Path, result: TrainResult, title: str, reference: Evaluation | None
+) -> OutputPathError | None:
+    """Draw the run's learning curves; a plot that cannot be written is returned, not
+    raised (the training is saved; only the plot is lost)."""
+    try:
+        learning_curves(plot, result.episode_log, result.evaluations, title, reference)
+    except OSError as error:
+        return write_failure(plot, error)
+    return None
 
 
 def _train_in(
