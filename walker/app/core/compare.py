@@ -137,7 +137,7 @@ def _step_limit(
             f"one of Henry's envs, got {seconds!r} on {env_id}"
         )
     probe: Any = make_env(env_id, env_kwargs).unwrapped
-    step_s = probe.dt  # simulated seconds per env step, on both of Henry's envs
+    step_s: float = probe.dt  # simulated seconds per env step, on both of Henry's envs
     return max(1, round(seconds / step_s))
 
 
