@@ -1,7 +1,16 @@
-"""Shared test set-up: no window ever opens unless a test asks for a real display."""
+"""Shared test set-up: no window ever opens unless a test asks for a real display, and the
+subprocesses tests start can be stopped with Ctrl-C (SIGINT)."""
 
 import os
+import signal
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+# pytest-xdist's workers ignore SIGINT (the controller handles Ctrl-C), and an ignored signal
+# stays ignored across exec: every `walker` a test starts would then shrug off the SIGINT
+# the Ctrl-C tests send it. A Python handler is reset to the default at exec, so restoring
+# Python's own handler here gives the subprocesses a normal Ctrl-C again.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -323,15 +323,20 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    # Ready: the loop runs once its first scheduled checkpoint (written atomically) is there.
-    deadline = time.monotonic() + 120
-    while not (out / "checkpoint.pt").exists():
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "training never wrote its first checkpoint"
-        time.sleep(0.05)
-    first = load_checkpoint(out / "checkpoint.pt")["metadata"]["trained_steps"]
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
+    try:
+        # Ready: the loop runs once its first scheduled checkpoint (written atomically) is there.
+        deadline = time.monotonic() + 120
+        while not (out / "checkpoint.pt").exists():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "training never wrote its first checkpoint"
+            time.sleep(0.05)
+        first = load_checkpoint(out / "checkpoint.pt")["metadata"]["trained_steps"]
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:  # a failed test leaves no training running behind it
+            process.kill()
+            process.communicate()
     assert process.returncode == 130
     assert "Traceback" not in stderr
     assert "interrupted: checkpoint saved" in stdout

@@ -27,9 +27,14 @@ with stop_on_signals():
 )
 def test_a_stop_signal_runs_the_cleanup_and_sets_the_exit_status(signum, status):
     worker = subprocess.Popen([sys.executable, "-c", WORKER], stdout=subprocess.PIPE, text=True)
-    assert worker.stdout.readline().strip() == "ready"
-    worker.send_signal(signum)
-    out, _ = worker.communicate(timeout=60)
+    try:
+        assert worker.stdout.readline().strip() == "ready"
+        worker.send_signal(signum)
+        out, _ = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:  # the worker loops for ever: never leave it behind
+            worker.kill()
+            worker.communicate()
     assert out.strip() == f"saving after {signal.Signals(signum).name}"
     assert worker.returncode == status
 
