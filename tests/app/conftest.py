@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.app.xwindow import virtual_display
+
 
 @pytest.fixture
 def local_ray():
@@ -16,3 +18,13 @@ def local_ray():
     )
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def display():
+    """One Xvfb screen for a module's window tests (skipped where there is no Xvfb)."""
+    try:
+        with virtual_display() as name:
+            yield name
+    except RuntimeError as error:
+        pytest.skip(str(error))

@@ -1,20 +1,15 @@
 """A PPO policy's window under Xvfb: its action and critic panels, and the g key's strip."""
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-import pytest
-
-from tests.app.xwindow import (
+from tests.app.xwindow import (  # noqa: F401 (display is a fixture)
     WINDOW_TEST_MARKS,
     close_window,
     count,
     find_window,
     press,
     screenshot,
+    start_walker,
     virtual_display,
 )
 from walker.draw.footfalls import STRIP_FILL
@@ -23,29 +18,9 @@ from walker.draw.mind import VALUE
 
 pytestmark = WINDOW_TEST_MARKS
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def display():
-    try:
-        with virtual_display() as name:
-            yield name
-    except RuntimeError as error:
-        pytest.skip(str(error))
-
 
 def test_watching_ppo_shows_its_mind_and_g_shows_the_footfall_strip(display):
-    env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER",)}
-    env["DISPLAY"] = display
-    process = subprocess.Popen(
-        [sys.executable, "-m", "walker", "watch", "ppo-henry-walk", "--seconds", "300"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_walker(display, "watch", "ppo-henry-walk", "--seconds", "300")
     try:
         window = find_window(display, process)
         time.sleep(3.0)

@@ -5,51 +5,28 @@ the window sends the same WM_DELETE_WINDOW message a window manager's close butt
 `scripts/setup.sh dev` installs Xvfb and xdotool; without them these tests are skipped.
 """
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.app.xwindow import (
+from tests.app.xwindow import (  # noqa: F401 (display is a fixture)
     WINDOW_TEST_MARKS,
     close_window,
     count,
     find_window,
     press,
     screenshot,
+    start_walker,
     virtual_display,
 )
 from walker.draw.renderer import LANE_COLORS, SOLE_DOWN
 
 pytestmark = WINDOW_TEST_MARKS
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def display():
-    try:
-        with virtual_display() as name:
-            yield name
-    except RuntimeError as error:
-        pytest.skip(str(error))
-
 
 def test_watch_window_shows_henry_pauses_and_closes_cleanly(display):
-    env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER",)}
-    env["DISPLAY"] = display
-    process = subprocess.Popen(
-        [sys.executable, "-m", "walker", "watch", "hardcoded", "--seconds", "120"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_walker(display, "watch", "hardcoded", "--seconds", "120")
     try:
         window = find_window(display, process)
         time.sleep(2.0)
@@ -80,29 +57,18 @@ def test_watch_window_shows_henry_pauses_and_closes_cleanly(display):
 
 
 def test_training_window_records_and_quits_with_escape(display, tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER",)}
-    env["DISPLAY"] = display
     out = tmp_path / "run"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "walker",
-            "train",
-            "--steps",
-            "3000",
-            "--watch",
-            "--record",
-            str(out / "window.mp4"),
-            "--no-progress",
-            "--out",
-            str(out),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = start_walker(
+        display,
+        "train",
+        "--steps",
+        "3000",
+        "--watch",
+        "--record",
+        str(out / "window.mp4"),
+        "--no-progress",
+        "--out",
+        str(out),
     )
     try:
         window = find_window(display, process)
@@ -125,26 +91,15 @@ def test_training_window_records_and_quits_with_escape(display, tmp_path):
 
 
 def test_race_window_runs_and_closes(display):
-    env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER",)}
-    env["DISPLAY"] = display
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "walker",
-            "race",
-            "hardcoded",
-            "random",
-            "--learn",
-            "qlearning --epsilon-end 0.01",
-            "--seconds",
-            "600",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = start_walker(
+        display,
+        "race",
+        "hardcoded",
+        "random",
+        "--learn",
+        "qlearning --epsilon-end 0.01",
+        "--seconds",
+        "600",
     )
     try:
         window = find_window(display, process)
@@ -162,27 +117,16 @@ def test_race_window_runs_and_closes(display):
 
 
 def test_demo_shows_a_window_when_a_display_is_there(display, tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER",)}
-    env["DISPLAY"] = display
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "walker",
-            "demo",
-            # Far more than the test waits for, so training ends by Escape and only by it:
-            # a run that finished on its own would put the race window under that key press.
-            "--steps",
-            "100000",
-            "--no-video",
-            "--out",
-            str(tmp_path / "demo"),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = start_walker(
+        display,
+        "demo",
+        # Far more than the test waits for, so training ends by Escape and only by it:
+        # a run that finished on its own would put the race window under that key press.
+        "--steps",
+        "100000",
+        "--no-video",
+        "--out",
+        str(tmp_path / "demo"),
     )
     try:
         window = find_window(display, process)  # the training window
@@ -237,17 +181,14 @@ MATRIX = [
 
 def run_shown(display, *argv, timeout=120):
     """Run `walker ARGV` with a window on `display`; its exit status and stderr."""
-    env = {k: v for k, v in os.environ.items() if k != "SDL_VIDEODRIVER"}
-    env["DISPLAY"] = display
-    done = subprocess.run(
-        [sys.executable, "-m", "walker", *argv],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    return done.returncode, done.stdout + done.stderr
+    process = start_walker(display, *argv)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return process.returncode, stdout + stderr
 
 
 def lanes_drawn(video, lanes):

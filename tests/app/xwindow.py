@@ -17,11 +17,31 @@ import re
 import select
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_walker(display_name: str, *argv: str) -> subprocess.Popen[str]:
+    """`walker ARGV...` drawing on the virtual display (the tests' off-screen SDL driver
+    removed), with its output piped as text."""
+    env = {k: v for k, v in os.environ.items() if k != "SDL_VIDEODRIVER"}
+    env["DISPLAY"] = display_name
+    return subprocess.Popen(
+        [sys.executable, "-m", "walker", *argv],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
 
 FIND_TIMEOUT_S = 120.0
 """How long a window may take to appear: a program importing torch on a busy machine is slow."""
