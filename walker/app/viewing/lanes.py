@@ -19,12 +19,12 @@ from typing import Any
 import gymnasium as gym
 
 import envs
-from agents.base import Agent, Learner, RunPlan
+from agents.base import Agent, Learner
 from agents.collect import Collector
-from walker.app.core.learners import PolicyError, learner_kind
-from walker.app.core.options import OptionsError, config_from_words
+from walker.app.core.learners import PolicyError
 from walker.app.core.policies import ResetOptions, checkpoint_env, load_policy
 from walker.app.viewing.controls import Controls
+from walker.app.viewing.learning import learner_from_spec as learner_from_spec
 from walker.app.viewing.mind import MindTrace
 from walker.app.viewing.overlays import PUSH, STAND_UP, drag_pushes, fit, pushes_of
 from walker.app.viewing.scenes import (
@@ -94,10 +94,9 @@ class Lane:
         speed: float = 1.0,
         mind: bool = False,
     ) -> Lane:
-        """A lane on `env` (one of Henry's, or one made by `drawn_env` to render its own
-        pictures), sampled at `fps` (time-lapsed `speed` times),
-        starting episodes with `options` (say, a pose); with `mind`, a network agent's
-        panels are followed too (`walker.app.viewing.mind`)."""
+        """A lane on `env` (Henry's, or one `drawn_env` made), sampled at `fps` (time-lapsed
+        `speed` times), starting episodes with `options` (say, a pose); with `mind`, a
+        network agent's panels are followed too (`walker.app.viewing.mind`)."""
         inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         stride = frame_stride(fps, speed, sampled_hz(env))
         sampled: gym.Env[Any, Any] = watched_env(env, stride, inbox)
@@ -271,23 +270,6 @@ def open_lanes(
             )
         )
     return lanes
-
-
-def learner_from_spec(spec: str, env: Any, seed: int) -> Learner:
-    """A learning lane's agent from `AGENT [OPTIONS]`, the options named as for
-    `walker train AGENT`, e.g. `qlearning --alpha 0.3 --epsilon-end 0.01`."""
-    name, _, options = spec.strip().partition(" ")
-    if ":" in name:
-        raise PolicyError(
-            f"learning lane {spec!r}: give options as for walker train, e.g. "
-            "--learn 'qlearning --epsilon-end 0.01'"
-        )
-    kind = learner_kind(name)
-    try:
-        config = config_from_words(kind.config_cls, options, f"learning lane {name!r}")
-    except OptionsError as error:
-        raise PolicyError(str(error)) from error
-    return kind.build(env.observation_space, env.action_space, config, seed, RunPlan())
 
 
 def run_lanes(
