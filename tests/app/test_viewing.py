@@ -71,8 +71,8 @@ def test_nudges_push_henry_and_stand_him_up_from_another_process():
     import time
     from functools import partial
 
-    from walker.app.training.view import watched_env
     from walker.app.viewing.overlays import PUSH, STAND_UP, Push, pushes_of
+    from walker.app.viewing.scenes import watched_env
 
     inbox = multiprocessing.get_context().Queue()
     first = partial(watched_env, gym.make(envs.DISCRETE_ID), 2, inbox)

@@ -288,3 +288,30 @@ def test_resize_draws_at_the_new_size():
     frame = renderer.frame()
     assert frame.shape == (480, 640, 3)
     assert colour_pixels(frame, LANE_COLORS[0]) > 1000
+
+
+def test_a_picture_lane_shows_the_picture_scaled_and_centred_under_the_hud():
+    # A 60x40 picture: a red left half and a blue right half, drawn in a 600x400 frame's
+    # two 600x200 lanes: scaled to 300x200 and centred, 150 px of background either side.
+    picture = np.zeros((40, 60, 3), dtype=np.uint8)
+    picture[:, :30] = (220, 30, 30)
+    picture[:, 30:] = (30, 30, 220)
+    renderer = Renderer((600, 400), lanes=2)
+    renderer.draw(
+        [
+            Scene(None, label="cart", hud={"episode": 1}, picture=picture),
+            Scene(None, hud={"steps": 5}, picture=picture, place=1),
+        ]
+    )
+    frame = renderer.frame()
+    for top in (0, 200):
+        lane = frame[top : top + 200]
+        assert tuple(lane[100, 200]) == (220, 30, 30)
+        assert tuple(lane[100, 400]) == (30, 30, 220)
+        assert tuple(lane[100, 140]) == tuple(lane[100, 460]) != (220, 30, 30)  # background
+        assert colour_pixels(lane[:, 150:300], (220, 30, 30)) > 0.9 * 150 * 200
+    # The HUD is drawn over the lane (the label in its colour), and no Henry's legend.
+    assert (np.abs(frame[:30, :120].astype(int) - (52, 120, 200)).sum(axis=-1) < 60).sum() > 20
+    assert renderer.henry_at((300, 100)) is None
+    with pytest.raises(ValueError, match="HxWx3 uint8"):
+        renderer.draw([Scene(None, picture=picture.astype(float))])

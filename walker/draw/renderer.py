@@ -3,7 +3,7 @@
 Physics keeps y pointing up in metres; this module owns the flip to pixels. A `Scene` (in
 `walker.draw.scene`) is everything one lane shows (Henry's geometry, where his episode
 started, a label, HUD lines, optionally a tabular agent's Q-values, a small learning curve
-and a translucent ghost).
+and a translucent ghost), or an env's own rgb_array picture in place of Henry.
 `Renderer.draw` paints scenes (and optionally `Panels` in a strip below the lanes) onto one
 surface; `Renderer.frame` returns it as an HxWx3 uint8 array.
 
@@ -186,12 +186,15 @@ class Renderer:
         """Paint `scenes` (at most `lanes` of them) and the panels, and return the surface."""
         if len(scenes) > self.lanes:
             raise ValueError(f"{len(scenes)} scenes do not fit in {self.lanes} lane(s)")
+        if not self.pygame.font.get_init():  # quit by someone else (an env's close() does)
+            self.pygame.font.init()
+            self._layout_key = None  # rebuild the fonts
         self._layout(panels is not None, any(scene.footfalls is not None for scene in scenes))
         surface = self.surface
         surface.fill(BACKGROUND)
         rows = len(legend_items()) + any(scene.ghost is not None for scene in scenes)
         self._legend_bottom = 16 + rows * self._small.get_linesize()
-        if self.camera == "shared" and scenes:
+        if self.camera == "shared" and scenes and all(s.geometry is not None for s in scenes):
             self._aim_shared(scenes)
         hud_right = 0
         for index, scene in enumerate(scenes):
@@ -199,7 +202,7 @@ class Renderer:
             surface.set_clip(rect)
             hud_right = max(hud_right, self._draw_lane(surface, index, scene, rect))
         self._hud_right = hud_right
-        if scenes:
+        if any(scene.geometry is not None for scene in scenes):
             surface.set_clip(self.lane_rect(0))
             self._draw_legend(surface, scenes)
         surface.set_clip(None)
@@ -214,7 +217,7 @@ class Renderer:
         """Point every lane's camera at one stretch of track (`shared_view`), glided
         towards from the last frame's, the leader always in view."""
         width = self.size[0]
-        distances = [scene.geometry.hip[0] - scene.start_x_m for scene in scenes]
+        distances = [_body(scene).hip[0] - scene.start_x_m for scene in scenes]
         # Keep the Henrys right of the HUD column (as wide as last frame's, within reason).
         left_px = min(self._hud_right + 8, 0.4 * width)
         right_px = width - (
@@ -250,9 +253,11 @@ class Renderer:
         pg = self.pygame
         camera = self._cameras[index]
         geometry = scene.geometry
+        self._geometries[index] = geometry
+        if geometry is None:
+            return self._draw_picture_lane(surface, index, scene, rect)
         if self.camera == "follow":
             camera.follow(geometry.hip[0])
-        self._geometries[index] = geometry
         if index > 0:
             pg.draw.line(surface, SKY_LINE, (0, rect.top), (rect.right, rect.top), 2)
         ground_px = camera.ground_px
@@ -288,6 +293,37 @@ class Renderer:
             )
         return hud_right
 
+    def _draw_picture_lane(
+        self, surface: pygame.Surface, index: int, scene: Scene, rect: pygame.Rect
+    ) -> int:
+        """Paint a lane that shows an env's own picture: scaled to fit the lane, centred,
+        with the HUD, the learning curve and the race place over it; returns the HUD's right
+        edge."""
+        pg = self.pygame
+        if scene.picture is not None:
+            picture = np.asarray(scene.picture)
+            if picture.dtype != np.uint8 or picture.ndim != 3 or picture.shape[2] not in (3, 4):
+                raise ValueError(
+                    f"a lane's picture must be HxWx3 uint8, got {picture.dtype} {picture.shape}"
+                )
+            height, width = picture.shape[:2]
+            image = pg.image.frombytes(
+                np.ascontiguousarray(picture[..., :3]).tobytes(), (width, height), "RGB"
+            )
+            scale = min(rect.width / width, rect.height / height)
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            left = rect.left + (rect.width - size[0]) // 2
+            top = rect.top + (rect.height - size[1]) // 2
+            surface.blit(pg.transform.smoothscale(image, size), (left, top))
+        if index > 0:
+            pg.draw.line(surface, SKY_LINE, (0, rect.top), (rect.right, rect.top), 2)
+        right_edge = rect.width - 8
+        if len(scene.curve) >= 2:
+            right_edge = self._draw_curve(surface, scene, rect, False) - 8
+        if scene.place is not None:
+            right_edge = self._draw_place(surface, scene, rect, False) - 8
+        return self._draw_hud(surface, scene, rect, rect.bottom, right_edge)
+
     def _draw_place(
         self, surface: pygame.Surface, scene: Scene, rect: pygame.Rect, under_legend: bool
     ) -> int:
@@ -305,7 +341,7 @@ class Renderer:
         """A shared view that cannot hold everyone says how far behind a Henry out of view
         is, at the lane's left edge."""
         left_m, _ = camera.to_m(0.0, 0.0)
-        behind = left_m - scene.geometry.hip[0]
+        behind = left_m - _body(scene).hip[0]
         if behind <= 0:
             return
         label = self._text(f"<< {behind:.1f} m behind the view", scene.color)
@@ -473,6 +509,12 @@ class Renderer:
         width, height = self.size
         raw = self.pygame.image.tobytes(self.surface, "RGB")
         return np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 3)
+
+
+def _body(scene: Scene) -> Geometry:
+    """The Henry a scene shows (the shared camera and its marks are only aimed at Henrys)."""
+    assert scene.geometry is not None, "a picture lane has no body to aim at"
+    return scene.geometry
 
 
 def ordinal(place: int) -> str:

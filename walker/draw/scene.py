@@ -1,11 +1,17 @@
 """What a lane shows (`Scene`, `QRow`) and the frame sizes and lane colours that every
-view shares; `walker.draw.renderer` paints scenes."""
+view shares; `walker.draw.renderer` paints scenes.
+
+A lane shows Henry's body (`Scene.geometry`), or, for an env that is not Henry's, the
+picture the env rendered itself (`Scene.picture`, an HxWx3 uint8 array), scaled into the
+lane under the same HUD."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from walker.draw.footfalls import FootfallWindow
 from walker.sim.world import Geometry
@@ -43,7 +49,8 @@ class QRow:
 class Scene:
     """What one lane shows."""
 
-    geometry: Geometry
+    geometry: Geometry | None
+    """Henry's body (None in a lane that shows an env's own `picture` instead)."""
     start_x_m: float = 0.0
     label: str = ""
     color: tuple[int, int, int] = LANE_COLORS[0]
@@ -67,3 +74,6 @@ class Scene:
     footfalls: FootfallWindow | None = None
     """The last seconds of foot contacts, drawn as a scrolling strip under the ground
     (None: no strip)."""
+    picture: np.ndarray | None = None
+    """The env's own rgb_array frame (HxWx3 uint8), drawn instead of Henry: scaled to fit
+    the lane, centred, under the HUD; ghosts, footprints and the ruler are not drawn."""

@@ -3,7 +3,7 @@ the Q-table report are in `walker.app.core.compare`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -84,15 +84,6 @@ class RunResult:
             lines.append(text)
         lines.append(f"run folder: {self.out}")
         return "\n".join(lines)
-
-
-def compose(outer: Callable[[Any], Any], inner: Callable[[], Any]) -> Callable[[], Any]:
-    """`lambda: outer(inner())`, picklable for async vector envs when both parts are."""
-    return partial(_call_composed, outer, inner)
-
-
-def _call_composed(outer: Callable[[Any], Any], inner: Callable[[], Any]) -> Any:
-    return outer(inner())
 
 
 def run_folder(agent_name: str, run: TrainConfig, resume: ResumePoint | None = None) -> Path:
@@ -218,10 +209,8 @@ def _train_in(
         make_train_env = partial(make_env, env_id, env_kwargs, max_episode_steps=run.episode_steps)
         make_first_env = None
         if run.watch or run.record is not None or run.record_every:
-            watching, wrap_first_env = training_hooks(agent, run)
+            watching, make_first_env = training_hooks(agent, run, make_train_env)
             hooks.extend(watching)
-            if wrap_first_env is not None:
-                make_first_env = compose(wrap_first_env, make_train_env)
         result = train(
             agent,
             make_train_env,

@@ -1,6 +1,7 @@
 """Watching training: the live training window and the periodic clips of the greedy policy.
 
-`TrainingView` is a hook: env 0 of the run is wrapped in a `FrameSampler`, so every step's
+`TrainingView` is a hook: env 0 of the run is wrapped in a `FrameSampler` (another env,
+made to render rgb_array pictures, in a `PictureSampler`), so every step's
 frames reach the view through the step's infos, whether the envs run in this process
 (`--vector sync`) or in workers (`--vector async`). After each env step the view draws
 them with the learning panels (each episode's speed against the hard-coded gait's, and a
@@ -35,7 +36,6 @@ from walker.app.viewing.mind import MindTrace
 from walker.app.viewing.overlays import (
     PUSH,
     STAND_UP,
-    Nudges,
     drag_pushes,
     extension_levels,
     fit,
@@ -46,17 +46,20 @@ from walker.app.viewing.overlays import (
 from walker.app.viewing.scenes import (
     CONTROL_HZ,
     Frame,
-    FrameSampler,
+    KeptOpen,
     action_names,
     chosen_action,
+    drawn_env,
     feed_footfalls,
     footfall_history,
     frame_stride,
-    henry_of,
     hud,
     qrows,
     require_display,
+    require_drawable,
+    sampled_hz,
     step_frames,
+    watched_env,
 )
 from walker.draw.footfalls import FootfallWindow
 from walker.draw.panels import Panels
@@ -91,6 +94,7 @@ class TrainingView(Hook):
         speed: float = 1.0,
         levels: int | None = None,
         reference_m_s: float | None = None,
+        hz: float | None = CONTROL_HZ,
     ) -> None:
         if window:
             require_display()
@@ -104,11 +108,12 @@ class TrainingView(Hook):
         """Every finished episode's speed, for the speed panel."""
         self.window = Window(WINDOW_SIZE, window_title("training")) if window else None
         self.writer = VideoWriter(record, fps) if record is not None else None
-        # Off screen the video is the only view: the speed time-lapses it instead.
+        # Off screen the video is the only view: the speed time-lapses it instead. `hz`:
+        # how often env 0 can be sampled a simulated second (`sampled_hz`).
         self.stride = (
-            frame_stride(CONTROL_HZ)
+            frame_stride(CONTROL_HZ, 1.0, hz)
             if self.window is not None
-            else frame_stride(fps, max(1.0, speed))
+            else frame_stride(fps, max(1.0, speed), hz)
         )
         self.controls = Controls(self.window, agent, fast=fast, speed=speed)
         self.renderer = Renderer(WINDOW_SIZE)
@@ -190,9 +195,9 @@ class TrainingView(Hook):
             self.speeds.append(result.speed_m_s)
 
     def _draw(self, run: RunView, frame: Frame, rows: list[QRow], panels: Panels) -> None:
-        strip: FootfallWindow | None = feed_footfalls(
-            self.footfalls, frame, self.footfalls_episode != self.episode
-        )
+        strip: FootfallWindow | None = None
+        if frame.geometry is not None:
+            strip = feed_footfalls(self.footfalls, frame, self.footfalls_episode != self.episode)
         self.footfalls_episode = self.episode
         if self.controls.quit or self.controls.skip_frame():
             return
@@ -223,6 +228,7 @@ class TrainingView(Hook):
                     (),
                     episode=self.episode,
                     footfalls=strip,
+                    picture=frame.picture,
                 )
             ],
             panels,
@@ -279,18 +285,17 @@ class ClipRecorder(Hook):
         self.fps = fps
         self.seed = seed
         self.clips: list[Path] = []
+        self.env: KeptOpen | None = None
+        """The env every clip is played on, made once and closed at the end."""
 
     def on_episode(self, run: RunView, result: EpisodeResult) -> None:
         if run.episodes % self.every == 0:
             self.clips.append(self._clip(f"episode {run.episodes}", run.episodes))
 
     def _clip(self, label: str, episode: int) -> Path:
-        lane = Lane.open(
-            f"greedy policy after {label}",
-            make_env(self.env_id, self.env_kwargs),
-            self.agent,
-            fps=self.fps,
-        )
+        if self.env is None:
+            self.env = KeptOpen(drawn_env(self.env_id, self.env_kwargs, "--record-every"))
+        lane = Lane.open(f"greedy policy after {label}", self.env, self.agent, fps=self.fps)
         path = self.folder / f"episode_{episode:05d}.mp4"
         with VideoWriter(path, self.fps) as writer:
             run_lanes(
@@ -305,6 +310,8 @@ class ClipRecorder(Hook):
         return path
 
     def close(self, run: RunView) -> None:
+        if self.env is not None:
+            self.env.really_close()
         if not self.clips:
             return
         frames: list[np.ndarray] = []
@@ -313,25 +320,31 @@ class ClipRecorder(Hook):
         write_video(self.folder.parent / MONTAGE_NAME, frames, self.fps)
 
 
-def watched_env(env: gym.Env[Any, Any], stride: int, inbox: Any) -> gym.Env[Any, Any]:
-    """Env 0 of a watched run: frames sampled for the window, pushes taken from `inbox`."""
-    return FrameSampler(Nudges(env, inbox), stride)
+def compose(outer: Callable[[Any], Any], inner: Callable[[], Any]) -> Callable[[], Any]:
+    """`lambda: outer(inner())`, picklable for async vector envs when both parts are."""
+    return partial(_call_composed, outer, inner)
+
+
+def _call_composed(outer: Callable[[Any], Any], inner: Callable[[], Any]) -> Any:
+    return outer(inner())
 
 
 def training_hooks(
-    agent: Learner, run: TrainConfig
-) -> tuple[list[Hook], Callable[[gym.Env[Any, Any]], gym.Env[Any, Any]] | None]:
+    agent: Learner, run: TrainConfig, make_train_env: Callable[..., gym.Env[Any, Any]]
+) -> tuple[list[Hook], Callable[[], gym.Env[Any, Any]] | None]:
     """The hooks `run` asks for (`watch`, `record`, `record_every`; `run.env` and `run.out`
-    set), and the wrapper env 0 of the run needs for the window (None without one)."""
+    set), and how to make env 0 of the run for the window (None without one): by
+    `make_train_env`, given the render mode the views need, and watched (`watched_env`)."""
     assert run.env is not None and run.out is not None
     hooks: list[Hook] = []
-    wrap_first_env = None
+    make_first_env = None
     if run.watch or run.record is not None:
         probe = make_env(run.env, run.env_kwargs)
         try:
-            henry_of(probe)
+            render_mode = require_drawable(probe, "--watch, --record and --record-every")
             names = action_names(probe)
             levels = extension_levels(probe)
+            hz = sampled_hz(probe)
         finally:
             probe.close()
         reference = hardcoded_reference(run.env, run.env_kwargs)
@@ -345,12 +358,16 @@ def training_hooks(
             speed=run.watch_speed,
             levels=levels,
             reference_m_s=reference.speed_m_s if reference else None,
+            hz=hz,
         )
         hooks.append(view)
-        # A partial, not a bound method: async vector envs pickle it to their workers.
-        wrap_first_env = partial(watched_env, stride=view.stride, inbox=view.inbox)
+        # Partials, not bound methods: async vector envs pickle them to their workers.
+        make_first_env = compose(
+            partial(watched_env, stride=view.stride, inbox=view.inbox),
+            partial(make_train_env, render_mode=render_mode),
+        )
     if run.record_every:
         hooks.append(
             ClipRecorder(agent, run.env, run.env_kwargs, run.out, run.record_every, seed=run.seed)
         )
-    return hooks, wrap_first_env
+    return hooks, make_first_env

@@ -1,9 +1,10 @@
 """Lanes: robots on screen, each an env with a policy or a learning agent, run side by side.
 
 A lane steps its own env through the same `Collector` training uses (a vector env of one,
-wrapped in a `FrameSampler`), learns from the batch when it is a learning lane, and turns
-the frames of each step into scenes. `run_lanes` steps every lane once per tick and draws
-their scenes into a window and/or a video; keys are read between env steps.
+wrapped in a `FrameSampler`, or a `PictureSampler` for an env that is not Henry's), learns
+from the batch when it is a learning lane, and turns the frames of each step into scenes.
+`run_lanes` steps every lane once per tick and draws their scenes into a window and/or a
+video; keys are read between env steps.
 """
 
 from __future__ import annotations
@@ -18,26 +19,27 @@ from typing import Any
 import gymnasium as gym
 
 import envs
-from agents.base import Agent, Learner, RunPlan
+from agents.base import Agent, Learner
 from agents.collect import Collector
-from walker.app.core.learners import PolicyError, learner_kind
-from walker.app.core.options import OptionsError, config_from_words
-from walker.app.core.policies import ResetOptions, checkpoint_env, load_policy, make_env
+from walker.app.core.learners import PolicyError
+from walker.app.core.policies import ResetOptions, checkpoint_env, load_policy
 from walker.app.viewing.controls import Controls
+from walker.app.viewing.learning import learner_from_spec as learner_from_spec
 from walker.app.viewing.mind import MindTrace
-from walker.app.viewing.overlays import PUSH, STAND_UP, Nudges, drag_pushes, fit, pushes_of
+from walker.app.viewing.overlays import PUSH, STAND_UP, drag_pushes, fit, pushes_of
 from walker.app.viewing.scenes import (
     Frame,
-    FrameSampler,
     action_names,
     chosen_action,
+    drawn_env,
     feed_footfalls,
     footfall_history,
     frame_stride,
     hud,
     qrows,
-    require_drawable,
+    sampled_hz,
     step_frames,
+    watched_env,
 )
 from walker.draw.footfalls import ContactHistory
 from walker.draw.panels import Panels
@@ -75,6 +77,8 @@ class Lane:
     """The episode `footfalls` holds."""
     mind: MindTrace | None = None
     """What a network agent's networks said over the episode, for its panels."""
+    henry: bool = True
+    """Whether the lane draws Henry (False: another env's own pictures)."""
 
     @classmethod
     def open(
@@ -90,11 +94,12 @@ class Lane:
         speed: float = 1.0,
         mind: bool = False,
     ) -> Lane:
-        """A lane on `env` (one of Henry's), sampled at `fps` (time-lapsed `speed` times),
-        starting episodes with `options` (say, a pose); with `mind`, a network agent's
-        panels are followed too (`walker.app.viewing.mind`)."""
+        """A lane on `env` (Henry's, or one `drawn_env` made), sampled at `fps` (time-lapsed
+        `speed` times), starting episodes with `options` (say, a pose); with `mind`, a
+        network agent's panels are followed too (`walker.app.viewing.mind`)."""
         inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-        sampled: gym.Env[Any, Any] = FrameSampler(Nudges(env, inbox), frame_stride(fps, speed))
+        stride = frame_stride(fps, speed, sampled_hz(env))
+        sampled: gym.Env[Any, Any] = watched_env(env, stride, inbox)
         if options:
             sampled = ResetOptions(sampled, options)
         vector_env = gym.vector.SyncVectorEnv(
@@ -109,6 +114,7 @@ class Lane:
             color,
             inbox=inbox,
             mind=MindTrace.of(agent, action_names(env)) if mind else None,
+            henry=isinstance(env.unwrapped, envs.HenryEnv),
         )
 
     def push(self, impulse_n_s: float) -> None:
@@ -123,6 +129,12 @@ class Lane:
     def distance_m(self) -> float:
         """How far Henry is in the current episode."""
         return 0.0 if self.frame is None else self.frame.distance_m
+
+    @property
+    def score(self) -> float:
+        """What a race ranks the lane by: Henry's distance in the current episode, or in
+        another env the current episode's return so far."""
+        return self.distance_m if self.henry else float(self.collector.returns[0])
 
     def start(self, seed: int | None) -> None:
         infos = self.collector.reset(seed=seed)
@@ -147,7 +159,8 @@ class Lane:
         """Scenes of `frames`, showing the return the episode had when they began."""
         epsilon = getattr(self.agent, "epsilon", None) if self.learn else None
         for frame in frames:
-            strip = feed_footfalls(self.footfalls, frame, self.footfalls_episode != self.episode)
+            new_episode = self.footfalls_episode != self.episode
+            strip = feed_footfalls(self.footfalls, frame, new_episode) if self.henry else None
             self.footfalls_episode = self.episode
             self.scenes.append(
                 Scene(
@@ -160,6 +173,7 @@ class Lane:
                     list(self.returns),
                     episode=self.episode,
                     footfalls=strip,
+                    picture=frame.picture,
                 )
             )
             self.frame = frame
@@ -186,12 +200,15 @@ class Lane:
             p for info in ended_infos for p in pushes_of({"push": [info.get("push")]})
         ]:
             self.events.append(f"{self.label}: {push.describe()}")
+        if not self.henry:  # a frame per step at most: show the return after it
+            episode_return += float(step.batch.rewards[0])
         self._add(frames, rows, episode_return)
         if not step.ended:
             return False
         end = step.ended[0]
         self.returns.append(end.episode_return)
-        self.best_distance_m = max(self.best_distance_m, float(end.info["distance_m"]))
+        if "distance_m" in end.info:
+            self.best_distance_m = max(self.best_distance_m, float(end.info["distance_m"]))
         self.episode += 1
         self._start_mind()
         self._add(started, self._rows(None), 0.0)
@@ -233,8 +250,7 @@ def open_lanes(
         if found:
             lane_kwargs = {**found[1], **lane_kwargs}
         lane_env_id = race_env_id
-        env = make_env(lane_env_id, lane_kwargs)
-        require_drawable(env, "walker record, race and watch")
+        env = drawn_env(lane_env_id, lane_kwargs, "walker record, race and watch")
         if learning:
             agent: Agent = learner_from_spec(spec, env, seed + index)
         else:
@@ -254,23 +270,6 @@ def open_lanes(
             )
         )
     return lanes
-
-
-def learner_from_spec(spec: str, env: Any, seed: int) -> Learner:
-    """A learning lane's agent from `AGENT [OPTIONS]`, the options named as for
-    `walker train AGENT`, e.g. `qlearning --alpha 0.3 --epsilon-end 0.01`."""
-    name, _, options = spec.strip().partition(" ")
-    if ":" in name:
-        raise PolicyError(
-            f"learning lane {spec!r}: give options as for walker train, e.g. "
-            "--learn 'qlearning --epsilon-end 0.01'"
-        )
-    kind = learner_kind(name)
-    try:
-        config = config_from_words(kind.config_cls, options, f"learning lane {name!r}")
-    except OptionsError as error:
-        raise PolicyError(str(error)) from error
-    return kind.build(env.observation_space, env.action_space, config, seed, RunPlan())
 
 
 def run_lanes(
@@ -359,8 +358,7 @@ def _draw_tick(
     fewer (a continuous env samples one frame every few steps) holds its latest one."""
     count = max(len(lane.scenes) for lane in lanes)
     places = {
-        id(lane): place
-        for place, lane in enumerate(sorted(lanes, key=lambda lane: -lane.distance_m), 1)
+        id(lane): place for place, lane in enumerate(sorted(lanes, key=lambda lane: -lane.score), 1)
     }
     for i in range(count):
         if controls.skip_frame():

@@ -2,6 +2,8 @@
 
 Each opens lanes (`walker.app.viewing.lanes`), runs them into a window and/or a video writer, and
 cleans up: a video is finished only when the run got through, and aborted otherwise.
+They draw Henry, or any env that renders rgb_array pictures (its pictures under the HUD);
+the options that only mean something for Henry are refused for the others.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ def record_policy(
     footfall strip under the ground with `footfalls`."""
     options = {"pose": pose} if pose else None
     lanes = open_lanes([spec], env_id, env_kwargs or {}, seed, fps, options=options, speed=speed)
+    _henry_only(lanes, {"--pose": pose, "--ghost": ghost, "--footfalls": footfalls})
     shade = _ghost_lane(ghost, env_id, env_kwargs, seed, fps, options, speed)
     writer = VideoWriter(out, fps)
     _run_shown(
@@ -59,6 +62,21 @@ def record_policy(
         footfalls=footfalls,
     )
     return Recording(Path(out), writer.frames)
+
+
+def _henry_only(lanes: Sequence[Lane], given: dict[str, Any]) -> None:
+    """Refuse (closing the lanes) the options given that mean something only for Henry,
+    when the lanes show another env's own pictures."""
+    named = [name for name, value in given.items() if value not in (None, False)]
+    if not named or all(lane.henry for lane in lanes):
+        return
+    for lane in lanes:
+        lane.close()
+    raise PolicyError(
+        f"{', '.join(named)} only {'apply' if len(named) > 1 else 'applies'} to Henry's envs; "
+        "this env is drawn from its own pictures: drop "
+        f"{'them' if len(named) > 1 else 'it'}"
+    )
 
 
 def _ghost_lane(
@@ -118,6 +136,7 @@ def race(
     if window:
         require_display()
     lanes = open_lanes(specs, env_id, env_kwargs or {}, seed, fps, learn_specs, speed=speed)
+    _henry_only(lanes, {"--finish": finish_m, "--footfalls": footfalls})
     size = size or race_size(len(lanes))
     shown = Window(size, window_title("race")) if window else None
     writer = VideoWriter(out, fps) if out is not None else None
@@ -134,14 +153,16 @@ def race(
         camera=camera,
         footfalls=footfalls,
     )
-    ranking = sorted(lanes, key=lambda lane: -lane.distance_m)
-    lines = ["place  policy  distance (current episode)"]
+    ranking = sorted(lanes, key=lambda lane: -lane.score)
+    henry = all(lane.henry for lane in lanes)
+    lines = [f"place  policy  {'distance' if henry else 'return'} (current episode)"]
     if finish_m is not None and ranking and ranking[0].distance_m >= finish_m:
         winner = ranking[0]
         time_s = winner.frame.time_s if winner.frame is not None else float("nan")
         lines.insert(0, f"{winner.label} reached the {finish_m:g} m line first, by {time_s:.1f} s")
     lines += [
-        f"{place}.  {lane.label}  {lane.distance_m:+.3f} m" for place, lane in enumerate(ranking, 1)
+        f"{place}.  {lane.label}  {lane.score:+.3f}{' m' if henry else ''}"
+        for place, lane in enumerate(ranking, 1)
     ]
     if out is not None:
         lines.append(f"video: {out}")
@@ -167,6 +188,7 @@ def watch_policy(
     fps = CONTROL_HZ if record is None else 30
     options = {"pose": pose} if pose else None
     lanes = open_lanes([spec], env_id, env_kwargs or {}, seed, fps, options=options, mind=True)
+    _henry_only(lanes, {"--pose": pose, "--ghost": ghost, "--footfalls": footfalls})
     shade = _ghost_lane(ghost, env_id, env_kwargs, seed, fps, options, 1.0)
     window = Window(WINDOW_SIZE, window_title(spec + (f" (ghost: {ghost})" if ghost else "")))
     writer = VideoWriter(record, fps) if record is not None else None

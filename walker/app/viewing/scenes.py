@@ -5,6 +5,11 @@ samples Henry's geometry into a `Frame`, and hands the frames of each step out w
 step's info (`info["frames"]`), so a discrete action's 0.6 s of motion shows as motion. The
 frames travel with the infos through any vector env, in this process or in a worker, and
 the window turns them into `Scene`s with the HUD lines every lane shares.
+
+Any other env is drawn from its own pictures: made with `render_mode="rgb_array"`
+(`drawn_env`), it is wrapped in a `PictureSampler`, which renders a `Frame` holding the
+picture every few env steps and at each episode's end, handed out the same way. An env
+whose render modes do not include rgb_array is refused (`require_drawable`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import envs
 from agents.collect import Step
 from envs.gait import GaitMeter, GaitMetrics, attach, detach
 from walker.app.core.learners import PolicyError
+from walker.app.core.policies import make_env
+from walker.app.viewing.overlays import Nudges
 from walker.draw.footfalls import ContactHistory, FootfallWindow
 from walker.draw.renderer import DisplayUnavailableError, QRow
 from walker.draw.video import VideoError
@@ -30,14 +37,25 @@ CONTROL_HZ = 60
 """Control steps per simulated second."""
 
 
-def frame_stride(fps: float, speed: float = 1.0) -> int:
-    """Control steps between two frames at `fps`, time-lapsed `speed` times (a video at
-    `speed` 4 shows 4 s of simulated time per second)."""
+def frame_stride(fps: float, speed: float = 1.0, hz: float | None = CONTROL_HZ) -> int:
+    """Steps between two frames at `fps`, time-lapsed `speed` times (a video at `speed` 4
+    shows 4 s of simulated time per second), for an env sampled `hz` times a simulated
+    second (Henry's control steps; see `sampled_hz`; None: one frame per step at speed 1)."""
     if not 1 <= fps <= CONTROL_HZ:
         raise VideoError(f"fps must be between 1 and {CONTROL_HZ}, got {fps}")
     if not (math.isfinite(speed) and 1 <= speed <= 64):
         raise VideoError(f"--speed must be between 1 and 64 (times real time), got {speed}")
-    return max(1, round(CONTROL_HZ * speed / fps))
+    return max(1, round((fps if hz is None else hz) * speed / fps))
+
+
+def sampled_hz(env: gym.Env[Any, Any]) -> float | None:
+    """How many times a simulated second `env`'s frames can be sampled: Henry's control
+    steps, or another env's steps at its declared `render_fps` (None if it declares none:
+    its clock is unknown)."""
+    if isinstance(env.unwrapped, envs.HenryEnv):
+        return CONTROL_HZ
+    fps = env.metadata.get("render_fps")
+    return float(fps) if isinstance(fps, (int, float)) and 0 < fps < math.inf else None
 
 
 def require_display() -> None:
@@ -52,22 +70,35 @@ def require_display() -> None:
         )
 
 
-def require_drawable(env: gym.Env[Any, Any], what: str) -> None:
-    """Refuse (`PolicyError`, one sentence) to draw an env the views cannot draw, before
-    anything is written: the windows, videos and races draw Henry's bodies, not frames."""
+def require_drawable(env: gym.Env[Any, Any], what: str) -> str | None:
+    """The render mode the views need `env` made with (None for Henry's envs, which they
+    draw themselves; "rgb_array" for an env that renders pictures), or a `PolicyError`
+    (one sentence, raised before anything is written) for an env that renders none."""
     if isinstance(env.unwrapped, envs.HenryEnv):
-        return
+        return None
+    modes = list(env.metadata.get("render_modes") or [])
+    if "rgb_array" in modes:
+        return "rgb_array"
     env_id = env.spec.id if env.spec is not None else type(env.unwrapped).__name__
-    modes = env.metadata.get("render_modes") or []
-    renders = (
-        "its own rgb_array frames are not shown by these views"
-        if "rgb_array" in modes
-        else "it renders no pictures"
-    )
+    renders = f"it renders only {', '.join(map(str, modes))}" if modes else "it renders nothing"
     raise PolicyError(
-        f"{what} draw only Henry's envs ({envs.DISCRETE_ID}, {envs.CONTINUOUS_ID}), "
-        f"not {env_id} ({renders}); use 'walker eval' to measure it"
+        f"{what} draw Henry's envs and envs that render rgb_array pictures, not {env_id} "
+        f"({renders}); use 'walker eval' to measure it"
     )
+
+
+def drawn_env(env_id: str, env_kwargs: dict[str, Any], what: str) -> gym.Env[Any, Any]:
+    """Env `env_id` made for the views to draw (`require_drawable` says how, or refuses)."""
+    env = make_env(env_id, env_kwargs)
+    try:
+        mode = require_drawable(env, what)
+    except BaseException:
+        env.close()
+        raise
+    if mode is None:
+        return env
+    env.close()
+    return make_env(env_id, env_kwargs, render_mode=mode)
 
 
 def henry_of(env: gym.Env[Any, Any]) -> envs.HenryEnv:
@@ -86,9 +117,10 @@ def action_names(env: gym.Env[Any, Any]) -> tuple[str, ...] | None:
 
 
 class Frame(NamedTuple):
-    """Henry at one instant, as drawn."""
+    """Henry at one instant, as drawn (or another env's own picture of itself)."""
 
-    geometry: Geometry
+    geometry: Geometry | None
+    """Henry's body (None for another env, whose `picture` is drawn instead)."""
     start_x_m: float
     """Where the torso started this episode (the distance marks count from here)."""
     distance_m: float
@@ -98,6 +130,10 @@ class Frame(NamedTuple):
     contacts: tuple[tuple[bool, bool], ...] = ()
     """(right, left) foot switches at each control step since the previous frame of the
     episode, for the footfall strip."""
+    picture: np.ndarray | None = None
+    """Another env's rgb_array render (HxWx3 uint8) at this instant."""
+    steps: int = 0
+    """Another env's steps in this episode so far (for its HUD)."""
 
 
 class Frames:
@@ -154,6 +190,73 @@ class FrameSampler(gym.Wrapper[Any, Any, Any, Any]):
         self.frames = []
         obs, reward, terminated, truncated, info = self.env.step(action)
         return obs, reward, terminated, truncated, {**info, "frames": Frames(self.frames)}
+
+    def close(self) -> None:
+        """Stop sampling Henry (the env may be watched again, see `KeptOpen`), and close."""
+        if self._sample in self.base.control_step_observers:
+            self.base.control_step_observers.remove(self._sample)
+        if self.gait is not None:
+            detach(self.base, self.gait)
+            self.gait = None
+        super().close()
+
+
+class PictureSampler(gym.Wrapper[Any, Any, Any, Any]):
+    """Renders a `Frame` of an env made with `render_mode="rgb_array"` every `stride` env
+    steps of an episode, and at its last step, into `info["frames"]`; `reset` adds the
+    start frame the same way. Time is the episode's steps at the env's `render_fps`."""
+
+    def __init__(self, env: gym.Env[Any, Any], stride: int) -> None:
+        super().__init__(env)
+        self.stride = stride
+        hz = sampled_hz(env)
+        self.dt_s = math.nan if hz is None else 1.0 / hz
+        self.steps = 0
+
+    def _frame(self) -> Frame:
+        picture = np.asarray(self.env.render())
+        if picture.dtype != np.uint8 or picture.ndim != 3 or picture.shape[2] not in (3, 4):
+            raise PolicyError(
+                f"{self.env.spec.id if self.env.spec else 'the env'} rendered no rgb_array "
+                f"picture (got {picture.dtype} {picture.shape}), so it cannot be drawn"
+            )
+        steps = self.steps
+        return Frame(None, 0.0, 0.0, steps * self.dt_s, picture=picture[..., :3], steps=steps)
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        obs, info = self.env.reset(seed=seed, options=options)
+        self.steps = 0
+        return obs, {**info, "frames": Frames([self._frame()])}
+
+    def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.steps += 1
+        ended = terminated or truncated
+        frames = [self._frame()] if ended or self.steps % self.stride == 0 else []
+        return obs, reward, terminated, truncated, {**info, "frames": Frames(frames)}
+
+
+class KeptOpen(gym.Wrapper[Any, Any, Any, Any]):
+    """An env watched again and again (say, for a clip every N episodes) while a window is
+    open: `close` leaves it open, `really_close` closes it. An env's own close may quit
+    pygame altogether (CartPole's does), which would take the window with it."""
+
+    def close(self) -> None:
+        pass
+
+    def really_close(self) -> None:
+        self.env.close()
+
+
+def watched_env(env: gym.Env[Any, Any], stride: int, inbox: Any) -> gym.Env[Any, Any]:
+    """`env` as the views watch it: Henry's frames sampled every `stride` control steps
+    and pushes taken from `inbox` (`Nudges`), or another env's pictures every `stride`
+    steps."""
+    if isinstance(env.unwrapped, envs.HenryEnv):
+        return FrameSampler(Nudges(env, inbox), stride)
+    return PictureSampler(env, stride)
 
 
 def footfall_history() -> ContactHistory:
@@ -213,6 +316,14 @@ def hud(
     lines: dict[str, Any] = {"episode": episode}
     if step is not None:
         lines["step"] = step
+    if frame.geometry is None:  # another env's picture: no distance, no gait
+        if math.isfinite(time_s):
+            lines["time"] = f"{time_s:.2f} s"
+        lines["return"] = f"{episode_return:.3f}"
+        lines["steps"] = frame.steps
+        if epsilon is not None:
+            lines["epsilon"] = f"{float(epsilon):.3f}"
+        return lines
     lines.update(
         {
             "time": f"{time_s:.1f} s",
