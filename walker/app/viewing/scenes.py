@@ -25,7 +25,6 @@ import envs
 from agents.collect import Step
 from envs.gait import GaitMeter, GaitMetrics, attach, detach
 from walker.app.core.learners import PolicyError
-from walker.app.core.policies import make_env
 from walker.app.viewing.overlays import Nudges
 from walker.draw.footfalls import ContactHistory, FootfallWindow
 from walker.draw.renderer import DisplayUnavailableError, QRow
@@ -89,6 +88,10 @@ def require_drawable(env: gym.Env[Any, Any], what: str) -> str | None:
 
 def drawn_env(env_id: str, env_kwargs: dict[str, Any], what: str) -> gym.Env[Any, Any]:
     """Env `env_id` made for the views to draw (`require_drawable` says how, or refuses)."""
+    # Imported here: policies loads torch, and the window keys' legend (`walker watch
+    # --help`) imports this module.
+    from walker.app.core.policies import make_env
+
     env = make_env(env_id, env_kwargs)
     try:
         mode = require_drawable(env, what)
