@@ -4,6 +4,8 @@ subprocesses tests start can be stopped with Ctrl-C (SIGINT)."""
 import os
 import signal
 
+import pytest
+
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -14,3 +16,11 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 # Python's own handler here gives the subprocesses a normal Ctrl-C again.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@pytest.fixture(autouse=True)
+def _ctrl_c_reaches_subprocesses():
+    """The same before every test: an in-process test (Ray's start-up, a worker pool) may
+    leave SIGINT ignored in this worker, and the next test's subprocesses would inherit it."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)

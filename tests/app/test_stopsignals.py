@@ -43,3 +43,24 @@ def test_statuses():
     assert exit_status(KeyboardInterrupt()) == 130
     assert exit_status(StopSignal(signal.SIGTERM)) == 143
     assert signal_name(StopSignal(signal.SIGHUP)) == "SIGHUP"
+
+
+def test_a_stop_swallowed_by_a_finalizer_is_raised_again():
+    # A Ctrl-C that lands while a finalizer runs is printed as "Exception ignored" and
+    # dropped by Python; the loops call raise_if_stopped each step, so the stop still ends
+    # the command.
+    import gc
+
+    from walker.app.core.stopsignals import raise_if_stopped, stop_on_signals
+
+    class Finalized:
+        def __del__(self):
+            signal.raise_signal(signal.SIGTERM)
+
+    with stop_on_signals():
+        Finalized()
+        gc.collect()
+        with pytest.raises(StopSignal) as stopped:
+            raise_if_stopped()
+    assert exit_status(stopped.value) == 143
+    raise_if_stopped()  # the block is over: nothing pending

@@ -43,28 +43,50 @@ def signal_name(interrupt: BaseException) -> str:
     return signal.Signals(signal_number(interrupt)).name
 
 
+_PENDING: list[KeyboardInterrupt] = []
+"""The stop a signal raised inside `stop_on_signals`, until the block ends."""
+
+
+def raise_if_stopped() -> None:
+    """Raise again the stop a signal already raised, if it was swallowed.
+
+    Python runs a signal's handler wherever the main thread is, and a `KeyboardInterrupt`
+    raised inside a finalizer (pymunk frees a space's memory from one) is printed as
+    "Exception ignored" and dropped: the command would go on as if nothing happened. Loops
+    call this once per step, which costs one list lookup."""
+    if _PENDING:
+        raise _PENDING[0]
+
+
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[None]:
-    """Within the block, SIGTERM and SIGHUP raise `StopSignal` (once) in the main thread.
+    """Within the block, Ctrl-C (SIGINT) raises `KeyboardInterrupt` and SIGTERM and SIGHUP
+    raise `StopSignal`, once, in the main thread; `raise_if_stopped` raises it again if it
+    was swallowed. A SIGINT that was ignored when the block began (a background job) stays
+    ignored.
 
     Outside the main thread (where Python cannot install handlers) this does nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    stopping = [False]
 
     def handle(signum: int, frame: FrameType | None) -> None:
-        if stopping[0]:
+        if _PENDING:
             return
-        stopping[0] = True
-        raise StopSignal(signum)
+        stop = KeyboardInterrupt() if signum == signal.SIGINT else StopSignal(signum)
+        _PENDING.append(stop)
+        raise stop
 
+    handled = list(STOP_SIGNALS)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        handled.append(signal.SIGINT)
     previous: dict[signal.Signals, Any] = {}
-    for stop in STOP_SIGNALS:
+    for stop in handled:
         previous[stop] = signal.signal(stop, handle)
     try:
         yield
     finally:
+        _PENDING.clear()
         for stop, handler in previous.items():
             signal.signal(stop, handler)

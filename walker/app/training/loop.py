@@ -32,6 +32,7 @@ from envs.vector import SingleVectorEnv
 from walker.app.core.evaluation import EpisodeResult, TrainingEvaluation, evaluate
 from walker.app.core.policies import ResetOptions
 from walker.app.core.runfiles import CHECKPOINT_NAME, EVAL_NAME, METRICS_NAME
+from walker.app.core.stopsignals import raise_if_stopped
 from walker.app.training.config import TrainConfig, TrainError
 from walker.app.training.hooks import Hook, Request, RunBooks, RunView
 from walker.app.training.progress_bar import ProgressBar, progress_bar
@@ -291,6 +292,7 @@ def _collect_and_learn(run: _Run, collector: Collector, bar: ProgressBar | None)
     set_progress = getattr(agent, "set_progress", None)
     stepping = [hook for hook in run.hooks if _watches_steps(hook)]
     while not run.budget_spent():
+        raise_if_stopped()  # a Ctrl-C that landed in a finalizer and was dropped
         if set_progress is not None and config.steps:
             set_progress(run.progress())  # annealing and the like
         step = collector.step()
