@@ -10,17 +10,21 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
+
 # pytest-xdist's workers ignore SIGINT (the controller handles Ctrl-C), and an ignored signal
 # stays ignored across exec: every `walker` a test starts would then shrug off the SIGINT
 # the Ctrl-C tests send it. A Python handler is reset to the default at exec, so restoring
 # Python's own handler here gives the subprocesses a normal Ctrl-C again.
-if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+def _restore_ctrl_c() -> None:
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+_restore_ctrl_c()
 
 
 @pytest.fixture(autouse=True)
 def _ctrl_c_reaches_subprocesses():
     """The same before every test: an in-process test (Ray's start-up, a worker pool) may
     leave SIGINT ignored in this worker, and the next test's subprocesses would inherit it."""
-    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    _restore_ctrl_c()
