@@ -34,6 +34,7 @@ conditions; the README's walking-controller section has the figures.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, fields
 from typing import Any
@@ -216,6 +217,16 @@ class WalkingController:
 
     def reset(self, env_index: int | None = None) -> None:
         forget(self._memory, env_index)
+
+    def preview(self, obs: np.ndarray) -> np.ndarray:
+        """What `act(obs)` would return, leaving the controller's memory as it was (for a
+        value estimate of an observation the controller will not act on, or not yet)."""
+        saved = self._memory
+        self._memory = copy.deepcopy(saved)
+        try:
+            return self.act(obs)
+        finally:
+            self._memory = saved
 
     def act(
         self, obs: np.ndarray, masks: np.ndarray | None = None, explore: bool = False
