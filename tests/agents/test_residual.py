@@ -17,9 +17,7 @@ from agents.walking import WalkingConfig, WalkingController
 def _agent(n_envs=1, seed=0, **config):
     env = gym.make(envs.CONTINUOUS_ID)
     values = {"residual": "walking", "n_steps": 32, "batch_size": 32, **config}
-    agent = PPO(
-        env.observation_space, env.action_space, PPOConfig(**values), seed, RunPlan(n_envs)
-    )
+    agent = PPO(env.observation_space, env.action_space, PPOConfig(**values), seed, RunPlan(n_envs))
     return agent, env
 
 
@@ -70,7 +68,7 @@ def test_a_new_residual_policy_starts_at_the_controllers_gait():
 
 def test_preview_and_readout_leave_the_controllers_memory_alone():
     agent, env = _agent()
-    seen, acted = _rollout(agent, env, 80)
+    _seen, acted = _rollout(agent, env, 80)
     again_agent, again_env = _agent()
     obs, _ = again_env.reset(seed=4)
     again_agent.reset()
@@ -98,7 +96,7 @@ def test_a_saved_residual_policy_plays_the_same_with_the_controller_it_was_saved
 
 
 def test_training_steps_learn_and_keep_the_env_actions_in_bounds():
-    agent, env = _agent(n_envs=2, seed=1)
+    agent, _env = _agent(n_envs=2, seed=1)
     vector = gym.vector.SyncVectorEnv([lambda: gym.make(envs.CONTINUOUS_ID)] * 2)
     obs, _ = vector.reset(seed=[0, 1])
     updates = 0
@@ -124,7 +122,7 @@ def test_a_residual_policy_refuses_to_learn_from_another_policys_actions():
 
 
 @pytest.mark.parametrize(
-    "env_id, kwargs",
+    ("env_id", "kwargs"),
     [(envs.DISCRETE_ID, {}), ("CartPole-v1", {})],
 )
 def test_a_residual_policy_needs_the_continuous_henry(env_id, kwargs):
@@ -141,7 +139,7 @@ def test_another_geometry_or_frame_skip_is_refused_before_training():
 
 
 @pytest.mark.parametrize(
-    "values, message",
+    ("values", "message"),
     [
         ({"residual": "running"}, "residual must be"),
         ({"residual": "walking", "residual_scale": 0.0}, "residual_scale"),

@@ -106,7 +106,7 @@ def test_air_time_is_off_by_default_and_reported_when_on():
     assert reward == pytest.approx(sum(info["reward_terms"].values()))
 
 
-@pytest.mark.parametrize("weight, target", [(5.0, 0.3), (2.0, 0.05)])
+@pytest.mark.parametrize(("weight", "target"), [(5.0, 0.3), (2.0, 0.05)])
 def test_a_touchdown_earns_its_air_time_beyond_the_target(weight, target):
     env = HenryContinuousEnv(air_time_weight=weight, air_time_target_s=target)
     env.reset(seed=0)
