@@ -97,8 +97,8 @@ def test_deep_experiment_trains_the_steps_it_is_given():
 
 @pytest.mark.slow
 def test_deep_experiment_seeds_in_two_workers_match_one_and_check_the_walk(capsys):
-    # The continuous setup, scaled down: a few thousand steps train no walk, so the check
-    # must say so; two worker processes must give exactly what one process gives.
+    # The continuous setup, scaled down: a two-second check never reaches the controller's
+    # pace, so it must say no walk; two worker processes must give what one process gives.
     setup = dataclasses.replace(deep.DEEP_SETUPS[0], walk_check_s=2.0)
     alone = deep.deep_agents(seeds=2, setups=[setup], steps_each=2048)
     apart = deep.deep_agents(seeds=2, setups=[setup], steps_each=2048, backend=Backend(2))
