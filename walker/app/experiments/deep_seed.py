@@ -50,6 +50,8 @@ class DeepSetup:
     """Keyword arguments of the env it trains on (the reward option, its costs)."""
     walk_check_s: float | None = None
     """Simulated seconds the final policy is run for its gait (None: no gait check)."""
+    conditions: tuple[str, ...] = ()
+    """`walker bench` conditions whose worlds it trains in (`TrainConfig.conditions`)."""
 
 
 @dataclass(frozen=True)
@@ -143,11 +145,12 @@ def train_seed(
     from walker.app.core.learners import learner_kind
     from walker.app.core.policies import make_env
     from walker.app.training.loop import TrainConfig, train
+    from walker.app.training.worlds import training_env_maker
 
     setup = task.setup
     standard_env = partial(make_env, setup.env_id, setup.env_kwargs)
     episode_steps = TRAIN_EPISODE_DECISIONS if setup.random_starts else None
-    train_env = partial(make_env, setup.env_id, setup.env_kwargs, max_episode_steps=episode_steps)
+    train_env = training_env_maker(setup.env_id, setup.env_kwargs, episode_steps, setup.conditions)
     probe = standard_env()
     kind = learner_kind(setup.agent)
     run_config = TrainConfig(
@@ -157,6 +160,7 @@ def train_seed(
         progress=False,
         random_starts=setup.random_starts,
         eval_every=task.eval_every,
+        conditions=setup.conditions,
     )
     agent = kind.build(
         probe.observation_space,
