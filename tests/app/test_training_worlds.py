@@ -27,13 +27,13 @@ def _worlds(seed, names=("push", "bumps", "random_start"), episodes=9):
 def test_each_episode_meets_a_new_draw_of_the_next_condition_in_turn():
     seen = _worlds(seed=5)
     names = [s[0] for s in seen]
-    assert names == ["random_start", "push_forward", "push_backward", "bumps"] * 2 + [
-        "random_start"
-    ]  # in CONDITIONS order, round and round
+    assert names == ["push_forward", "push_backward", "bumps", "random_start"] * 2 + [
+        "push_forward"
+    ]  # in the order given, groups expanded, round and round
     pushes = [s[1] for s in seen if s[0] == "push_forward"]
     bumps = [s[2] for s in seen if s[0] == "bumps"]
-    assert len(set(pushes)) == 2 and all(p[0][1] > 0 for p in pushes)
-    assert len(set(bumps)) == 2 and all(0 < h < 0.05 for h in bumps)
+    assert len(pushes) == 3 and len(set(pushes)) == 3 and all(p[0][1] > 0 for p in pushes)
+    assert len(bumps) == 2 and len(set(bumps)) == 2 and all(0 < h < 0.05 for h in bumps)
     assert all(s[1] == () and s[2] == 0.0 for s in seen if s[0] == "random_start")
 
 
@@ -53,6 +53,17 @@ def test_training_never_meets_a_world_the_bench_grades_on():
             assert (pushes, bump or None) not in bench, name
 
 
+def test_a_condition_named_twice_comes_round_twice_as_often():
+    config = TrainConfig(conditions=("bumps", "standard", "bumps", "push"))
+    assert config.conditions == ("bumps", "standard", "bumps", "push_forward", "push_backward")
+    env = training_env_maker(envs.CONTINUOUS_ID, {}, 10, config.conditions)()
+    met = []
+    for episode in range(10):
+        env.reset(seed=1 if episode == 0 else None)
+        met.append(env.current)
+    assert met.count("bumps") == 4 and met.count("standard") == 2
+
+
 def test_unknown_conditions_are_refused_in_one_sentence(capsys):
     with pytest.raises(TrainError, match="unknown condition 'ice'"):
         TrainConfig(conditions=("ice",))
@@ -68,6 +79,6 @@ def test_walker_train_records_its_conditions_and_trains_in_them(tmp_path, capsys
     argv += ["--episode-steps", "40", "--out", str(out), "--no-progress", "--seed", "3"]
     assert main(argv) == 0, capsys.readouterr().err
     config = json.loads((out / "config.json").read_text())
-    assert config["conditions"] == ["push_forward", "push_backward", "bumps"]
+    assert config["conditions"] == ["bumps", "push_forward", "push_backward"]
     history = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert history and all(np.isfinite(row.get("return", 0.0)) for row in history)

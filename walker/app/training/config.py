@@ -63,8 +63,9 @@ class TrainConfig:
     conditions: tuple[str, ...] = ()
     """Train in worlds drawn from these `walker bench` conditions (push_forward, bumps, ...;
     'push' names both pushes): each training episode meets a new draw of the next one in
-    turn, from seeds the bench never uses (`walker.app.training.worlds`). Empty: the env as
-    given. Evaluations stay on the env as given."""
+    turn, from seeds the bench never uses (`walker.app.training.worlds`); a name given twice
+    comes round twice as often. Empty: the env as given. Evaluations stay on the env as
+    given."""
     eval_every: int = 0
     """Greedy evaluation every this many steps (0: only at the end)."""
     eval_episodes: int = 1
@@ -124,7 +125,9 @@ class TrainConfig:
             raise TrainError(str(error)) from error
         if self.conditions:
             try:
-                self.conditions = tuple(c.name for c in select_conditions(list(self.conditions)))
+                self.conditions = tuple(
+                    c.name for name in self.conditions for c in select_conditions([name])
+                )
             except ConditionError as error:
                 raise TrainError(str(error)) from error
         if self.vector not in ("sync", "async"):

@@ -81,9 +81,10 @@ def training_env_maker(
     conditions: Sequence[str] = (),
 ) -> Callable[[], gym.Env[Any, Any]]:
     """What builds one training env: the env as given, or with `conditions` a `DrawnWorlds`
-    over them (names as `walker bench --conditions` takes them)."""
+    over them in the order given (names as `walker bench --conditions` takes them; a name
+    given twice comes round twice as often)."""
     if not conditions:
         return partial(make_env, env_id, dict(env_kwargs), max_episode_steps=max_episode_steps)
-    chosen = select_conditions(list(conditions))
+    chosen = [c for name in conditions for c in select_conditions([name])]
     world = partial(_world_env, env_id, dict(env_kwargs), max_episode_steps)
     return partial(DrawnWorlds, world, chosen)
