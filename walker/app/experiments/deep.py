@@ -26,6 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 import envs
+from walker.app.core.conditions import CONDITIONS
 from walker.app.core.stats import mean_ci95
 from walker.app.core.sweep import Backend, run_sweep
 from walker.app.core.tables import format_table
@@ -43,13 +44,16 @@ WALKING_ENV = {
 
 WALK_CONFIG = {
     "residual": "walking",
-    "residual_scale": 0.15,
+    "residual_scale": 0.2,
     "normalize_reward": True,
     "log_std_init": -1.0,
     "batch_size": 256,
 }
 """PPO's settings for the learned walk: a residual policy on the walking controller
-(`agents.residual`), corrections of at most 0.15 per servo."""
+(`agents.residual`), corrections of at most 0.2 per servo."""
+
+WALK_CONDITIONS = tuple(CONDITIONS)
+"""The learned walk trains in worlds drawn from every condition of the bench, in turn."""
 
 DEEP_SETUPS = (
     DeepSetup(
@@ -62,6 +66,7 @@ DEEP_SETUPS = (
         config=WALK_CONFIG,
         env_kwargs=WALKING_ENV,
         walk_check_s=60.0,
+        conditions=WALK_CONDITIONS,
     ),
     DeepSetup("DQN, discrete Henry", "dqn", envs.DISCRETE_ID, 30_000, 2_500, random_starts=True),
     DeepSetup(
