@@ -2,7 +2,7 @@
 
 `walker bench hardcoded --env HenryContinuous-v0` plays the controller with its default
 parameters. This script plays it on the same worlds (each seed's draw of each condition,
-`walker.app.bench.conditions.Condition.draw`, played by the bench's own
+`walker.app.core.conditions.Condition.draw`, played by the bench's own
 `walker.app.bench.tasks.play_condition` with the same reset seeds), so its figures for the
 defaults are the bench's, with ``--set`` overriding any `WalkingConfig` field to compare
 parameters on many seeds without a bench run per variant.
@@ -26,9 +26,9 @@ import numpy as np
 
 import envs
 from agents.walking import WalkingConfig, WalkingController
-from walker.app.bench.conditions import CONDITIONS
 from walker.app.bench.records import EpisodeRecord
 from walker.app.bench.tasks import EpisodeTask, play_condition
+from walker.app.core.conditions import CONDITIONS
 
 DEFAULT_CONDITIONS = ("standard", "random_start", "push_forward", "push_backward", "bumps")
 

@@ -10,8 +10,8 @@ import envs  # noqa: F401
 from agents.base import ServoScale
 from agents.walking import WalkingConfig, WalkingConfigError, WalkingController
 from envs.gait import attach
-from walker.app.bench.conditions import CONDITIONS
 from walker.app.bench.tasks import EPISODE_SEED_BASE
+from walker.app.core.conditions import CONDITIONS
 
 
 def walk(pose=None, seed=0, seconds=60.0, config=None, **env_kwargs):
