@@ -147,6 +147,8 @@ def _mask_array(masks: Any, n_envs: int, n_actions: int) -> np.ndarray:
 
 NO_LEGAL_ACTION = "an action mask allows no action at all"
 
+_BOOL = np.dtype(np.bool_)
+
 
 def checked_masks(masks: Any, n_envs: int, n_actions: int) -> np.ndarray | None:
     """`masks` as an (n_envs, n_actions) bool array, validated, or None."""
@@ -163,7 +165,10 @@ def legal_rows(masks: Any, n_envs: int, n_actions: int) -> list[list[bool]] | No
     Python (on a few envs and actions, lists cost less than numpy calls), or None."""
     if masks is None:
         return None
-    rows: list[list[bool]] = _mask_array(masks, n_envs, n_actions).tolist()
+    if type(masks) is np.ndarray and masks.dtype is _BOOL and masks.shape == (n_envs, n_actions):
+        rows: list[list[bool]] = masks.tolist()  # what the collector builds: nothing to convert
+    else:
+        rows = _mask_array(masks, n_envs, n_actions).tolist()
     if not all(map(any, rows)):
         raise ValueError(NO_LEGAL_ACTION)
     return rows

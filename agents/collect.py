@@ -64,7 +64,10 @@ _NOTHING_ENDED: tuple[EpisodeEnd, ...] = ()
 def _masks(infos: dict[str, Any], n_envs: int) -> np.ndarray | None:
     if "action_mask" not in infos:
         return None
-    return np.asarray(infos["action_mask"]).astype(bool).reshape(n_envs, -1)
+    masks = np.asarray(infos["action_mask"]).astype(bool)
+    if masks.ndim == 2 and len(masks) == n_envs:
+        return masks  # already (n_envs, n_actions): no reshape needed
+    return masks.reshape(n_envs, -1)
 
 
 def env_info(infos: dict[str, Any], index: int) -> dict[str, Any]:
@@ -129,30 +132,29 @@ class Collector:
     def step(self) -> Step:
         """Act in every env once. The agent is reset for each env whose episode ended on
         the previous step, before it acts in the next episode."""
-        n = self.n_envs
-        for index in self._to_reset:
-            self.agent.reset(index)
-        self._to_reset = []
+        if self._to_reset:
+            for index in self._to_reset:
+                self.agent.reset(index)
+            self._to_reset = []
         obs, masks = self.obs, self.masks
         actions = self.agent.act(obs, masks, explore=self.explore)
         next_obs, rewards, terminated, truncated, infos = self.vector_env.step(actions)
         rewards = np.asarray(rewards, dtype=np.float64)
         terminated = np.asarray(terminated, dtype=bool)
         truncated = np.asarray(truncated, dtype=bool)
-        next_masks = _masks(infos, n)
-        done = terminated | truncated
+        next_masks = _masks(infos, self.n_envs)
         patched_obs, patched_masks = next_obs, next_masks
         ended: Sequence[EpisodeEnd] = _NOTHING_ENDED
-        self.returns += rewards
+        if self.n_envs == 1:  # one item: numpy's scalar arithmetic costs less than a ufunc
+            self.returns[0] += rewards[0]
+        else:
+            self.returns += rewards
         self._taken += 1
-        if "illegal_action" in infos:
-            # Where an episode ended, this info is the next episode's reset info; the ended
-            # step's own verdict is in its final info.
-            self.illegal += np.asarray(infos["illegal_action"], dtype=np.int64) * ~done
-        # A vector env holds a few envs: a Python any() on their flags costs less than numpy's.
-        if any(done.tolist()):
-            patched_obs, patched_masks, ended = self._end_episodes(
-                done, next_obs, next_masks, terminated, infos
+        # A vector env holds a few envs: Python's `in` on their flags as lists costs less
+        # than numpy's logic and any().
+        if "illegal_action" in infos or True in terminated.tolist() or True in truncated.tolist():
+            patched_obs, patched_masks, ended = self._count_ends(
+                next_obs, next_masks, terminated, truncated, infos
             )
         batch = Batch(
             obs,
@@ -167,6 +169,24 @@ class Collector:
         )
         self.obs, self.masks, self.infos = next_obs, next_masks, infos
         return Step(batch, ended, infos)
+
+    def _count_ends(
+        self,
+        next_obs: Any,
+        next_masks: np.ndarray | None,
+        terminated: np.ndarray,
+        truncated: np.ndarray,
+        infos: dict[str, Any],
+    ) -> tuple[Any, np.ndarray | None, Sequence[EpisodeEnd]]:
+        """Count illegal actions and close the books of the episodes that ended, if any."""
+        done = terminated | truncated
+        if "illegal_action" in infos:
+            # Where an episode ended, this info is the next episode's reset info; the ended
+            # step's own verdict is in its final info.
+            self.illegal += np.asarray(infos["illegal_action"], dtype=np.int64) * ~done
+        if not any(done.tolist()):
+            return next_obs, next_masks, _NOTHING_ENDED
+        return self._end_episodes(done, next_obs, next_masks, terminated, infos)
 
     def _end_episodes(
         self,

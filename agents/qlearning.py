@@ -14,6 +14,7 @@ observation and Discrete actions; masks are used when the env provides them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,7 @@ class StateEncoder:
 
 def _legal_actions(legal: Sequence[bool] | np.ndarray) -> list[int]:
     """The indices of the legal actions, in order."""
-    return [action for action, allowed in enumerate(legal) if allowed]
+    return list(compress(range(len(legal)), legal))
 
 
 class QLearning:
@@ -86,6 +87,12 @@ class QLearning:
         self._all_actions = list(range(self.n_actions))
         self.q = np.full((self.encoder.n_states, self.n_actions), float(self.config.initial_q))
         self.visits = np.zeros((self.encoder.n_states, self.n_actions), dtype=np.int64)
+        self._checked: tuple[Any, list[list[bool]]] = (None, [])
+        """The last masks `_legal_rows` checked, and their rows."""
+        self.seen_states: set[int] = set()
+        """The states (rows of `visits`) with any visit: kept by `learn` and `load` as
+        `visits` changes, as the HUD reads its size after every episode, and counting the
+        rows of a large table each time would cost a small env more than its steps."""
         self.rng = np.random.default_rng(seed)
         self.steps = 0
         self.last_td_error = 0.0
@@ -107,9 +114,11 @@ class QLearning:
     def greedy(self, state: int, legal: Sequence[bool] | np.ndarray | None) -> int:
         """Best legal action in `state`; ties are broken at random, never by index."""
         # One row of a few values: Python floats and lists cost less here than numpy calls.
-        values = self.q[state].tolist()
+        values: list[float] = self.q[state].tolist()
+        top = max(values if legal is None else compress(values, legal))
+        if top == top and values.count(top) == 1:  # no tie (the usual case), top not NaN
+            return values.index(top)
         candidates = self._all_actions if legal is None else _legal_actions(legal)
-        top = max([values[action] for action in candidates])
         best = [action for action in candidates if values[action] == top]
         return best[0] if len(best) == 1 else best[int(self.rng.integers(len(best)))]
 
@@ -117,18 +126,17 @@ class QLearning:
         self, obs: np.ndarray, masks: np.ndarray | None = None, explore: bool = False
     ) -> np.ndarray:
         n = len(obs)
-        rows = legal_rows(masks, n, self.n_actions)
+        rows = self._legal_rows(masks, n)
         epsilon = self.epsilon if explore else 0.0
-        actions = []
-        for env in range(n):
-            legal = None if rows is None else rows[env]
+        actions = np.empty(n, dtype=np.int64)  # filled item by item: cheaper than from a list
+        for env, legal in enumerate([None] * n if rows is None else rows):
             if epsilon > 0.0 and self.rng.random() < epsilon:
                 choices = self._all_actions if legal is None else _legal_actions(legal)
                 action = choices[int(self.rng.integers(len(choices)))]
             else:
                 action = self.greedy(self.encoder.index(obs[env]), legal)
-            actions.append(action + self._action_start)
-        return np.array(actions, dtype=np.int64)
+            actions[env] = action + self._action_start
+        return actions
 
     # -- learning ---------------------------------------------------------------------
 
@@ -146,42 +154,61 @@ class QLearning:
         if next_legal is None:
             best = max(values)
         else:
-            best = max([value for value, legal in zip(values, next_legal, strict=True) if legal])
+            if len(next_legal) != len(values):
+                raise ValueError(f"{len(next_legal)} legal flags for {len(values)} actions")
+            best = max(compress(values, next_legal))
         return float(reward) + self.config.gamma * best
 
     def learn(self, batch: Batch) -> dict[str, float]:
         n = len(batch.obs)
-        next_legal = legal_rows(batch.next_masks, n, self.n_actions)
+        next_legal = self._legal_rows(batch.next_masks, n)
         # Python values: on a few envs, cheaper than indexing numpy arrays one item at a time.
-        obs, next_obs = batch.obs.tolist(), batch.next_obs.tolist()
-        rewards = batch.rewards.tolist()
-        terminated = batch.terminated.tolist()
-        actions = batch.actions.tolist()
-        alpha = self.config.alpha
+        rows = zip(
+            batch.obs.tolist(),
+            batch.actions.tolist(),
+            batch.rewards.tolist(),
+            batch.next_obs.tolist(),
+            batch.terminated.tolist(),
+            [None] * n if next_legal is None else next_legal,
+            strict=True,
+        )
+        alpha, q, visits, index = self.config.alpha, self.q, self.visits, self.encoder.index
         errors = 0.0
-        for env in range(n):
-            state = self.encoder.index(obs[env])
-            action = int(actions[env]) - self._action_start
-            next_state = self.encoder.index(next_obs[env])
-            target = self.target(
-                rewards[env],
-                next_state,
-                terminated[env],
-                None if next_legal is None else next_legal[env],
-            )
-            error = target - float(self.q[state, action])
-            self.q[state, action] += alpha * error
-            self.visits[state, action] += 1
+        for obs, action, reward, next_obs, terminated, legal in rows:
+            state = index(obs)
+            action = int(action) - self._action_start
+            target = self.target(reward, index(next_obs), terminated, legal)
+            value = q.item(state, action)
+            error = target - value
+            q[state, action] = value + alpha * error
+            count = visits.item(state, action)
+            visits[state, action] = count + 1
+            if count == 0:
+                self.seen_states.add(state)
             errors += abs(error)
         self.steps += n
         self.last_td_error = errors / n
         return {"td_error": self.last_td_error}
 
+    def _legal_rows(self, masks: Any, n: int) -> list[list[bool]] | None:
+        """`legal_rows(masks, ...)`, checked once per mask: the collector hands `act` the
+        masks `learn` has just checked (the next observations'), so when `masks` is that
+        array and holds the same flags, the rows checked then are returned."""
+        if masks is None:
+            return None
+        checked_masks, checked_rows = self._checked
+        if masks is checked_masks and len(checked_rows) == n and masks.tolist() == checked_rows:
+            return checked_rows
+        rows = legal_rows(masks, n, self.n_actions)
+        if rows is not None and type(masks) is np.ndarray:
+            self._checked = (masks, rows)
+        return rows
+
     def hud(self) -> dict[str, Any]:
         return {
             "epsilon": self.epsilon,
             "alpha": self.config.alpha,
-            "states_seen": int(np.count_nonzero(self.visits.any(axis=1))),
+            "states_seen": len(self.seen_states),
         }
 
     # -- saving -----------------------------------------------------------------------
@@ -214,6 +241,7 @@ class QLearning:
                 )
             agent.q = state["q"].numpy().astype(np.float64)
             agent.visits = state["visits"].numpy().astype(np.int64)
+            agent.seen_states = set(np.flatnonzero(agent.visits.any(axis=1)).tolist())
             agent.steps = int(state["steps"])
             agent.rng.bit_generator.state = state["rng"]
         except (KeyError, TypeError, ValueError, AttributeError) as error:

@@ -134,3 +134,64 @@ def test_ppo_uses_the_step_it_drew_only_when_the_batch_says_so() -> None:
     agent.act(obs, explore=True)
     agent.learn(Batch(obs, actions, *rows))
     assert agent._pending is None
+
+
+def _steps_of(vector_env: Any, agent: Any, count: int) -> list[Any]:
+    collector = Collector(vector_env, agent)
+    collector.reset(seed=[4])
+    steps = []
+    for _ in range(count):
+        step = collector.step()
+        agent.learn(step.batch)
+        steps.append((step, collector.returns.copy(), collector.lengths.copy()))
+    return steps
+
+
+@pytest.mark.parametrize(("env_id", "limit", "count"), [("Taxi-v4", 30, 600), ("Henry-v0", 5, 40)])
+def test_one_env_is_collected_alike_through_either_vector_env(
+    env_id: str, limit: int, count: int
+) -> None:
+    """One env has fast paths (the env as a `SingleVectorEnv`, the running return added as a
+    number): every batch, episode end and running count is what gymnasium's SyncVectorEnv
+    of one gives with the same agent and seeds."""
+    from agents.qlearning import QLearning
+    from envs.vector import SingleVectorEnv
+
+    def make() -> gym.Env[Any, Any]:
+        return gym.make(env_id, max_episode_steps=limit)
+
+    def agent() -> QLearning:
+        probe = make()
+        return QLearning(probe.observation_space, probe.action_space, seed=2)
+
+    sync = gym.vector.SyncVectorEnv([make], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    ours, theirs = _steps_of(SingleVectorEnv(make), agent(), count), _steps_of(sync, agent(), count)
+    ended = 0
+    for (mine, returns, lengths), (gyms, their_returns, their_lengths) in zip(
+        ours, theirs, strict=True
+    ):
+        for field, value in mine.batch._asdict().items():
+            other = getattr(gyms.batch, field)
+            if isinstance(other, np.ndarray):
+                assert value.dtype == other.dtype and value.shape == other.shape, field
+            np.testing.assert_array_equal(value, other, err_msg=field)
+        assert [end[:5] for end in mine.ended] == [end[:5] for end in gyms.ended]
+        assert [sorted(end.info) for end in mine.ended] == [sorted(end.info) for end in gyms.ended]
+        assert sorted(mine.infos) == sorted(gyms.infos)
+        assert returns.tolist() == their_returns.tolist()
+        assert lengths.tolist() == their_lengths.tolist()
+        ended += len(mine.ended)
+    assert ended >= 5  # final observations, masks and books were compared too
+
+
+def test_one_env_keeps_its_running_return_as_the_sum_of_its_rewards() -> None:
+    collector = Collector(vector([4]), Scripted([0, 1, 0, 0, 1, 1, 0, 0]))
+    collector.reset(seed=0)
+    total = 0.0
+    for _ in range(8):
+        step = collector.step()
+        total += float(step.batch.rewards[0])
+        if step.ended:
+            assert step.ended[0].episode_return == total
+            total = 0.0
+        assert collector.returns.tolist() == [total]

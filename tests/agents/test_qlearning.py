@@ -231,3 +231,46 @@ def test_solves_deterministic_frozen_lake():
     )
     _train_tabular(env, agent, 8_000)
     assert _greedy_return(env, agent) == 1.0
+
+
+def test_greedy_breaks_ties_among_the_legal_best_only():
+    agent = QLearning(gym.spaces.Discrete(1), gym.spaces.Discrete(4), seed=0)
+    agent.q[0] = [5.0, 5.0, 1.0, 3.0]
+    assert {agent.greedy(0, [False, True, True, True]) for _ in range(50)} == {1}
+    assert {agent.greedy(0, None) for _ in range(100)} == {0, 1}
+    agent.q[0] = [9.0, 3.0, 3.0, 1.0]
+    assert {agent.greedy(0, np.array([False, True, True, True])) for _ in range(100)} == {1, 2}
+
+
+def test_a_mask_changed_in_place_is_checked_again():
+    # Masks are checked once where `learn` and then `act` get the same array; one whose flags
+    # changed since is checked and read afresh.
+    agent = QLearning(
+        gym.spaces.Discrete(2),
+        gym.spaces.Discrete(3),
+        QLearningConfig(initial_q=0.0, epsilon=EpsilonSchedule("constant", 0.0, 0.0, 1)),
+        seed=0,
+    )
+    agent.q[1] = [1.0, 2.0, 3.0]
+    mask = np.array([[True, True, False]])
+    agent.learn(Batch(*(np.array([x]) for x in (0, 0, 0.0, 1, False, False)), None, mask))
+    assert agent.q[0, 0] == pytest.approx(0.5 * 0.9 * 2.0)
+    assert int(agent.act(np.array([1]), mask)[0]) == 1
+    mask[0] = [True, False, False]
+    assert int(agent.act(np.array([1]), mask)[0]) == 0
+    mask[0] = False
+    with pytest.raises(ValueError, match="no action"):
+        agent.act(np.array([1]), mask)
+
+
+def test_states_seen_counts_the_visited_states_through_learning_and_loading(tmp_path):
+    env = gym.make("Taxi-v4")
+    agent = QLearning(env.observation_space, env.action_space, seed=0)
+    _train_tabular(env, agent, 500)
+    visited = int(np.count_nonzero(agent.visits.any(axis=1)))
+    assert agent.hud()["states_seen"] == visited > 1
+    path = agent.save(tmp_path / "q.pt", {"env_id": "Taxi-v4"})
+    loaded = QLearning.load(path, env.observation_space, env.action_space)
+    assert loaded.hud()["states_seen"] == visited
+    _train_tabular(env, loaded, 500, seed=1)
+    assert loaded.hud()["states_seen"] == int(np.count_nonzero(loaded.visits.any(axis=1)))

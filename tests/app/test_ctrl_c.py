@@ -2,7 +2,9 @@
 of the command prints a traceback. Ctrl-C in a terminal reaches the whole process group,
 so the tests send SIGINT to the group, as the terminal does."""
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -83,3 +85,51 @@ def test_async_vector_env_workers_end_quietly(tmp_path, stop):
     assert err == f"walker: stopped by {signal.Signals(stop).name}\n"
     assert "interrupted: checkpoint saved" in out
     assert (tmp_path / "run" / "checkpoint.pt").is_file()
+
+
+# A line of Ray's core log at level ERROR, FATAL or a failed check: "[2026-12-02 11:32:18,144
+# C 7772 7945] task_manager.cc:1329: ...".
+_RAY_CORE_ALARM = re.compile(r"^\[[\d-]+ [\d:,]+ [EFC] \d+ \d+\]", re.MULTILINE)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("ray")  # one local Ray at a time, on one test worker
+# Ctrl-C reaches the whole group, as a terminal sends it; SIGTERM (`kill`, `timeout`) walker
+# alone. Ray installs its own SIGTERM handler (a stack dump, then abort): walker puts its own
+# back. Ray 2.60's core aborted with "Tried to complete task that was not pending" when a
+# stop cancelled a task as its result came back: a stop no longer cancels.
+@pytest.mark.parametrize(("stop", "group"), [(signal.SIGINT, True), (signal.SIGTERM, False)])
+def test_a_bench_on_ray_stops_quietly_and_keeps_what_finished(tmp_path, stop, group):
+    pytest.importorskip("ray")
+    process = _start(
+        tmp_path,
+        "bench",
+        "hardcoded",
+        "random",
+        "--env",
+        "HenryContinuous-v0",
+        "--seeds",
+        "50",
+        "--ray",
+        "--workers",
+        "2",
+        "--no-progress",
+        "--out",
+        "bench",
+    )
+    results = tmp_path / "bench" / "results.jsonl"
+    deadline = time.monotonic() + 300
+    while not results.exists() and time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.5)
+    code, _out, err = _stop_group(process, stop, 2.0, group)
+    assert code == 128 + stop, err
+    assert err.endswith(
+        "walker: the results finished so far are kept in bench; run the same command again "
+        f"to compute only the rest\nwalker: stopped by {signal.Signals(stop).name}\n"
+    ), err
+    for alarm in ("Traceback", "Exception", "Check failed", "StackTrace", "received at time"):
+        assert alarm not in err, err
+    assert not _RAY_CORE_ALARM.search(err), err
+    kept = results.read_text().splitlines()
+    assert kept and all(json.loads(line)["episodes"] for line in kept)

@@ -64,3 +64,22 @@ def test_a_stop_swallowed_by_a_finalizer_is_raised_again():
             raise_if_stopped()
     assert exit_status(stopped.value) == 143
     raise_if_stopped()  # the block is over: nothing pending
+
+
+def test_a_stop_handed_on_as_a_plain_ctrl_c_keeps_its_signal():
+    # Ray's ray.wait and ray.get turn whatever a signal's handler raised into a plain
+    # KeyboardInterrupt: the command still says, and exits with, the signal that came.
+    from walker.app.core.stopsignals import stop_on_signals
+
+    def like_ray_wait():
+        try:
+            signal.raise_signal(signal.SIGTERM)
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt() from None
+
+    with stop_on_signals():
+        with pytest.raises(KeyboardInterrupt) as stopped:
+            like_ray_wait()
+        assert type(stopped.value) is KeyboardInterrupt
+        assert (signal_name(stopped.value), exit_status(stopped.value)) == ("SIGTERM", 143)
+    assert exit_status(stopped.value) == 130  # outside the block, Ctrl-C as before

@@ -50,6 +50,32 @@ def test_a_dying_worker_loses_only_its_own_task():
     assert "worker process died" in failures[0].message
 
 
+def die_on_seven_and_once_on_five(task, shared):
+    """Task 7 kills its worker every time; task 5 only the first time (a mark remembers)."""
+    mark = os.path.join(shared["marks"], str(task))
+    if task == 7 or (task == 5 and not os.path.exists(mark)):
+        open(mark, "w").close()
+        os._exit(1)
+    return task
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("ray")  # one local Ray at a time, on one test worker
+def test_a_task_whose_ray_worker_dies_runs_again_then_is_named(local_ray, tmp_path):
+    results = {}
+    failures = run_sweep(
+        die_on_seven_and_once_on_five,
+        list(range(9)),
+        backend=Backend(ray=True),
+        shared={"marks": str(tmp_path)},
+        on_result=results.__setitem__,
+        progress=False,
+    )
+    assert results == {t: t for t in range(9) if t != 7}
+    assert [f.task for f in failures] == [7]
+    assert failures[0].message == "Ray lost it: WorkerCrashedError"
+
+
 def count_to_three(task, shared, report):
     """A task that reports its progress: 1, 2, 3, then returns."""
     for step in (1, 2, 3):

@@ -101,3 +101,19 @@ def test_seeds_and_reset_masks_are_checked():
     obs, _ = vector.reset(seed=0, options={"reset_mask": np.array([True])})
     assert obs.shape == (1, 4)
     vector.close()
+
+
+def test_every_step_gives_arrays_of_its_own():
+    vector = SingleVectorEnv(lambda: gym.make("Taxi-v4"))
+    vector.reset(seed=0)
+    first = vector.step(np.array([0]))
+    second = vector.step(np.array([0]))
+    for mine, next_one in zip(first[:4], second[:4], strict=True):
+        assert mine.flags.writeable and mine.flags.owndata
+        assert not np.shares_memory(mine, next_one)
+    first[0][0] += 1
+    first[1][0] = 99.0
+    first[2][0] = True
+    assert second[1][0] != 99.0 and not second[2][0]
+    assert vector.step(np.array([0]))[1].tolist() == [-1.0]
+    vector.close()

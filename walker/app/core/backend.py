@@ -17,8 +17,9 @@ from typing import Any
 from walker.errors import InputError
 
 POOL_RESTARTS = 2
-"""How often Ray runs a task again whose worker process died before it counts as crashed (a
-process pool runs each task a dead worker took down once more, alone)."""
+"""How often a task on Ray runs again when its worker process died before it counts as
+crashed (`sweep_ray` runs it again, not Ray; a process pool runs each task a dead worker
+took down once more, alone)."""
 
 
 class SweepError(InputError):

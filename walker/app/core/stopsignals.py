@@ -35,16 +35,22 @@ def exit_status(interrupt: BaseException) -> int:
     return 128 + signal_number(interrupt)
 
 
+_PENDING: list[KeyboardInterrupt] = []
+"""The stop a signal raised inside `stop_on_signals`, until the block ends."""
+
+
 def signal_number(interrupt: BaseException) -> int:
+    """The signal that stopped the command: `interrupt`'s, or, for a plain
+    `KeyboardInterrupt` inside `stop_on_signals`, the stop that arrived. Ray's blocking calls
+    (`ray.wait`, `ray.get`) hand any exception a signal's handler raised on as a plain
+    `KeyboardInterrupt`, which would make a SIGTERM look like Ctrl-C."""
+    if not isinstance(interrupt, StopSignal) and _PENDING:
+        interrupt = _PENDING[0]
     return interrupt.signum if isinstance(interrupt, StopSignal) else int(signal.SIGINT)
 
 
 def signal_name(interrupt: BaseException) -> str:
     return signal.Signals(signal_number(interrupt)).name
-
-
-_PENDING: list[KeyboardInterrupt] = []
-"""The stop a signal raised inside `stop_on_signals`, until the block ends."""
 
 
 def raise_if_stopped() -> None:

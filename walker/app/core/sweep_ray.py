@@ -1,9 +1,22 @@
 """The Ray side of `walker.app.core.sweep`: start a local Ray or join a cluster (keeping
 walker's own handlers of the stop signals), run every task as a Ray task with progress
-reports through a Ray queue, and cancel what is still pending on Ctrl-C."""
+reports through a Ray queue, and stop without a word from Ray on Ctrl-C or a signal.
+
+A stop never calls `ray.cancel`. In Ray 2.60 a cancel that lands while its task's result
+comes back (the core marks the task failed, then the reply completes it) trips a fatal
+check in the core ("Tried to complete task that was not pending"): a stack dump of Ray's,
+and the process aborts with status 1. Instead, at most two tasks per CPU of the cluster are
+handed to Ray at a time, so nothing long waits in Ray's queue, and on a stop
+`ray.shutdown` disconnects: the raylet ends the workers of this driver, a local Ray ends
+with them, and what was in flight is dropped. Ray retries no task itself (`max_retries=0`),
+since a worker ended by that shutdown would make it retry and print an error as it fails to
+tell the departing driver so; this module runs a task again whose worker died instead
+(`POOL_RESTARTS`).
+"""
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import signal
 import threading
@@ -87,11 +100,13 @@ def run_ray(
     deliver: Callable[[Any, Any], None],
     on_progress: Progress | None,
 ) -> list[Failure]:
+    """Run every task on Ray. On a stop, a Ray this call started or joined is shut down
+    (in-flight tasks end with their workers); in a Ray the caller started, the tasks in
+    flight (at most two per CPU) run to their end and their results are dropped."""
     import ray
     import ray.util.queue
 
     started = _start_ray(backend) if not ray.is_initialized() else False
-    pending: dict[Any, Any] = {}
     try:
         with contextlib.ExitStack() as stack:
             reports = None
@@ -101,14 +116,19 @@ def run_ray(
                 stack.callback(reports.shutdown)
                 receive = partial(reports.get, True)  # get(block, timeout)
                 stack.enter_context(listening(receive, ray.util.queue.Empty, tasks, on_progress))
-            return _ray_gather(function, tasks, shared, deliver, reports, pending)
-    except BaseException:
-        for ref in pending:
-            ray.cancel(ref, force=True)
-        raise
+            return _ray_gather(function, tasks, shared, deliver, reports)
     finally:
         if started:
             ray.shutdown()
+
+
+def _in_flight_limit() -> int:
+    """How many tasks are handed to Ray at a time: two per CPU of the cluster, so each
+    worker has its next task at hand and little waits in Ray's queue."""
+    import ray
+
+    cpus = ray.cluster_resources().get("CPU", 1)  # type: ignore[no-untyped-call]
+    return max(2, 2 * int(cpus))
 
 
 def _ray_gather(
@@ -117,30 +137,40 @@ def _ray_gather(
     shared: dict[str, Any],
     deliver: Callable[[Any, Any], None],
     reports: Any,
-    pending: dict[Any, Any],
 ) -> list[Failure]:
-    """Submit every task to Ray and hand over results as they come; `pending` holds the
-    tasks not yet back, by their Ray reference (the caller cancels them on Ctrl-C)."""
+    """Hand the tasks to Ray a few at a time and hand over results as they come; a task
+    whose worker died runs again, up to `POOL_RESTARTS` times."""
     import ray
 
-    remote = ray.remote(num_cpus=1, max_retries=POOL_RESTARTS)(_ray_call)
+    remote = ray.remote(num_cpus=1, max_retries=0)(_ray_call)
     shared_ref: Any = ray.put(shared)
-    for index, task in enumerate(tasks):
-        pending[remote.remote(function, task, shared_ref, index, reports)] = task
+    limit = _in_flight_limit()
+    waiting = collections.deque(range(len(tasks)))
+    running: dict[Any, tuple[int, int]] = {}  # Ray reference -> (task index, restarts)
+
+    def submit(index: int, restarts: int) -> None:
+        ref = remote.remote(function, tasks[index], shared_ref, index, reports)
+        running[ref] = (index, restarts)
+
     failures: list[Failure] = []
-    waiting = list(pending)
-    while waiting:
-        done, waiting = ray.wait(waiting, num_returns=1)
+    while waiting or running:
+        while waiting and len(running) < limit:
+            submit(waiting.popleft(), 0)
+        done, _ = ray.wait(list(running), num_returns=1)
         for ref in done:
-            task = pending.pop(ref)
+            index, restarts = running.pop(ref)
+            task = tasks[index]
             try:
                 result = ray.get(ref)
             except ray.exceptions.RayTaskError as error:
                 cause = error.cause if isinstance(error.cause, BaseException) else error
                 failures.append(Failure(task, describe_error(cause)))
                 continue
-            except ray.exceptions.RayError as error:
-                failures.append(Failure(task, f"Ray lost it: {type(error).__name__}"))
+            except ray.exceptions.RayError as error:  # its worker or node died
+                if restarts < POOL_RESTARTS:
+                    submit(index, restarts + 1)
+                else:
+                    failures.append(Failure(task, f"Ray lost it: {type(error).__name__}"))
                 continue
             deliver(task, result)
     return failures

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import multiprocessing
 import signal
 import time
@@ -124,6 +125,11 @@ class _Run:
         # A resumed run counts on from the checkpoint's totals; the budget is this segment's.
         self.start_steps = logs.start_steps if logs is not None else 0
         self.start_episodes = logs.start_episodes if logs is not None else 0
+        # The budget's ends, in totals (inf: no such bound); the loop tests them every step.
+        self.end_steps = math.inf if config.steps is None else self.start_steps + config.steps
+        self.end_episodes = (
+            math.inf if config.episodes is None else self.start_episodes + config.episodes
+        )
         self.books = RunBooks(
             agent=agent, config=config, steps=self.start_steps, episodes=self.start_episodes
         )
@@ -134,24 +140,14 @@ class _Run:
         self.eval_seconds = 0.0
         self.saved: Path | None = None
 
-    def budget_spent(self) -> bool:
-        books, config = self.books, self.config
-        if config.steps is not None and books.steps - self.start_steps >= config.steps:
-            return True
-        return (
-            config.episodes is not None and books.episodes - self.start_episodes >= config.episodes
-        )
-
     def progress(self) -> float:
         """How far the whole training (earlier segments included) is, for annealing."""
         assert self.config.steps is not None
         return self.books.steps / (self.start_steps + self.config.steps)
 
     def record(self, step: Step, metrics: dict[str, float]) -> None:
-        """Count the step and log the episodes it ended."""
+        """Log the episodes `step` ended and tell the hooks (the loop counts the step)."""
         books = self.books
-        books.steps += len(step.batch.rewards)
-        books.last_step = step
         for end in step.ended:
             info = end.info
             result = EpisodeResult(
@@ -174,8 +170,10 @@ class _Run:
             if result.speed_m_s is not None:
                 row["speed_m_s"] = result.speed_m_s
             self.episode_log.append(row)
-            for hook in self.hooks:
-                hook.on_episode(self.books.view(), result)
+            if self.hooks:
+                view = books.view()  # frozen: one for every hook
+                for hook in self.hooks:
+                    hook.on_episode(view, result)
 
     def evaluate(self, final: bool = False) -> None:
         config, books = self.config, self.books
@@ -218,10 +216,6 @@ class _Run:
         self.logs.flush()
         self.logged = (len(self.episode_log), len(self.evaluations))
         return self.saved
-
-    def due(self, every: int, n_envs: int) -> bool:
-        """Whether a schedule of `every` steps fell within the step just taken."""
-        return bool(every) and self.books.steps % every < n_envs
 
     def result(self, stopped_by: KeyboardInterrupt | None) -> TrainResult:
         books = self.books
@@ -288,26 +282,34 @@ def train(
 def _collect_and_learn(run: _Run, collector: Collector, bar: ProgressBar | None) -> None:
     """Collect a step, learn from it and keep the books, evaluating and saving on schedule or
     when a hook asks, until the budget is spent or a hook asks to stop."""
-    agent, config, n = run.agent, run.config, run.config.num_envs
-    set_progress = getattr(agent, "set_progress", None)
+    agent, config, books, n = run.agent, run.config, run.books, run.config.num_envs
+    set_progress = getattr(agent, "set_progress", None) if config.steps else None
     stepping = [hook for hook in run.hooks if _watches_steps(hook)]
-    while not run.budget_spent():
+    eval_every, checkpoint_every = config.eval_every, config.checkpoint_every
+    advance = n if config.steps is not None else None  # else: the episodes ended
+    end_steps, end_episodes = run.end_steps, run.end_episodes
+    while books.steps < end_steps and books.episodes < end_episodes:
         raise_if_stopped()  # a Ctrl-C that landed in a finalizer and was dropped
-        if set_progress is not None and config.steps:
+        if set_progress is not None:
             set_progress(run.progress())  # annealing and the like
         step = collector.step()
         metrics = agent.learn(step.batch)
-        run.books.current_return = float(collector.returns[0])
-        run.record(step, metrics)
-        request = _ask(stepping, run.books.view()) if stepping else Request.NOTHING
-        if run.due(config.eval_every, n):
+        books.current_return = float(collector.returns[0])
+        books.steps += len(step.batch.rewards)
+        books.last_step = step
+        if step.ended:
+            run.record(step, metrics)
+        request = _ask(stepping, books.view()) if stepping else None
+        if eval_every and books.steps % eval_every < n:  # the schedule fell within this step
             run.evaluate()
-        if (request and Request.SAVE in request) or run.due(config.checkpoint_every, n):
+        if (request is not None and Request.SAVE in request) or (
+            checkpoint_every and books.steps % checkpoint_every < n
+        ):
             run.save()
         if bar is not None:
-            bar.advance(n if config.steps is not None else len(step.ended), run.books)
-        if request and Request.STOP in request:
-            run.books.stopped = True
+            bar.advance(len(step.ended) if advance is None else advance, books)
+        if request is not None and Request.STOP in request:
+            books.stopped = True
             break
 
 
