@@ -61,6 +61,7 @@ from agents.nets import (
     set_torch_threads,
 )
 from agents.ppo_config import PPOConfig
+from agents.residual import Residual
 from agents.rollout import (
     RolloutBuffer,
     RolloutStep,
@@ -115,11 +116,22 @@ class PPO(NetworkAgent):
         self.config = config if config is not None else PPOConfig()
         self.plan = (plan or RunPlan()).check()
         """The number of envs and the budget of the run this agent learns in."""
-        self.config.check_rollout(self.plan.n_envs)
         set_torch_threads(self.config.num_threads)
         self.observation_space = observation_space
         self.action_space = action_space
         self.encoder = ObservationEncoder(observation_space)
+        self.config.check_rollout(self.plan.n_envs)
+        cfg = self.config
+        self.residual = (
+            None
+            if cfg.residual is None
+            else Residual(cfg.residual, cfg.residual_scale, observation_space, action_space)
+        )
+        """The hand-written controller the policy corrects (`agents.residual`), or None."""
+        self.features = self.encoder.features + (
+            0 if self.residual is None else Residual.extra_features
+        )
+        """The policy's inputs: the observation's features and the controller's proposal."""
         self.seed = int(np.random.default_rng().integers(2**62)) if seed is None else seed
         self.generator = torch.Generator().manual_seed(self.seed)
         self.discrete = isinstance(action_space, spaces.Discrete)
@@ -133,21 +145,20 @@ class PPO(NetworkAgent):
             action_shape = action_space.shape
             self._low, self._high = action_space.low, action_space.high
         self.action_shape = action_shape
-        cfg = self.config
         self.net = ActorCritic(
-            self.encoder.features, action_space, cfg.hidden_sizes, cfg.log_std_init, self.generator
+            self.features, action_space, cfg.hidden_sizes, cfg.log_std_init, self.generator
         )
         self._log_std = self.net.log_std.detach().numpy()  # shares memory with the parameter
         self.optimizer = torch.optim.Adam(
             self.net.parameters(), lr=cfg.learning_rate, eps=1e-5, fused=True
         )
-        self.obs_rms = RunningMeanStd((self.encoder.features,))
+        self.obs_rms = RunningMeanStd((self.features,))
         self.return_rms = RunningMeanStd(())
         self._discounted_returns = np.zeros(self.plan.n_envs)
         self.buffer = RolloutBuffer(
             cfg.n_steps,
             self.plan.n_envs,
-            self.encoder.features,
+            self.features,
             action_shape,
             np.int64 if self.discrete else np.float32,
             self.n_actions,
@@ -164,12 +175,23 @@ class PPO(NetworkAgent):
     # -- acting -----------------------------------------------------------------------------
 
     def reset(self, env_index: int | None = None) -> None:
-        """The policy keeps no per-episode state; this only restarts the discounted return
-        that reward scaling tracks."""
+        """Restart the discounted return that reward scaling tracks and, in a residual
+        policy, the controller's memory of that env (or of every env)."""
+        if self.residual is not None:
+            self.residual.reset(env_index)
         if env_index is None:
             self._discounted_returns[:] = 0.0
         else:
             self._discounted_returns[env_index] = 0.0
+
+    def _raw_features(self, obs: np.ndarray, commit: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """The policy's raw inputs for `obs` and, in a residual policy, the controller's
+        proposals (appended to the inputs); `commit=False` leaves its memory alone."""
+        raw_features = self.encoder.encode(obs)
+        if self.residual is None:
+            return raw_features, None
+        proposals = self.residual.propose(obs, commit)
+        return np.concatenate([raw_features, proposals], axis=1), proposals
 
     def _features(self, raw_features: np.ndarray) -> np.ndarray:
         if not self.config.normalize_obs:
@@ -191,7 +213,7 @@ class PPO(NetworkAgent):
     ) -> np.ndarray:
         """Sample actions (`explore=True`), or take the mean action (Box, clipped to the
         space) or the most probable legal action (Discrete)."""
-        raw_features = self.encoder.encode(obs)
+        raw_features, proposals = self._raw_features(obs, commit=True)
         features = self._features(raw_features)
         legal = self._masks(masks, len(features))
         # The networks run in numpy here (`MLP.forward_numpy`, on the very weights the
@@ -212,16 +234,23 @@ class PPO(NetworkAgent):
             env_actions = actions + self._action_start
         else:
             if not explore:
-                mean_actions: np.ndarray = np.clip(out, self._low, self._high)
-                return mean_actions
+                return self._env_actions(out, proposals)
             noise = torch.randn(out.shape, generator=self.generator).numpy()
             log_std = self._log_std
             actions = out + noise * np.exp(log_std)
             log_probs = (-0.5 * noise * noise - log_std - LOG_SQRT_2PI).sum(axis=-1)
-            env_actions = np.clip(actions, self._low, self._high)
+            env_actions = self._env_actions(actions, proposals)
         values = self.net.critic.forward_numpy(features)[:, 0]
         self._pending = RolloutStep(raw_features, features, actions, log_probs, values, legal)
         return env_actions
+
+    def _env_actions(self, actions: np.ndarray, proposals: np.ndarray | None) -> np.ndarray:
+        """Box actions as the env gets them: clipped to its bounds, or in a residual policy
+        added (as corrections) to the controller's proposals."""
+        if proposals is not None and self.residual is not None:
+            return self.residual.combine(proposals, actions)
+        clipped: np.ndarray = np.clip(actions, self._low, self._high)
+        return clipped
 
     def _recorded_step(self, batch: Batch) -> RolloutStep:
         """The step `act(explore=True)` recorded, when `batch.acted` says the batch holds
@@ -234,6 +263,11 @@ class PPO(NetworkAgent):
                     "but no such call is pending"
                 )
             return self._pending
+        if self.residual is not None:
+            raise ValueError(
+                "a residual policy learns only from its own act(explore=True): another "
+                "policy's actions say nothing of the corrections it would have made"
+            )
         raw_features = self.encoder.encode(batch.obs)
         features = self._features(raw_features)
         n = len(features)
@@ -255,8 +289,11 @@ class PPO(NetworkAgent):
 
     def readout(self, obs: np.ndarray, masks: np.ndarray | None = None) -> PolicyReadout:
         """The policy's distribution and the critic's value for `obs`, from the same
-        forward passes `act` makes; nothing is drawn and nothing is recorded."""
-        features = self._features(self.encoder.encode(obs))
+        forward passes `act` makes; nothing is drawn and nothing is recorded. A residual
+        policy's means and standard deviations are those of the actions the env gets
+        (proposal plus scaled correction, clipped), not of the corrections."""
+        raw_features, proposals = self._raw_features(obs, commit=False)
+        features = self._features(raw_features)
         out = self.net.actor.forward_numpy(features)
         values = self.net.critic.forward_numpy(features)[:, 0]
         if self.discrete:
@@ -265,6 +302,10 @@ class PPO(NetworkAgent):
             probabilities = np.exp(log_softmax(logits))
             return PolicyReadout(values, None, None, probabilities)
         stds = np.broadcast_to(np.exp(self._log_std), out.shape).copy()
+        if proposals is not None and self.residual is not None:
+            return PolicyReadout(
+                values, self.residual.combine(proposals, out), stds * self.residual.scale, None
+            )
         return PolicyReadout(values, out, stds, None)
 
     def critic_rewards(self, rewards: np.ndarray) -> np.ndarray:
@@ -280,7 +321,7 @@ class PPO(NetworkAgent):
 
     def _values(self, obs: np.ndarray) -> np.ndarray:
         values: np.ndarray = self.net.critic.forward_numpy(
-            self._features(self.encoder.encode(obs))
+            self._features(self._raw_features(obs, commit=False)[0])
         )[:, 0]
         return values
 
@@ -335,9 +376,10 @@ class PPO(NetworkAgent):
             self.obs_rms.update(step.raw_features)
         bootstrap = truncated & ~terminated
         if bootstrap.any():
-            self.buffer.final_values[t, bootstrap] = self._values(
-                np.asarray(batch.next_obs)[bootstrap]
-            )
+            # Every row goes in: a residual policy's controller knows envs by row.
+            self.buffer.final_values[t, bootstrap] = self._values(np.asarray(batch.next_obs))[
+                bootstrap
+            ]
         self.steps += n
         if not self.buffer.full:
             return {}
@@ -392,6 +434,8 @@ class PPO(NetworkAgent):
             "seed": self.seed,
             "generator": self.generator.get_state(),
         }
+        if self.residual is not None:
+            state["residual_controller"] = self.residual.controller_config()
         return save_checkpoint(path, AGENT_KIND, self.config.to_dict(), state, metadata)
 
     def _restore(self, state: dict[str, Any], saved_plan: RunPlan) -> None:
@@ -406,3 +450,11 @@ class PPO(NetworkAgent):
         self.updates = int(state["updates"])
         self._progress = state["progress"]
         self.generator.set_state(state["generator"])
+        if self.config.residual is not None:
+            self.residual = Residual(
+                self.config.residual,
+                self.config.residual_scale,
+                self.observation_space,
+                self.action_space,
+                state["residual_controller"],
+            )

@@ -91,6 +91,15 @@ class PPOConfig:
     clip_reward: float = 10.0
     """Clip scaled rewards to [-clip_reward, clip_reward]."""
 
+    residual: str | None = None
+    """A hand-written controller the policy corrects instead of acting alone (residual RL,
+    `agents.residual`): "walking", the closed-loop walking controller of HenryContinuous-v0;
+    None, a plain policy."""
+
+    residual_scale: float = 0.3
+    """In a residual policy, what a correction of +-1 adds to the controller's action, in
+    (0, 2]."""
+
     num_threads: int | None = 1
     """`torch.set_num_threads` on construction (process-wide); None leaves it alone. One
     thread is fastest for these small networks on a 2-core machine."""
@@ -133,6 +142,14 @@ class PPOConfig:
         require(
             self.num_threads is None or is_whole(self.num_threads),
             f"num_threads must be a whole number >= 1 or None, got {self.num_threads!r}",
+        )
+        require(
+            self.residual is None or self.residual in ("walking",),
+            f"residual must be 'walking' or None, got {self.residual!r}",
+        )
+        require(
+            is_number(self.residual_scale, 0.0, 2.0) and self.residual_scale > 0,
+            f"residual_scale must be a number in (0, 2], got {self.residual_scale!r}",
         )
         check_hidden_sizes(self)
 

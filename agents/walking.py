@@ -15,7 +15,7 @@ small share of the time. It starts from whatever pose Henry is in (a foot alread
 first to swing), so it also recovers from the `left_foot_up` and `random` starts. It reads
 the continuous env's named observation fields (`envs.OBSERVATION_FIELDS`), nothing else.
 
-Two feedback terms keep him up when the world shoves him:
+Three feedback terms keep him up when the world shoves or trips him:
 
 * **righting legs**: Henry's soles are geared parallel to his torso, so a torso pitched
   forward is a planted sole rolled onto its toe. Beyond `pitch_deadband_rad` (a walking
@@ -27,13 +27,20 @@ Two feedback terms keep him up when the world shoves him:
   fractions further forward per m/s the torso's smoothed speed exceeds
   `placement_speed_m_s` (nearer, or behind, when slower), so a push is caught by the
   next step.
+* **stumble steps**: a free foot that comes down before it is lowered (its long sole caught
+  a bump's edge, or the torso rocked it back onto the ground) is taken as the step's
+  touchdown after `stumble_steps` control steps off the ground: it settles and the other
+  foot steps, where the hip would otherwise drive the caught foot forward along the ground
+  and shove Henry backward.
 
-`scripts/walk_robustness.py` measures both over spreads of the bench's push and bump
-conditions; the README's walking-controller section has the figures.
+`scripts/walk_robustness.py` measures the controller with any parameters on the bench's
+own conditions (`walker bench`'s draws and reset seeds); the README's walking-controller
+section has the figures.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, fields
 from typing import Any
@@ -101,6 +108,12 @@ class WalkingConfig:
     """The speed foot placement is neutral at, in m/s, in [0, 2]."""
     speed_smoothing_s: float = 0.3
     """Time constant of the torso speed's running average, in s, in (0, 5]."""
+    stumble_steps: int = 1
+    """Stumble step: a free foot that has been off the ground for at least this many control
+    steps and touches down before it is lowered (it caught a bump, or a push hurried it) is
+    taken as the step's touchdown, so its hip stops driving it forward against the ground and
+    the other foot steps next; a whole number in [0, 60], 0 turns it off (the foot is then
+    carried on along the ground)."""
 
     def __post_init__(self) -> None:
         ranges: dict[str, tuple[float, float, bool]] = {
@@ -134,11 +147,10 @@ class WalkingConfig:
                     f"{'[' if closed else '('}{low:g}, {high:g}{')' if name == 'press' else ']'}"
                 )
                 raise WalkingConfigError(f"{name} must be a number in {shown}, got {value!r}")
-        steps = self.settle_steps
-        if not isinstance(steps, int) or isinstance(steps, bool) or not 0 <= steps <= 60:
-            raise WalkingConfigError(
-                f"settle_steps must be a whole number in [0, 60], got {steps!r}"
-            )
+        for name in ("settle_steps", "stumble_steps"):
+            steps = getattr(self, name)
+            if not isinstance(steps, int) or isinstance(steps, bool) or not 0 <= steps <= 60:
+                raise WalkingConfigError(f"{name} must be a whole number in [0, 60], got {steps!r}")
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
@@ -148,7 +160,7 @@ class WalkingConfig:
 class _LegState:
     """One env's controller memory: which leg swings, the phase, the current targets."""
 
-    __slots__ = ("held", "lowering", "speed", "swing_leg", "targets")
+    __slots__ = ("airborne", "held", "lowering", "speed", "swing_leg", "targets")
 
     def __init__(self, obs: np.ndarray, swing_limit: float) -> None:
         contacts = (obs[_CONTACT[0]] > 0.5, obs[_CONTACT[1]] > 0.5)
@@ -159,6 +171,7 @@ class _LegState:
         else:  # both feet down: the one further back steps first
             self.swing_leg = 0 if obs[_SWING[0]] <= obs[_SWING[1]] else 1
         self.lowering = False
+        self.airborne = 0  # control steps the free foot has been off the ground
         self.held = 0
         self.speed = float(obs[_VX])
         # Start from where the legs are, so the first targets do not jolt them.
@@ -217,6 +230,16 @@ class WalkingController:
     def reset(self, env_index: int | None = None) -> None:
         forget(self._memory, env_index)
 
+    def preview(self, obs: np.ndarray) -> np.ndarray:
+        """What `act(obs)` would return, leaving the controller's memory as it was (for a
+        value estimate of an observation the controller will not act on, or not yet)."""
+        saved = self._memory
+        self._memory = copy.deepcopy(saved)
+        try:
+            return self.act(obs)
+        finally:
+            self._memory = saved
+
     def act(
         self, obs: np.ndarray, masks: np.ndarray | None = None, explore: bool = False
     ) -> np.ndarray:
@@ -249,9 +272,17 @@ class WalkingController:
                 targets[2 * swing + 1] = max(targets[2 * swing + 1], min(sensed, cfg.press))
                 swing = memory.swing_leg = 1 - swing
                 memory.lowering = False
+                memory.airborne = 0
                 memory.held = 0
         elif memory.lowering:
             memory.held = 0
+        if obs[_CONTACT[swing]] < 0.5:
+            memory.airborne += 1
+        elif memory.airborne >= cfg.stumble_steps > 0 and not memory.lowering:
+            # A stumble: the free foot came down before it was lowered. Take it as the
+            # touchdown (it settles like a lowered foot) rather than drag it on.
+            memory.lowering = True
+            memory.held = 1
         stance = 1 - swing
         angle = float(obs[_ANGLE])
         memory.speed += (float(obs[_VX]) - memory.speed) * self._smoothing

@@ -54,6 +54,8 @@ REWARD_ARGUMENTS = frozenset(
         "walking_reward",
         "flight_cost",
         "slip_cost",
+        "air_time_weight",
+        "air_time_target_s",
         "measure_work",
     }
 )
@@ -90,6 +92,11 @@ class HenryContinuousEnv(HenryEnv):
     `slip = -slip_cost * sum(|ankle x velocity|)` over the feet on the ground (m/s of sole
     sliding; a planted foot that does not slide costs nothing). Off by default (today's reward).
 
+    With `air_time_weight > 0` (legged_gym's feet air time) each touchdown earns
+    `air_time = air_time_weight * (seconds that foot was in the air - air_time_target_s)`:
+    a long step pays, a tap or a scuffing foot that touches down after a few hundredths of a
+    second costs. Off by default.
+
     ## Episode End
     Terminates when Henry falls (torso touches the ground or tilts more than
     `FALL_ANGLE_RAD`). `gymnasium.make` truncates after 1000 steps (16.7 s).
@@ -104,6 +111,7 @@ class HenryContinuousEnv(HenryEnv):
     ## Arguments
     `forward_reward_weight` (10.0), `ctrl_cost_weight` (0.01), `fall_penalty` (1.0),
     `walking_reward` (False), `flight_cost` (10.0), `slip_cost` (10.0),
+    `air_time_weight` (0.0), `air_time_target_s` (0.3),
     `frame_skip` (1: control steps of 1/60 s per env step); `spec`, `pushes`,
     `measure_work`, `render_mode`: see `HenryEnv`.
 
@@ -124,6 +132,8 @@ class HenryContinuousEnv(HenryEnv):
         walking_reward: bool = False,
         flight_cost: float = 10.0,
         slip_cost: float = 10.0,
+        air_time_weight: float = 0.0,
+        air_time_target_s: float = 0.3,
     ) -> None:
         super().__init__(spec, render_mode, pushes, measure_work)
         if not isinstance(walking_reward, (bool, np.bool_)):
@@ -134,6 +144,8 @@ class HenryContinuousEnv(HenryEnv):
             ("fall_penalty", fall_penalty),
             ("flight_cost", flight_cost),
             ("slip_cost", slip_cost),
+            ("air_time_weight", air_time_weight),
+            ("air_time_target_s", air_time_target_s),
         ):
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise HenryEnvError(f"{name} must be a finite number >= 0, got {value!r}")
@@ -145,6 +157,11 @@ class HenryContinuousEnv(HenryEnv):
         self.walking_reward = bool(walking_reward)
         self.flight_cost = float(flight_cost)
         self.slip_cost = float(slip_cost)
+        self.air_time_weight = float(air_time_weight)
+        self.air_time_target_s = float(air_time_target_s)
+        self._air_steps = [0, 0]
+        """Control steps each foot (right, left) has been off the ground since it last
+        touched down."""
         self.frame_skip = frame_skip
         spec = self.henry_spec
         self.dt = spec.control_dt_s * frame_skip
@@ -183,6 +200,7 @@ class HenryContinuousEnv(HenryEnv):
         self._reset_world(self._start_pose(options), start_perturbation(options))
         state = self.world.read_state()
         self._last_x = state.torso_x_m
+        self._air_steps = [0, 0]
         return self._observe(state), {"distance_m": 0.0, "time_s": self.world.time_s}
 
     def _start_pose(self, options: Mapping[str, Any] | None) -> Pose:
@@ -285,7 +303,23 @@ class HenryContinuousEnv(HenryEnv):
             both_up = state.right_foot_contact + state.left_foot_contact < 0.5
             terms["flight"] = -self.flight_cost if both_up else 0.0
             terms["slip"] = -self.slip_cost * self._sole_slip_m_s(state)
+        if self.air_time_weight > 0:
+            terms["air_time"] = self._touchdown_air_time(state)
         return sum(terms.values()), terms
+
+    def _touchdown_air_time(self, state: FlatState) -> float:
+        """The feet air time term: for each foot that touched down on this step, the weight
+        times how much longer than `air_time_target_s` it was in the air."""
+        term = 0.0
+        for foot, contact in enumerate((state.right_foot_contact, state.left_foot_contact)):
+            if contact > 0.5:
+                if self._air_steps[foot]:
+                    flown = self._air_steps[foot] * self.dt
+                    term += self.air_time_weight * (flown - self.air_time_target_s)
+                self._air_steps[foot] = 0
+            else:
+                self._air_steps[foot] += 1
+        return term
 
     def _sole_slip_m_s(self, state: FlatState) -> float:
         """Summed |horizontal ankle velocity| of the feet on the ground (0 when planted).

@@ -1,119 +1,116 @@
-"""Fall rates and speeds of the walking controller over spreads of the bench's conditions.
+"""Fall rates and speeds of the walking controller on the bench's conditions, any parameters.
 
-Each condition of `walker bench` is one point (a 4 N*s push at 4 s, 2 cm bumps every 0.5 m);
-a deterministic controller meets it identically on every seed. This script draws a spread
-around each point instead, one draw per seed, and plays the controller once per draw:
+`walker bench hardcoded --env HenryContinuous-v0` plays the controller with its default
+parameters. This script plays it on the same worlds (each seed's draw of each condition,
+`walker.app.core.conditions.Condition.draw`, played by the bench's own
+`walker.app.bench.tasks.play_condition` with the same reset seeds), so its figures for the
+defaults are the bench's, with ``--set`` overriding any `WalkingConfig` field to compare
+parameters on many seeds without a bench run per variant.
 
-* ``standard``: flat ground, both feet down (one run; it is the same on every seed);
-* ``random_start``: the env's random start pose, seeded;
-* ``push_forward`` / ``push_backward``: one push of 3-5 N*s at 2-6 s;
-* ``bumps``: bumps 1-3 cm high, 5-15 cm long, every 0.3-0.8 m.
+Usage: ``python scripts/walk_robustness.py [--seeds 100] [--first-seed 0] [--workers 1]
+[--conditions standard bumps ...] [--set name=value ...] [--verbose]``
 
-Usage: ``python scripts/walk_robustness.py [--seeds 40] [--draw-seed 0] [--set name=value ...]``
-where ``--set`` overrides `WalkingConfig` fields and ``--draw-seed`` picks another spread.
-It prints one line per condition: the share of runs that fell, and the mean speed, flight
-share and stride length of those that did not.
+It prints one line per condition: the share of seeds that fell, and the mean speed, flight
+share and stride ratio of those that did not.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import fields
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 
-import envs  # noqa: F401  (registers the Henry envs)
+import envs
 from agents.walking import WalkingConfig, WalkingController
-from envs.gait import attach
+from walker.app.bench.records import EpisodeRecord
+from walker.app.bench.tasks import EpisodeTask, play_condition
+from walker.app.core.conditions import CONDITIONS
 
-CONDITIONS = ("standard", "random_start", "push_forward", "push_backward", "bumps")
-
-
-Run = tuple[dict[str, Any], dict[str, Any], int]
-
-
-def draws(condition: str, seeds: int, draw_seed: int = 0) -> Iterator[Run]:
-    """(env keywords, reset options, episode seed) for each run of `condition`."""
-    rng = np.random.default_rng([draw_seed, CONDITIONS.index(condition)])
-    for seed in range(seeds):
-        if condition == "standard":
-            yield {}, {}, seed
-            if seed == 0:
-                return
-        elif condition == "random_start":
-            yield {}, {"pose": "random"}, seed + 1000 * draw_seed
-        elif condition.startswith("push"):
-            sign = 1.0 if condition == "push_forward" else -1.0
-            time_s = float(rng.uniform(2.0, 6.0))
-            impulse = float(rng.uniform(3.0, 5.0))
-            yield {"pushes": ((time_s, sign * impulse),)}, {}, seed
-        elif condition == "bumps":
-            spec = {
-                "bump_height_m": float(rng.uniform(0.01, 0.03)),
-                "bump_length_m": float(rng.uniform(0.05, 0.15)),
-                "bump_spacing_m": float(rng.uniform(0.3, 0.8)),
-            }
-            yield {"spec": spec}, {}, seed
+DEFAULT_CONDITIONS = ("standard", "random_start", "push_forward", "push_backward", "bumps")
 
 
-def play(
-    config: WalkingConfig,
-    env_kwargs: Mapping[str, Any],
-    options: Mapping[str, Any],
-    seed: int,
-    seconds: float,
-) -> tuple[bool, float, Any]:
-    env = gym.make("HenryContinuous-v0", max_episode_steps=round(seconds * 60), **env_kwargs)
-    controller = WalkingController.for_env(env, config)
-    obs, _ = env.reset(seed=seed, options=dict(options) or None)
-    meter = attach(env)
-    while True:
-        obs, _, terminated, truncated, _ = env.step(controller.act(obs[None])[0])
-        if terminated or truncated:
-            env.close()
-            m = meter.metrics()
-            return bool(terminated), m.speed_m_s, m
+class _Configured:
+    """The controller with other parameters, as a `py`-style policy object (one observation
+    at a time; `reset` before every episode)."""
+
+    def __init__(self, config: WalkingConfig) -> None:
+        self.config = config
+        self.controller: WalkingController | None = None
+
+    def reset(self) -> None:
+        if self.controller is not None:
+            self.controller.reset()
+
+    def predict(self, obs: np.ndarray) -> np.ndarray:
+        if self.controller is None:
+            probe = envs.HenryContinuousEnv()
+            self.controller = WalkingController.for_env(probe, self.config)
+            probe.close()
+        return self.controller.act(np.asarray(obs)[None])[0]
+
+
+def play(job: tuple[dict[str, Any], str, int]) -> EpisodeRecord:
+    """One seed of one condition, exactly as the bench plays it."""
+    overrides, condition, seed = job
+    task = EpisodeTask(
+        env_id=envs.CONTINUOUS_ID,
+        agent="walking",
+        policy="object",
+        seed=seed,
+        condition=condition,
+        episodes=1,
+        checkpoint="controller",
+        draw=CONDITIONS[condition].draw(seed),
+    )
+    shared = {"controller": _Configured(WalkingConfig(**overrides))}
+    return play_condition(task, shared).episodes[0]
+
+
+def _overrides(items: list[str]) -> dict[str, Any]:
+    whole = {f.name for f in fields(WalkingConfig) if isinstance(f.default, int)}
+    overrides: dict[str, Any] = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        overrides[name] = int(value) if name in whole else float(value)
+    WalkingConfig(**overrides)  # refuse a bad value before any work
+    return overrides
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=1000 / 60)
-    parser.add_argument("--conditions", nargs="*", default=list(CONDITIONS))
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=50)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--conditions", nargs="*", default=list(DEFAULT_CONDITIONS))
     parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE")
-    parser.add_argument("--draw-seed", type=int, default=0, help="which spread of draws")
-    parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--verbose", action="store_true", help="one line per fall")
     args = parser.parse_args(argv)
-    overrides: dict[str, Any] = {}
-    for item in args.set:
-        name, value = item.split("=", 1)
-        overrides[name] = int(value) if name == "settle_steps" else float(value)
-    config = WalkingConfig(**overrides)
-    for condition in args.conditions:
-        runs = list(draws(condition, args.seeds, args.draw_seed))
-        falls, speeds, flights, strides = 0, [], [], []
-        for env_kwargs, options, seed in runs:
-            fell, speed, m = play(config, env_kwargs, options, seed, args.seconds)
-            falls += fell
-            if not fell:
-                speeds.append(speed)
-                flights.append(m.flight_share)
-                strides.append(m.stride_length_m)
+    overrides = _overrides(args.set)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    with ProcessPoolExecutor(args.workers) as pool:
+        for condition in args.conditions:
+            jobs = [(overrides, condition, seed) for seed in seeds]
+            records = list(pool.map(play, jobs))
+            kept = [r for r in records if not r.fell]
+            falls = len(records) - len(kept)
             if args.verbose:
-                print(
-                    f"  {condition} {env_kwargs} {options} seed {seed}: "
-                    f"{f'FELL at {m.duration_s:.1f} s' if fell else 'ok'} {speed:.3f} m/s"
-                )
-        mean = float(np.mean(speeds)) if speeds else float("nan")
-        print(
-            f"{condition:14s} falls {falls:2d}/{len(runs):2d} ({falls / len(runs):4.0%})  "
-            f"speed {mean:.3f} m/s  flight {np.mean(flights) if flights else float('nan'):.3f}  "
-            f"stride {np.mean(strides) if strides else float('nan'):.3f} m",
-            flush=True,
-        )
+                for seed, r in zip(seeds, records, strict=True):
+                    if r.fell:
+                        print(f"  {condition} seed {seed}: fell at {r.time_to_fall_s:.1f} s")
+
+            def mean(name: str, rows: list[EpisodeRecord] = kept) -> float:
+                return float(np.mean([getattr(r, name) for r in rows])) if rows else np.nan
+
+            print(
+                f"{condition:14s} falls {falls:3d}/{len(records):3d} "
+                f"({falls / len(records):4.0%})  speed {mean('speed_m_s'):.3f} m/s  "
+                f"flight {mean('flight_share'):.3f}  stride ratio {mean('stride_ratio'):.2f}",
+                flush=True,
+            )
     return 0
 
 

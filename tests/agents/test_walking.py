@@ -10,6 +10,8 @@ import envs  # noqa: F401
 from agents.base import ServoScale
 from agents.walking import WalkingConfig, WalkingConfigError, WalkingController
 from envs.gait import attach
+from walker.app.bench.tasks import EPISODE_SEED_BASE
+from walker.app.core.conditions import CONDITIONS
 
 
 def walk(pose=None, seed=0, seconds=60.0, config=None, **env_kwargs):
@@ -71,20 +73,31 @@ def test_survives_pushes_of_3_to_5_newton_seconds_at_2_to_6_seconds():
     assert _falls(_FORWARD_PUSHES, _OLD) >= 4
 
 
+def _bench_falls(condition, seeds, config=None):
+    """Falls of the controller on `walker bench`'s draws of `condition` for these seeds,
+    with the bench's reset seeds."""
+    falls = 0
+    for seed in seeds:
+        draw = CONDITIONS[condition].draw(seed)
+        env = gym.make("HenryContinuous-v0", **draw.env_kwargs())
+        controller = WalkingController.for_env(env, config)
+        obs, _ = env.reset(seed=EPISODE_SEED_BASE + 1000 * seed, options=draw.options())
+        terminated = truncated = False
+        while not (terminated or truncated):
+            obs, _, terminated, truncated, _ = env.step(controller.act(obs[None])[0])
+        falls += terminated
+        env.close()
+    return falls
+
+
 @pytest.mark.slow
-def test_falls_less_often_on_bumps_than_before():
-    rng = np.random.default_rng(7)
-    runs = [
-        {
-            "spec": {
-                "bump_height_m": float(rng.uniform(0.01, 0.03)),
-                "bump_length_m": float(rng.uniform(0.05, 0.15)),
-                "bump_spacing_m": float(rng.uniform(0.3, 0.8)),
-            }
-        }
-        for _ in range(12)
-    ]
-    assert _falls(runs) < _falls(runs, _OLD)
+def test_stumble_steps_carry_it_over_the_bench_bumps():
+    # The bench's bump draws of seeds 0-39. Measured: 5 falls with stumble steps, 13 without
+    # (over seeds 0-199: 37 and 64). Deterministic controller, fixed draws: margins of 4.
+    seeds = range(40)
+    with_steps = _bench_falls("bumps", seeds)
+    assert with_steps <= 9
+    assert with_steps + 4 <= _bench_falls("bumps", seeds, WalkingConfig(stumble_steps=0))
 
 
 def test_righting_and_placement_follow_the_torso():
@@ -119,6 +132,30 @@ def test_recovers_from_other_starts(pose, seed):
     assert not fell
     assert m.speed_m_s >= 0.45
     assert m.flight_share < 0.03
+
+
+def test_a_free_foot_that_comes_down_early_is_taken_as_the_step():
+    # The left foot is lifted and swinging; it touches something before it is lowered (hip
+    # still behind). With stumble steps it settles like a landed foot and the right foot is
+    # lifted next; without, the left foot is kept up and carried on.
+    env = gym.make("HenryContinuous-v0")
+    obs, _ = env.reset(seed=0, options={"pose": "left_foot_up"})
+    obs[5], obs[10] = 0.1, -0.2  # right_swing_rad, left_swing_rad: the free left foot behind
+    down = obs.copy()
+    down[14] = 1.0  # left_foot_contact
+    stumbling, dragging = (
+        WalkingController.for_env(env, WalkingConfig(stumble_steps=steps)) for steps in (1, 0)
+    )
+    last = {}
+    for controller in (stumbling, dragging):
+        for _ in range(5):
+            controller.act(obs[None])
+        for _ in range(10):
+            last[controller] = controller.act(down[None])[0]
+    assert stumbling._memory[0].swing_leg == 0  # the right leg swings now
+    assert last[stumbling][1] < -0.3  # and its foot is being lifted
+    assert dragging._memory[0].swing_leg == 1
+    assert last[dragging][3] < -0.5  # the left foot is still held up
 
 
 def test_one_memory_per_env_of_a_batch():
@@ -156,6 +193,8 @@ def test_refuses_the_discrete_env_and_wrong_observations():
         ("reach", True, "(0, 1]"),
         ("settle_steps", 61, "[0, 60]"),
         ("settle_steps", 2.5, "[0, 60]"),
+        ("stumble_steps", -1, "[0, 60]"),
+        ("stumble_steps", 1.0, "[0, 60]"),
         ("pitch_gain", -1.0, "[0, 20]"),
         ("pitch_deadband_rad", 0.7, "[0, 0.6]"),
         ("pitch_rate_gain", 2.0, "[0, 1]"),

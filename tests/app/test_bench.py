@@ -7,8 +7,8 @@ import pytest
 
 from walker.app.bench import benchmark
 from walker.app.bench.benchmark import read_records, run_bench
-from walker.app.bench.conditions import CONDITIONS, ConditionError, select_conditions
 from walker.app.cli import main
+from walker.app.core.conditions import CONDITIONS, ConditionError, select_conditions
 from walker.app.core.sweep import Backend
 
 

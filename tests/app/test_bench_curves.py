@@ -5,10 +5,10 @@ import math
 
 import pytest
 
-from walker.app.bench.conditions import ConditionError
 from walker.app.bench.curves import largest_survived, summarise_curve, wilson
 from walker.app.bench.grades import CURVES, select_curve
 from walker.app.bench.records import ConditionRecord
+from walker.app.core.conditions import ConditionError
 
 
 def test_the_push_curve_spans_zero_to_ten_both_ways_and_is_paired_along_sizes():

@@ -6,7 +6,6 @@ import os
 
 import pytest
 
-from walker.app.bench.conditions import DRAW_COLUMNS
 from walker.app.bench.records import (
     GAIT_MEASURES,
     BenchLogError,
@@ -20,6 +19,7 @@ from walker.app.bench.records import (
     usable_records,
 )
 from walker.app.bench.tasks import EpisodeTask
+from walker.app.core.conditions import DRAW_COLUMNS
 
 TASK = EpisodeTask("Henry-v0", "hardcoded", "hardcoded", 1, "standard", 2)
 

@@ -97,8 +97,8 @@ def test_deep_experiment_trains_the_steps_it_is_given():
 
 @pytest.mark.slow
 def test_deep_experiment_seeds_in_two_workers_match_one_and_check_the_walk(capsys):
-    # The continuous setup, scaled down: a few thousand steps train no walk, so the check
-    # must say so; two worker processes must give exactly what one process gives.
+    # The continuous setup, scaled down: a two-second check never reaches the controller's
+    # pace, so it must say no walk; two worker processes must give what one process gives.
     setup = dataclasses.replace(deep.DEEP_SETUPS[0], walk_check_s=2.0)
     alone = deep.deep_agents(seeds=2, setups=[setup], steps_each=2048)
     apart = deep.deep_agents(seeds=2, setups=[setup], steps_each=2048, backend=Backend(2))
@@ -108,33 +108,52 @@ def test_deep_experiment_seeds_in_two_workers_match_one_and_check_the_walk(capsy
     step_s = gym.make(envs.CONTINUOUS_ID).unwrapped.dt
     for check in one["walk_checks"]:
         assert 0 < check["length"] <= round(2.0 / step_s)  # the check lasted 2 s at most
-        assert not WalkCheck(**check).walks  # a few thousand steps learn no walk
+        # Two seconds from a standstill never reach the controller's pace over a minute.
+        assert not WalkCheck(**check).walks
     assert "final policy walks" in alone.text
-    assert capsys.readouterr().err.count("deep: PPO, walking reward") == 4  # a line a seed
+    assert (
+        capsys.readouterr().err.count("deep: Residual PPO on the walking controller") == 4
+    )  # a line a seed
+
+
+_WALK = {
+    "falls": 0.0,
+    "flight_share": 0.02,
+    "alternation": 0.9,
+    "speed_m_s": 0.7,
+    "duty_factor": 0.55,
+    "stride_ratio": 1.0,
+    "reference_m_s": 0.6,
+}
 
 
 @pytest.mark.parametrize(
-    ("check", "walks"),
+    ("change", "walks"),
     [
-        ({"falls": 0.0, "flight_share": 0.02, "alternation": 0.9, "speed_m_s": 1.4}, True),
-        ({"falls": 1.0, "flight_share": 0.02, "alternation": 0.9, "speed_m_s": 1.4}, False),
-        ({"falls": 0.0, "flight_share": 0.40, "alternation": 0.9, "speed_m_s": 1.6}, False),
-        (
-            {"falls": 0.0, "flight_share": 0.00, "alternation": float("nan"), "speed_m_s": 0.0},
-            False,
-        ),
-        ({"falls": 0.0, "flight_share": 0.01, "alternation": 0.2, "speed_m_s": 0.3}, False),
-        ({"falls": 0.0, "flight_share": 0.01, "alternation": 0.9, "speed_m_s": 0.01}, False),
+        ({}, True),
+        ({"falls": 1.0}, False),
+        ({"falls": 1 / 3}, False),  # one of the three starts fell
+        ({"flight_share": 0.40}, False),  # a hop
+        ({"flight_share": 0.05}, False),  # the bound is strict
+        ({"alternation": float("nan"), "speed_m_s": 0.0}, False),  # stands still
+        ({"alternation": 0.2}, False),  # one foot taps
+        ({"speed_m_s": 0.01, "reference_m_s": 0.0}, False),  # barely moves
+        ({"speed_m_s": 0.59}, False),  # slower than the controller
+        ({"duty_factor": 0.45}, False),  # a run: each foot down less than half the time
+        ({"stride_ratio": 0.27}, False),  # a shuffle of short quick steps
+        ({"stride_ratio": float("nan")}, False),
+        ({"stride_ratio": 0.6}, True),
     ],
 )
-def test_a_walk_moves_on_alternating_feet_without_flight_or_fall(check, walks):
-    assert WalkCheck(**check, length=100.0).walks is walks
+def test_a_walk_has_long_strides_feet_down_no_flight_and_beats_the_controller(change, walks):
+    assert WalkCheck(**{**_WALK, **change}, length=100.0).walks is walks
 
 
 def test_deep_setups_train_on_the_walking_reward_against_the_controller():
     continuous = deep.DEEP_SETUPS[0]
     assert continuous.env_kwargs["walking_reward"] is True
-    assert continuous.walk_check_s == 60.0 and continuous.steps == 1_000_000
+    assert continuous.config["residual"] == "walking"
+    assert continuous.walk_check_s == 60.0 and continuous.steps <= 3_000_000
 
 
 @pytest.mark.parametrize(

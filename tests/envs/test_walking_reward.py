@@ -93,3 +93,66 @@ def test_slip_term_is_the_sliding_speed_of_the_feet_on_the_ground():
 def test_bad_option_values_raise(kwargs, message):
     with pytest.raises(HenryEnvError, match=message):
         HenryContinuousEnv(**kwargs)
+
+
+def test_air_time_is_off_by_default_and_reported_when_on():
+    plain = HenryContinuousEnv(walking_reward=True)
+    plain.reset(seed=0)
+    assert "air_time" not in plain.step(np.zeros(4))[4]["reward_terms"]
+    env = HenryContinuousEnv(air_time_weight=5.0)
+    env.reset(seed=0)
+    _, reward, _, _, info = env.step(np.zeros(4))
+    assert info["reward_terms"]["air_time"] == 0.0  # both feet stayed down
+    assert reward == pytest.approx(sum(info["reward_terms"].values()))
+
+
+@pytest.mark.parametrize(("weight", "target"), [(5.0, 0.3), (2.0, 0.05)])
+def test_a_touchdown_earns_its_air_time_beyond_the_target(weight, target):
+    env = HenryContinuousEnv(air_time_weight=weight, air_time_target_s=target)
+    env.reset(seed=0)
+    # Lift the right foot for a while, then put it down; the left one stays planted.
+    contacts, terms = [], []
+    for step in range(80):
+        extension = -1.0 if step < 20 else 0.3
+        obs, reward, terminated, _, info = env.step(np.array([0.0, extension, 0.0, 0.3]))
+        assert not terminated
+        contacts.append((obs[9] > 0.5, obs[14] > 0.5))
+        terms.append(info["reward_terms"]["air_time"])
+        assert reward == pytest.approx(sum(info["reward_terms"].values()))
+    right = [c[0] for c in contacts]
+    lifted = right.index(False)
+    landed = right.index(True, lifted)
+    assert landed - lifted >= 10  # the foot really was in the air for a while
+    # Every touchdown of either foot (a bounce included) earns its own air time.
+    airborne = [0, 0]
+    for feet, term in zip(contacts, terms, strict=True):
+        expected = 0.0
+        for foot, contact in enumerate(feet):
+            if contact:
+                if airborne[foot]:
+                    expected += weight * (airborne[foot] * env.dt - target)
+                airborne[foot] = 0
+            else:
+                airborne[foot] += 1
+        assert term == pytest.approx(expected)
+    assert terms[landed] == pytest.approx(weight * ((landed - lifted) * env.dt - target))
+
+
+def test_a_short_tap_costs_and_a_long_step_pays():
+    env = HenryContinuousEnv(air_time_weight=10.0, air_time_target_s=0.3)
+    earned = {}
+    for up_steps in (3, 40):
+        env.reset(seed=0)
+        total = 0.0
+        for step in range(up_steps + 40):
+            extension = -1.0 if step < up_steps else 0.3
+            total += env.step(np.array([0.0, extension, 0.0, 0.3]))[4]["reward_terms"]["air_time"]
+        earned[up_steps] = total
+    assert earned[3] < 0 < earned[40]
+
+
+@pytest.mark.parametrize("name", ["air_time_weight", "air_time_target_s"])
+@pytest.mark.parametrize("value", [-1.0, float("nan"), "x"])
+def test_bad_air_time_arguments_are_refused_in_one_sentence(name, value):
+    with pytest.raises(HenryEnvError, match=name):
+        HenryContinuousEnv(**{name: value})

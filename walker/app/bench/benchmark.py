@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import envs
-from walker.app.bench.conditions import REFERENCES, STANDARD, Condition, select_conditions
 from walker.app.bench.curves import CurveResult, report_curve
 from walker.app.bench.grades import select_curve
 from walker.app.bench.records import (
@@ -47,6 +46,7 @@ from walker.app.bench.tasks import (
     play_condition,
     train_policy,
 )
+from walker.app.core.conditions import REFERENCES, STANDARD, Condition, select_conditions
 from walker.app.core.footfall_plot import plot_footfalls
 from walker.app.core.runfiles import BENCH_OUT
 from walker.app.core.sweep import Backend, Failure, run_sweep

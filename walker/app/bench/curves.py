@@ -25,10 +25,10 @@ from typing import Any
 
 from scipy import stats as scipy_stats
 
-from walker.app.bench.conditions import Condition
 from walker.app.bench.grades import Curve
 from walker.app.bench.records import ConditionRecord, json_safe
 from walker.app.core import stats
+from walker.app.core.conditions import Condition
 from walker.app.core.stats import Estimate
 
 SURVIVAL_SHARE = 0.9

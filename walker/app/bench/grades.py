@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from walker.app.bench.conditions import PUSH_TIME, Condition, ConditionError, Uniform
+from walker.app.core.conditions import PUSH_TIME, Condition, ConditionError, Uniform
 
 
 @dataclass(frozen=True)

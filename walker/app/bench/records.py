@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from walker.app.bench.conditions import DRAW_COLUMNS
+from walker.app.core.conditions import DRAW_COLUMNS
 from walker.files import OutputPathError, append_text, failure_cause, refuse_unreplaceable
 
 

@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from walker.app.bench.conditions import REFERENCES, STANDARD
 from walker.app.bench.plots import plot_iqm, plot_robustness
 from walker.app.bench.records import GAIT_MEASURES, ConditionRecord, json_safe
 from walker.app.bench.summary import Summary
 from walker.app.core import stats
+from walker.app.core.conditions import REFERENCES, STANDARD
 from walker.app.core.gaits import gait_verdict
 from walker.app.core.machine import Machine, this_machine
 from walker.files import atomic_write_text

@@ -13,9 +13,9 @@ from typing import Any
 
 from agents.checkpoint import CheckpointError
 from walker.app.bench import foreign
-from walker.app.bench.conditions import Condition, ConditionError, select_conditions
 from walker.app.bench.grades import select_curve
 from walker.app.bench.roster import HENRY_ENVS, BenchAgent, BenchError, plan_agents
+from walker.app.core.conditions import Condition, ConditionError, select_conditions
 from walker.app.core.learners import PolicyError
 from walker.app.core.sweep import Backend, check_backend
 from walker.files import atomic_write_text

@@ -18,7 +18,7 @@ from typing import Any
 import envs
 from agents.checkpoint import load_checkpoint
 from walker.app.bench import foreign
-from walker.app.bench.conditions import REFERENCES
+from walker.app.core.conditions import REFERENCES
 from walker.app.core.learners import learner_kinds
 from walker.app.core.policies import ASSETS, make_env, resolve_checkpoint
 from walker.errors import InputError

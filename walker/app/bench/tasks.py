@@ -38,13 +38,13 @@ import envs
 from agents.base import Agent, act_one
 from envs import gait
 from walker.app.bench import foreign
-from walker.app.bench.conditions import DRAW_COLUMNS, REFERENCES, Draw
 from walker.app.bench.records import (
     GAIT_MEASURES,
     MIN_COT_DISTANCE_M,
     ConditionRecord,
     EpisodeRecord,
 )
+from walker.app.core.conditions import DRAW_COLUMNS, REFERENCES, Draw
 from walker.app.core.footfall_plot import FootfallRecord, record_footfalls
 from walker.app.core.learners import learner_kind
 from walker.app.core.policies import env_metadata, load_policy, make_env

@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from walker.app.bench.conditions import CONDITIONS
 from walker.app.bench.grades import CURVES
 from walker.app.cli.common import add_backend_options, backend_from_args, say
 from walker.app.core import checks
+from walker.app.core.conditions import CONDITIONS
 from walker.app.core.runfiles import BENCH_OUT
 
 

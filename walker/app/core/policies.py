@@ -20,6 +20,7 @@ import envs
 from agents.base import Agent
 from agents.baselines import ContinuousGait, HardcodedGait, RandomPolicy
 from agents.checkpoint import CheckpointError, check_env_matches, load_checkpoint
+from agents.residual import check_agent_env
 from agents.walking import WalkingController
 from walker.app.core.learners import PolicyError, learner_kind
 
@@ -192,4 +193,4 @@ def load_policy(
     payload = load_checkpoint(path)
     check_checkpoint_env(payload, env_id, env_kwargs, source=f"checkpoint {path}", playing=True)
     kind = learner_kind(payload["agent"])
-    return kind.load(path, env.observation_space, env.action_space)
+    return check_agent_env(kind.load(path, env.observation_space, env.action_space), env)

@@ -26,6 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 import envs
+from walker.app.core.conditions import CONDITIONS
 from walker.app.core.stats import mean_ci95
 from walker.app.core.sweep import Backend, run_sweep
 from walker.app.core.tables import format_table
@@ -41,17 +42,31 @@ WALKING_ENV = {
 }
 """The walking reward option with the costs of the README's learned walk (`ppo-henry-walk`)."""
 
+WALK_CONFIG = {
+    "residual": "walking",
+    "residual_scale": 0.2,
+    "normalize_reward": True,
+    "log_std_init": -1.0,
+    "batch_size": 256,
+}
+"""PPO's settings for the learned walk: a residual policy on the walking controller
+(`agents.residual`), corrections of at most 0.2 per servo."""
+
+WALK_CONDITIONS = tuple(CONDITIONS)
+"""The learned walk trains in worlds drawn from every condition of the bench, in turn."""
+
 DEEP_SETUPS = (
     DeepSetup(
-        "PPO, walking reward, continuous Henry",
+        "Residual PPO on the walking controller, walking reward, continuous Henry",
         "ppo",
         envs.CONTINUOUS_ID,
         1_000_000,
         100_000,
         num_envs=4,
-        config={"normalize_reward": True, "log_std_init": -1.0, "batch_size": 256},
+        config=WALK_CONFIG,
         env_kwargs=WALKING_ENV,
         walk_check_s=60.0,
+        conditions=WALK_CONDITIONS,
     ),
     DeepSetup("DQN, discrete Henry", "dqn", envs.DISCRETE_ID, 30_000, 2_500, random_starts=True),
     DeepSetup(
@@ -143,10 +158,23 @@ def _walk_cell(outcomes: list[SeedOutcome]) -> str:
     checks = [o.walk_check for o in outcomes if o.walk_check is not None]
     if not checks:
         return "-"
-    flights = [c.flight_share for c in checks if math.isfinite(c.flight_share)]
     falls = sum(1 for c in checks if c.falls)
-    spread = f"flight {min(flights):.1%}-{max(flights):.1%}" if flights else "flight -"
-    return f"{sum(c.walks for c in checks)}/{len(checks)} ({spread}, {falls} fell)"
+    spreads = ", ".join(
+        _spread(name, [getattr(c, field) for c in checks], form)
+        for name, field, form in (
+            ("stride ratio", "stride_ratio", ".2f"),
+            ("flight", "flight_share", ".1%"),
+            ("duty", "duty_factor", ".2f"),
+        )
+    )
+    return f"{sum(c.walks for c in checks)}/{len(checks)} ({spreads}, {falls} fell)"
+
+
+def _spread(name: str, values: list[float], form: str) -> str:
+    known = [v for v in values if math.isfinite(v)]
+    if not known:
+        return f"{name} -"
+    return f"{name} {min(known):{form}}-{max(known):{form}}"
 
 
 def deep_agents(

@@ -20,10 +20,17 @@ from walker.app.training.hooks import Hook, RunView
 
 WALK_FLIGHT_SHARE = 0.05
 """A walk has both feet off the ground less than this share of the time..."""
+WALK_DUTY_FACTOR = 0.5
+"""...each foot on the ground more than this share of the time..."""
+WALK_STRIDE_RATIO = 0.6
+"""...strides at least this share of a walking animal's at its Froude number
+(`envs.gait`'s stride ratio; a shuffle of short quick steps is below)..."""
 WALK_ALTERNATION = 0.5
 """...at least this share of its footfalls by the other foot than the last one..."""
 WALK_SPEED_M_S = 0.1
-"""...moves on at least this fast, and does not fall."""
+"""...moves on at least this fast and faster than the hard-coded gait, and does not fall."""
+WALK_RANDOM_STARTS = 2
+"""Episodes from the env's random start pose the check runs besides the standard start."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,8 @@ class DeepSetup:
     """Keyword arguments of the env it trains on (the reward option, its costs)."""
     walk_check_s: float | None = None
     """Simulated seconds the final policy is run for its gait (None: no gait check)."""
+    conditions: tuple[str, ...] = ()
+    """`walker bench` conditions whose worlds it trains in (`TrainConfig.conditions`)."""
 
 
 @dataclass(frozen=True)
@@ -58,28 +67,44 @@ class SeedRun:
 
 @dataclass(frozen=True)
 class WalkCheck:
-    """The final policy's gait over the setup's `walk_check_s` (what `walks` judges)."""
+    """The final policy's gait over the setup's `walk_check_s`, from the standard start and
+    `WALK_RANDOM_STARTS` random ones, each figure the worst of them (what `walks` judges)."""
 
     falls: float
     flight_share: float
     alternation: float
     speed_m_s: float
     length: float
-    """Env steps the check lasted."""
+    """Env steps the standard start's episode lasted."""
+    duty_factor: float = math.nan
+    """The lower of the two feet's duty factors."""
+    stride_ratio: float = math.nan
+    reference_m_s: float = 0.0
+    """The hard-coded gait's speed the walk must beat."""
 
     @property
     def walks(self) -> bool:
-        """A walk: no fall, under `WALK_FLIGHT_SHARE` flight, mostly alternating footfalls
-        (`WALK_ALTERNATION`) and moving on (`WALK_SPEED_M_S`); a Henry who stands still or
-        shuffles one foot does not walk."""
+        """A walk: no fall; under `WALK_FLIGHT_SHARE` flight; each foot down more than
+        `WALK_DUTY_FACTOR` of the time; strides of at least `WALK_STRIDE_RATIO`; mostly
+        alternating footfalls (`WALK_ALTERNATION`); and moving on (`WALK_SPEED_M_S`),
+        faster than the hard-coded gait. A Henry who stands still, hops, shuffles short
+        quick steps or taps one foot does not walk."""
         return (
             not self.falls
-            and math.isfinite(self.flight_share)
-            and self.flight_share < WALK_FLIGHT_SHARE
-            and math.isfinite(self.alternation)
-            and self.alternation >= WALK_ALTERNATION
+            and _at_least(WALK_FLIGHT_SHARE, self.flight_share, strict=True)
+            and _at_least(self.duty_factor, WALK_DUTY_FACTOR, strict=True)
+            and _at_least(self.stride_ratio, WALK_STRIDE_RATIO)
+            and _at_least(self.alternation, WALK_ALTERNATION)
             and self.speed_m_s >= WALK_SPEED_M_S
+            and self.speed_m_s > self.reference_m_s
         )
+
+
+def _at_least(value: float, bound: float, strict: bool = False) -> bool:
+    """`value >= bound` (or `>` when `strict`), false when either is NaN."""
+    if not (math.isfinite(value) and math.isfinite(bound)):
+        return False
+    return value > bound if strict else value >= bound
 
 
 @dataclass(frozen=True)
@@ -120,11 +145,12 @@ def train_seed(
     from walker.app.core.learners import learner_kind
     from walker.app.core.policies import make_env
     from walker.app.training.loop import TrainConfig, train
+    from walker.app.training.worlds import training_env_maker
 
     setup = task.setup
     standard_env = partial(make_env, setup.env_id, setup.env_kwargs)
     episode_steps = TRAIN_EPISODE_DECISIONS if setup.random_starts else None
-    train_env = partial(make_env, setup.env_id, setup.env_kwargs, max_episode_steps=episode_steps)
+    train_env = training_env_maker(setup.env_id, setup.env_kwargs, episode_steps, setup.conditions)
     probe = standard_env()
     kind = learner_kind(setup.agent)
     run_config = TrainConfig(
@@ -134,6 +160,7 @@ def train_seed(
         progress=False,
         random_starts=setup.random_starts,
         eval_every=task.eval_every,
+        conditions=setup.conditions,
     )
     agent = kind.build(
         probe.observation_space,
@@ -164,23 +191,41 @@ def train_seed(
         None if beaten is None else beaten.train_seconds,
         final_speed,
         result.seconds,
-        None if setup.walk_check_s is None else _walk_check(setup, agent, step_s),
+        None
+        if setup.walk_check_s is None
+        else _walk_check(setup, agent, step_s, task.reference_m_s),
     )
 
 
-def _walk_check(setup: DeepSetup, agent: Agent, step_s: float) -> WalkCheck:
-    """The gait of `agent` over the setup's `walk_check_s` simulated seconds."""
+def _walk_check(setup: DeepSetup, agent: Agent, step_s: float, reference_m_s: float) -> WalkCheck:
+    """The gait of `agent` over the setup's `walk_check_s` simulated seconds, from the
+    standard start and from `WALK_RANDOM_STARTS` random ones: the worst of each figure."""
     from walker.app.core.gaits import measure_gait
     from walker.app.core.policies import make_env
 
     assert setup.walk_check_s is not None
     limit = max(1, round(setup.walk_check_s / step_s))
     measured = {**setup.env_kwargs, "measure_work": True}
-    gait = measure_gait(
-        partial(make_env, setup.env_id, measured, max_episode_steps=limit),
-        agent,
-        episodes=1,
-        seed=EVAL_SEED,
+    make = partial(make_env, setup.env_id, measured, max_episode_steps=limit)
+    standard = measure_gait(make, agent, episodes=1, seed=EVAL_SEED)
+    randomly = measure_gait(
+        make, agent, episodes=WALK_RANDOM_STARTS, seed=EVAL_SEED, options={"pose": "random"}
     )
-    speed = math.nan if gait.speed_m_s is None else gait.speed_m_s
-    return WalkCheck(gait.falls, gait.flight_share, gait.alternation, speed, gait.length)
+    gaits = (standard, randomly)
+
+    def worst(values: list[float | None], pick: Callable[..., float]) -> float:
+        known = [math.nan if v is None else float(v) for v in values]
+        return math.nan if any(math.isnan(v) for v in known) else pick(known)
+
+    return WalkCheck(
+        falls=max(g.falls for g in gaits),
+        flight_share=worst([g.flight_share for g in gaits], max),
+        alternation=worst([g.alternation for g in gaits], min),
+        speed_m_s=worst([g.speed_m_s for g in gaits], min),
+        length=standard.length,
+        duty_factor=worst(
+            [d for g in gaits for d in (g.duty_factor_right, g.duty_factor_left)], min
+        ),
+        stride_ratio=worst([g.stride_ratio for g in gaits], min),
+        reference_m_s=reference_m_s,
+    )

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from agents.base import RunPlan
 from walker.app.core.checks import MAX_SEED, ArgumentValueError, check_env_kwargs
+from walker.app.core.conditions import ConditionError, select_conditions
 from walker.errors import InputError
 
 DEFAULT_STEPS = 20_000
@@ -59,6 +60,12 @@ class TrainConfig:
     episode_steps: int | None = None
     """Cut training episodes after this many steps (None: the env's time limit); short
     episodes with random starts visit more start states."""
+    conditions: tuple[str, ...] = ()
+    """Train in worlds drawn from these `walker bench` conditions (push_forward, bumps, ...;
+    'push' names both pushes): each training episode meets a new draw of the next one in
+    turn, from seeds the bench never uses (`walker.app.training.worlds`); a name given twice
+    comes round twice as often. Empty: the env as given. Evaluations stay on the env as
+    given."""
     eval_every: int = 0
     """Greedy evaluation every this many steps (0: only at the end)."""
     eval_episodes: int = 1
@@ -116,6 +123,13 @@ class TrainConfig:
             self.env_kwargs = check_env_kwargs(self.env_kwargs)
         except ArgumentValueError as error:
             raise TrainError(str(error)) from error
+        if self.conditions:
+            try:
+                self.conditions = tuple(
+                    c.name for name in self.conditions for c in select_conditions([name])
+                )
+            except ConditionError as error:
+                raise TrainError(str(error)) from error
         if self.vector not in ("sync", "async"):
             raise TrainError(f"vector must be 'sync' or 'async', got {self.vector!r}")
         if not isinstance(self.watch_speed, (int, float)) or not 0 < self.watch_speed <= 16:

@@ -12,6 +12,7 @@ from typing import Any
 import envs
 from agents.base import Learner
 from agents.checkpoint import load_checkpoint
+from agents.residual import check_agent_env
 from walker.app.core.checks import ArgumentValueError
 from walker.app.core.learners import LearnerKind, PolicyError
 from walker.app.core.policies import (
@@ -115,9 +116,9 @@ def _learner(kind: LearnerKind, config: Any, run: TrainConfig, probe: Any) -> Le
     if run.resume is not None:
         payload = load_checkpoint(run.resume, kind.name)
         check_checkpoint_env(payload, run.env, run.env_kwargs, source=f"checkpoint {run.resume}")
-        return kind.load(run.resume, *spaces, run.plan)
+        return check_agent_env(kind.load(run.resume, *spaces, run.plan), probe)
     try:
-        return kind.build(*spaces, config, run.seed, run.plan)
+        return check_agent_env(kind.build(*spaces, config, run.seed, run.plan), probe)
     except TypeError as error:
         raise PolicyError(f"{kind.name} cannot train on {run.env}: {error}") from error
     except ValueError as error:

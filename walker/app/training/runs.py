@@ -33,6 +33,7 @@ from walker.app.training.prepare import check_watching, prepare_agent, run_recor
 from walker.app.training.resuming import ResumePoint
 from walker.app.training.session import RunSession
 from walker.app.training.view import training_hooks
+from walker.app.training.worlds import training_env_maker
 from walker.draw.window import display_available
 from walker.files import OutputPathError, check_writable_dir, write_failure
 
@@ -206,7 +207,7 @@ def _train_in(
     try:
         if run.tensorboard is not None:
             hooks.append(TensorBoardLog(run.tensorboard))
-        make_train_env = partial(make_env, env_id, env_kwargs, max_episode_steps=run.episode_steps)
+        make_train_env = training_env_maker(env_id, env_kwargs, run.episode_steps, run.conditions)
         make_first_env = None
         if run.watch or run.record is not None or run.record_every:
             watching, make_first_env = training_hooks(agent, run, make_train_env)
