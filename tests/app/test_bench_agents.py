@@ -258,14 +258,15 @@ def test_the_push_curve_writes_its_files_and_the_largest_push_survived(tmp_path,
 
 
 @pytest.mark.slow
-def test_the_bench_labels_the_learned_shuffle_and_the_controllers_walk():
+def test_the_bench_labels_the_learned_walk_and_the_controllers_walk_both_walks():
     """Over five nudged starts (not one episode), most seeds of the pretrained learned walk
-    take strides under half an animal's at its Froude number, and the controller walks."""
+    (residual PPO on the controller) and of the controller take walking strides: at least
+    0.6 of an animal's at their Froude numbers, a foot always down."""
     from walker import bench
 
     result = bench.run(["ppo"], env_id="HenryContinuous-v0", conditions=["standard"], seeds=5)
     rows = {s.agent: s for s in result.summaries}
-    for agent, label in (("ppo", "shuffle"), ("hardcoded", "walk")):
+    for agent in ("ppo", "hardcoded"):
         verdict = rows[agent].gait
-        assert verdict == label or re.fullmatch(rf"{label} [45]/5", verdict), (agent, verdict)
-    assert rows["ppo"].extra["stride_ratio"] < 0.5 < rows["hardcoded"].extra["stride_ratio"]
+        assert verdict == "walk" or re.fullmatch(r"walk [45]/5", verdict), (agent, verdict)
+        assert rows[agent].extra["stride_ratio"] >= 0.6, agent

@@ -71,8 +71,9 @@ def test_keys_and_close_reach_a_window_pygame_re_created(display):
         press(display, old, "r")
         assert process.stdout.readline().strip() == "key r"
         assert process.stdout.readline().strip() == "re-created"
-        assert find_window(display, process) != old
-        press(display, old, "a")  # the old id is gone: the helper finds the new window
+        # The new window may even get the old id back (X may reuse it); either way the
+        # helper finds the window the process has now.
+        press(display, old, "a")
         assert process.stdout.readline().strip() == "key a"
         close_window(display, old)
         assert process.wait(timeout=30) == 0
