@@ -19,6 +19,9 @@ from agents.configs import (
     require,
 )
 
+RESIDUAL_CONTROLLERS = ("walking",)
+"""The controllers a residual policy can correct, by `PPOConfig.residual` name."""
+
 
 @dataclass(frozen=True)
 class PPOConfig:
@@ -144,8 +147,8 @@ class PPOConfig:
             f"num_threads must be a whole number >= 1 or None, got {self.num_threads!r}",
         )
         require(
-            self.residual is None or self.residual in ("walking",),
-            f"residual must be 'walking' or None, got {self.residual!r}",
+            self.residual is None or self.residual in RESIDUAL_CONTROLLERS,
+            f"residual must be one of {RESIDUAL_CONTROLLERS} or None, got {self.residual!r}",
         )
         require(
             is_number(self.residual_scale, 0.0, 2.0) and self.residual_scale > 0,

@@ -27,13 +27,11 @@ import numpy as np
 from gymnasium import spaces
 
 from agents.base import ServoScale
+from agents.ppo_config import RESIDUAL_CONTROLLERS
 from agents.walking import WalkingConfig, WalkingController
 from envs import OBSERVATION_FIELDS
 from walker.errors import InputError
 from walker.sim.spec import HenrySpec
-
-RESIDUAL_CONTROLLERS = ("walking",)
-"""The controllers a residual policy can correct, by `PPOConfig.residual` name."""
 
 
 class ResidualError(InputError):

@@ -315,6 +315,13 @@ class ConditionError(InputError):
     """A condition or curve name that does not exist."""
 
 
+def conditions_in_turn(names: Sequence[str]) -> list[Condition]:
+    """The conditions `names` ask for, in the order given, each group expanded where it
+    stands and a name given twice kept twice (for training in turn, `walker train
+    --conditions`)."""
+    return [condition for name in names for condition in select_conditions([name])]
+
+
 def select_conditions(names: Sequence[str] | None) -> list[Condition]:
     """The conditions `names` ask for (group names expand), in `CONDITIONS` order; all of
     them for None or an empty list."""

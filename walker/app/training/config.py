@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from agents.base import RunPlan
 from walker.app.core.checks import MAX_SEED, ArgumentValueError, check_env_kwargs
-from walker.app.core.conditions import ConditionError, select_conditions
+from walker.app.core.conditions import ConditionError, conditions_in_turn
 from walker.errors import InputError
 
 DEFAULT_STEPS = 20_000
@@ -125,9 +125,7 @@ class TrainConfig:
             raise TrainError(str(error)) from error
         if self.conditions:
             try:
-                self.conditions = tuple(
-                    c.name for name in self.conditions for c in select_conditions([name])
-                )
+                self.conditions = tuple(c.name for c in conditions_in_turn(self.conditions))
             except ConditionError as error:
                 raise TrainError(str(error)) from error
         if self.vector not in ("sync", "async"):

@@ -21,7 +21,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from walker.app.core.conditions import Condition, select_conditions
+from walker.app.core.conditions import Condition, conditions_in_turn
 from walker.app.core.policies import make_env
 
 TRAINING_DRAW_SEEDS = 10**9
@@ -85,6 +85,6 @@ def training_env_maker(
     given twice comes round twice as often)."""
     if not conditions:
         return partial(make_env, env_id, dict(env_kwargs), max_episode_steps=max_episode_steps)
-    chosen = [c for name in conditions for c in select_conditions([name])]
+    chosen = conditions_in_turn(conditions)
     world = partial(_world_env, env_id, dict(env_kwargs), max_episode_steps)
     return partial(DrawnWorlds, world, chosen)
