@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import os
 
 import gymnasium as gym
 import numpy as np
@@ -177,6 +178,7 @@ def test_experiment_steps_workers_and_ray_reach_the_deep_experiment(
         return experiments.Report("deep", "", {})
 
     monkeypatch.setattr(deep, "deep_agents", fake)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)  # 2 cores
     if backend.ray:
         pytest.importorskip("ray")
     out = str(tmp_path / "deep")

@@ -8,12 +8,12 @@ loading the sweep itself (`walker.app.core.sweep`, `walker.app.core.sweep_ray`).
 
 from __future__ import annotations
 
-import os
 import socket
 import traceback
 from dataclasses import dataclass
 from typing import Any
 
+from walker.app.core.machine import usable_cores
 from walker.errors import InputError
 
 POOL_RESTARTS = 2
@@ -54,9 +54,7 @@ class Backend:
 
 def default_workers() -> int:
     """All the cores this process may use."""
-    return (
-        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    )
+    return usable_cores()
 
 
 def check_backend(backend: Backend) -> None:

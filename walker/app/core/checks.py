@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
+from walker.app.core.machine import usable_cores
 from walker.errors import InputError
 from walker.files import check_output_path, check_writable_dir
 
@@ -99,10 +100,7 @@ workers_arg = _counted("workers", MAX_WORKERS, "one process per core; more than 
 def cap_workers(requested: int, option: str = "--workers") -> int:
     """`requested` worker processes, or the cores this process may use if fewer, with a
     one-line note on stderr when capped: more processes than cores only share them."""
-    import os
-
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    cores = max(1, cores or 1)
+    cores = usable_cores()
     if requested <= cores:
         return requested
     sys.stderr.write(

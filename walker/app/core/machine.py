@@ -63,14 +63,18 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity where the system has one), at least 1."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
 def this_machine() -> Machine:
     """This machine, now."""
-    cores = (
-        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    )
     return Machine(
         cpu_model=cpu_model(),
-        cores=cores,
+        cores=usable_cores(),
         system=f"{platform.system()} {platform.machine()}",
         python=platform.python_version() or sys.version.split()[0],
         numpy=_version("numpy"),
