@@ -12,11 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from walker.app.core.machine import usable_cores
+
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc"),
+    pytest.mark.skipif(
+        usable_cores() < 2, reason="--workers 2 is capped to one core here: no workers to end"
+    ),
 ]
 
 
