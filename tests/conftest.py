@@ -28,3 +28,9 @@ def _ctrl_c_reaches_subprocesses():
     """The same before every test: an in-process test (Ray's start-up, a worker pool) may
     leave SIGINT ignored in this worker, and the next test's subprocesses would inherit it."""
     _restore_ctrl_c()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked slow go first (each group in collection order), so the two test workers
+    start the long ones early and finish together instead of one idling through the tail."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

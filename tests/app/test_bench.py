@@ -304,7 +304,7 @@ def test_numbers_do_not_depend_on_the_worker_count(tmp_path):
         agents=["hardcoded", "random", "ppo"],
         env_id="HenryContinuous-v0",
         conditions=["standard", "random_start"],
-        seeds=3,
+        seeds=2,
         progress=False,
     )
     alone = run_bench(**kwargs, out=tmp_path / "one", backend=Backend(workers=1))

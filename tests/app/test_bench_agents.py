@@ -60,6 +60,7 @@ def policy_module(tmp_path, monkeypatch):
     return "henry_policies"
 
 
+@pytest.mark.slow
 def test_a_python_function_is_benched_from_the_command_line(tmp_path, capsys, policy_module):
     out = tmp_path / "b"
     code, text, err = run(
@@ -85,6 +86,7 @@ def test_a_python_function_is_benched_from_the_command_line(tmp_path, capsys, po
     assert abs(mine["speed_m_s"]["value"]) < 0.005  # lifting and lowering one foot goes nowhere
 
 
+@pytest.mark.slow
 def test_a_py_agent_that_raises_is_a_named_task_error(tmp_path, capsys, policy_module):
     code, _, err = run(
         capsys,
@@ -200,6 +202,7 @@ def test_the_readme_python_example_runs(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "runs" / "mine" / "bench.md").exists()
 
 
+@pytest.mark.slow
 def test_the_python_api_returns_typed_summaries_and_writes_only_when_asked(tmp_path):
     from walker import bench
 

@@ -125,6 +125,7 @@ def test_resume_continues_from_the_checkpoint(tmp_path, capsys):
     assert agent.steps == 400
 
 
+@pytest.mark.slow
 def test_eval_table_and_qtable(tmp_path, capsys):
     out = tmp_path / "run"
     run(capsys, "train", "--steps", "300", "--out", str(out), "--no-progress")
@@ -259,6 +260,7 @@ def test_record_writes_the_requested_frames(tmp_path, capsys):
     assert sum(d > 0 for d in differences) > len(differences) // 2
 
 
+@pytest.mark.slow
 def test_demo_runs_headless_and_prints_the_comparison(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
     out = tmp_path / "demo"
@@ -269,6 +271,7 @@ def test_demo_runs_headless_and_prints_the_comparison(tmp_path, capsys, monkeypa
     assert (out / "checkpoint.pt").exists() and (out / "learning_curves.png").exists()
 
 
+@pytest.mark.slow
 def test_record_every_saves_clips_and_a_montage(tmp_path, capsys):
     from walker.draw.video import read_frames
 
@@ -401,6 +404,7 @@ def test_written_files_get_normal_permissions(tmp_path):
         (["dqn", "--steps", "600", "--learning-starts", "100", "--episode-steps", "20"], (1, 600)),
     ],
 )
+@pytest.mark.slow
 def test_deep_agents_train_and_evaluate_through_the_cli(tmp_path, capsys, argv, plan):
     import torch
 
@@ -475,6 +479,7 @@ def test_tensorboard_logging_when_installed(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("agent", ["dqn", "ppo"])
+@pytest.mark.slow
 def test_deep_agents_resume_from_their_checkpoints(tmp_path, capsys, agent):
     import torch
 

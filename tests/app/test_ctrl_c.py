@@ -44,6 +44,7 @@ def _stop_group(process, stop, after_s, group=True):
     return process.returncode, out, err
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_demo_after_saving(tmp_path):
     process = _start(tmp_path, "demo", "--steps", "100000000", "--no-window", "--out", "demo")
     line = process.stdout.readline()

@@ -5,11 +5,14 @@ how to resume it."""
 import signal
 import time
 
+import pytest
+
 from agents.checkpoint import load_checkpoint
 from tests.app.test_run_folder import ENDLESS, run, wait_until_training, walker_process
 from walker.app.training.rundir import checkpoint_steps
 
 
+@pytest.mark.slow
 def test_a_new_run_into_a_killed_runs_folder_is_told_what_it_holds(tmp_path, capsys):
     folder = tmp_path / "run"
     process = walker_process(

@@ -107,6 +107,7 @@ def test_a_second_run_into_a_busy_folder_is_refused_naming_the_first(tmp_path, c
     assert config["steps"] == 100000000  # the first run's, untouched by the second
 
 
+@pytest.mark.slow
 def test_resume_appends_and_continues_the_counts(tmp_path, capsys):
     folder = tmp_path / "run"
     assert (
@@ -157,6 +158,7 @@ def test_resume_appends_and_continues_the_counts(tmp_path, capsys):
     assert config["eval_every"] == 300 and config["trained_steps"] == 1000
 
 
+@pytest.mark.slow
 def test_resume_accepts_env_arguments_given_at_their_defaults(tmp_path, capsys):
     folder = tmp_path / "run"
     assert run(capsys, "train", "--steps", 200, "--out", folder, "--no-progress")[0] == 0
@@ -178,6 +180,7 @@ def test_resume_accepts_env_arguments_given_at_their_defaults(tmp_path, capsys):
     assert code == 0, err
 
 
+@pytest.mark.slow
 def test_a_finished_run_is_replaced_only_with_overwrite(tmp_path, capsys):
     folder = tmp_path / "run"
     assert run(capsys, "train", "--steps", 200, "--out", folder, "--no-progress")[0] == 0

@@ -142,6 +142,7 @@ def test_a_shared_race_aligns_the_lanes_and_shows_the_leader_ahead() -> None:
     assert ruler_top.sum() > 20 and (ruler_top == ruler_bottom).mean() > 0.97
 
 
+@pytest.mark.slow
 def test_the_training_video_of_ppo_shows_its_actions_and_critic(tmp_path, capsys) -> None:
     video = tmp_path / "training.mp4"
     code = main(

@@ -2,6 +2,8 @@
 
 import time
 
+import pytest
+
 from tests.app.xwindow import (  # noqa: F401 (display is a fixture)
     WINDOW_TEST_MARKS,
     close_window,
@@ -19,6 +21,7 @@ from walker.draw.mind import VALUE
 pytestmark = WINDOW_TEST_MARKS
 
 
+@pytest.mark.slow
 def test_watching_ppo_shows_its_mind_and_g_shows_the_footfall_strip(display):
     process = start_walker(display, "watch", "ppo-henry-walk", "--seconds", "300")
     try:

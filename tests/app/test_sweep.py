@@ -155,6 +155,7 @@ def _serve(handle):
         "http",  # a web server
     ],
 )
+@pytest.mark.slow
 def test_an_open_port_that_is_not_ray_is_refused_within_seconds(behaviour):
     import time
 

@@ -151,6 +151,7 @@ def test_record_time_lapse_and_ghost_end_to_end(tmp_path, capsys):
     assert not (tmp_path / "slow.mp4").exists()
 
 
+@pytest.mark.slow
 def test_train_record_without_a_window_draws_the_panels(tmp_path):
     from walker.app.cli import main
     from walker.draw.video import read_frames

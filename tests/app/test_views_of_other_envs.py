@@ -136,6 +136,7 @@ def test_options_that_only_mean_something_for_henry_are_refused_for_cartpole(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_training_cartpole_records_the_window_and_a_clip_every_episode(
     capsys, tmp_path, monkeypatch
 ):

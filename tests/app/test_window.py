@@ -25,6 +25,7 @@ from walker.draw.renderer import LANE_COLORS, SOLE_DOWN
 pytestmark = WINDOW_TEST_MARKS
 
 
+@pytest.mark.slow
 def test_watch_window_shows_henry_pauses_and_closes_cleanly(display):
     process = start_walker(display, "watch", "hardcoded", "--seconds", "120")
     try:
@@ -56,6 +57,7 @@ def test_watch_window_shows_henry_pauses_and_closes_cleanly(display):
     assert "Traceback" not in output[1]
 
 
+@pytest.mark.slow
 def test_training_window_records_and_quits_with_escape(display, tmp_path):
     out = tmp_path / "run"
     process = start_walker(
@@ -90,6 +92,7 @@ def test_training_window_records_and_quits_with_escape(display, tmp_path):
     assert len(read_frames(out / "window.mp4")) > 10  # the same frames, written as shown
 
 
+@pytest.mark.slow
 def test_race_window_runs_and_closes(display):
     process = start_walker(
         display,
@@ -116,6 +119,7 @@ def test_race_window_runs_and_closes(display):
     assert "place" in out
 
 
+@pytest.mark.slow
 def test_demo_shows_a_window_when_a_display_is_there(display, tmp_path):
     process = start_walker(
         display,
@@ -156,10 +160,10 @@ def test_demo_shows_a_window_when_a_display_is_there(display, tmp_path):
 # -- every windowed verb, for every agent on every env it supports -----------------------------
 
 MATRIX = [
-    # (agent, env, its own training options: a rollout or replay small enough to update)
+    # (agent, env, its own training options: a rollout or replay small enough to update).
+    # PPO is tried on the continuous env; its discrete panel's data is held by test_mind.
     ("qlearning", "Henry-v0", ["--steps", "8"]),
     ("dqn", "Henry-v0", ["--steps", "8", "--learning-starts", "4", "--batch-size", "4"]),
-    ("ppo", "Henry-v0", ["--steps", "8", "--n-steps", "4", "--batch-size", "4"]),
     (
         "ppo",
         "HenryContinuous-v0",

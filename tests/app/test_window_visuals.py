@@ -165,6 +165,7 @@ def test_training_window_shows_speed_panel_heat_map_and_takes_a_push(big_display
     assert "time-lapse x4" in err
 
 
+@pytest.mark.slow
 def test_race_window_gives_each_lane_room_and_keeps_its_colours_in_it(big_display):
     process = start(
         big_display,
