@@ -34,3 +34,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked slow go first (each group in collection order), so the two test workers
     start the long ones early and finish together instead of one idling through the tail."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one test worker more than the cores this process may use. Many tests spend
+    seconds waiting on a subprocess, a window or Ray; the extra worker runs a test meanwhile
+    (on 2 cores the suite took 7 min 14 s with 2 workers, 6 min 20 s with 3)."""
+    from walker.app.core.machine import usable_cores
+
+    return usable_cores() + 1
