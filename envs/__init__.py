@@ -16,10 +16,7 @@ from envs.continuous import (
 )
 from envs.discrete import HenryDiscreteEnv, discrete_action_mask, legal_start_states
 from envs.motions import Action
-
-DISCRETE_ID = "Henry-v0"
-CONTINUOUS_ID = "HenryContinuous-v0"
-DUNGEON_ID = "Dungeon-v0"
+from walker.envids import CONTINUOUS_ID, DISCRETE_ID, DUNGEON_ID
 
 if DISCRETE_ID not in registry:
     register(id=DISCRETE_ID, entry_point="envs.discrete:HenryDiscreteEnv", max_episode_steps=200)

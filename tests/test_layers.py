@@ -16,6 +16,7 @@ LAYER_OF_PACKAGE = {
     "walker.sim": 0,
     "walker.files": 0,
     "walker.errors": 0,
+    "walker.envids": 0,
     "walker.draw": 1,
     "envs": 2,
     "agents": 3,

@@ -9,7 +9,7 @@ from typing import Any
 
 from walker.app.cli.common import UsageError
 from walker.app.core import checks
-from walker.app.speed.benchmarks import BENCHMARKS
+from walker.app.speed import BENCHMARK_NAMES
 from walker.files import atomic_write_text
 
 
@@ -26,7 +26,7 @@ def add_parser(verbs: Any) -> None:
         "names",
         nargs="*",
         metavar="NAME",
-        help="benchmarks to run (default: all): " + ", ".join(BENCHMARKS),
+        help="benchmarks to run (default: all): " + ", ".join(BENCHMARK_NAMES),
     )
     speed.add_argument("--out", type=Path, default=None, help="also write the figures as JSON here")
     speed.set_defaults(run=run)
@@ -35,6 +35,8 @@ def add_parser(verbs: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         checks.check_output_file(args.out, "--out", checks.JSON_SUFFIXES)
+    from walker.app.speed.benchmarks import BENCHMARKS
+
     names = args.names or list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:

@@ -21,12 +21,13 @@ from __future__ import annotations
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from walker.errors import InputError
 from walker.sim.spec import HenrySpec
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _DEFAULT = HenrySpec()
 _ACTUATOR_LIMITS = ("hip_max_torque_nm", "leg_max_force_n", "ankle_max_torque_nm")
@@ -116,7 +117,10 @@ class Draw:
 
 def condition_rng(seed: int, condition: str) -> np.random.Generator:
     """The generator of one (seed, condition): the same in every process and for every agent
-    (crc32, not Python's salted `hash`)."""
+    (crc32, not Python's salted `hash`). numpy is imported here, not with the module, so
+    naming the conditions (the command line's help) does not load it."""
+    import numpy as np
+
     return np.random.default_rng([int(seed), zlib.crc32(condition.encode("utf-8"))])
 
 

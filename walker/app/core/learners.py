@@ -10,14 +10,16 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import envs
-from agents.base import Learner, RunPlan
 from agents.dqn_config import DQNConfig
 from agents.ppo_config import PPOConfig
 from agents.qlearning_config import QLearningConfig
+from walker.envids import CONTINUOUS_ID, DISCRETE_ID
 from walker.errors import InputError
+
+if TYPE_CHECKING:
+    from agents.base import Learner, RunPlan
 
 
 class PolicyError(InputError):
@@ -68,10 +70,10 @@ class LearnerKind:
 
 LEARNER_KINDS = (
     LearnerKind(
-        "qlearning", QLearningConfig, envs.DISCRETE_ID, "agents.qlearning:QLearning", plans=False
+        "qlearning", QLearningConfig, DISCRETE_ID, "agents.qlearning:QLearning", plans=False
     ),
-    LearnerKind("ppo", PPOConfig, envs.CONTINUOUS_ID, "agents.ppo:PPO"),
-    LearnerKind("dqn", DQNConfig, envs.DISCRETE_ID, "agents.dqn:DQN"),
+    LearnerKind("ppo", PPOConfig, CONTINUOUS_ID, "agents.ppo:PPO"),
+    LearnerKind("dqn", DQNConfig, DISCRETE_ID, "agents.dqn:DQN"),
 )
 
 

@@ -26,7 +26,7 @@ import envs
 from agents.base import act_one
 from agents.baselines import RandomPolicy
 from walker.app.core.tables import format_table
-from walker.app.speed import loop_cost
+from walker.app.speed import BENCHMARK_NAMES, loop_cost
 from walker.app.speed.peers import agents, curves
 from walker.app.speed.timing import best_of, has_box2d
 from walker.sim.world import HenryWorld, LegCommand
@@ -358,10 +358,6 @@ def render(frames: int = 300, rounds: int = 3) -> tuple[str, dict[str, Any]]:
     return "\n".join(lines), figures
 
 
-BENCHMARKS: dict[str, Callable[[], tuple[str, dict[str, Any]]]] = {
-    "physics": physics,
-    "train": training_loop,
-    "render": render,
-    "agents": agents,
-    "curves": curves,
-}
+BENCHMARKS: dict[str, Callable[[], tuple[str, dict[str, Any]]]] = dict(
+    zip(BENCHMARK_NAMES, (physics, training_loop, render, agents, curves), strict=True)
+)

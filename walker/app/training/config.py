@@ -12,12 +12,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from agents.base import RunPlan
 from walker.app.core.checks import MAX_SEED, ArgumentValueError, check_env_kwargs
 from walker.app.core.conditions import ConditionError, conditions_in_turn
 from walker.errors import InputError
+
+if TYPE_CHECKING:
+    from agents.base import RunPlan
 
 DEFAULT_STEPS = 20_000
 """The budget when neither steps nor episodes is given."""
@@ -136,6 +138,8 @@ class TrainConfig:
     @property
     def plan(self) -> RunPlan:
         """What the agent needs to know about this run: envs stepped together, the budget."""
+        from agents.base import RunPlan
+
         return RunPlan(self.num_envs, self.steps)
 
     @property

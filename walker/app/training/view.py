@@ -43,8 +43,8 @@ from walker.app.viewing.overlays import (
     qtable_view,
     speed_curve,
 )
+from walker.app.viewing.rates import CONTROL_HZ
 from walker.app.viewing.scenes import (
-    CONTROL_HZ,
     Frame,
     KeptOpen,
     action_names,

@@ -15,10 +15,12 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from walker.app.viewing.scenes import CONTROL_HZ
-from walker.draw.renderer import Window
+from walker.app.viewing.rates import CONTROL_HZ
+
+if TYPE_CHECKING:
+    from walker.draw.renderer import Window
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 TIMELAPSES = (1, 2, 4, 8, 16)

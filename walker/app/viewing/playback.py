@@ -15,7 +15,8 @@ from typing import Any, NamedTuple
 from walker.app.core.learners import PolicyError
 from walker.app.viewing.controls import window_title
 from walker.app.viewing.lanes import Lane, open_lanes, run_lanes
-from walker.app.viewing.scenes import CONTROL_HZ, require_display
+from walker.app.viewing.rates import CONTROL_HZ
+from walker.app.viewing.scenes import require_display
 from walker.draw.renderer import DEFAULT_SIZE, LANE_COLORS, WINDOW_SIZE, Window, race_size
 from walker.draw.video import VideoWriter
 

@@ -26,14 +26,12 @@ from agents.collect import Step
 from envs.gait import GaitMeter, GaitMetrics, attach, detach
 from walker.app.core.learners import PolicyError
 from walker.app.viewing.overlays import Nudges
+from walker.app.viewing.rates import CONTROL_HZ
 from walker.draw.footfalls import ContactHistory, FootfallWindow
 from walker.draw.renderer import DisplayUnavailableError, QRow
 from walker.draw.video import VideoError
 from walker.draw.window import display_problem
 from walker.sim.world import Geometry
-
-CONTROL_HZ = 60
-"""Control steps per simulated second."""
 
 
 def frame_stride(fps: float, speed: float = 1.0, hz: float | None = CONTROL_HZ) -> int:
