@@ -20,9 +20,12 @@ def local_ray():
     ray.shutdown()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def display():
-    """One Xvfb screen for a module's window tests (skipped where there is no Xvfb)."""
+    """One Xvfb screen for all the window tests a test worker runs (skipped where there is no
+    Xvfb). Per module, the slow-first order (tests/conftest.py) had each worker stop and start
+    its screen many times, and once in five runs a window test found SDL unable to open
+    the freshly started one; one screen per worker keeps starts to one."""
     try:
         with virtual_display() as name:
             yield name
