@@ -19,6 +19,7 @@ from tests.app.xwindow import (  # noqa: F401 (display is a fixture)
     screenshot,
     start_walker,
     virtual_display,
+    wait_for_colour,
 )
 from walker.draw.renderer import LANE_COLORS, SOLE_DOWN
 
@@ -30,9 +31,9 @@ def test_watch_window_shows_henry_pauses_and_closes_cleanly(display):
     process = start_walker(display, "watch", "hardcoded", "--seconds", "120")
     try:
         window = find_window(display, process)
-        time.sleep(2.0)
+        shot = wait_for_colour(display, process, LANE_COLORS[0])  # Henry's torso
+        time.sleep(1.0)  # a few steps in: a sole planted
         shot = screenshot(display)
-        assert count(shot, LANE_COLORS[0]) > 2000, "Henry's torso is not on screen"
         assert count(shot, SOLE_DOWN) > 300, "no planted sole on screen"
         hud = shot[:120, :250]
         assert (hud.sum(axis=-1) < 200).sum() > 200, "no HUD text in the top-left corner"
@@ -74,9 +75,7 @@ def test_training_window_records_and_quits_with_escape(display, tmp_path):
     )
     try:
         window = find_window(display, process)
-        time.sleep(1.5)
-        shot = screenshot(display)
-        assert count(shot, LANE_COLORS[0]) > 2000
+        wait_for_colour(display, process, LANE_COLORS[0])  # drawing, so reading keys
         press(display, window, "bracketright")  # faster
         press(display, window, "minus")  # less exploration
         press(display, window, "Escape")  # save and quit
@@ -106,7 +105,7 @@ def test_race_window_runs_and_closes(display):
     )
     try:
         window = find_window(display, process)
-        time.sleep(2.0)
+        wait_for_colour(display, process, LANE_COLORS[2], pixels=500)  # the third lane
         shot = screenshot(display)
         for colour in LANE_COLORS[:3]:
             assert count(shot, colour) > 500, f"lane colour {colour} missing"
@@ -134,6 +133,9 @@ def test_demo_shows_a_window_when_a_display_is_there(display, tmp_path):
     )
     try:
         window = find_window(display, process)  # the training window
+        # A key sent before the window reads its events is lost, and training would go on
+        # past the wait below: press once Henry is drawn.
+        wait_for_colour(display, process, LANE_COLORS[0])
         press(display, window, "Escape")  # stop training early: saved, then compared
         # Then the learned gait races the hard-coded one for 30 s: two lanes, two colours.
         deadline = time.time() + 90
@@ -142,7 +144,10 @@ def test_demo_shows_a_window_when_a_display_is_there(display, tmp_path):
             shot = screenshot(display)
             raced = count(shot, LANE_COLORS[0]) > 500 and count(shot, LANE_COLORS[1]) > 500
             time.sleep(0.3)
-        assert raced, "the race of the two gaits never showed"
+        assert raced, (
+            "the race of the two gaits never showed "
+            f"({'still running' if process.poll() is None else f'exit {process.returncode}'})"
+        )
         if process.poll() is None:  # close the race early, unless it ended by itself
             try:
                 close_window(display, find_window(display, process))

@@ -115,6 +115,27 @@ def count(image: np.ndarray, colour: tuple[int, int, int]) -> int:
     return int(np.all(image == np.array(colour, dtype=np.uint8), axis=-1).sum())
 
 
+def wait_for_colour(
+    display_name: str,
+    process: subprocess.Popen[str],
+    colour: tuple[int, int, int],
+    pixels: int = 2000,
+    timeout: float = 60.0,
+) -> np.ndarray:
+    """A screenshot once at least `pixels` of `colour` show (the window is drawing, so its
+    event loop runs and a key pressed now is read); fails the test if the program ends or
+    the colour never shows within `timeout`."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the program ended early: {process.communicate()[1]}")
+        shot = screenshot(display_name)
+        if count(shot, colour) >= pixels:
+            return shot
+        time.sleep(0.2)
+    raise AssertionError(f"{colour} never showed {pixels} pixels within {timeout:.0f} s")
+
+
 def _windows_of(display_name: str, process: subprocess.Popen[str]) -> list[int]:
     found = subprocess.run(
         ["xdotool", "search", "--pid", str(process.pid)],
