@@ -88,6 +88,48 @@ def test_async_vector_env_workers_end_quietly(tmp_path, stop):
     assert (tmp_path / "run" / "checkpoint.pt").is_file()
 
 
+def test_vector_env_workers_killed_mid_step_close_without_a_word(recwarn):
+    """The race behind a stop: the signal ends the workers while the parent waits for their
+    step. Closing then finds their pipes at end of file; it must end what is left and mark
+    the env closed, so that its finalizer does not try again and print a traceback."""
+    import gc
+
+    from envs import CONTINUOUS_ID
+    from walker.app.core.policies import make_env
+    from walker.app.training.config import TrainConfig
+    from walker.app.training.loop import _close_vector_env, _end_workers, make_vector_env
+
+    config = TrainConfig(num_envs=2, vector="async")
+    vector_env = make_vector_env(lambda: make_env(CONTINUOUS_ID), config)
+    vector_env.reset(seed=0)
+    vector_env.step_async(vector_env.action_space.sample())
+    for process in vector_env.processes:
+        process.kill()
+        process.join()
+    _close_vector_env(vector_env, config, interrupted=True)
+    assert vector_env.closed
+    assert not any(process.is_alive() for process in vector_env.processes)
+    unraisable = []
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    try:
+        del vector_env
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    assert unraisable == []
+    # Without that care, gymnasium's own close fails on such workers, as it did:
+    again = make_vector_env(lambda: make_env(CONTINUOUS_ID), config)
+    again.reset(seed=0)
+    again.step_async(again.action_space.sample())
+    for process in again.processes:
+        process.kill()
+        process.join()
+    with pytest.raises((EOFError, ConnectionResetError)):
+        again.close(terminate=True)
+    assert not again.closed
+    _end_workers(again)
+
+
 # A line of Ray's core log at level ERROR, FATAL or a failed check: "[2026-12-02 11:32:18,144
 # C 7772 7945] task_manager.cc:1329: ...".
 _RAY_CORE_ALARM = re.compile(r"^\[[\d-]+ [\d:,]+ [EFC] \d+ \d+\]", re.MULTILINE)

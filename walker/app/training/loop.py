@@ -329,6 +329,24 @@ def _close_vector_env(
     except Exception:  # workers may already be gone after Ctrl-C
         if not interrupted:
             raise
+        _end_workers(vector_env)
+
+
+def _end_workers(vector_env: gym.vector.VectorEnv[Any, Any, Any]) -> None:
+    """Finish closing an async vector env whose `close` failed after a stop: a worker that
+    the stop signal ended mid-step leaves its pipe at end of file, so gymnasium's close
+    raises before it marks the env closed, and the env's finalizer would try again and print
+    the same error as an "Exception ignored" traceback. End what is left and mark it closed."""
+    processes = getattr(vector_env, "processes", ())
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for pipe in getattr(vector_env, "parent_pipes", ()):
+        if pipe is not None:
+            pipe.close()
+    for process in processes:
+        process.join()
+    vector_env.closed = True
 
 
 def _watches_steps(hook: Hook) -> bool:
