@@ -1,6 +1,7 @@
 """A window is only opened on a display that answers: a display variable naming no server,
 or an off-screen SDL driver, is told apart in one sentence pointing to `walker record`."""
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -87,3 +88,45 @@ def test_a_display_that_answers_has_no_problem(monkeypatch):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_a_busy_display_is_asked_again_not_taken_for_missing(monkeypatch):
+    # A server that has not yet accepted its queue of connections refuses the next one at
+    # once (EAGAIN); under load the demo's race window was refused that way. The server is
+    # there: once it accepts again, the display answers.
+    import threading
+
+    name = _silent_display()
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(f"\0/tmp/.X11-unix/X{name[1:]}")
+    server.listen(0)
+    waiting = []
+    while True:  # fill the queue
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.setblocking(False)
+        try:
+            client.connect(f"\0/tmp/.X11-unix/X{name[1:]}")
+        except BlockingIOError:
+            client.close()
+            break
+        waiting.append(client)
+
+    def accept_later():
+        time.sleep(0.5)
+        server.settimeout(1.0)
+        with contextlib.suppress(OSError):
+            for _ in range(len(waiting) + 2):
+                server.accept()[0].close()
+
+    monkeypatch.delenv("SDL_VIDEODRIVER", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("DISPLAY", name)
+    accepter = threading.Thread(target=accept_later)
+    accepter.start()
+    try:
+        assert display_problem() is None
+    finally:
+        accepter.join()
+        for client in waiting:
+            client.close()
+        server.close()

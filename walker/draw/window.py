@@ -32,14 +32,24 @@ fallback when the display it was given does not answer."""
 NO_WINDOW_ADVICE = "use 'walker record' to write a video instead, or run under xvfb-run"
 
 
-def _connects(family: int, address: str | tuple[str, int]) -> bool:
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.settimeout(1.0)
-        try:
-            probe.connect(address)
-        except OSError:
-            return False
-    return True
+def _connects(family: int, address: str | tuple[str, int], busy_for_s: float = 3.0) -> bool:
+    """Whether a server accepts a connection at `address`. A local server that is busy (its
+    queue of connections not yet accepted is full) refuses at once with EAGAIN instead of
+    keeping the caller waiting: that server is there, so it is asked again for a while."""
+    deadline = time.monotonic() + busy_for_s
+    while True:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.settimeout(1.0)
+            try:
+                probe.connect(address)
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+            except OSError:
+                return False
+            else:
+                return True
+        time.sleep(0.05)
 
 
 def _x_server_answers(display: str) -> bool:
