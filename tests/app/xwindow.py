@@ -128,12 +128,17 @@ def wait_for_colour(
     deadline = time.time() + timeout
     while time.time() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"the program ended early: {process.communicate()[1]}")
+            raise _ended_early(process)
         shot = screenshot(display_name)
         if count(shot, colour) >= pixels:
             return shot
         time.sleep(0.2)
     raise AssertionError(f"{colour} never showed {pixels} pixels within {timeout:.0f} s")
+
+
+def _ended_early(process: subprocess.Popen[str]) -> AssertionError:
+    _out, err = process.communicate()
+    return AssertionError(f"the program ended early (exit {process.returncode}): {err[-2000:]}")
 
 
 def _windows_of(display_name: str, process: subprocess.Popen[str]) -> list[int]:
@@ -153,7 +158,7 @@ def find_window(
     deadline = time.time() + timeout
     while time.time() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"the program ended early: {process.communicate()[1]}")
+            raise _ended_early(process)
         windows = _windows_of(display_name, process)
         if windows:
             _OWNERS[windows[0]] = process
@@ -181,19 +186,27 @@ def xdo(display_name: str, *args: str) -> str:
 
 
 def press(display_name: str, window: int, key: str, attempts: int = 3) -> None:
-    """Press `key` in `window`, finding the window again if its id went stale."""
+    """Press `key` in `window`, finding the window again if its id went stale before the key
+    went down. The programs act on key-down, which may close or replace the window at once:
+    a key-up that then finds no window is not a reason to press again (a second Escape would
+    close the next view too)."""
     for attempt in range(attempts):
         target = current_window(display_name, window)
-        done = subprocess.run(
-            ["xdotool", "key", "--window", str(target), key],
+        down = subprocess.run(
+            ["xdotool", "keydown", "--window", str(target), key],
             capture_output=True,
             text=True,
             env=_x_env(display_name),
         )
-        if done.returncode == 0 and "BadWindow" not in done.stderr:
+        if down.returncode == 0 and "BadWindow" not in down.stderr:
+            subprocess.run(
+                ["xdotool", "keyup", "--window", str(target), key],
+                capture_output=True,
+                env=_x_env(display_name),
+            )
             return
         if attempt == attempts - 1:
-            raise AssertionError(f"xdotool could not press {key}: {done.stderr.strip()}")
+            raise AssertionError(f"xdotool could not press {key}: {down.stderr.strip()}")
         time.sleep(0.5)
 
 
