@@ -100,12 +100,17 @@ def test_vector_env_workers_killed_mid_step_close_without_a_word(recwarn):
     from walker.app.training.loop import _close_vector_env, _end_workers, make_vector_env
 
     config = TrainConfig(num_envs=2, vector="async")
-    vector_env = make_vector_env(lambda: make_env(CONTINUOUS_ID), config)
-    vector_env.reset(seed=0)
-    vector_env.step_async(vector_env.action_space.sample())
-    for process in vector_env.processes:
-        process.kill()
-        process.join()
+
+    def killed_mid_step():
+        vector_env = make_vector_env(lambda: make_env(CONTINUOUS_ID), config)
+        vector_env.reset(seed=0)
+        vector_env.step_async(vector_env.action_space.sample())
+        for process in vector_env.processes:
+            process.kill()
+            process.join()
+        return vector_env
+
+    vector_env = killed_mid_step()
     _close_vector_env(vector_env, config, interrupted=True)
     assert vector_env.closed
     assert not any(process.is_alive() for process in vector_env.processes)
@@ -118,12 +123,7 @@ def test_vector_env_workers_killed_mid_step_close_without_a_word(recwarn):
         sys.unraisablehook = hook
     assert unraisable == []
     # Without that care, gymnasium's own close fails on such workers, as it did:
-    again = make_vector_env(lambda: make_env(CONTINUOUS_ID), config)
-    again.reset(seed=0)
-    again.step_async(again.action_space.sample())
-    for process in again.processes:
-        process.kill()
-        process.join()
+    again = killed_mid_step()
     with pytest.raises((EOFError, ConnectionResetError)):
         again.close(terminate=True)
     assert not again.closed
