@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import gymnasium as gym
 import pytest
 
 from tests.app.test_run_folder import wait_until_training
@@ -88,6 +89,12 @@ def test_async_vector_env_workers_end_quietly(tmp_path, stop):
     assert (tmp_path / "run" / "checkpoint.pt").is_file()
 
 
+class _SlowStep(gym.Wrapper):
+    def step(self, action):
+        time.sleep(60.0)
+        return self.env.step(action)
+
+
 def test_vector_env_workers_killed_mid_step_close_without_a_word(recwarn):
     """The race behind a stop: the signal ends the workers while the parent waits for their
     step. Closing then finds their pipes at end of file; it must end what is left and mark
@@ -102,7 +109,9 @@ def test_vector_env_workers_killed_mid_step_close_without_a_word(recwarn):
     config = TrainConfig(num_envs=2, vector="async")
 
     def killed_mid_step():
-        vector_env = make_vector_env(lambda: make_env(CONTINUOUS_ID), config)
+        # Each worker's step takes a minute, so the kill lands mid-step on any machine: a
+        # quick step could finish and answer before the kill, leaving no end of file to find.
+        vector_env = make_vector_env(lambda: _SlowStep(make_env(CONTINUOUS_ID)), config)
         vector_env.reset(seed=0)
         vector_env.step_async(vector_env.action_space.sample())
         for process in vector_env.processes:
