@@ -14,6 +14,7 @@ from tests.app.xwindow import (  # noqa: F401 (display is a fixture)
     WINDOW_TEST_MARKS,
     close_window,
     count,
+    ended_early,
     find_window,
     press,
     screenshot,
@@ -145,10 +146,7 @@ def test_demo_shows_a_window_when_a_display_is_there(display, tmp_path):
             raced = count(shot, LANE_COLORS[0]) > 500 and count(shot, LANE_COLORS[1]) > 500
             time.sleep(0.3)
         if not raced and process.poll() is not None:
-            raise AssertionError(
-                f"the demo ended (exit {process.returncode}) before the race of the two gaits "
-                f"showed: {process.communicate()[1][-2000:]}"
-            )
+            raise ended_early(process, before=" before the race of the two gaits showed")
         assert raced, "the race of the two gaits never showed (the demo still runs)"
         if process.poll() is None:  # close the race early, unless it ended by itself
             try:

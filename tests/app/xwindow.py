@@ -128,7 +128,7 @@ def wait_for_colour(
     deadline = time.time() + timeout
     while time.time() < deadline:
         if process.poll() is not None:
-            raise _ended_early(process)
+            raise ended_early(process)
         shot = screenshot(display_name)
         if count(shot, colour) >= pixels:
             return shot
@@ -136,9 +136,14 @@ def wait_for_colour(
     raise AssertionError(f"{colour} never showed {pixels} pixels within {timeout:.0f} s")
 
 
-def _ended_early(process: subprocess.Popen[str]) -> AssertionError:
-    _out, err = process.communicate()
-    return AssertionError(f"the program ended early (exit {process.returncode}): {err[-2000:]}")
+def ended_early(process: subprocess.Popen[str], before: str = "") -> AssertionError:
+    """The failure of a program that ended (before `before` showed), with the ends of its
+    output and of its errors: a one-line error may be on either."""
+    out, err = process.communicate()
+    return AssertionError(
+        f"the program ended early (exit {process.returncode}){before}; its output ends:\n"
+        f"{out[-2000:]}\nand its errors:\n{err[-2000:]}"
+    )
 
 
 def _windows_of(display_name: str, process: subprocess.Popen[str]) -> list[int]:
@@ -158,7 +163,7 @@ def find_window(
     deadline = time.time() + timeout
     while time.time() < deadline:
         if process.poll() is not None:
-            raise _ended_early(process)
+            raise ended_early(process)
         windows = _windows_of(display_name, process)
         if windows:
             _OWNERS[windows[0]] = process
