@@ -56,6 +56,8 @@ REWARD_ARGUMENTS = frozenset(
         "slip_cost",
         "air_time_weight",
         "air_time_target_s",
+        "clearance_weight",
+        "clearance_target_m",
         "measure_work",
     }
 )
@@ -97,6 +99,13 @@ class HenryContinuousEnv(HenryEnv):
     a long step pays, a tap or a scuffing foot that touches down after a few hundredths of a
     second costs. Off by default.
 
+    With `clearance_weight > 0` (a foot clearance cost, as in legged robots' swing-height
+    terms) a foot in the air that moves forward low costs
+    `clearance = -clearance_weight * sum(max(0, clearance_target_m - sole height) * foot x
+    velocity)` over the feet off the ground moving forward (sole height: the lowest point of
+    the sole above flat ground, m; velocity in m/s): a swing that skims the ground, and so
+    catches a bump's edge, pays; lifting the foot before swinging it does not. Off by default.
+
     ## Episode End
     Terminates when Henry falls (torso touches the ground or tilts more than
     `FALL_ANGLE_RAD`). `gymnasium.make` truncates after 1000 steps (16.7 s).
@@ -111,8 +120,8 @@ class HenryContinuousEnv(HenryEnv):
     ## Arguments
     `forward_reward_weight` (10.0), `ctrl_cost_weight` (0.01), `fall_penalty` (1.0),
     `walking_reward` (False), `flight_cost` (10.0), `slip_cost` (10.0),
-    `air_time_weight` (0.0), `air_time_target_s` (0.3),
-    `frame_skip` (1: control steps of 1/60 s per env step); `spec`, `pushes`,
+    `air_time_weight` (0.0), `air_time_target_s` (0.3), `clearance_weight` (0.0),
+    `clearance_target_m` (0.04), `frame_skip` (1: control steps of 1/60 s per env step); `spec`, `pushes`,
     `measure_work`, `render_mode`: see `HenryEnv`.
 
     ## Version History
@@ -134,6 +143,8 @@ class HenryContinuousEnv(HenryEnv):
         slip_cost: float = 10.0,
         air_time_weight: float = 0.0,
         air_time_target_s: float = 0.3,
+        clearance_weight: float = 0.0,
+        clearance_target_m: float = 0.04,
     ) -> None:
         super().__init__(spec, render_mode, pushes, measure_work)
         if not isinstance(walking_reward, (bool, np.bool_)):
@@ -146,6 +157,8 @@ class HenryContinuousEnv(HenryEnv):
             ("slip_cost", slip_cost),
             ("air_time_weight", air_time_weight),
             ("air_time_target_s", air_time_target_s),
+            ("clearance_weight", clearance_weight),
+            ("clearance_target_m", clearance_target_m),
         ):
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise HenryEnvError(f"{name} must be a finite number >= 0, got {value!r}")
@@ -159,6 +172,8 @@ class HenryContinuousEnv(HenryEnv):
         self.slip_cost = float(slip_cost)
         self.air_time_weight = float(air_time_weight)
         self.air_time_target_s = float(air_time_target_s)
+        self.clearance_weight = float(clearance_weight)
+        self.clearance_target_m = float(clearance_target_m)
         self._air_steps = [0, 0]
         """Control steps each foot (right, left) has been off the ground since it last
         touched down."""
@@ -305,7 +320,22 @@ class HenryContinuousEnv(HenryEnv):
             terms["slip"] = -self.slip_cost * self._sole_slip_m_s(state)
         if self.air_time_weight > 0:
             terms["air_time"] = self._touchdown_air_time(state)
+        if self.clearance_weight > 0:
+            terms["clearance"] = -self.clearance_weight * self._low_swing_m2_s(state)
         return sum(terms.values()), terms
+
+    def _low_swing_m2_s(self, state: FlatState) -> float:
+        """Summed `max(0, clearance_target_m - sole height) * forward foot velocity` over
+        the feet off the ground (m * m/s): how far below the target a foot swings forward."""
+        total = 0.0
+        contacts = (state.right_foot_contact, state.left_foot_contact)
+        for leg, contact in zip(self.world.legs, contacts):
+            if contact < 0.5:
+                deficit = self.clearance_target_m - leg.sole.bb.bottom
+                forward = leg.foot.velocity.x
+                if deficit > 0.0 and forward > 0.0:
+                    total += deficit * forward
+        return total
 
     def _touchdown_air_time(self, state: FlatState) -> float:
         """The feet air time term: for each foot that touched down on this step, the weight

@@ -156,3 +156,49 @@ def test_a_short_tap_costs_and_a_long_step_pays():
 def test_bad_air_time_arguments_are_refused_in_one_sentence(name, value):
     with pytest.raises(HenryEnvError, match=name):
         HenryContinuousEnv(**{name: value})
+
+
+def test_clearance_is_off_by_default_and_costs_nothing_with_the_feet_down():
+    plain = HenryContinuousEnv(walking_reward=True)
+    plain.reset(seed=0)
+    assert "clearance" not in plain.step(np.zeros(4))[4]["reward_terms"]
+    env = HenryContinuousEnv(clearance_weight=50.0)
+    env.reset(seed=0)
+    for _ in range(30):
+        _, reward, _, _, info = env.step(np.zeros(4))
+        assert info["reward_terms"]["clearance"] == 0.0
+        assert reward == pytest.approx(sum(info["reward_terms"].values()))
+
+
+def _swing_cost(env, lift_steps):
+    """Total clearance term of a right-foot swing forward that first lifts the foot for
+    `lift_steps` control steps in place, then swings it forward held at that height."""
+    env.reset(seed=0)
+    total, low_and_forward = 0.0, 0
+    for step in range(lift_steps + 25):
+        swing = 0.0 if step < lift_steps else 0.8
+        _, _, terminated, _, info = env.step(np.array([swing, -1.0, 0.0, 0.0]))
+        assert not terminated
+        total += info["reward_terms"]["clearance"]
+        right = env.unwrapped.world.legs[0]
+        skimming = right.sole.bb.bottom < env.clearance_target_m and right.foot.velocity.x > 0
+        low_and_forward += not env.world.foot_contacts()[0] and skimming
+    return total, low_and_forward
+
+
+def test_a_low_swing_costs_and_a_lifted_one_costs_less():
+    env = HenryContinuousEnv(clearance_weight=50.0, clearance_target_m=0.04)
+    skimming, skimming_steps = _swing_cost(env, lift_steps=0)
+    lifted, _ = _swing_cost(env, lift_steps=30)
+    assert skimming_steps > 0 and skimming < 0.0
+    assert lifted > skimming  # lifting before swinging pays
+    # The term is the sum of its definition over the feet in the air.
+    high = HenryContinuousEnv(clearance_weight=50.0, clearance_target_m=0.0)
+    assert _swing_cost(high, lift_steps=0)[0] == 0.0  # no foot is below the ground
+
+
+@pytest.mark.parametrize("name", ["clearance_weight", "clearance_target_m"])
+@pytest.mark.parametrize("value", [-1.0, float("nan"), "x"])
+def test_bad_clearance_arguments_are_refused_in_one_sentence(name, value):
+    with pytest.raises(HenryEnvError, match=name):
+        HenryContinuousEnv(**{name: value})
