@@ -6,7 +6,7 @@ import pytest
 
 import envs  # noqa: F401
 from envs import Action
-from walker.draw.renderer import SOLE_DOWN, SOLE_UP, Renderer, Scene
+from walker.draw.renderer import BUMP_EDGE, SOLE_DOWN, SOLE_UP, Renderer, Scene
 from walker.draw.video import VideoError, VideoWriter, read_frames, write_video
 from walker.sim.world import HenryWorld
 
@@ -47,6 +47,29 @@ def test_continuous_env_renders_too():
     env.reset(seed=0)
     env.step(np.zeros(4, dtype=np.float32))
     assert env.render().shape == (400, 600, 3)
+
+
+def test_bumps_are_drawn_where_they_are():
+    spec = {"bump_height_m": 0.025, "bump_start_m": 0.4, "bump_spacing_m": 0.5}
+    env = gym.make("HenryContinuous-v0", render_mode="rgb_array", spec=spec)
+    env.reset(seed=0)
+    frame = env.render()
+    flat = gym.make("HenryContinuous-v0", render_mode="rgb_array")
+    flat.reset(seed=0)
+    # The bumps' top edges show on the bumpy ground only, in a row of short lines.
+    assert colour_pixels(flat.render(), BUMP_EDGE) == 0
+    rows, columns = np.nonzero(np.all(frame == np.array(BUMP_EDGE, dtype=np.uint8), axis=-1))
+    assert len(rows) > 20
+    world = env.unwrapped.world
+    renderer = env.unwrapped._renderer.renderer
+    camera = renderer._cameras[0]
+    near, far, height = world.bumps[0]
+    left, top = camera.to_px(near, height)
+    right, _ = camera.to_px(far, 0.0)
+    first = columns < (left + right) / 2 + (right - left)
+    assert abs(columns[first].min() - left) <= 2 and abs(columns[first].max() - right) <= 2
+    assert abs(np.median(rows[first]) - top) <= 2
+    assert np.all(rows < camera.ground_px)  # on the ground, not under it
 
 
 def test_several_lanes_on_one_surface():

@@ -17,6 +17,7 @@ for every lane to be at least 150 px tall. `EnvRenderer` is what an environment'
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,7 @@ from walker.draw.window import DisplayUnavailableError as DisplayUnavailableErro
 from walker.draw.window import Window as Window
 from walker.draw.window import display_available as display_available
 from walker.draw.window import pygame_module
+from walker.sim.body import Bump
 from walker.sim.world import Geometry
 
 if TYPE_CHECKING:
@@ -52,6 +54,7 @@ BACKGROUND = (236, 241, 246)
 SKY_LINE = (210, 220, 230)
 GROUND = (120, 104, 88)
 GROUND_MARK = (245, 240, 230)
+BUMP_EDGE = (196, 178, 150)
 START_LINE = (200, 60, 60)
 TEXT = (30, 34, 40)
 GHOST_KEY = (255, 0, 255)
@@ -262,6 +265,8 @@ class Renderer:
             pg.draw.line(surface, SKY_LINE, (0, rect.top), (rect.right, rect.top), 2)
         ground_px = camera.ground_px
         pg.draw.rect(surface, GROUND, (0, ground_px, rect.width, rect.bottom - ground_px))
+        if geometry.bumps:
+            self._draw_bumps(surface, camera, geometry.bumps)
         self._draw_marks(surface, camera, scene)
         footprints = self._footprints[index]
         footprints.update(geometry, scene.episode)
@@ -422,6 +427,19 @@ class Renderer:
                 self._tiles.clear()
             self._tiles[px_per_m] = tile
         return tile
+
+    def _draw_bumps(self, surface: pygame.Surface, camera: Camera, bumps: Sequence[Bump]) -> None:
+        """The bumps in view, as blocks of ground with a light top edge."""
+        view_left, view_right = camera.visible_m()
+        first = max(0, bisect.bisect_left([far for _, far, _ in bumps], view_left))
+        for near, far, height in bumps[first:]:
+            if near > view_right:
+                break
+            left, top = camera.to_px(near, height)
+            right, bottom = camera.to_px(far, 0.0)
+            block = (round(left), round(top), max(1, round(right - left)), round(bottom - top) + 1)
+            self.pygame.draw.rect(surface, GROUND, block)
+            self.pygame.draw.line(surface, BUMP_EDGE, (left, top), (right, top), 2)
 
     def _draw_marks(self, surface: pygame.Surface, camera: Camera, scene: Scene) -> None:
         """Ruler ticks every 10 cm and labels spaced so they never touch, from the start."""

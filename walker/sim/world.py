@@ -72,6 +72,8 @@ class Geometry(NamedTuple):
     hip: tuple[float, float]
     right: LegGeometry
     left: LegGeometry
+    bumps: tuple[Bump, ...] = ()
+    """The bumps on the ground (near x, far x, height), so that they are drawn with him."""
 
 
 class FlatState(NamedTuple):
@@ -427,7 +429,7 @@ class HenryWorld:
                 (p.x, p.y) for p in (leg.foot.local_to_world(v) for v in leg.sole.get_vertices())
             )
             legs.append(LegGeometry((ankle.x, ankle.y), sole, bool(self._touched[index])))
-        return Geometry(corners, (hip.x, hip.y), legs[RIGHT], legs[LEFT])
+        return Geometry(corners, (hip.x, hip.y), legs[RIGHT], legs[LEFT], self.bumps)
 
     def commands(self) -> tuple[LegCommand, LegCommand]:
         """The targets currently held by the servos (after clamping to the limits)."""
