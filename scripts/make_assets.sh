@@ -24,19 +24,25 @@ build dqn-henry --agent dqn --steps 30000 --episode-steps 20 --random-starts
 build ppo-henry-continuous --agent ppo --env HenryContinuous-v0 --steps 200000 --num-envs 4
 
 # The learned walk: a residual policy on the walking controller (corrections of at most 0.2
-# per servo) with the walking reward, trained in worlds drawn from every bench condition for
-# 1M steps, then 2M more where every other episode has bumps.
+# per servo) with the walking reward and a foot clearance cost, trained in worlds drawn from
+# every bench condition for 1M steps, then 3M more (in 1M calls) where every other episode
+# has bumps, then 1M where three episodes of eight have a forward push.
 if [[ "$which" == all || "$which" == ppo-henry-walk ]]; then
   walk=(--agent ppo --env HenryContinuous-v0 --residual walking --residual-scale 0.2
         --env-arg walking_reward=true --env-arg fall_penalty=3000 --env-arg flight_cost=50
-        --env-arg slip_cost=2 --normalize-reward --log-std-init -1.0 --batch-size 256
-        --num-envs 4 --seed 0 --no-progress)
-  "$walker" train "${walk[@]}" --steps 1000000 --out "$work/walk-1m" --conditions \
+        --env-arg slip_cost=2 --env-arg clearance_weight=400 --normalize-reward
+        --log-std-init -1.0 --batch-size 256 --num-envs 4 --seed 0 --no-progress)
+  "$walker" train "${walk[@]}" --steps 1000000 --out "$work/walk-1" --conditions \
     standard left_foot_up random_start friction_low friction_high heavy light weak \
     push_forward push_backward bumps
-  "$walker" train "${walk[@]}" --steps 2000000 --resume "$work/walk-1m/checkpoint.pt" \
-    --out "$work/walk-3m" --conditions bumps standard bumps random_start bumps \
-    push_forward bumps push_backward bumps
-  cp "$work/walk-3m/checkpoint.pt" assets/ppo-henry-walk.pt
+  for part in 2 3 4; do
+    "$walker" train "${walk[@]}" --steps 1000000 --resume "$work/walk-$((part - 1))/checkpoint.pt" \
+      --out "$work/walk-$part" --conditions bumps standard bumps random_start bumps \
+      push_forward bumps push_backward bumps
+  done
+  "$walker" train "${walk[@]}" --steps 1000000 --resume "$work/walk-4/checkpoint.pt" \
+    --out "$work/walk-5" --conditions push_forward bumps push_forward standard \
+    push_backward bumps push_forward random_start
+  cp "$work/walk-5/checkpoint.pt" assets/ppo-henry-walk.pt
   echo "assets/ppo-henry-walk.pt written"
 fi
