@@ -95,15 +95,20 @@ def test_bad_option_values_raise(kwargs, message):
         HenryContinuousEnv(**kwargs)
 
 
-def test_air_time_is_off_by_default_and_reported_when_on():
+@pytest.mark.parametrize(
+    ("term", "option"),
+    [("air_time", {"air_time_weight": 5.0}), ("clearance", {"clearance_weight": 50.0})],
+)
+def test_an_optional_term_is_off_by_default_and_zero_while_both_feet_stay_down(term, option):
     plain = HenryContinuousEnv(walking_reward=True)
     plain.reset(seed=0)
-    assert "air_time" not in plain.step(np.zeros(4))[4]["reward_terms"]
-    env = HenryContinuousEnv(air_time_weight=5.0)
+    assert term not in plain.step(np.zeros(4))[4]["reward_terms"]
+    env = HenryContinuousEnv(**option)
     env.reset(seed=0)
-    _, reward, _, _, info = env.step(np.zeros(4))
-    assert info["reward_terms"]["air_time"] == 0.0  # both feet stayed down
-    assert reward == pytest.approx(sum(info["reward_terms"].values()))
+    for _ in range(30):
+        _, reward, _, _, info = env.step(np.zeros(4))
+        assert info["reward_terms"][term] == 0.0
+        assert reward == pytest.approx(sum(info["reward_terms"].values()))
 
 
 @pytest.mark.parametrize(("weight", "target"), [(5.0, 0.3), (2.0, 0.05)])
@@ -158,18 +163,6 @@ def test_a_short_tap_costs_and_a_long_step_pays():
 def test_bad_air_time_and_clearance_arguments_are_refused_in_one_sentence(name, value):
     with pytest.raises(HenryEnvError, match=name):
         HenryContinuousEnv(**{name: value})
-
-
-def test_clearance_is_off_by_default_and_costs_nothing_with_the_feet_down():
-    plain = HenryContinuousEnv(walking_reward=True)
-    plain.reset(seed=0)
-    assert "clearance" not in plain.step(np.zeros(4))[4]["reward_terms"]
-    env = HenryContinuousEnv(clearance_weight=50.0)
-    env.reset(seed=0)
-    for _ in range(30):
-        _, reward, _, _, info = env.step(np.zeros(4))
-        assert info["reward_terms"]["clearance"] == 0.0
-        assert reward == pytest.approx(sum(info["reward_terms"].values()))
 
 
 def _swing_cost(env, lift_steps):
