@@ -121,8 +121,8 @@ class HenryContinuousEnv(HenryEnv):
     `forward_reward_weight` (10.0), `ctrl_cost_weight` (0.01), `fall_penalty` (1.0),
     `walking_reward` (False), `flight_cost` (10.0), `slip_cost` (10.0),
     `air_time_weight` (0.0), `air_time_target_s` (0.3), `clearance_weight` (0.0),
-    `clearance_target_m` (0.04), `frame_skip` (1: control steps of 1/60 s per env step); `spec`, `pushes`,
-    `measure_work`, `render_mode`: see `HenryEnv`.
+    `clearance_target_m` (0.04), `frame_skip` (1: control steps of 1/60 s per env step);
+    `spec`, `pushes`, `measure_work`, `render_mode`: see `HenryEnv`.
 
     ## Version History
     * v0: first release.
@@ -329,7 +329,7 @@ class HenryContinuousEnv(HenryEnv):
         the feet off the ground (m * m/s): how far below the target a foot swings forward."""
         total = 0.0
         contacts = (state.right_foot_contact, state.left_foot_contact)
-        for leg, contact in zip(self.world.legs, contacts):
+        for leg, contact in zip(self.world.legs, contacts, strict=True):
             if contact < 0.5:
                 deficit = self.clearance_target_m - leg.sole.bb.bottom
                 forward = leg.foot.velocity.x
