@@ -130,3 +130,48 @@ def test_a_busy_display_is_asked_again_not_taken_for_missing(monkeypatch):
         for client in waiting:
             client.close()
         server.close()
+
+
+class _FakePygame:
+    """pygame's display as SDL behaves on a busy X server: it falls back to drawing off
+    screen `refusals` times, then opens the window on the X11 driver."""
+
+    RESIZABLE = 16
+    error = RuntimeError
+
+    def __init__(self, refusals: int) -> None:
+        self.refusals = refusals
+        self.inits = 0
+        self.display = self
+
+    def init(self) -> None:
+        self.inits += 1
+
+    def set_mode(self, size, flags):
+        return ("screen", size, flags)
+
+    def get_driver(self) -> str:
+        return "offscreen" if self.inits <= self.refusals else "x11"
+
+    def quit(self) -> None:
+        pass
+
+
+def test_sdl_falling_back_off_screen_on_a_busy_display_is_tried_again(monkeypatch):
+    from walker.draw import window
+
+    pygame = _FakePygame(refusals=3)
+    assert window.open_screen(pygame, (320, 240), offscreen=False) == ("screen", (320, 240), 16)
+    assert pygame.inits == 4
+    # A display that keeps refusing is given up after the patience, in one sentence.
+    monkeypatch.setattr(window, "SDL_PATIENCE_S", 0.5)
+    monkeypatch.setattr(window, "display_problem", lambda: None)
+    stubborn = _FakePygame(refusals=10**6)
+    started = time.monotonic()
+    with pytest.raises(DisplayUnavailableError, match="SDL fell back to drawing off screen"):
+        window.open_screen(stubborn, (320, 240), offscreen=False)
+    assert 0.5 <= time.monotonic() - started < 2.0 and stubborn.inits >= 2
+    # An off-screen driver asked for by name is what the caller wanted: no retry.
+    named = _FakePygame(refusals=10**6)
+    window.open_screen(named, (320, 240), offscreen=True)
+    assert named.inits == 1

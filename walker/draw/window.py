@@ -109,6 +109,35 @@ class Drag:
 MIN_SIZE = (320, 240)
 
 
+SDL_PATIENCE_S = 3.0
+"""How long SDL may keep falling back to drawing off screen on a display that answered the
+probe (a busy X server refuses some connections for a moment) before the window is given up."""
+
+
+def open_screen(pygame: Any, size: tuple[int, int], offscreen: bool) -> Any:
+    """`pygame.display.set_mode(size)`, resizable. Where a display answered the probe but SDL
+    fell back to drawing off screen (its own connection refused by a busy server), SDL is
+    started again for up to `SDL_PATIENCE_S` before the display counts as not answering."""
+    deadline = time.monotonic() + SDL_PATIENCE_S
+    while True:
+        pygame.display.init()
+        try:
+            screen = pygame.display.set_mode(size, pygame.RESIZABLE)
+        except pygame.error as error:
+            raise DisplayUnavailableError(
+                f"could not open a window ({error}); {NO_WINDOW_ADVICE}"
+            ) from error
+        if offscreen or pygame.display.get_driver() not in OFF_SCREEN_DRIVERS:
+            return screen
+        pygame.display.quit()
+        if time.monotonic() >= deadline:
+            raise DisplayUnavailableError(
+                f"cannot open a window (SDL fell back to drawing off screen: "
+                f"{display_problem() or 'the display did not answer'}); {NO_WINDOW_ADVICE}"
+            )
+        time.sleep(0.2)
+
+
 class Window:
     """A resizable window: `show` a surface, read keys from `poll`, drags from `take_drags`."""
 
@@ -122,19 +151,7 @@ class Window:
         import pygame
 
         self.pygame = pygame
-        pygame.display.init()
-        try:
-            self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
-        except pygame.error as error:
-            raise DisplayUnavailableError(
-                f"could not open a window ({error}); {NO_WINDOW_ADVICE}"
-            ) from error
-        if not offscreen and pygame.display.get_driver() in OFF_SCREEN_DRIVERS:
-            pygame.display.quit()
-            raise DisplayUnavailableError(
-                f"cannot open a window (SDL fell back to drawing off screen: "
-                f"{display_problem() or 'the display did not answer'}); {NO_WINDOW_ADVICE}"
-            )
+        self.screen = open_screen(pygame, size, offscreen)
         pygame.display.set_caption(title)
         self.size: tuple[int, int] = (int(size[0]), int(size[1]))
         self.clock = pygame.time.Clock()
