@@ -187,6 +187,6 @@ def test_a_low_swing_costs_and_a_lifted_one_costs_less():
     lifted, _ = _swing_cost(env, lift_steps=30)
     assert skimming_steps > 0 and skimming < 0.0
     assert lifted > skimming  # lifting before swinging pays
-    # The term is the sum of its definition over the feet in the air.
+    # Soles never go below flat ground, so a target of 0 leaves nothing to cost.
     high = HenryContinuousEnv(clearance_weight=50.0, clearance_target_m=0.0)
     assert _swing_cost(high, lift_steps=0)[0] == 0.0  # no foot is below the ground

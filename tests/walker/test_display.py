@@ -164,7 +164,7 @@ def test_sdl_falling_back_off_screen_on_a_busy_display_is_tried_again(monkeypatc
     assert window.open_screen(pygame, (320, 240), offscreen=False) == ("screen", (320, 240), 16)
     assert pygame.inits == 4
     # A display that keeps refusing is given up after the patience, in one sentence.
-    monkeypatch.setattr(window, "SDL_PATIENCE_S", 0.5)
+    monkeypatch.setattr(window, "BUSY_PATIENCE_S", 0.5)
     monkeypatch.setattr(window, "display_problem", lambda: None)
     stubborn = _FakePygame(refusals=10**6)
     started = time.monotonic()

@@ -17,7 +17,6 @@ for every lane to be at least 150 px tall. `EnvRenderer` is what an environment'
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -431,8 +430,9 @@ class Renderer:
     def _draw_bumps(self, surface: pygame.Surface, camera: Camera, bumps: Sequence[Bump]) -> None:
         """The bumps in view, as blocks of ground with a light top edge."""
         view_left, view_right = camera.visible_m()
-        first = max(0, bisect.bisect_left([far for _, far, _ in bumps], view_left))
-        for near, far, height in bumps[first:]:
+        for near, far, height in bumps:  # in order along the ground
+            if far < view_left:
+                continue
             if near > view_right:
                 break
             left, top = camera.to_px(near, height)

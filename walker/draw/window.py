@@ -31,12 +31,17 @@ fallback when the display it was given does not answer."""
 
 NO_WINDOW_ADVICE = "use 'walker record' to write a video instead, or run under xvfb-run"
 
+BUSY_PATIENCE_S = 3.0
+"""How long a display that is there but busy is asked again: the probe's connections it
+refuses with EAGAIN, and SDL falling back to drawing off screen after the probe got in (a
+busy X server refuses some connections for a moment)."""
 
-def _connects(family: int, address: str | tuple[str, int], busy_for_s: float = 3.0) -> bool:
+
+def _connects(family: int, address: str | tuple[str, int]) -> bool:
     """Whether a server accepts a connection at `address`. A local server that is busy (its
     queue of connections not yet accepted is full) refuses at once with EAGAIN instead of
     keeping the caller waiting: that server is there, so it is asked again for a while."""
-    deadline = time.monotonic() + busy_for_s
+    deadline = time.monotonic() + BUSY_PATIENCE_S
     while True:
         with socket.socket(family, socket.SOCK_STREAM) as probe:
             probe.settimeout(1.0)
@@ -109,16 +114,11 @@ class Drag:
 MIN_SIZE = (320, 240)
 
 
-SDL_PATIENCE_S = 3.0
-"""How long SDL may keep falling back to drawing off screen on a display that answered the
-probe (a busy X server refuses some connections for a moment) before the window is given up."""
-
-
 def open_screen(pygame: Any, size: tuple[int, int], offscreen: bool) -> Any:
     """`pygame.display.set_mode(size)`, resizable. Where a display answered the probe but SDL
     fell back to drawing off screen (its own connection refused by a busy server), SDL is
-    started again for up to `SDL_PATIENCE_S` before the display counts as not answering."""
-    deadline = time.monotonic() + SDL_PATIENCE_S
+    started again for up to `BUSY_PATIENCE_S` before the display counts as not answering."""
+    deadline = time.monotonic() + BUSY_PATIENCE_S
     while True:
         pygame.display.init()
         try:
