@@ -181,6 +181,31 @@ def test_resume_accepts_env_arguments_given_at_their_defaults(tmp_path, capsys):
 
 
 @pytest.mark.slow
+def test_resume_may_change_the_reward_and_nothing_else_of_the_env(tmp_path, capsys):
+    folder = tmp_path / "run"
+    ppo = ("train", "ppo", "--n-steps", 128, "--no-progress")
+    reward = ("--env-arg", "walking_reward=true", "--env-arg", "fall_penalty=100")
+    assert run(capsys, *ppo, "--steps", 128, *reward, "--out", folder)[0] == 0
+    checkpoint = folder / "checkpoint.pt"
+    before = files_of(folder)
+    code, _, err = run(
+        capsys, *ppo, "--steps", 128, "--resume", checkpoint, "--env-arg", "max_episode_steps=500"
+    )
+    assert code == 2 and "trained with max_episode_steps=1000" in err
+    assert files_of(folder) == before
+    code, _, err = run(
+        capsys, *ppo, "--steps", 128, "--resume", checkpoint, "--env-arg", "fall_penalty=250"
+    )
+    assert code == 0, err
+    # the arguments not given carry over from the checkpoint; the one given replaces its own
+    wanted = {"walking_reward": True, "fall_penalty": 250.0}
+    assert load_checkpoint(checkpoint)["metadata"]["env_kwargs"] == wanted
+    assert json.loads((folder / "config.json").read_text())["env_kwargs"] == wanted
+    changed = jsonl(folder / "history.jsonl")[-2]["changed"]
+    assert changed["env_kwargs"] == [{"walking_reward": True, "fall_penalty": 100.0}, wanted]
+
+
+@pytest.mark.slow
 def test_a_finished_run_is_replaced_only_with_overwrite(tmp_path, capsys):
     folder = tmp_path / "run"
     assert run(capsys, "train", "--steps", 200, "--out", folder, "--no-progress")[0] == 0

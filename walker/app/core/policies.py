@@ -104,15 +104,16 @@ def check_checkpoint_env(
     env_id: str | None,
     env_kwargs: dict[str, Any] | None,
     source: str,
-    playing: bool = False,
+    reward_may_differ: bool = False,
 ) -> None:
     """`check_env_matches`, with arguments given at their defaults counting as not given.
 
-    A policy that is only `playing` (not trained further) may meet other reward arguments:
-    they change what it would learn, not what it sees or how Henry moves."""
+    With `reward_may_differ` (a policy that is only played, or trained further on another
+    reward: a fine-tune), the reward arguments may differ from the checkpoint's: they change
+    what it would learn, not what it sees or how Henry moves."""
     trained = payload.get("metadata", {}).get("env_id")
     defaults = env_defaults(env_id or trained) if (env_id or trained) else {}
-    ignore = envs.REWARD_ARGUMENTS if playing else frozenset()
+    ignore = envs.REWARD_ARGUMENTS if reward_may_differ else frozenset()
     check_env_matches(payload, env_id, env_kwargs, source=source, defaults=defaults, ignore=ignore)
 
 
@@ -191,6 +192,8 @@ def load_policy(
         return RandomPolicy(env.action_space, seed)
     path = require_checkpoint(spec)
     payload = load_checkpoint(path)
-    check_checkpoint_env(payload, env_id, env_kwargs, source=f"checkpoint {path}", playing=True)
+    check_checkpoint_env(
+        payload, env_id, env_kwargs, source=f"checkpoint {path}", reward_may_differ=True
+    )
     kind = learner_kind(payload["agent"])
     return check_agent_env(kind.load(path, env.observation_space, env.action_space), env)

@@ -85,7 +85,8 @@ class TrainConfig:
     resume: Path | None = None
     """Continue training from this checkpoint (a path or a pretrained name): into its run
     folder unless out is given, counting on from its steps; steps then means this many
-    more."""
+    more. Its env arguments carry over; --env-arg may change only reward arguments (a
+    fine-tune on another reward)."""
     overwrite: bool = False
     """Replace the run the out folder holds (without it, a folder holding a run is
     refused)."""

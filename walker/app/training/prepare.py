@@ -57,7 +57,7 @@ def settle_run(
         run = run.replace(
             resume=checkpoint,
             env=run.env or resume.env_id,
-            env_kwargs=run.env_kwargs or resume.env_kwargs,
+            env_kwargs={**resume.env_kwargs, **run.env_kwargs},
         )
     env_id = run.env or kind.default_env
     run = run.replace(
@@ -115,7 +115,13 @@ def _learner(kind: LearnerKind, config: Any, run: TrainConfig, probe: Any) -> Le
     spaces = (probe.observation_space, probe.action_space)
     if run.resume is not None:
         payload = load_checkpoint(run.resume, kind.name)
-        check_checkpoint_env(payload, run.env, run.env_kwargs, source=f"checkpoint {run.resume}")
+        check_checkpoint_env(
+            payload,
+            run.env,
+            run.env_kwargs,
+            source=f"checkpoint {run.resume}",
+            reward_may_differ=True,
+        )
         return check_agent_env(kind.load(run.resume, *spaces, run.plan), probe)
     try:
         return check_agent_env(kind.build(*spaces, config, run.seed, run.plan), probe)

@@ -35,8 +35,10 @@ RUN_SETTINGS = (
     "eval_every",
     "eval_episodes",
     "checkpoint_every",
+    "env_kwargs",
 )
-"""Settings of a run that may change on --resume (recorded as changes in the history)."""
+"""Settings of a run that may change on --resume (recorded as changes in the history); of
+`env_kwargs` only the reward arguments may."""
 
 
 @dataclass
