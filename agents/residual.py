@@ -11,7 +11,9 @@ the corrections a correction.
 The controller is part of the agent, not of the env: the policy network sees the env's
 observation and the controller's proposal (four more inputs), and a checkpoint records the
 controller's `WalkingConfig`, so a policy plays with the controller it learned beside even
-when the defaults change later. The controller is built for Henry's standard geometry
+when the defaults change later (a parameter the checkpoint does not record, added since,
+takes its default: each such addition acts only where the older controller had no answer,
+like `reach_down_steps`). The controller is built for Henry's standard geometry
 (`HenrySpec`'s swing limit, standing drop and lift height, one control step of
 `control_dt_s` per env step): the bench's conditions (friction, mass, strength, bumps,
 pushes) leave that alone; an env with another geometry or `frame_skip` is refused.

@@ -15,7 +15,8 @@ small share of the time. It starts from whatever pose Henry is in (a foot alread
 first to swing), so it also recovers from the `left_foot_up` and `random` starts. It reads
 the continuous env's named observation fields (`envs.OBSERVATION_FIELDS`), nothing else.
 
-Three feedback terms keep him up when the world shoves or trips him:
+Three feedback terms keep him up when the world shoves or trips him, and a fourth keeps the
+walk going when a foot finds no ground:
 
 * **righting legs**: Henry's soles are geared parallel to his torso, so a torso pitched
   forward is a planted sole rolled onto its toe. Beyond `pitch_deadband_rad` (a walking
@@ -32,6 +33,10 @@ Three feedback terms keep him up when the world shoves or trips him:
   touchdown after `stumble_steps` control steps off the ground: it settles and the other
   foot steps, where the hip would otherwise drive the caught foot forward along the ground
   and shove Henry backward.
+* **reaching down**: a lowered foot whose target has come down to `press` without touching
+  for `reach_down_steps` control steps is lowered on until it does. A residual policy's
+  correction can hold a free foot just above the ground in a split stance (a wet floor
+  showed it), where the controller alone would wait for that touchdown for ever.
 
 `scripts/walk_robustness.py` measures the controller with any parameters on the bench's
 own conditions (`walker bench`'s draws and reset seeds); the README's walking-controller
@@ -114,6 +119,12 @@ class WalkingConfig:
     taken as the step's touchdown, so its hip stops driving it forward against the ground and
     the other foot steps next; a whole number in [0, 60], 0 turns it off (the foot is then
     carried on along the ground)."""
+    reach_down_steps: int = 10
+    """Reaching down: a lowered foot whose target has come down to `press` without its
+    switch reporting ground for this many control steps (the ground is lower there than
+    where it stands, or a correction added to the controller's action holds the foot up) is
+    lowered on, at `lower_rate`, until it touches; a whole number in [0, 60], 0 turns it off
+    (the foot then hangs at `press` and the walk waits for it)."""
 
     def __post_init__(self) -> None:
         ranges: dict[str, tuple[float, float, bool]] = {
@@ -147,7 +158,7 @@ class WalkingConfig:
                     f"{'[' if closed else '('}{low:g}, {high:g}{')' if name == 'press' else ']'}"
                 )
                 raise WalkingConfigError(f"{name} must be a number in {shown}, got {value!r}")
-        for name in ("settle_steps", "stumble_steps"):
+        for name in ("settle_steps", "stumble_steps", "reach_down_steps"):
             steps = getattr(self, name)
             if not isinstance(steps, int) or isinstance(steps, bool) or not 0 <= steps <= 60:
                 raise WalkingConfigError(f"{name} must be a whole number in [0, 60], got {steps!r}")
@@ -160,7 +171,7 @@ class WalkingConfig:
 class _LegState:
     """One env's controller memory: which leg swings, the phase, the current targets."""
 
-    __slots__ = ("airborne", "held", "lowering", "speed", "swing_leg", "targets")
+    __slots__ = ("airborne", "held", "hung", "lowering", "speed", "swing_leg", "targets")
 
     def __init__(self, obs: np.ndarray, swing_limit: float) -> None:
         contacts = (obs[_CONTACT[0]] > 0.5, obs[_CONTACT[1]] > 0.5)
@@ -173,6 +184,7 @@ class _LegState:
         self.lowering = False
         self.airborne = 0  # control steps the free foot has been off the ground
         self.held = 0
+        self.hung = 0  # control steps the lowered free foot has hung at `press` off the ground
         self.speed = float(obs[_VX])
         # Start from where the legs are, so the first targets do not jolt them.
         self.targets = [
@@ -254,6 +266,12 @@ class WalkingController:
             actions[env] = self._act_one(env, obs[env])
         return actions
 
+    def _sensed_depth(self, obs: np.ndarray, leg: int) -> Any:
+        """How far `leg`'s foot reaches below the standing depth, in extension units (in the
+        observation's float32: the walk's figures were measured with that rounding)."""
+        reach_m = obs[_LENGTH[leg]] * math.cos(obs[_SWING[leg]]) - self._stand_drop_m
+        return reach_m / self._lift_height_m
+
     def _act_one(self, env: int, obs: np.ndarray) -> list[float]:
         memory = self._memory.get(env)
         if memory is None:
@@ -266,14 +284,13 @@ class WalkingController:
             if memory.held > cfg.settle_steps:
                 # The foot that touched down carries Henry now: hold it at the depth it
                 # reached (its target may still be above the ground) before pressing on.
-                sensed = (
-                    obs[_LENGTH[swing]] * math.cos(obs[_SWING[swing]]) - self._stand_drop_m
-                ) / self._lift_height_m
+                sensed = self._sensed_depth(obs, swing)
                 targets[2 * swing + 1] = max(targets[2 * swing + 1], min(sensed, cfg.press))
                 swing = memory.swing_leg = 1 - swing
                 memory.lowering = False
                 memory.airborne = 0
                 memory.held = 0
+                memory.hung = 0
         elif memory.lowering:
             memory.held = 0
         if obs[_CONTACT[swing]] < 0.5:
@@ -296,7 +313,16 @@ class WalkingController:
         # The free leg: forward, and up (or, once forward, gently down).
         targets[2 * swing] = _toward(targets[2 * swing], place, self._swing_step)
         if memory.lowering:
-            targets[2 * swing + 1] = _toward(targets[2 * swing + 1], cfg.press, self._lower_step)
+            depth = targets[2 * swing + 1]
+            touching = obs[_CONTACT[swing]] > 0.5
+            memory.hung = memory.hung + 1 if depth >= cfg.press and not touching else 0
+            if 0 < cfg.reach_down_steps <= memory.hung:  # reach down until it touches
+                targets[2 * swing + 1] = _toward(depth, 1.0, self._lower_step)
+            elif depth <= cfg.press:
+                targets[2 * swing + 1] = _toward(depth, cfg.press, self._lower_step)
+            elif touching:  # it reached down and touched: held where it touched
+                sensed = self._sensed_depth(obs, swing)
+                targets[2 * swing + 1] = min(depth, max(sensed, cfg.press))
         else:
             targets[2 * swing + 1] = _toward(targets[2 * swing + 1], -cfg.lift, self._lift_step)
         # The planted leg: backward, pressing its sole on the ground.

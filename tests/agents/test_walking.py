@@ -158,6 +158,40 @@ def test_a_free_foot_that_comes_down_early_is_taken_as_the_step():
     assert last[dragging][3] < -0.5  # the left foot is still held up
 
 
+def test_a_lowered_foot_that_finds_no_ground_reaches_down_until_it_touches():
+    # The left foot swings forward and is lowered, but its switch never reports ground (a
+    # residual correction holds it up, or the ground is lower there). Without reaching down
+    # its target stops at `press` and the walk waits for ever; with it, the target goes on
+    # down to full extension, and once the foot touches it is held there until it settles
+    # and the other leg swings.
+    env = gym.make("HenryContinuous-v0")
+    obs, _ = env.reset(seed=0, options={"pose": "left_foot_up"})
+    obs[5], obs[10] = -0.3, 0.5  # right_swing_rad, left_swing_rad: the free left leg forward
+    obs[14] = 0.0  # left_foot_contact: no ground under it
+    reaching, waiting = (
+        WalkingController.for_env(env, WalkingConfig(reach_down_steps=steps)) for steps in (10, 0)
+    )
+    for controller in (reaching, waiting):
+        depths = [float(controller.act(obs[None])[0][3]) for _ in range(150)]
+        assert controller._memory[0].lowering and controller._memory[0].swing_leg == 1
+        if controller is waiting:
+            assert depths[-1] == pytest.approx(WalkingConfig().press)
+    reached = float(reaching.act(obs[None])[0][3])
+    assert reached == pytest.approx(1.0)
+    down = obs.copy()
+    down[14] = 1.0
+    # the leg's length (left_length_m) where its foot touches: half way down to full extension
+    scale = ServoScale.of(env.unwrapped)
+    down[12] = (0.5 * scale.lift_height_m + scale.stand_drop_m) / np.cos(down[10])
+    sensed = float(reaching._sensed_depth(down, 1))
+    assert sensed == pytest.approx(0.5, abs=1e-4)
+    held = [float(reaching.act(down[None])[0][3]) for _ in range(WalkingConfig().settle_steps)]
+    # held where it touched, neither pushed on to full extension nor pulled back up
+    assert held == pytest.approx([sensed] * len(held))
+    reaching.act(down[None])
+    assert reaching._memory[0].swing_leg == 0  # it carries Henry: the right leg swings now
+
+
 def test_one_memory_per_env_of_a_batch():
     vector = gym.make_vec("HenryContinuous-v0", num_envs=2, vectorization_mode="sync")
     obs, _ = vector.reset(seed=[0, 1], options={"pose": "left_foot_up"})
@@ -195,6 +229,7 @@ def test_refuses_the_discrete_env_and_wrong_observations():
         ("settle_steps", 2.5, "[0, 60]"),
         ("stumble_steps", -1, "[0, 60]"),
         ("stumble_steps", 1.0, "[0, 60]"),
+        ("reach_down_steps", 61, "[0, 60]"),
         ("pitch_gain", -1.0, "[0, 20]"),
         ("pitch_deadband_rad", 0.7, "[0, 0.6]"),
         ("pitch_rate_gain", 2.0, "[0, 1]"),

@@ -173,3 +173,35 @@ def test_a_policy_trained_with_another_reward_plays_in_the_default_env(capsys):
     code = main([*walk, "--env-arg", "frame_skip=2"])
     assert code != 0
     assert "frame_skip" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_pretrained_walk_keeps_walking_on_a_wet_floor():
+    # The bench's friction_low draws of seeds 0-9: before the controller reached down for a
+    # foot that found no ground, the walk stood still in a split stance in 2 of them (the
+    # residual's correction held the front foot just above the ground) at under 0.03 m/s;
+    # walking, every one of them is over 0.6 m/s. The margin leaves any CPU's details.
+    from pathlib import Path
+
+    from walker.app.bench.tasks import EpisodeTask, play_condition
+    from walker.app.core.conditions import CONDITIONS
+    from walker.app.core.policies import resolve_checkpoint
+
+    checkpoint = resolve_checkpoint("ppo-henry-walk")
+    assert checkpoint is not None
+    shared = {"walk": Path(checkpoint).read_bytes()}
+    speeds = []
+    for seed in range(10):
+        draw = CONDITIONS["friction_low"].draw(seed)
+        task = EpisodeTask(
+            "HenryContinuous-v0",
+            "ppo-henry-walk",
+            "checkpoint",
+            seed,
+            "friction_low",
+            1,
+            checkpoint="walk",
+            draw=draw,
+        )
+        speeds.append(play_condition(task, shared).episodes[0].speed_m_s)
+    assert min(speeds) > 0.3, speeds
