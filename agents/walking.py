@@ -119,12 +119,15 @@ class WalkingConfig:
     taken as the step's touchdown, so its hip stops driving it forward against the ground and
     the other foot steps next; a whole number in [0, 60], 0 turns it off (the foot is then
     carried on along the ground)."""
-    reach_down_steps: int = 10
+    reach_down_steps: int = 60
     """Reaching down: a lowered foot whose target has come down to `press` without its
     switch reporting ground for this many control steps (the ground is lower there than
     where it stands, or a correction added to the controller's action holds the foot up) is
     lowered on, at `lower_rate`, until it touches; a whole number in [0, 60], 0 turns it off
-    (the foot then hangs at `press` and the walk waits for it)."""
+    (the foot then hangs at `press` and the walk waits for it). The default, 1.2 s, is
+    longer than any hang in the shipped walk's training, whose exploring corrections never
+    hold a foot up that long, so that training runs exactly as before (10 or 30 steps
+    changed it); only a stuck deterministic policy meets it."""
 
     def __post_init__(self) -> None:
         ranges: dict[str, tuple[float, float, bool]] = {
