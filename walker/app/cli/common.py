@@ -51,6 +51,21 @@ def add_start_options(parser: argparse.ArgumentParser, pose: bool = True) -> Non
         )
 
 
+def add_condition_option(parser: argparse.ArgumentParser) -> None:
+    """--condition: play in the world `walker bench` draws for a condition and --seed."""
+    from walker.app.core.conditions import CONDITIONS  # names only: numpy stays unloaded
+
+    parser.add_argument(
+        "--condition",
+        default=None,
+        metavar="NAME",
+        choices=tuple(CONDITIONS),
+        help="play the episode walker bench plays for condition NAME and --seed: the same "
+        "drawn world (friction, body, strength, push, bumps) and start, a checkpoint "
+        f"trained elsewhere included; one of {', '.join(CONDITIONS)}",
+    )
+
+
 def add_view_options(parser: argparse.ArgumentParser, camera: bool = True) -> None:
     """--footfalls, and --camera where several lanes are drawn."""
     parser.add_argument(

@@ -8,6 +8,7 @@ from typing import Any
 
 from walker.app.cli.common import (
     UsageError,
+    add_condition_option,
     add_env_options,
     add_start_options,
     add_view_options,
@@ -58,6 +59,7 @@ def add_parser(verbs: Any) -> None:
     )
     add_env_options(record)
     add_start_options(record)
+    add_condition_option(record)
     add_view_options(record)
     record.set_defaults(run=run)
 
@@ -73,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
         checks.check_lanes(len(args.race))
         if args.ghost is not None:
             raise UsageError("--ghost goes with one POLICY, not with --race")
+        if args.condition is not None:
+            raise UsageError("--condition goes with one POLICY, not with --race")
         print(
             race(
                 args.race,
@@ -94,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         speed=args.speed,
         ghost=args.ghost,
         footfalls=args.footfalls,
+        condition=args.condition,
         **shown(args),
     )
     print(

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from walker.app.cli.common import (
+    add_condition_option,
     add_env_options,
     add_start_options,
     add_view_options,
@@ -32,6 +33,7 @@ def add_parser(verbs: Any) -> None:
         help="stop after this much simulated time (default: until closed)",
     )
     add_start_options(watch)
+    add_condition_option(watch)
     watch.add_argument(
         "--record",
         type=Path,
@@ -64,5 +66,6 @@ def run(args: argparse.Namespace) -> int:
         record=args.record,
         ghost=args.ghost,
         footfalls=args.footfalls,
+        condition=args.condition,
     )
     return 0

@@ -228,12 +228,15 @@ def open_lanes(
     options: dict[str, Any] | None = None,
     speed: float = 1.0,
     mind: bool = False,
+    world: dict[str, Any] | None = None,
 ) -> list[Lane]:
     """A lane per POLICY in `specs`, then a learning lane per agent in `learn_specs`
     (`mind`: following network agents' panels, see `Lane.open`).
 
     Every lane runs on one env: `env_id`, or else the env the checkpoints among `specs` were
-    trained on (Henry-v0 when there are none), so the lanes' clocks tick alike."""
+    trained on (Henry-v0 when there are none), so the lanes' clocks tick alike. `world`
+    holds env arguments a bench condition drew (Henry's `spec` and `pushes`): laid over the
+    lanes' own, and not held against the checkpoints, like the bench's worlds."""
     trained_on = {spec: checkpoint_env(spec) for spec in specs}
     ids = sorted({found[0] for found in trained_on.values() if found})
     if env_id is None and len(ids) > 1:
@@ -242,6 +245,8 @@ def open_lanes(
             "runs on one: give --env"
         )
     race_env_id = env_id or (ids[0] if ids else envs.DISCRETE_ID)
+    if world is not None and race_env_id not in (envs.DISCRETE_ID, envs.CONTINUOUS_ID):
+        raise PolicyError(f"a bench condition is a world of Henry's envs, not of {race_env_id}")
     lanes = []
     for index, spec in enumerate([*specs, *learn_specs]):
         learning = index >= len(specs)
@@ -250,7 +255,9 @@ def open_lanes(
         if found:
             lane_kwargs = {**found[1], **lane_kwargs}
         lane_env_id = race_env_id
-        env = drawn_env(lane_env_id, lane_kwargs, "walker record, race and watch")
+        env = drawn_env(
+            lane_env_id, {**lane_kwargs, **(world or {})}, "walker record, race and watch"
+        )
         if learning:
             agent: Agent = learner_from_spec(spec, env, seed + index)
         else:
@@ -287,6 +294,7 @@ def run_lanes(
     ghost: Lane | None = None,
     camera: str = "shared",
     footfalls: bool = False,
+    same_start: bool = False,
 ) -> None:
     """Run lanes side by side, one env step each per tick, drawing the frames they sampled
     into the window and/or the video until `seconds` of simulated time pass (the lanes
@@ -294,7 +302,8 @@ def run_lanes(
     lane runs along and is drawn translucent in the first lane. Several lanes share one
     `camera` (`shared`: aligned on their start lines, the leader ahead) or each follows its
     Henry (`follow`); `footfalls` starts with the footfall strip shown (a key toggles it).
-    A race with `finish_m` ends when the first Henry crosses the line."""
+    A race with `finish_m` ends when the first Henry crosses the line. Lane i (the ghost
+    last) starts from reset seed `seed + i`, or every one from `seed` with `same_start`."""
     renderer = Renderer(size, lanes=len(lanes), camera=camera if len(lanes) > 1 else "follow")
     learning = next((lane.agent for lane in lanes if lane.learn), None)
     # Lanes sample `fps` frames per simulated second (`speed` times sparser when
@@ -302,7 +311,7 @@ def run_lanes(
     controls = Controls(window, learning, fps=fps, footfalls=footfalls)
     everyone = [*lanes, *([ghost] if ghost is not None else [])]
     for index, lane in enumerate(everyone):
-        lane.start(seed + index)
+        lane.start(seed if same_start else seed + index)
     frames = 0
     budget = None if seconds is None else round(seconds * fps / speed)
     if max_frames is not None:

@@ -21,6 +21,50 @@ from walker.draw.renderer import DEFAULT_SIZE, LANE_COLORS, WINDOW_SIZE, Window,
 from walker.draw.video import VideoWriter
 
 
+class Start(NamedTuple):
+    """Where a watched or recorded Henry starts: the world a bench condition drew (env
+    arguments), the reset options, the reset seed, and whether the ghost starts alike."""
+
+    world: dict[str, Any] | None
+    options: dict[str, Any] | None
+    seed: int
+    same: bool
+
+
+def _start(
+    condition: str | None, seed: int, pose: str | None, env_kwargs: dict[str, Any] | None
+) -> Start:
+    """The start of a run: from `--pose` and `--seed` alone, or, with a bench `condition`,
+    its draw for `seed` with the reset seed of that seed's first bench episode, so the run
+    is the episode `walker bench` played (a deterministic policy's, step for step)."""
+    if condition is None:
+        return Start(None, {"pose": pose} if pose else None, seed, False)
+    from walker.app.bench.tasks import EPISODE_SEED_BASE
+    from walker.app.core.conditions import CONDITIONS, ConditionError
+
+    if condition not in CONDITIONS:
+        raise ConditionError(
+            f"unknown condition {condition!r}; choose from {', '.join(CONDITIONS)}"
+        )
+    draw = CONDITIONS[condition].draw(seed)
+    world = draw.env_kwargs()
+    clash = sorted(set(world) & set(env_kwargs or {}))
+    if clash:
+        raise PolicyError(
+            f"--env-arg {clash[0]} cannot apply with --condition {condition}, which draws "
+            "Henry's world itself; drop one of them"
+        )
+    options = draw.options() or {}
+    if pose is not None:
+        if "pose" in options:
+            raise PolicyError(
+                f"--pose {pose} cannot apply with --condition {condition}, which starts "
+                f"Henry in its own pose ({options['pose']}); drop one of them"
+            )
+        options["pose"] = pose
+    return Start(world, options or None, EPISODE_SEED_BASE + 1000 * seed, True)
+
+
 class Recording(NamedTuple):
     """A video written: where, and how many frames it holds."""
 
@@ -41,14 +85,25 @@ def record_policy(
     speed: float = 1.0,
     ghost: str | None = None,
     footfalls: bool = False,
+    condition: str | None = None,
 ) -> Recording:
     """Write an mp4/gif of `seconds` of simulated time of POLICY walking, time-lapsed
     `speed` times, with a `ghost` policy drawn translucent beside him if given and the
-    footfall strip under the ground with `footfalls`."""
-    options = {"pose": pose} if pose else None
-    lanes = open_lanes([spec], env_id, env_kwargs or {}, seed, fps, options=options, speed=speed)
+    footfall strip under the ground with `footfalls`; with `condition`, in the world and
+    from the start `walker bench` draws for that condition and `seed`."""
+    start = _start(condition, seed, pose, env_kwargs)
+    lanes = open_lanes(
+        [spec],
+        env_id,
+        env_kwargs or {},
+        seed,
+        fps,
+        options=start.options,
+        speed=speed,
+        world=start.world,
+    )
     _henry_only(lanes, {"--pose": pose, "--ghost": ghost, "--footfalls": footfalls})
-    shade = _ghost_lane(ghost, env_id, env_kwargs, seed, fps, options, speed)
+    shade = _ghost_lane(ghost, env_id, env_kwargs, seed, fps, start, speed)
     writer = VideoWriter(out, fps)
     _run_shown(
         lanes,
@@ -57,7 +112,8 @@ def record_policy(
         seconds=seconds,
         fps=fps,
         size=size,
-        seed=seed,
+        seed=start.seed,
+        same_start=start.same,
         speed=speed,
         ghost=shade,
         footfalls=footfalls,
@@ -86,12 +142,21 @@ def _ghost_lane(
     env_kwargs: dict[str, Any] | None,
     seed: int,
     fps: float,
-    options: dict[str, Any] | None,
+    start: Start,
     speed: float,
 ) -> Lane | None:
     if spec is None:
         return None
-    (lane,) = open_lanes([spec], env_id, env_kwargs or {}, seed, fps, options=options, speed=speed)
+    (lane,) = open_lanes(
+        [spec],
+        env_id,
+        env_kwargs or {},
+        seed,
+        fps,
+        options=start.options,
+        speed=speed,
+        world=start.world,
+    )
     lane.label, lane.color = spec, LANE_COLORS[1]
     return lane
 
@@ -181,16 +246,28 @@ def watch_policy(
     record: str | Path | None = None,
     ghost: str | None = None,
     footfalls: bool = False,
+    condition: str | None = None,
 ) -> None:
     """Play POLICY in a window (and optionally write the same frames to a video), with a
-    `ghost` policy drawn translucent in the same lane if given. A PPO or DQN policy shows
-    what its networks say in panels under the lane (`walker.app.viewing.mind`)."""
+    `ghost` policy drawn translucent in the same lane if given; with `condition`, in the
+    world and from the start `walker bench` draws for that condition and `seed`. A PPO or
+    DQN policy shows what its networks say in panels under the lane
+    (`walker.app.viewing.mind`)."""
     require_display()
     fps = CONTROL_HZ if record is None else 30
-    options = {"pose": pose} if pose else None
-    lanes = open_lanes([spec], env_id, env_kwargs or {}, seed, fps, options=options, mind=True)
+    start = _start(condition, seed, pose, env_kwargs)
+    lanes = open_lanes(
+        [spec],
+        env_id,
+        env_kwargs or {},
+        seed,
+        fps,
+        options=start.options,
+        mind=True,
+        world=start.world,
+    )
     _henry_only(lanes, {"--pose": pose, "--ghost": ghost, "--footfalls": footfalls})
-    shade = _ghost_lane(ghost, env_id, env_kwargs, seed, fps, options, 1.0)
+    shade = _ghost_lane(ghost, env_id, env_kwargs, seed, fps, start, 1.0)
     window = Window(WINDOW_SIZE, window_title(spec + (f" (ghost: {ghost})" if ghost else "")))
     writer = VideoWriter(record, fps) if record is not None else None
     _run_shown(
@@ -200,7 +277,8 @@ def watch_policy(
         seconds=seconds,
         fps=fps,
         size=WINDOW_SIZE,
-        seed=seed,
+        seed=start.seed,
+        same_start=start.same,
         ghost=shade,
         footfalls=footfalls,
     )
