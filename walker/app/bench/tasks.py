@@ -44,17 +44,13 @@ from walker.app.bench.records import (
     ConditionRecord,
     EpisodeRecord,
 )
-from walker.app.core.conditions import DRAW_COLUMNS, REFERENCES, Draw
+from walker.app.core.conditions import DRAW_COLUMNS, EPISODE_SEED_BASE, REFERENCES, Draw
 from walker.app.core.footfall_plot import FootfallRecord, record_footfalls
 from walker.app.core.learners import learner_kind
 from walker.app.core.policies import env_metadata, load_policy, make_env
 from walker.app.core.runfiles import CHECKPOINT_NAME
 from walker.app.training.config import TRAIN_EPISODE_DECISIONS
 from walker.app.training.loop import TrainConfig, train
-
-EPISODE_SEED_BASE = 1_000_000
-"""Episode e of seed s resets the env with seed `EPISODE_SEED_BASE + 1000 s + e`: every
-agent meets the same random start poses on the same seed, so comparisons are paired."""
 
 
 @dataclass(frozen=True)

@@ -215,6 +215,11 @@ class Condition:
         return Draw(self.name, int(seed), spec, pushes, options, values)
 
 
+EPISODE_SEED_BASE = 1_000_000
+"""Episode e of seed s resets the env with seed `EPISODE_SEED_BASE + 1000 s + e`: every
+agent meets the same random start poses on the same seed, so comparisons are paired (and
+`walker watch --condition` replays the bench's episode)."""
+
 PUSH_TIME = Uniform(3.0, 5.0)
 """When a drawn push lands: 3-5 s, anywhere in a stride of either gait."""
 

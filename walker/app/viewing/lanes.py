@@ -38,6 +38,7 @@ from walker.app.viewing.scenes import (
     hud,
     qrows,
     sampled_hz,
+    scene_at,
     step_frames,
     watched_env,
 )
@@ -234,9 +235,8 @@ def open_lanes(
     (`mind`: following network agents' panels, see `Lane.open`).
 
     Every lane runs on one env: `env_id`, or else the env the checkpoints among `specs` were
-    trained on (Henry-v0 when there are none), so the lanes' clocks tick alike. `world`
-    holds env arguments a bench condition drew (Henry's `spec` and `pushes`): laid over the
-    lanes' own, and not held against the checkpoints, like the bench's worlds."""
+    trained on (Henry-v0 when there are none), so the lanes' clocks tick alike. `world`: env
+    arguments a bench condition drew, laid over the lanes' and not held against checkpoints."""
     trained_on = {spec: checkpoint_env(spec) for spec in specs}
     ids = sorted({found[0] for found in trained_on.values() if found})
     if env_id is None and len(ids) > 1:
@@ -255,9 +255,7 @@ def open_lanes(
         if found:
             lane_kwargs = {**found[1], **lane_kwargs}
         lane_env_id = race_env_id
-        env = drawn_env(
-            lane_env_id, {**lane_kwargs, **(world or {})}, "walker record, race and watch"
-        )
+        env = drawn_env(lane_env_id, lane_kwargs | (world or {}), "walker record, race and watch")
         if learning:
             agent: Agent = learner_from_spec(spec, env, seed + index)
         else:
@@ -303,7 +301,7 @@ def run_lanes(
     `camera` (`shared`: aligned on their start lines, the leader ahead) or each follows its
     Henry (`follow`); `footfalls` starts with the footfall strip shown (a key toggles it).
     A race with `finish_m` ends when the first Henry crosses the line. Lane i (the ghost
-    last) starts from reset seed `seed + i`, or every one from `seed` with `same_start`."""
+    last) starts from reset seed `seed + i`; with `same_start`, all from `seed`."""
     renderer = Renderer(size, lanes=len(lanes), camera=camera if len(lanes) > 1 else "follow")
     learning = next((lane.agent for lane in lanes if lane.learn), None)
     # Lanes sample `fps` frames per simulated second (`speed` times sparser when
@@ -346,13 +344,6 @@ def _nudge(lanes: Sequence[Lane], controls: Controls, renderer: Renderer) -> Non
             lane.stand_up()
 
 
-def _scene_at(lane: Lane, index: int) -> Scene:
-    """The lane's `index`-th scene of this tick, or its latest one if it has fewer."""
-    scene = lane.scenes[min(index, len(lane.scenes) - 1)] if lane.scenes else lane.held
-    assert scene is not None, "every lane samples a frame when it starts"
-    return scene
-
-
 def _draw_tick(
     lanes: Sequence[Lane],
     renderer: Renderer,
@@ -375,7 +366,7 @@ def _draw_tick(
         scenes = []
         for lane in lanes:
             scene = dataclasses.replace(
-                _scene_at(lane, i),
+                scene_at(lane.scenes, lane.held, i),
                 finish_x_m=finish_m,
                 place=places[id(lane)] if len(lanes) > 1 else None,
             )
@@ -383,7 +374,7 @@ def _draw_tick(
                 scene.footfalls = None
             scenes.append(scene)
         if ghost is not None:
-            shade = _scene_at(ghost, i)
+            shade = scene_at(ghost.scenes, ghost.held, i)
             scenes[0] = dataclasses.replace(
                 scenes[0],
                 ghost=shade.geometry,

@@ -39,8 +39,7 @@ def _start(
     is the episode `walker bench` played (a deterministic policy's, step for step)."""
     if condition is None:
         return Start(None, {"pose": pose} if pose else None, seed, False)
-    from walker.app.bench.tasks import EPISODE_SEED_BASE
-    from walker.app.core.conditions import CONDITIONS, ConditionError
+    from walker.app.core.conditions import CONDITIONS, EPISODE_SEED_BASE, ConditionError
 
     if condition not in CONDITIONS:
         raise ConditionError(

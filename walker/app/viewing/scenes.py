@@ -28,7 +28,7 @@ from walker.app.core.learners import PolicyError
 from walker.app.viewing.overlays import Nudges
 from walker.app.viewing.rates import CONTROL_HZ
 from walker.draw.footfalls import ContactHistory, FootfallWindow
-from walker.draw.renderer import DisplayUnavailableError, QRow
+from walker.draw.renderer import DisplayUnavailableError, QRow, Scene
 from walker.draw.video import VideoError
 from walker.draw.window import display_problem
 from walker.sim.world import Geometry
@@ -342,3 +342,11 @@ def hud(
         lines["flight"] = f"{gait.flight_share:.0%}"
         lines["footfalls"] = f"{gait.footfalls_right} R, {gait.footfalls_left} L"
     return lines
+
+
+def scene_at(scenes: Sequence[Scene], held: Scene | None, index: int) -> Scene:
+    """A lane's `index`-th scene of this tick, or its latest one if it has fewer (`held`:
+    the one drawn last, when it sampled none)."""
+    scene = scenes[min(index, len(scenes) - 1)] if scenes else held
+    assert scene is not None, "every lane samples a frame when it starts"
+    return scene
