@@ -91,16 +91,7 @@ def record_policy(
     footfall strip under the ground with `footfalls`; with `condition`, in the world and
     from the start `walker bench` draws for that condition and `seed`."""
     start = _start(condition, seed, pose, env_kwargs)
-    lanes = open_lanes(
-        [spec],
-        env_id,
-        env_kwargs or {},
-        seed,
-        fps,
-        options=start.options,
-        speed=speed,
-        world=start.world,
-    )
+    lanes = [_one_lane(spec, env_id, env_kwargs, seed, fps, start, speed=speed)]
     _henry_only(lanes, {"--pose": pose, "--ghost": ghost, "--footfalls": footfalls})
     shade = _ghost_lane(ghost, env_id, env_kwargs, seed, fps, start, speed)
     writer = VideoWriter(out, fps)
@@ -146,6 +137,22 @@ def _ghost_lane(
 ) -> Lane | None:
     if spec is None:
         return None
+    lane = _one_lane(spec, env_id, env_kwargs, seed, fps, start, speed=speed)
+    lane.label, lane.color = spec, LANE_COLORS[1]
+    return lane
+
+
+def _one_lane(
+    spec: str,
+    env_id: str | None,
+    env_kwargs: dict[str, Any] | None,
+    seed: int,
+    fps: float,
+    start: Start,
+    **view: Any,
+) -> Lane:
+    """POLICY's lane in the world and with the reset options `start` says (`view`: the
+    lane's `speed` or `mind`)."""
     (lane,) = open_lanes(
         [spec],
         env_id,
@@ -153,10 +160,9 @@ def _ghost_lane(
         seed,
         fps,
         options=start.options,
-        speed=speed,
         world=start.world,
+        **view,
     )
-    lane.label, lane.color = spec, LANE_COLORS[1]
     return lane
 
 
@@ -255,16 +261,7 @@ def watch_policy(
     require_display()
     fps = CONTROL_HZ if record is None else 30
     start = _start(condition, seed, pose, env_kwargs)
-    lanes = open_lanes(
-        [spec],
-        env_id,
-        env_kwargs or {},
-        seed,
-        fps,
-        options=start.options,
-        mind=True,
-        world=start.world,
-    )
+    lanes = [_one_lane(spec, env_id, env_kwargs, seed, fps, start, mind=True)]
     _henry_only(lanes, {"--pose": pose, "--ghost": ghost, "--footfalls": footfalls})
     shade = _ghost_lane(ghost, env_id, env_kwargs, seed, fps, start, 1.0)
     window = Window(WINDOW_SIZE, window_title(spec + (f" (ghost: {ghost})" if ghost else "")))
