@@ -28,6 +28,11 @@ walk going when a foot finds no ground:
   fractions further forward per m/s the torso's smoothed speed exceeds
   `placement_speed_m_s` (nearer, or behind, when slower), so a push is caught by the
   next step.
+* **catch steps**: a push is caught by the next step, not by the smoothed speed a stride
+  later. While the torso moves backward faster than `catch_speed_m_s` the free foot is
+  swung as far back as the hip goes; while it moves backward that fast, or forward faster
+  than `hurry_speed_m_s`, the free hip swings `hurry` times faster. Both are off the walk's
+  own speeds (a learned walk touches 1.3 m/s within a stride, the controller 0.9).
 * **stumble steps**: a free foot that comes down before it is lowered (its long sole caught
   a bump's edge, or the torso rocked it back onto the ground) is taken as the step's
   touchdown after `stumble_steps` control steps off the ground: it settles and the other
@@ -113,6 +118,16 @@ class WalkingConfig:
     """The speed foot placement is neutral at, in m/s, in [0, 2]."""
     speed_smoothing_s: float = 0.3
     """Time constant of the torso speed's running average, in s, in (0, 5]."""
+    catch_speed_m_s: float = 0.6
+    """Catch step backward: while the torso moves backward faster than this (its speed this
+    control step, not the running average), the free foot is swung as far back as the hip
+    goes, at `hurry` times the swing rate, in m/s in [0, 5]; 0 turns it off."""
+    hurry_speed_m_s: float = 1.4
+    """Catch step forward: while the torso moves forward faster than this, the free hip swings
+    `hurry` times faster, so the foot gets ahead of a forward push, in m/s in [0, 5]; 0 turns
+    it off."""
+    hurry: float = 3.0
+    """How many times faster the free hip swings in a catch step, in [1, 10]."""
     stumble_steps: int = 1
     """Stumble step: a free foot that has been off the ground for at least this many control
     steps and touches down before it is lowered (it caught a bump, or a push hurried it) is
@@ -146,6 +161,9 @@ class WalkingConfig:
             "placement_gain": (0.0, 5.0, True),
             "placement_speed_m_s": (0.0, 2.0, True),
             "speed_smoothing_s": (0.0, 5.0, False),
+            "catch_speed_m_s": (0.0, 5.0, True),
+            "hurry_speed_m_s": (0.0, 5.0, True),
+            "hurry": (1.0, 10.0, True),
         }
         for name, (low, high, closed) in ranges.items():
             value = getattr(self, name)
@@ -305,16 +323,23 @@ class WalkingController:
             memory.held = 1
         stance = 1 - swing
         angle = float(obs[_ANGLE])
-        memory.speed += (float(obs[_VX]) - memory.speed) * self._smoothing
-        # Where the free foot goes: further forward the faster Henry moves (Raibert).
+        speed = float(obs[_VX])
+        memory.speed += (speed - memory.speed) * self._smoothing
+        # Where the free foot goes: further forward the faster Henry moves (Raibert), or as
+        # far back as it goes while a push carries him backward (a catch step).
         place = cfg.step_swing + cfg.placement_gain * (memory.speed - cfg.placement_speed_m_s)
         place = min(1.0, max(-0.5, place))
+        catching = cfg.catch_speed_m_s > 0 and speed < -cfg.catch_speed_m_s
+        if catching:
+            place = -1.0
+        hurried = catching or 0 < cfg.hurry_speed_m_s < speed
         # Its hip angle measured from the vertical as far as `level` says, not from the torso.
         reached = float(obs[_SWING[swing]]) + cfg.level * angle
         if not memory.lowering and reached > cfg.reach * place * self.swing_limit_rad:
             memory.lowering = True
         # The free leg: forward, and up (or, once forward, gently down).
-        targets[2 * swing] = _toward(targets[2 * swing], place, self._swing_step)
+        swing_step = self._swing_step * (cfg.hurry if hurried else 1.0)
+        targets[2 * swing] = _toward(targets[2 * swing], place, swing_step)
         if memory.lowering:
             depth = targets[2 * swing + 1]
             touching = obs[_CONTACT[swing]] > 0.5

@@ -85,7 +85,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seeds", type=int, default=50)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--conditions", nargs="*", default=list(DEFAULT_CONDITIONS))
-    parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--set", nargs="*", action="extend", default=[], metavar="NAME=VALUE")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--verbose", action="store_true", help="one line per fall")
     args = parser.parse_args(argv)

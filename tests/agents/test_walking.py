@@ -10,6 +10,7 @@ import envs  # noqa: F401
 from agents.base import ServoScale
 from agents.walking import WalkingConfig, WalkingConfigError, WalkingController
 from envs.gait import attach
+from walker.app.bench.grades import CURVES
 from walker.app.bench.tasks import EPISODE_SEED_BASE
 from walker.app.core.conditions import CONDITIONS
 
@@ -91,13 +92,49 @@ def _bench_falls(condition, seeds, config=None):
 
 
 @pytest.mark.slow
-def test_stumble_steps_carry_it_over_the_bench_bumps():
-    # The bench's bump draws of seeds 0-39. Measured: 5 falls with stumble steps, 13 without
-    # (over seeds 0-199: 37 and 64). Deterministic controller, fixed draws: margins of 4.
+def test_stumble_and_catch_steps_carry_it_over_the_bench_bumps():
+    # The bench's bump draws of seeds 0-39. Measured: 1 fall with both, 5 with stumble steps
+    # alone, 13 with neither (over seeds 0-199: 2, 37 and 64; catch steps alone: 0 and 0).
+    # Deterministic controller, fixed draws: margins of 3 or more.
     seeds = range(40)
-    with_steps = _bench_falls("bumps", seeds)
-    assert with_steps <= 9
-    assert with_steps + 4 <= _bench_falls("bumps", seeds, WalkingConfig(stumble_steps=0))
+    no_catch = {"catch_speed_m_s": 0.0, "hurry_speed_m_s": 0.0}
+    both = _bench_falls("bumps", seeds)
+    assert both <= 4
+    neither = _bench_falls("bumps", seeds, WalkingConfig(stumble_steps=0, **no_catch))
+    assert both + 6 <= neither
+    assert _bench_falls("bumps", seeds, WalkingConfig(**no_catch)) + 4 <= neither
+
+
+def _curve_falls(push_n_s, seeds, config=None):
+    """Falls of the controller on `walker bench --curve push`'s draws of one push size for
+    these seeds, each played until 2.5 s after its push (the falls come within a second)."""
+    falls = 0
+    for seed in seeds:
+        draw = CURVES["push"].condition(push_n_s).draw(seed)
+        ((time_s, _),) = draw.pushes
+        steps = round((time_s + 2.5) * 60)
+        env = gym.make("HenryContinuous-v0", max_episode_steps=steps, **draw.env_kwargs())
+        controller = WalkingController.for_env(env, config)
+        obs, _ = env.reset(seed=EPISODE_SEED_BASE + 1000 * seed, options=draw.options())
+        terminated = truncated = False
+        while not (terminated or truncated):
+            obs, _, terminated, truncated, _ = env.step(controller.act(obs[None])[0])
+        falls += terminated
+        env.close()
+    return falls
+
+
+@pytest.mark.slow
+def test_catch_steps_carry_it_through_harder_pushes():
+    # The push curve's draws of seeds 0-39 at 8 N*s backward and 6 N*s forward. Measured: 3
+    # and 16 falls with catch steps, 14 and 29 without (over seeds 0-99, whole episodes: 8
+    # and 42 against 37 and 65). Deterministic controller, fixed draws: margins of 5.
+    seeds = range(40)
+    off = WalkingConfig(catch_speed_m_s=0.0, hurry_speed_m_s=0.0)
+    backward = _curve_falls(-8.0, seeds)
+    assert backward <= 8
+    assert backward + 6 <= _curve_falls(-8.0, seeds, off)
+    assert _curve_falls(6.0, seeds) + 6 <= _curve_falls(6.0, seeds, off)
 
 
 def test_righting_and_placement_follow_the_torso():
@@ -192,6 +229,38 @@ def test_a_lowered_foot_that_finds_no_ground_reaches_down_until_it_touches():
     assert reaching._memory[0].swing_leg == 0  # it carries Henry: the right leg swings now
 
 
+def test_a_push_is_caught_by_the_next_step():
+    # The left foot is free. Carried backward faster than `catch_speed_m_s`, its hip target
+    # heads for the back of its swing at `hurry` times the swing rate (without catch steps it
+    # goes where Raibert's placement puts it, in front of the hip); carried forward faster
+    # than `hurry_speed_m_s`, it heads forward `hurry` times faster.
+    env = gym.make("HenryContinuous-v0")
+    obs, _ = env.reset(seed=0, options={"pose": "left_foot_up"})
+    obs[5], obs[10] = 0.0, 0.0  # right_swing_rad, left_swing_rad: both hips upright
+    cfg = WalkingConfig()
+    off = WalkingConfig(catch_speed_m_s=0.0, hurry_speed_m_s=0.0)
+    plain = WalkingController.for_env(env)
+    rate = cfg.swing_rate_rad_s * plain.dt_s / plain.swing_limit_rad  # per control step
+
+    def free_hip(config, vx, steps):
+        """The free (left) hip's target after `steps` control steps at torso speed `vx`: it
+        starts upright, at 0."""
+        controller = WalkingController.for_env(env, config)
+        pushed = obs.copy()
+        pushed[2] = vx  # torso_vx_m_s
+        for _ in range(steps):
+            controller.act(pushed[None])
+        return controller._memory[0].targets[2]
+
+    assert free_hip(cfg, -1.0, 2) == pytest.approx(-2 * cfg.hurry * rate)
+    assert free_hip(cfg, -1.0, 200) == pytest.approx(-1.0)  # as far back as it goes
+    assert free_hip(off, -1.0, 20) == pytest.approx(0.9 + 0.5 * (-1.0 - 0.5))  # Raibert's
+    assert free_hip(cfg, -0.5, 2) == pytest.approx(2 * rate)  # slower than 0.6 m/s backward
+    assert free_hip(cfg, 2.0, 2) == pytest.approx(2 * cfg.hurry * rate)
+    assert free_hip(off, 2.0, 2) == pytest.approx(2 * rate)
+    assert free_hip(cfg, 1.3, 2) == pytest.approx(2 * rate)  # a walk's own top speed
+
+
 def test_one_memory_per_env_of_a_batch():
     vector = gym.make_vec("HenryContinuous-v0", num_envs=2, vectorization_mode="sync")
     obs, _ = vector.reset(seed=[0, 1], options={"pose": "left_foot_up"})
@@ -237,6 +306,9 @@ def test_refuses_the_discrete_env_and_wrong_observations():
         ("placement_gain", 6.0, "[0, 5]"),
         ("placement_speed_m_s", -0.1, "[0, 2]"),
         ("speed_smoothing_s", 0.0, "(0, 5]"),
+        ("catch_speed_m_s", -0.1, "[0, 5]"),
+        ("hurry_speed_m_s", 5.5, "[0, 5]"),
+        ("hurry", 0.5, "[1, 10]"),
     ],
 )
 def test_bad_parameters_name_the_parameter_and_its_range(field, value, shown):
