@@ -125,7 +125,13 @@ class PPO(NetworkAgent):
         self.residual = (
             None
             if cfg.residual is None
-            else Residual(cfg.residual, cfg.residual_scale, observation_space, action_space)
+            else Residual(
+                cfg.residual,
+                cfg.residual_scale,
+                observation_space,
+                action_space,
+                cfg.controller_overrides(),
+            )
         )
         """The hand-written controller the policy corrects (`agents.residual`), or None."""
         self.features = self.encoder.features + (

@@ -7,7 +7,7 @@ are the run's (`agents.base.RunPlan`), not fields here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from agents.configs import (
@@ -103,6 +103,12 @@ class PPOConfig:
     """In a residual policy, what a correction of +-1 adds to the controller's action, in
     (0, 2]."""
 
+    residual_controller: str = ""
+    """In a residual policy, walking controller parameters (`WalkingConfig`) other than the
+    defaults, as NAME=VALUE pairs separated by commas, for example
+    "catch_speed_m_s=0,hurry_speed_m_s=0". A new policy learns beside that controller; a
+    checkpoint records the controller it plays beside, and a resumed run keeps it."""
+
     num_threads: int | None = 1
     """`torch.set_num_threads` on construction (process-wide); None leaves it alone. One
     thread is fastest for these small networks on a 2-core machine."""
@@ -154,7 +160,46 @@ class PPOConfig:
             is_number(self.residual_scale, 0.0, 2.0) and self.residual_scale > 0,
             f"residual_scale must be a number in (0, 2], got {self.residual_scale!r}",
         )
+        require(
+            isinstance(self.residual_controller, str),
+            f"residual_controller must be a string, got {self.residual_controller!r}",
+        )
+        require(
+            self.residual is not None or not self.residual_controller,
+            "residual_controller sets the controller of a residual policy; give residual too",
+        )
+        self.controller_overrides()
         check_hidden_sizes(self)
+
+    def controller_overrides(self) -> dict[str, Any]:
+        """`residual_controller` as `WalkingConfig` keyword arguments (a ValueError naming
+        the bad pair unless every name is a parameter and every value in its range)."""
+        # Imported here: the walking controller brings the env (gymnasium, pymunk), which
+        # `walker ... --help` must not load.
+        from agents.walking import WalkingConfig, WalkingConfigError
+
+        known = {field.name: field for field in fields(WalkingConfig)}
+        overrides: dict[str, Any] = {}
+        for pair in filter(None, (part.strip() for part in self.residual_controller.split(","))):
+            name, equals, text = (part.strip() for part in pair.partition("="))
+            require(
+                bool(equals) and name in known,
+                f"residual_controller: {pair!r} is not NAME=VALUE with NAME one of "
+                f"{', '.join(known)}",
+            )
+            whole = isinstance(getattr(WalkingConfig(), name), int)
+            try:
+                overrides[name] = int(text) if whole else float(text)
+            except ValueError:
+                kind = "a whole number" if whole else "a number"
+                raise ValueError(
+                    f"residual_controller: {name} must be {kind}, got {text!r}"
+                ) from None
+        try:
+            WalkingConfig(**overrides)
+        except WalkingConfigError as error:
+            raise ValueError(f"residual_controller: {error}") from None
+        return overrides
 
     def check_rollout(self, n_envs: int) -> None:
         """A ValueError unless a minibatch fits in the rollout of `n_envs` envs."""

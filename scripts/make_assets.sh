@@ -26,9 +26,12 @@ build ppo-henry-continuous --agent ppo --env HenryContinuous-v0 --steps 200000 -
 # The learned walk: a residual policy on the walking controller (corrections of at most 0.2
 # per servo) with the walking reward and a foot clearance cost, trained in worlds drawn from
 # every bench condition for 1M steps, then 3M more (in calls of 1M) where every other
-# episode has bumps.
+# episode has bumps. It learned beside the controller before its catch steps (the recipe
+# turns them off, so it trains the same weights), and plays beside the controller with them:
+# retune_residual.py turns them back on in the shipped copy.
 if [[ "$which" == all || "$which" == ppo-henry-walk ]]; then
   walk=(--agent ppo --env HenryContinuous-v0 --residual walking --residual-scale 0.2
+        --residual-controller catch_speed_m_s=0,hurry_speed_m_s=0
         --env-arg walking_reward=true --env-arg fall_penalty=6000 --env-arg flight_cost=50
         --env-arg slip_cost=2 --env-arg clearance_weight=400 --normalize-reward
         --log-std-init -1.0 --batch-size 256 --num-envs 4 --seed 0 --no-progress)
@@ -40,6 +43,6 @@ if [[ "$which" == all || "$which" == ppo-henry-walk ]]; then
       --out "$work/walk-$part" --conditions bumps standard bumps random_start bumps \
       push_forward bumps push_backward bumps
   done
-  cp "$work/walk-4/checkpoint.pt" assets/ppo-henry-walk.pt
-  echo "assets/ppo-henry-walk.pt written"
+  .venv/bin/python scripts/retune_residual.py "$work/walk-4/checkpoint.pt" \
+    assets/ppo-henry-walk.pt catch_speed_m_s=0.6 hurry_speed_m_s=1.4
 fi

@@ -1,6 +1,8 @@
 """Residual PPO: the policy corrects the walking controller (`agents.residual`)."""
 
 import dataclasses
+import importlib.util
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -9,6 +11,7 @@ import torch
 
 import envs
 from agents.base import Batch, RunPlan
+from agents.checkpoint import CheckpointError
 from agents.ppo import PPO, PPOConfig
 from agents.residual import ResidualError, check_residual_env
 from agents.walking import WalkingConfig, WalkingController
@@ -96,6 +99,53 @@ def test_a_saved_residual_policy_plays_the_same_with_the_controller_it_was_saved
     np.testing.assert_array_equal(after, before)
 
 
+def _retune_script():
+    """scripts/retune_residual.py as a module."""
+    path = Path(__file__).resolve().parents[2] / "scripts" / "retune_residual.py"
+    spec = importlib.util.spec_from_file_location("retune_residual", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_new_residual_policy_learns_beside_the_controller_it_is_given(tmp_path):
+    # `residual_controller` sets the controller a new policy starts beside; the checkpoint
+    # records it, and retune_residual.py changes it in a copy without touching the weights.
+    retune = _retune_script().retune
+    agent, env = _agent(residual_controller=" catch_speed_m_s=0 , hurry=2.5,settle_steps=4")
+    config = agent.residual.controller_config()
+    assert (config["catch_speed_m_s"], config["hurry"], config["settle_steps"]) == (0.0, 2.5, 4)
+    assert config["hurry_speed_m_s"] == WalkingConfig().hurry_speed_m_s
+    path = agent.save(tmp_path / "residual.pt", {"env_id": envs.CONTINUOUS_ID})
+    changes = retune(path, tmp_path / "retuned.pt", ["catch_speed_m_s=0.6", "hurry=2.5"])
+    assert changes == {"catch_speed_m_s": [0.0, 0.6]}
+    retuned = PPO.load(tmp_path / "retuned.pt", env.observation_space, env.action_space)
+    assert retuned.residual.controller_config() == {**config, "catch_speed_m_s": 0.6}
+    for mine, theirs in zip(agent.net.parameters(), retuned.net.parameters(), strict=True):
+        assert torch.equal(mine, theirs)
+    payload = torch.load(tmp_path / "retuned.pt", weights_only=True)
+    assert payload["metadata"]["retuned"] == {"catch_speed_m_s": [0.0, 0.6]}
+
+
+def test_retuning_refuses_a_plain_policy_a_bad_value_and_a_device(tmp_path):
+    script = _retune_script()
+    main, retune = script.main, script.retune
+
+    env = gym.make(envs.CONTINUOUS_ID)
+    plain = PPO(env.observation_space, env.action_space, PPOConfig(n_steps=32, batch_size=32))
+    plain_path = plain.save(tmp_path / "plain.pt", {"env_id": envs.CONTINUOUS_ID})
+    with pytest.raises(CheckpointError, match="not a residual one"):
+        retune(plain_path, tmp_path / "out.pt", ["hurry=2"])
+    agent, _ = _agent()
+    path = agent.save(tmp_path / "residual.pt", {"env_id": envs.CONTINUOUS_ID})
+    with pytest.raises(CheckpointError, match=r"hurry must be .*\[1, 10\]"):
+        retune(path, tmp_path / "out.pt", ["hurry=20"])
+    assert not (tmp_path / "out.pt").exists()
+    (tmp_path / "null").symlink_to("/dev/null")
+    assert main([str(path), str(tmp_path / "null"), "hurry=2"]) == 2
+
+
 def test_training_steps_learn_and_keep_the_env_actions_in_bounds():
     agent, _env = _agent(n_envs=2, seed=1)
     vector = gym.vector.SyncVectorEnv([lambda: gym.make(envs.CONTINUOUS_ID)] * 2)
@@ -146,6 +196,13 @@ def test_another_geometry_or_frame_skip_is_refused_before_training():
         ({"residual": "walking", "residual_scale": 0.0}, "residual_scale"),
         ({"residual": "walking", "residual_scale": float("nan")}, "residual_scale"),
         ({"residual": "walking", "residual_scale": 3.0}, "residual_scale"),
+        ({"residual_controller": "hurry=2"}, "give residual too"),
+        ({"residual": "walking", "residual_controller": "speed=2"}, "NAME one of step_swing"),
+        ({"residual": "walking", "residual_controller": "hurry"}, "not NAME=VALUE"),
+        ({"residual": "walking", "residual_controller": "hurry=fast"}, "hurry must be a number"),
+        ({"residual": "walking", "residual_controller": "settle_steps=2.5"}, "whole number"),
+        ({"residual": "walking", "residual_controller": "hurry=0.5"}, r"hurry must be .*\[1, 10\]"),
+        ({"residual": "walking", "residual_controller": 3}, "must be a string"),
     ],
 )
 def test_bad_residual_settings_are_refused(values, message):
