@@ -137,6 +137,7 @@ def plot_robustness(
     width = 0.38
     for row, agent in enumerate(agents):
         score_axis, fall_axis = axes[row]
+        most_falls = 0.0
         for offset, name in ((-width / 2, "hardcoded"), (width / 2, agent)):
             by_condition = {s.condition: s for s in mine if s.agent == name}
             present = [i for i, c in enumerate(conditions) if c in by_condition]
@@ -151,12 +152,19 @@ def plot_robustness(
                 color=colours[name],
                 label=name,
             )
-            fall_axis.bar(
-                x[present] + offset,
-                [by_condition[conditions[i]].fall_rate for i in present],
-                width,
-                color=colours[name],
-                label=name,
+            rates = [by_condition[conditions[i]].fall_rate for i in present]
+            fall_axis.bar(x[present] + offset, rates, width, color=colours[name], label=name)
+            most_falls = max([most_falls, *rates])
+        if most_falls == 0:  # an empty panel would look like a missing plot
+            fall_axis.text(
+                0.5,
+                0.5,
+                f"no falls: neither hardcoded nor {agent} fell in any condition",
+                transform=fall_axis.transAxes,
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="0.35",
             )
         _score_axis(
             score_axis,
