@@ -74,13 +74,16 @@ def test_survives_pushes_of_3_to_5_newton_seconds_at_2_to_6_seconds():
     assert _falls(_FORWARD_PUSHES, _OLD) >= 4
 
 
-def _bench_falls(condition, seeds, config=None):
-    """Falls of the controller on `walker bench`'s draws of `condition` for these seeds,
-    with the bench's reset seeds."""
+def _draw_falls(draws, config=None, after_push_s=None):
+    """Falls of the controller on bench draws, `{seed: draw}`, with the bench's reset seeds;
+    with `after_push_s`, each episode ends that long after its push."""
     falls = 0
-    for seed in seeds:
-        draw = CONDITIONS[condition].draw(seed)
-        env = gym.make("HenryContinuous-v0", **draw.env_kwargs())
+    for seed, draw in draws.items():
+        kwargs = draw.env_kwargs()
+        if after_push_s is not None:
+            ((time_s, _),) = draw.pushes
+            kwargs["max_episode_steps"] = round((time_s + after_push_s) * 60)
+        env = gym.make("HenryContinuous-v0", **kwargs)
         controller = WalkingController.for_env(env, config)
         obs, _ = env.reset(seed=EPISODE_SEED_BASE + 1000 * seed, options=draw.options())
         terminated = truncated = False
@@ -89,6 +92,11 @@ def _bench_falls(condition, seeds, config=None):
         falls += terminated
         env.close()
     return falls
+
+
+def _bench_falls(condition, seeds, config=None):
+    """Falls on `walker bench`'s draws of `condition` for these seeds."""
+    return _draw_falls({seed: CONDITIONS[condition].draw(seed) for seed in seeds}, config)
 
 
 @pytest.mark.slow
@@ -106,22 +114,10 @@ def test_stumble_and_catch_steps_carry_it_over_the_bench_bumps():
 
 
 def _curve_falls(push_n_s, seeds, config=None):
-    """Falls of the controller on `walker bench --curve push`'s draws of one push size for
-    these seeds, each played until 2.5 s after its push (the falls come within a second)."""
-    falls = 0
-    for seed in seeds:
-        draw = CURVES["push"].condition(push_n_s).draw(seed)
-        ((time_s, _),) = draw.pushes
-        steps = round((time_s + 2.5) * 60)
-        env = gym.make("HenryContinuous-v0", max_episode_steps=steps, **draw.env_kwargs())
-        controller = WalkingController.for_env(env, config)
-        obs, _ = env.reset(seed=EPISODE_SEED_BASE + 1000 * seed, options=draw.options())
-        terminated = truncated = False
-        while not (terminated or truncated):
-            obs, _, terminated, truncated, _ = env.step(controller.act(obs[None])[0])
-        falls += terminated
-        env.close()
-    return falls
+    """Falls on `walker bench --curve push`'s draws of one push size for these seeds, each
+    played until 2.5 s after its push (the falls come within a second)."""
+    draws = {seed: CURVES["push"].condition(push_n_s).draw(seed) for seed in seeds}
+    return _draw_falls(draws, config, after_push_s=2.5)
 
 
 @pytest.mark.slow
