@@ -226,7 +226,9 @@ def test_the_footfall_diagram_replays_each_agents_standard_seed_0_episode(tmp_pa
         assert record.fell == episode.fell
 
 
-def test_an_interrupted_bench_resumes_without_computing_anything_twice(tmp_path, monkeypatch):
+def test_an_interrupted_bench_resumes_without_computing_anything_twice(
+    tmp_path, monkeypatch, capsys
+):
     out = tmp_path / "bench"
     kwargs = dict(
         agents=["hardcoded", "random"],
@@ -259,6 +261,16 @@ def test_an_interrupted_bench_resumes_without_computing_anything_twice(tmp_path,
     assert played == []
     with pytest.raises(benchmark.BenchError, match="resume it with those"):
         run_bench(**{**kwargs, "episodes": 2})
+    # After an upgrade (the controller, the env or the bench changed) nothing is reused.
+    capsys.readouterr()
+    monkeypatch.setattr(benchmark, "code_digest", lambda: "another version")
+    run_bench(**kwargs)
+    assert sorted(played) == sorted(json.loads(line)["key"] for line in lines)
+    err = capsys.readouterr().err
+    assert "12 saved result(s) were played by another version of Henry's code" in err
+    played.clear()
+    run_bench(**kwargs)
+    assert played == []
 
 
 def test_a_crashing_task_is_named_and_loses_no_other_result(tmp_path, capsys, monkeypatch):

@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import sys
 
 import pytest
 
@@ -11,6 +12,7 @@ from walker.app.bench.records import (
     BenchLogError,
     ConditionRecord,
     append_record,
+    code_digest,
     cut_torn_line,
     decode_record,
     encode_record,
@@ -55,6 +57,7 @@ def _record(**changes):
         "seed": TASK.seed,
         "episodes": [_episode(), _episode()],
         "checkpoint": None,
+        "code": "now",
     }
     record.update(changes)
     return record
@@ -115,16 +118,40 @@ def test_usable_records_are_typed_and_the_rest_named(tmp_path):
     log = tmp_path / "results.jsonl"
     other = EpisodeTask("Henry-v0", "hardcoded", "hardcoded", 2, "standard", 2)
     replayed = EpisodeTask("Henry-v0", "hardcoded", "hardcoded", 3, "standard", 2, "digest")
+    old_code = EpisodeTask("Henry-v0", "hardcoded", "hardcoded", 4, "standard", 2)
     lines = [
         encode_record(_record()),
         encode_record(_record(key=other.key, seed=2, episodes=[])),
         encode_record(_record(key=replayed.key, seed=3)),
+        encode_record(_record(key=old_code.key, seed=4, code="then")),
     ]
     log.write_text("".join(lines), encoding="utf-8")
-    saved, todo, reasons = usable_records(read_log(log), [TASK, other, replayed])
+    saved, todo, reasons, stale = usable_records(
+        read_log(log), [TASK, other, replayed, old_code], code="now"
+    )
     assert list(saved) == [TASK.key] and isinstance(saved[TASK.key], ConditionRecord)
-    assert todo == [other, replayed]
+    assert saved[TASK.key].code == "now"
+    assert todo == [other, replayed, old_code]
     assert reasons == [f"{other.key}: it has 0 episodes, not 2"]  # another checkpoint: no word
+    assert stale == 1  # played by other code: counted apart
+
+
+def test_the_code_digest_is_of_the_source_and_changes_with_it(monkeypatch, tmp_path):
+    digest = code_digest()
+    assert len(digest) == 16 and digest == code_digest()
+    fake = tmp_path / "envs"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("X = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "envs")
+    code_digest.cache_clear()
+    try:
+        changed = code_digest()
+        (fake / "__init__.py").write_text("X = 2\n", encoding="utf-8")
+        code_digest.cache_clear()
+        assert len({digest, changed, code_digest()}) == 3
+    finally:
+        code_digest.cache_clear()
 
 
 def test_unreadable_lines_are_listed_and_a_torn_last_line_skipped(tmp_path):

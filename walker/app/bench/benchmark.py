@@ -30,6 +30,7 @@ from walker.app.bench.grades import select_curve
 from walker.app.bench.records import (
     ConditionRecord,
     append_record,
+    code_digest,
     cut_torn_line,
     read_log,
     usable_records,
@@ -115,7 +116,14 @@ def _usable(
     """(records that stand for their task, tasks to play). Saved records that cannot be
     used are played again, and said so on stderr in one line: a damaged record is never
     used, and never silently dropped from the count of seeds."""
-    saved, todo, reasons = usable_records(read_log(path), tasks)
+    saved, todo, reasons, stale = usable_records(read_log(path), tasks, code_digest())
+    if stale:
+        print(
+            f"walker: {path}: {stale} saved result(s) were played by another version of "
+            "Henry's code (its agents, envs or bench changed since); they are played again",
+            file=sys.stderr,
+            flush=True,
+        )
     if reasons:
         shown = "; ".join(reasons[:6]) + ("; ..." if len(reasons) > 6 else "")
         print(
@@ -302,7 +310,7 @@ def _play(
     todo.sort(key=lambda t: t.env_id != envs.DISCRETE_ID)
 
     def keep(task: EpisodeTask, record: ConditionRecord) -> None:
-        record = replace(record, checkpoint=task.checkpoint)
+        record = replace(record, checkpoint=task.checkpoint, code=code_digest())
         append_record(results_path, record)
         saved[task.key] = record
 

@@ -16,13 +16,18 @@ Reading (`read_log`) trusts nothing: a line that is not UTF-8 or not JSON, and a
 does not validate against the task it claims to answer (`record_problem`: its key and
 names, one entry per episode asked for, every metric a number or null, `fell` a bool,
 `steps` a whole number, the gait a label), is not used (`usable_records`); the bench
-computes that task again and says so. A last line cut short by a crash is dropped before
+computes that task again and says so. A record of another checkpoint, or one that other
+code played (`code_digest`, a digest of the source of `agents`, `envs` and `walker`, which
+every record carries), is played again too. A last line cut short by a crash is dropped before
 the next append (`cut_torn_line`). A folder, a device or a FIFO where the log should be is
 refused in one sentence.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib
 import json
 import math
 import os
@@ -119,6 +124,9 @@ class ConditionRecord:
     checkpoint: str | None = None
     """The digest of the checkpoint it played (None for the reference policies): a saved
     record of another checkpoint is played again."""
+    code: str | None = None
+    """`code_digest()` of the Henry that played it: a saved record of other code (a changed
+    controller, env or bench) is played again."""
 
     def to_dict(self) -> dict[str, Any]:
         """As a line of `results.jsonl`."""
@@ -130,6 +138,7 @@ class ConditionRecord:
             "seed": self.seed,
             "episodes": [e.to_dict() for e in self.episodes],
             "checkpoint": self.checkpoint,
+            "code": self.code,
         }
 
     @classmethod
@@ -143,6 +152,7 @@ class ConditionRecord:
             int(row["seed"]),
             tuple(EpisodeRecord.from_dict(e) for e in row["episodes"]),
             row.get("checkpoint"),
+            row.get("code"),
         )
 
 
@@ -353,22 +363,27 @@ def append_record(path: Path, record: ConditionRecord) -> None:
 
 
 def usable_records(
-    log: Log, tasks: Sequence[Task]
-) -> tuple[dict[str, ConditionRecord], list[Task], list[str]]:
-    """(records that stand for their task, tasks to play, why saved ones are not used).
+    log: Log, tasks: Sequence[Task], code: str | None = None
+) -> tuple[dict[str, ConditionRecord], list[Task], list[str], int]:
+    """(records that stand for their task, tasks to play, why saved ones are not used, how
+    many saved ones other code played).
 
     A saved record that does not validate is played again and named among the reasons (with
     the log's unreadable lines), so a damaged record is never used and never silently
-    dropped from the count of seeds; one of another checkpoint is simply played again."""
+    dropped from the count of seeds; one of another checkpoint is simply played again, and
+    so is one that other code played (its `code` is not `code`), counted apart."""
     saved: dict[str, ConditionRecord] = {}
     todo: list[Task] = []
     damaged: list[str] = []
+    stale = 0
     for task in tasks:
         record = log.records.get(task.key)
         problem = None if record is None else record_problem(record, task)
         if record is not None and problem is None:
-            saved[task.key] = ConditionRecord.from_dict(record)
-            continue
+            if record.get("code") == code:
+                saved[task.key] = ConditionRecord.from_dict(record)
+                continue
+            stale += 1
         todo.append(task)
         if (
             problem is not None
@@ -377,4 +392,21 @@ def usable_records(
         ):
             damaged.append(f"{task.key}: {problem}")
     unreadable = [f"line {n} {why}" for n, why in sorted(log.unreadable.items())]
-    return saved, todo, unreadable + damaged
+    return saved, todo, unreadable + damaged, stale
+
+
+_CODE_PACKAGES = ("agents", "envs", "walker")
+"""The packages whose source decides what an episode gives."""
+
+
+@functools.cache
+def code_digest() -> str:
+    """A digest of the source of Henry's packages (`agents`, `envs`, `walker`): equal for the
+    same code wherever it is installed, different once any of their Python files changes."""
+    digest = hashlib.sha256()
+    for package in _CODE_PACKAGES:
+        root = Path(importlib.import_module(package).__file__ or "").parent
+        for path in sorted(root.rglob("*.py")):
+            digest.update(f"{package}/{path.relative_to(root).as_posix()}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
