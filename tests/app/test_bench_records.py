@@ -12,7 +12,6 @@ from walker.app.bench.records import (
     BenchLogError,
     ConditionRecord,
     append_record,
-    code_digest,
     cut_torn_line,
     decode_record,
     encode_record,
@@ -22,6 +21,7 @@ from walker.app.bench.records import (
 )
 from walker.app.bench.tasks import EpisodeTask
 from walker.app.core.conditions import DRAW_COLUMNS
+from walker.app.core.machine import code_digest
 
 TASK = EpisodeTask("Henry-v0", "hardcoded", "hardcoded", 1, "standard", 2)
 

@@ -30,7 +30,6 @@ from walker.app.bench.grades import select_curve
 from walker.app.bench.records import (
     ConditionRecord,
     append_record,
-    code_digest,
     cut_torn_line,
     read_log,
     usable_records,
@@ -49,6 +48,7 @@ from walker.app.bench.tasks import (
 )
 from walker.app.core.conditions import REFERENCES, STANDARD, Condition, select_conditions
 from walker.app.core.footfall_plot import plot_footfalls
+from walker.app.core.machine import code_digest
 from walker.app.core.runfiles import BENCH_OUT
 from walker.app.core.sweep import Backend, Failure, run_sweep
 from walker.files import atomic_path, check_writable_dir, ensure_writable_dir

@@ -156,16 +156,7 @@ def plot_robustness(
             fall_axis.bar(x[present] + offset, rates, width, color=colours[name], label=name)
             most_falls = max([most_falls, *rates])
         if most_falls == 0:  # an empty panel would look like a missing plot
-            fall_axis.text(
-                0.5,
-                0.5,
-                f"no falls: neither hardcoded nor {agent} fell in any condition",
-                transform=fall_axis.transAxes,
-                ha="center",
-                va="center",
-                fontsize=8,
-                color="0.35",
-            )
+            _note(fall_axis, f"no falls: neither hardcoded nor {agent} fell in any condition")
         _score_axis(
             score_axis,
             False,
@@ -184,3 +175,10 @@ def plot_robustness(
         axis.set_xticklabels(conditions, rotation=40, ha="right", fontsize=8)
     fig.suptitle(f"Robustness on {env_id}: each agent against the hard-coded policy", fontsize=10)
     return _save(plt, fig, path)
+
+
+def _note(axis: Any, text: str) -> None:
+    """A grey line of text in the middle of `axis`."""
+    axis.text(
+        0.5, 0.5, text, transform=axis.transAxes, ha="center", va="center", fontsize=8, color="0.35"
+    )

@@ -25,9 +25,6 @@ refused in one sentence.
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import importlib
 import json
 import math
 import os
@@ -393,20 +390,3 @@ def usable_records(
             damaged.append(f"{task.key}: {problem}")
     unreadable = [f"line {n} {why}" for n, why in sorted(log.unreadable.items())]
     return saved, todo, unreadable + damaged, stale
-
-
-_CODE_PACKAGES = ("agents", "envs", "walker")
-"""The packages whose source decides what an episode gives."""
-
-
-@functools.cache
-def code_digest() -> str:
-    """A digest of the source of Henry's packages (`agents`, `envs`, `walker`): equal for the
-    same code wherever it is installed, different once any of their Python files changes."""
-    digest = hashlib.sha256()
-    for package in _CODE_PACKAGES:
-        root = Path(importlib.import_module(package).__file__ or "").parent
-        for path in sorted(root.rglob("*.py")):
-            digest.update(f"{package}/{path.relative_to(root).as_posix()}\0".encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]

@@ -8,11 +8,13 @@ distributions' metadata, not from importing torch.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import platform
 import sys
 from dataclasses import asdict, dataclass
-from importlib import metadata
+from importlib import metadata, util
 from pathlib import Path
 
 RECORDED_PACKAGES = ("numpy", "torch", "pymunk")
@@ -81,3 +83,23 @@ def this_machine() -> Machine:
         torch=_version("torch"),
         pymunk=_version("pymunk"),
     )
+
+
+CODE_PACKAGES = ("agents", "envs", "walker")
+"""The packages whose source decides what an episode gives."""
+
+
+@functools.cache
+def code_digest() -> str:
+    """A digest of the source of Henry's packages (`agents`, `envs`, `walker`), found without
+    importing them: equal for the same code wherever it is installed, different once any
+    of their Python files changes."""
+    digest = hashlib.sha256()
+    for package in CODE_PACKAGES:
+        spec = util.find_spec(package)
+        roots = list(spec.submodule_search_locations or []) if spec is not None else []
+        for root in map(Path, roots):
+            for path in sorted(root.rglob("*.py")):
+                digest.update(f"{package}/{path.relative_to(root).as_posix()}\0".encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
