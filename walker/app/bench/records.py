@@ -17,10 +17,10 @@ does not validate against the task it claims to answer (`record_problem`: its ke
 names, one entry per episode asked for, every metric a number or null, `fell` a bool,
 `steps` a whole number, the gait a label), is not used (`usable_records`); the bench
 computes that task again and says so. A record of another checkpoint, or one that other
-code played (`code_digest`, a digest of the source of `agents`, `envs` and `walker`, which
-every record carries), is played again too. A last line cut short by a crash is dropped before
-the next append (`cut_torn_line`). A folder, a device or a FIFO where the log should be is
-refused in one sentence.
+code played (`walker.app.core.machine.code_digest`, a digest of the source of `agents`,
+`envs` and `walker`, which every record carries), is played again too. A last line cut
+short by a crash is dropped before the next append (`cut_torn_line`). A folder, a device
+or a FIFO where the log should be is refused in one sentence.
 """
 
 from __future__ import annotations
@@ -122,8 +122,8 @@ class ConditionRecord:
     """The digest of the checkpoint it played (None for the reference policies): a saved
     record of another checkpoint is played again."""
     code: str | None = None
-    """`code_digest()` of the Henry that played it: a saved record of other code (a changed
-    controller, env or bench) is played again."""
+    """`walker.app.core.machine.code_digest()` of the Henry that played it: a saved record
+    of other code (a changed controller, env or bench) is played again."""
 
     def to_dict(self) -> dict[str, Any]:
         """As a line of `results.jsonl`."""
