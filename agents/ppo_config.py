@@ -172,34 +172,9 @@ class PPOConfig:
         check_hidden_sizes(self)
 
     def controller_overrides(self) -> dict[str, Any]:
-        """`residual_controller` as `WalkingConfig` keyword arguments (a ValueError naming
-        the bad pair unless every name is a parameter and every value in its range)."""
-        # Imported here: the walking controller brings the env (gymnasium, pymunk), which
-        # `walker ... --help` must not load.
-        from agents.walking import WalkingConfig, WalkingConfigError
-
-        known = {field.name: field for field in fields(WalkingConfig)}
-        overrides: dict[str, Any] = {}
-        for pair in filter(None, (part.strip() for part in self.residual_controller.split(","))):
-            name, equals, text = (part.strip() for part in pair.partition("="))
-            require(
-                bool(equals) and name in known,
-                f"residual_controller: {pair!r} is not NAME=VALUE with NAME one of "
-                f"{', '.join(known)}",
-            )
-            whole = isinstance(getattr(WalkingConfig(), name), int)
-            try:
-                overrides[name] = int(text) if whole else float(text)
-            except ValueError:
-                kind = "a whole number" if whole else "a number"
-                raise ValueError(
-                    f"residual_controller: {name} must be {kind}, got {text!r}"
-                ) from None
-        try:
-            WalkingConfig(**overrides)
-        except WalkingConfigError as error:
-            raise ValueError(f"residual_controller: {error}") from None
-        return overrides
+        """`residual_controller` as `WalkingConfig` keyword arguments
+        (`controller_overrides`)."""
+        return controller_overrides(self.residual_controller)
 
     def check_rollout(self, n_envs: int) -> None:
         """A ValueError unless a minibatch fits in the rollout of `n_envs` envs."""
@@ -216,3 +191,33 @@ class PPOConfig:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> PPOConfig:
         return config_from_dict(cls, values, "PPO")
+
+
+def controller_overrides(text: str) -> dict[str, Any]:
+    """NAME=VALUE pairs separated by commas (`PPOConfig.residual_controller`) as
+    `WalkingConfig` keyword arguments: a ValueError naming the bad pair unless every name
+    is a parameter and every value in its range."""
+    # Imported here: the walking controller brings the env (gymnasium, pymunk), which
+    # `walker ... --help` must not load.
+    from agents.walking import WalkingConfig, WalkingConfigError
+
+    defaults = {field.name: field.default for field in fields(WalkingConfig)}
+    overrides: dict[str, Any] = {}
+    for pair in filter(None, (part.strip() for part in text.split(","))):
+        name, equals, value = (part.strip() for part in pair.partition("="))
+        require(
+            bool(equals) and name in defaults,
+            f"residual_controller: {pair!r} is not NAME=VALUE with NAME one of "
+            f"{', '.join(defaults)}",
+        )
+        whole = isinstance(defaults[name], int)
+        try:
+            overrides[name] = int(value) if whole else float(value)
+        except ValueError:
+            kind = "a whole number" if whole else "a number"
+            raise ValueError(f"residual_controller: {name} must be {kind}, got {value!r}") from None
+    try:
+        WalkingConfig(**overrides)
+    except WalkingConfigError as error:
+        raise ValueError(f"residual_controller: {error}") from None
+    return overrides

@@ -22,7 +22,7 @@ from typing import Any
 
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from agents.ppo import AGENT_KIND
-from agents.ppo_config import PPOConfig
+from agents.ppo_config import controller_overrides
 from agents.walking import WalkingConfig
 
 
@@ -35,12 +35,12 @@ def retune(source: Path, target: Path, pairs: list[str]) -> dict[str, list[Any]]
             f"{source} is a plain PPO policy, not a residual one: it has no controller to retune"
         )
     try:
-        overrides = PPOConfig(residual="walking", residual_controller=",".join(pairs))
+        overrides = controller_overrides(",".join(pairs))
     except ValueError as error:
         raise CheckpointError(str(error)) from None
     recorded = payload["state"]["residual_controller"]
     before = asdict(WalkingConfig(**recorded))
-    after = {**before, **overrides.controller_overrides()}
+    after = {**before, **overrides}
     changes = {name: [before[name], after[name]] for name in after if after[name] != before[name]}
     payload["state"]["residual_controller"] = asdict(WalkingConfig(**after))
     metadata = dict(payload["metadata"])
