@@ -302,6 +302,29 @@ def test_a_ghost_is_drawn_translucent_in_the_same_lane():
     assert colour_pixels(lane, LANE_COLORS[1]) == 0  # blended with what is behind it
 
 
+def test_hud_text_reads_over_a_ghost_behind_it():
+    renderer = Renderer((600, 200))  # a short lane: the ghost's torso reaches the HUD
+    henry, ghost = walked_world(), walked_world(30)
+    hud = {"episode": 3, "distance": "+1.234 m", "speed": "0.640 m/s", "time": "12 s", "x": 1}
+
+    def frame(ghost_start_x_m):
+        scene = Scene(henry.geometry(), episode=1, hud=hud, ghost=ghost.geometry())
+        scene.ghost_start_x_m = ghost_start_x_m  # +: the ghost stands that far behind
+        renderer.draw([scene])
+        return np.asarray(renderer.frame()).astype(int)
+
+    out_of_view = frame(-50.0)
+    under_the_hud = frame(0.6)
+    changed = np.abs(under_the_hud - out_of_view).max(axis=-1)
+    line_h = renderer._font.get_linesize()
+    hud_rows = changed[6 : 6 + len(hud) * line_h, 8 : renderer._hud_right]
+    elsewhere = changed.copy()
+    elsewhere[: 6 + len(hud) * line_h + 2, : renderer._hud_right + 4] = 0
+    assert (hud_rows > 0).sum() > 50  # the ghost is there, behind the text
+    assert elsewhere.max() > 40  # and drawn plainly where no text is
+    assert hud_rows.max() <= 0.4 * elsewhere.max()  # faint behind the text
+
+
 def test_resize_draws_at_the_new_size():
     renderer = Renderer((960, 540))
     scene = Scene(walked_world().geometry())

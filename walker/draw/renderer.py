@@ -57,6 +57,8 @@ BUMP_EDGE = (196, 178, 150)
 START_LINE = (200, 60, 60)
 TEXT = (30, 34, 40)
 GHOST_KEY = (255, 0, 255)
+HUD_PLATE_ALPHA = 190
+"""How opaque the sky-coloured patch behind each HUD line is (of 255)."""
 GHOST_ALPHA = 110
 PANEL_SHARE = 0.44
 """Part of the frame's height the learning panels take when they are shown."""
@@ -92,6 +94,7 @@ class Renderer:
         self._footprints = [Footprints() for _ in range(lanes)]
         self._geometries: list[Geometry | None] = [None] * lanes
         self._text_cache: dict[tuple[str, tuple[int, int, int]], pygame.Surface] = {}
+        self._plates: dict[tuple[int, int], pygame.Surface] = {}
         self._layout_key: tuple[tuple[int, int], bool, bool] | None = None
         self.resize(size)
 
@@ -389,17 +392,38 @@ class Renderer:
         line_h = self._font.get_linesize()
         top, bottom = rect.top + 6, ground_px - 4
         x, y, column_w = 8, top, 0
+        placed: list[tuple[pygame.Surface, int, int, int]] = []  # image, x, y, width shown
         for text, color in lines:
             image = self._text(text, color)
             if y + line_h > bottom and y > top:
                 x, y, column_w = x + column_w + 18, top, 0
             if x + min(image.get_width(), 60) > right_edge:
-                return x  # no room left: drop the rest rather than draw over something
-            surface.blit(image, (x, y), (0, 0, max(0, right_edge - x), line_h))
+                break  # no room left: drop the rest rather than draw over something
+            placed.append((image, x, y, min(image.get_width(), max(0, right_edge - x))))
             if image.get_width() < 0.45 * rect.width:  # a long line (the keys) runs on anyway
                 column_w = max(column_w, image.get_width())
             y += line_h
-        return x + column_w
+        columns: dict[int, tuple[int, int]] = {}  # left edge: (widest line, bottom)
+        for _, left, row_y, shown in placed:
+            widest, _ = columns.get(left, (0, 0))
+            columns[left] = (max(widest, shown), row_y + line_h)
+        for left, (widest, column_bottom) in columns.items():
+            surface.blit(self._plate(widest + 6, column_bottom - top + 2), (left - 3, top - 1))
+        for image, left, row_y, shown in placed:
+            surface.blit(image, (left, row_y), (0, 0, shown, line_h))
+        return x if len(placed) < len(lines) else x + column_w
+
+    def _plate(self, width: int, height: int) -> pygame.Surface:
+        """A translucent patch of sky behind a column of HUD lines, so the text reads over a
+        ghost or footprints drawn under it (sizes round up to 8 px: a few surfaces serve)."""
+        key = (-(-width // 8) * 8, -(-height // 8) * 8)
+        plate = self._plates.get(key)
+        if plate is None:
+            plate = self.pygame.Surface(key)
+            plate.fill(BACKGROUND)
+            plate.set_alpha(HUD_PLATE_ALPHA)
+            self._plates[key] = plate
+        return plate
 
     def _draw_legend(self, surface: pygame.Surface, scenes: Sequence[Scene]) -> None:
         """Which colour is which leg (and which Henry is a ghost), top-right of lane 0."""
