@@ -8,6 +8,7 @@ import pytest
 from walker.app.bench.curves import largest_survived, summarise_curve, wilson
 from walker.app.bench.grades import CURVES, select_curve
 from walker.app.bench.records import ConditionRecord
+from walker.app.bench.tolerance import tolerance_markdown
 from walker.app.core.conditions import ConditionError
 
 
@@ -92,3 +93,70 @@ def test_survival_needs_ninety_percent_at_every_milder_size():
     points = {0.0: point(0.0, 0), 1.0: point(1.0, 1), 2.0: point(2.0, 2), 3.0: point(3.0, 0)}
     limit = largest_survived("e", "a", "forward", (0.0, 1.0, 2.0, 3.0), points)
     assert limit.largest == 1.0 and not limit.beyond_range
+
+
+def _seed_records(agent, falls_from, levels):
+    """Seed i falls at every size of `falls_from[i]` or more (None: never)."""
+    curve = CURVES["push"]
+    return [
+        ConditionRecord.from_dict(
+            {
+                "key": f"HenryContinuous-v0/{agent}/{seed}/{level}",
+                "env_id": "HenryContinuous-v0",
+                "agent": agent,
+                "condition": curve.condition_name(level),
+                "seed": seed,
+                "episodes": [{"speed_m_s": 0.5, "fell": start is not None and abs(level) >= start}],
+            }
+        )
+        for level in levels
+        for seed, start in enumerate(falls_from)
+    ]
+
+
+def test_each_seed_tolerates_the_harshest_size_up_to_its_first_fall():
+    from walker.app.bench.tolerance import seed_ranks
+
+    curve = CURVES["push"]
+    levels = (0.0, 1.0, 2.0, 3.0)
+    records = _seed_records("a", [None, 0.0, 2.0], levels)
+    # Seed 3 survives 3 N*s but fell at 1 N*s: only what it survived in order counts.
+    records += [r for r in _seed_records("a", [None] * 4, levels) if r.seed == 3]
+    records = [r for r in records if not (r.seed == 3 and r.condition == "push+1")]
+    records += _seed_records("a", [None, None, None, 1.0], (1.0,))[3:]
+    level_of = {curve.condition_name(level): level for level in levels}
+    ranks = seed_ranks(records, level_of, levels)
+    assert [ranks[("HenryContinuous-v0", "a", seed)] for seed in range(4)] == [3, -1, 1, 0]
+    # A size nobody played counts as a fall: no seed is credited beyond what it was seen to do.
+    assert (
+        seed_ranks(records, level_of, (0.0, 1.0, 2.0, 3.0, 4.0))[("HenryContinuous-v0", "a", 0)]
+        == 3
+    )
+
+
+def test_tolerance_is_compared_with_the_hardcoded_gait_seed_by_seed():
+    curve = CURVES["push"]
+    levels = curve.levels
+    # Ten seeds: the agent outlasts the hard-coded gait on 6, ties on 2, gives way on 2.
+    hard = [5.0] * 10
+    mine = [6.0, 8.0, 6.0, 10.0, None, 6.0, 5.0, 5.0, 4.0, 3.0]
+    records = _seed_records("hardcoded", hard, levels) + _seed_records("sturdy", mine, levels)
+    level_of = {curve.condition_name(level): level for level in levels}
+    result = summarise_curve(curve, records, level_of)
+    found = {(t.agent, t.arm): t for t in result.tolerance}
+    forward = found[("sturdy", "forward push")]
+    assert (forward.more, forward.less, forward.seeds) == (6, 2, 10)
+    assert forward.harsher.value == pytest.approx(0.7)
+    assert forward.harsher.low < 0.7 < forward.harsher.high
+    assert forward.median == 5.0  # survived: 5 6 5 10 10 5 4 4 3 2
+    assert found[("hardcoded", "forward push")].harsher.value == 0.5
+    assert found[("hardcoded", "forward push")].median == 4.0
+    # Backward the same seeds fall from the same sizes: the same comparison.
+    assert found[("sturdy", "backward push")].more == 6
+    table = tolerance_markdown(result.tolerance, "N*s")
+    assert "| HenryContinuous-v0 | sturdy | forward push | 5 N*s | 0.70 [" in table
+    assert "| hardcoded | forward push | 4 N*s | (the reference) | - |" in table
+    fallen = summarise_curve(curve, _seed_records("hardcoded", [0.0] * 4, levels), level_of)
+    assert (
+        fallen.tolerance[0].median is None and fallen.tolerance[0].describe_median("N*s") == "none"
+    )

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import envs
-from walker.app.bench.curves import CurveResult, report_curve
+from walker.app.bench.curve_files import report_curve
+from walker.app.bench.curves import CurveResult
 from walker.app.bench.grades import select_curve
 from walker.app.bench.records import (
     ConditionRecord,

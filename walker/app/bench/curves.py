@@ -7,7 +7,9 @@ lands and the start nudge; one seed meets the same draw at every level, so a cur
 along its sizes). Per (agent, level) it reports the fall rate with its 95% Wilson interval
 (`scipy.stats.binomtest`) and the IQM of the normalised score with its 95% bootstrap interval
 (`walker.app.core.stats`), and per arm of the curve the largest size the agent survives in at
-least 90% of seeds at that size and every milder one (`largest_survived`).
+least 90% of seeds at that size and every milder one (`largest_survived`), and per seed
+the harshest size survived, compared with the hard-coded gait's on the same seed
+(`walker.app.bench.tolerance`). `walker.app.bench.curve_files` writes the files.
 
 The score's references are the random and hard-coded policies' mean speeds at the curve's
 mildest level (no push, or the default body): 1.0 is the hard-coded gait unperturbed.
@@ -20,15 +22,17 @@ import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from scipy import stats as scipy_stats
 
 from walker.app.bench.grades import Curve
-from walker.app.bench.records import ConditionRecord, json_safe
+from walker.app.bench.records import ConditionRecord
+from walker.app.bench.tolerance import (
+    Tolerance,
+    agent_rank,
+    tolerances,
+)
 from walker.app.core import stats
-from walker.app.core.conditions import Condition
 from walker.app.core.stats import Estimate
 
 SURVIVAL_SHARE = 0.9
@@ -82,6 +86,8 @@ class CurveResult:
     """The quantity in words, with its unit (the plot's x axis)."""
     points: tuple[CurvePoint, ...]
     survival: tuple[Survival, ...]
+    tolerance: tuple[Tolerance, ...] = ()
+    """Per seed the harshest size survived, against the hard-coded gait's on that seed."""
 
 
 def wilson(falls: int, seeds: int) -> Estimate:
@@ -141,19 +147,21 @@ def summarise_curve(
             )
         )
     order = {level: i for i, level in enumerate(curve.levels)}
-    points.sort(key=lambda p: (p.env_id, _agent_rank(p.agent), p.agent, order[p.level]))
+    points.sort(key=lambda p: (p.env_id, agent_rank(p.agent), p.agent, order[p.level]))
     survival = []
     for env_id, agent in dict.fromkeys((p.env_id, p.agent) for p in points):
         mine = {p.level: p for p in points if p.env_id == env_id and p.agent == agent}
         for arm, levels in curve.arms:
             survival.append(largest_survived(env_id, agent, arm, levels, mine))
     return CurveResult(
-        curve.name, curve.quantity, curve.unit, curve.axis, tuple(points), tuple(survival)
+        curve.name,
+        curve.quantity,
+        curve.unit,
+        curve.axis,
+        tuple(points),
+        tuple(survival),
+        tolerances(records, level_of, curve.arms),
     )
-
-
-def _agent_rank(agent: str) -> int:
-    return {"hardcoded": 0, "random": 1}.get(agent, 2)
 
 
 def largest_survived(
@@ -252,143 +260,3 @@ def curve_markdown(result: CurveResult) -> str:
             cells.append(found[0].describe(result.unit) if found else "-")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
-
-
-def plot_curve(result: CurveResult, path: Path) -> Path:
-    """Per env a column: fall rate (top) and score (bottom) against the size, per agent."""
-    from walker.app.bench.plots import _colours
-    from walker.app.core.plots import _pyplot, _save
-
-    plt = _pyplot()
-    env_ids = list(dict.fromkeys(p.env_id for p in result.points))
-    figure, axes = plt.subplots(
-        2, len(env_ids), figsize=(6.5 * len(env_ids), 7.5), squeeze=False, sharex="col"
-    )
-    colours = _colours(list(dict.fromkeys(p.agent for p in result.points)))
-    label = result.axis or result.quantity
-    for column, env_id in enumerate(env_ids):
-        top, bottom = axes[0][column], axes[1][column]
-        for agent in dict.fromkeys(p.agent for p in result.points if p.env_id == env_id):
-            mine = sorted(
-                (p for p in result.points if p.env_id == env_id and p.agent == agent),
-                key=lambda p: p.level,
-            )
-            x = [p.level for p in mine]
-            colour = colours[agent]
-            top.plot(x, [p.fall_rate.value for p in mine], "o-", color=colour, label=agent)
-            top.fill_between(
-                x,
-                [p.fall_rate.low for p in mine],
-                [p.fall_rate.high for p in mine],
-                color=colour,
-                alpha=0.15,
-            )
-            bottom.plot(x, [p.score_iqm.value for p in mine], "o-", color=colour, label=agent)
-            low = [
-                p.score_iqm.low if math.isfinite(p.score_iqm.low) else p.score_iqm.value
-                for p in mine
-            ]
-            high = [
-                p.score_iqm.high if math.isfinite(p.score_iqm.high) else p.score_iqm.value
-                for p in mine
-            ]
-            bottom.fill_between(x, low, high, color=colour, alpha=0.15)
-        top.axhline(1 - SURVIVAL_SHARE, color="#999999", linestyle=":", linewidth=1)
-        top.set_ylim(-0.03, 1.03)
-        top.set_ylabel("fall rate (95% Wilson interval)")
-        top.set_title(f"{env_id}: --curve {result.curve}")
-        top.legend(fontsize=8, loc="best")
-        bottom.axhline(1.0, color="#999999", linestyle="--", linewidth=1)
-        bottom.set_ylabel("score, IQM (95% bootstrap interval)")
-        bottom.set_xlabel(label)
-        for axis in (top, bottom):
-            axis.grid(alpha=0.3)
-    return _save(plt, figure, path)
-
-
-def write_curve(result: CurveResult, folder: Path) -> tuple[str, list[Path]]:
-    """`curve_NAME.csv`, `curve_NAME_survival.csv`, `curve_NAME.md` and `curve_NAME.png`."""
-    from walker.files import atomic_write_text
-
-    name = f"curve_{result.curve}"
-    table = curve_markdown(result)
-    files = [
-        atomic_write_text(folder / f"{name}.csv", curve_csv(result)),
-        atomic_write_text(folder / f"{name}_survival.csv", survival_csv(result)),
-        atomic_write_text(folder / f"{name}.md", table),
-        plot_curve(result, folder / f"{name}.png"),
-    ]
-    return table, files
-
-
-def report_curve(
-    curve: Curve,
-    records: Sequence[ConditionRecord],
-    conditions: Sequence[Condition],
-    folder: Path,
-) -> tuple[CurveResult, str, list[Path]]:
-    """Summarise a curve's records and write its files, `episodes.csv` and `bench.json`
-    (with the machine); return the result, its report and the files."""
-    import json
-
-    from walker.app.bench.report import episodes_csv
-    from walker.app.core.machine import this_machine
-    from walker.files import atomic_write_text
-
-    level_of = {curve.condition_name(level): level for level in curve.levels}
-    result = summarise_curve(curve, records, level_of)
-    table, files = write_curve(result, folder)
-    machine = this_machine()
-    ordered = sorted(records, key=lambda r: (r.env_id, r.agent, level_of[r.condition], r.seed))
-    summary = {
-        "machine": machine.as_dict(),
-        **_curve_json(curve, result, conditions),
-        "records": [{k: v for k, v in r.to_dict().items() if k != "key"} for r in ordered],
-    }
-    files += [
-        atomic_write_text(folder / "episodes.csv", episodes_csv(ordered)),
-        atomic_write_text(folder / "bench.json", json.dumps(json_safe(summary), indent=1) + "\n"),
-    ]
-    report = (
-        f"Measured on {machine.describe()}.\n\n"
-        f"--curve {curve.name}: fall rate and score against {curve.quantity} "
-        f"({curve.unit}); the largest size each agent survives in at least "
-        f"{SURVIVAL_SHARE:.0%} of seeds (at it and every milder size):\n\n{table}"
-    )
-    return result, report, files
-
-
-def _curve_json(
-    curve: Curve, result: CurveResult, conditions: Sequence[Condition]
-) -> dict[str, Any]:
-    """The curve's definition, points and survival limits, for `bench.json`."""
-    return {
-        "curve": curve.name,
-        "quantity": curve.quantity,
-        "unit": curve.unit,
-        "arms": {arm: list(levels) for arm, levels in curve.arms},
-        "conditions": {c.name: c.description for c in conditions},
-        "points": [
-            {
-                "env_id": p.env_id,
-                "agent": p.agent,
-                "level": p.level,
-                "seeds": p.seeds,
-                "falls": p.falls,
-                "fall_rate": p.fall_rate.to_dict(),
-                "score_iqm": p.score_iqm.to_dict(),
-                "speed_m_s": p.speed.to_dict(),
-            }
-            for p in result.points
-        ],
-        "largest_survived": [
-            {
-                "env_id": s.env_id,
-                "agent": s.agent,
-                "arm": s.arm,
-                "largest": s.largest,
-                "every_level": s.beyond_range,
-            }
-            for s in result.survival
-        ],
-    }

@@ -4,6 +4,7 @@
   with its 95% bootstrap interval, in the manner of rliable's interval plots.
 * `plot_robustness`: per env, one row per agent: its score (IQM and interval) and its fall
   rate under each condition, with the hard-coded policy's beside it.
+* `plot_curve`: a robustness curve, per env a column: fall rate and score against the size.
 
 Scores can lie far from the hand-written gait's 1.0 (a policy many times faster, or one that
 falls at once), so a score axis that must reach beyond 5 is linear between -2 and 2 and
@@ -20,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from walker.app.bench.curves import SURVIVAL_SHARE, CurveResult
 from walker.app.bench.summary import Summary
 from walker.app.core.plots import _pyplot, _save
 
@@ -182,3 +184,52 @@ def _note(axis: Any, text: str) -> None:
     axis.text(
         0.5, 0.5, text, transform=axis.transAxes, ha="center", va="center", fontsize=8, color="0.35"
     )
+
+
+def plot_curve(result: CurveResult, path: Path) -> Path:
+    """Per env a column: fall rate (top) and score (bottom) against the size, per agent."""
+    plt = _pyplot()
+    env_ids = list(dict.fromkeys(p.env_id for p in result.points))
+    figure, axes = plt.subplots(
+        2, len(env_ids), figsize=(6.5 * len(env_ids), 7.5), squeeze=False, sharex="col"
+    )
+    colours = _colours(list(dict.fromkeys(p.agent for p in result.points)))
+    label = result.axis or result.quantity
+    for column, env_id in enumerate(env_ids):
+        top, bottom = axes[0][column], axes[1][column]
+        for agent in dict.fromkeys(p.agent for p in result.points if p.env_id == env_id):
+            mine = sorted(
+                (p for p in result.points if p.env_id == env_id and p.agent == agent),
+                key=lambda p: p.level,
+            )
+            x = [p.level for p in mine]
+            colour = colours[agent]
+            top.plot(x, [p.fall_rate.value for p in mine], "o-", color=colour, label=agent)
+            top.fill_between(
+                x,
+                [p.fall_rate.low for p in mine],
+                [p.fall_rate.high for p in mine],
+                color=colour,
+                alpha=0.15,
+            )
+            bottom.plot(x, [p.score_iqm.value for p in mine], "o-", color=colour, label=agent)
+            low = [
+                p.score_iqm.low if math.isfinite(p.score_iqm.low) else p.score_iqm.value
+                for p in mine
+            ]
+            high = [
+                p.score_iqm.high if math.isfinite(p.score_iqm.high) else p.score_iqm.value
+                for p in mine
+            ]
+            bottom.fill_between(x, low, high, color=colour, alpha=0.15)
+        top.axhline(1 - SURVIVAL_SHARE, color="#999999", linestyle=":", linewidth=1)
+        top.set_ylim(-0.03, 1.03)
+        top.set_ylabel("fall rate (95% Wilson interval)")
+        top.set_title(f"{env_id}: --curve {result.curve}")
+        top.legend(fontsize=8, loc="best")
+        bottom.axhline(1.0, color="#999999", linestyle="--", linewidth=1)
+        bottom.set_ylabel("score, IQM (95% bootstrap interval)")
+        bottom.set_xlabel(label)
+        for axis in (top, bottom):
+            axis.grid(alpha=0.3)
+    return _save(plt, figure, path)
