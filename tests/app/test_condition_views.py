@@ -10,7 +10,7 @@ from walker.app.cli import main
 from walker.app.core.conditions import CONDITIONS
 from walker.app.core.learners import PolicyError
 from walker.app.viewing.lanes import open_lanes, run_lanes
-from walker.app.viewing.playback import _start
+from walker.app.viewing.playback import _start, race
 from walker.draw.video import read_frames
 
 
@@ -52,14 +52,47 @@ def test_the_lane_walks_the_benchs_world_step_for_step():
         shown = lane.distance_m
     finally:
         lane.close()
-    draw = CONDITIONS["push_forward"].draw(2)
+    assert CONDITIONS["push_forward"].draw(2).values["push_time_s"] < 4.9
+    assert shown == pytest.approx(_bench_distance("push_forward", 2, 249), abs=1e-9)
+
+
+def _bench_distance(condition, seed, steps):
+    """Where the controller is after `steps` steps of the bench's episode of `seed`."""
+    draw = CONDITIONS[condition].draw(seed)
     env = gym.make("HenryContinuous-v0", **draw.env_kwargs())
     controller = WalkingController.for_env(env)
-    obs, info = env.reset(seed=EPISODE_SEED_BASE + 2000, options=draw.options())
-    for _ in range(249):
+    obs, info = env.reset(seed=EPISODE_SEED_BASE + 1000 * seed, options=draw.options())
+    for _ in range(steps):
         obs, _, _, _, info = env.step(controller.act(obs[None])[0])
-    assert draw.values["push_time_s"] < 4.9
-    assert shown == pytest.approx(info["distance_m"], abs=1e-9)
+    return info["distance_m"]
+
+
+def test_a_race_on_a_condition_puts_every_lane_on_the_benchs_course():
+    # Two controllers race on the forward push drawn for seed 2: both are pushed alike and
+    # are where the bench's episode is after 5 s, so the race is a tie on its course.
+    board = race(
+        ["hardcoded", "hardcoded"],
+        env_id="HenryContinuous-v0",
+        seed=2,
+        seconds=5.0,
+        fps=50.0,
+        size=(300, 200),
+        window=False,
+        condition="push_forward",
+    )
+    expected = f"{_bench_distance('push_forward', 2, 249):+.3f} m"
+    rows = [line for line in board.splitlines() if "hardcoded" in line]
+    assert len(rows) == 2 and all(row.endswith(expected) for row in rows), board
+    plain = race(
+        ["hardcoded"],
+        env_id="HenryContinuous-v0",
+        seed=2,
+        seconds=5.0,
+        fps=50.0,
+        size=(300, 200),
+        window=False,
+    )
+    assert not plain.splitlines()[-1].endswith(expected)  # no push, another course
 
 
 def test_a_checkpoint_is_recorded_in_a_world_it_was_not_trained_in(tmp_path, capsys):
@@ -88,7 +121,10 @@ def test_a_checkpoint_is_recorded_in_a_world_it_was_not_trained_in(tmp_path, cap
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--race", "hardcoded", "random", "--condition", "bumps"], "--condition goes with one"),
+        (
+            ["--race", "hardcoded", "hardcoded", "--condition", "bumps", "--env-arg", "spec={}"],
+            "--env-arg spec cannot apply with --condition bumps",
+        ),
         (
             [
                 "hardcoded",

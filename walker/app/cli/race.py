@@ -9,6 +9,7 @@ from typing import Any
 
 from walker.app.cli.common import (
     UsageError,
+    add_condition_option,
     add_env_options,
     add_start_options,
     add_view_options,
@@ -47,6 +48,7 @@ def add_parser(verbs: Any) -> None:
         help="draw a finish line; the race ends when the first Henry crosses it",
     )
     add_start_options(race, pose=False)
+    add_condition_option(race)
     race.add_argument(
         "--out",
         type=Path,
@@ -85,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
             finish_m=args.finish,
             camera=args.camera,
             footfalls=args.footfalls,
+            condition=args.condition,
             **shown(args),
         )
     )

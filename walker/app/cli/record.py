@@ -75,8 +75,6 @@ def run(args: argparse.Namespace) -> int:
         checks.check_lanes(len(args.race))
         if args.ghost is not None:
             raise UsageError("--ghost goes with one POLICY, not with --race")
-        if args.condition is not None:
-            raise UsageError("--condition goes with one POLICY, not with --race")
         print(
             race(
                 args.race,
@@ -86,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
                 speed=args.speed,
                 camera=args.camera,
                 footfalls=args.footfalls,
+                condition=args.condition,
                 **shown(args),
             )
         )

@@ -198,15 +198,29 @@ def race(
     speed: float = 1.0,
     camera: str = "shared",
     footfalls: bool = False,
+    condition: str | None = None,
 ) -> str:
     """Several policies (and/or learning agents) side by side, on one `camera` (`shared`)
     or each followed (`follow`); returns the leaderboard. With `finish_m` the race ends
-    when the first Henry crosses the finish line."""
+    when the first Henry crosses the finish line. With `condition`, every lane plays in the
+    world and from the start `walker bench` draws for that condition and `seed` (the same
+    push, bumps or body for all, so they race on one course)."""
     if not specs and not learn_specs:
         raise PolicyError("a race needs at least one policy")
+    start = _start(condition, seed, None, env_kwargs)
     if window:
         require_display()
-    lanes = open_lanes(specs, env_id, env_kwargs or {}, seed, fps, learn_specs, speed=speed)
+    lanes = open_lanes(
+        specs,
+        env_id,
+        env_kwargs or {},
+        seed,
+        fps,
+        learn_specs,
+        options=start.options,
+        speed=speed,
+        world=start.world,
+    )
     _henry_only(lanes, {"--finish": finish_m, "--footfalls": footfalls})
     size = size or race_size(len(lanes))
     shown = Window(size, window_title("race")) if window else None
@@ -218,12 +232,18 @@ def race(
         seconds=seconds,
         fps=fps,
         size=size,
-        seed=seed,
+        seed=start.seed,
+        same_start=start.same,
         finish_m=finish_m,
         speed=speed,
         camera=camera,
         footfalls=footfalls,
     )
+    return _leaderboard(lanes, finish_m, out)
+
+
+def _leaderboard(lanes: Sequence[Lane], finish_m: float | None, out: str | Path | None) -> str:
+    """The race's places, the winner's time to the finish line if there was one, the video."""
     ranking = sorted(lanes, key=lambda lane: -lane.score)
     henry = all(lane.henry for lane in lanes)
     lines = [f"place  policy  {'distance' if henry else 'return'} (current episode)"]
