@@ -70,28 +70,14 @@ def _bench_distance(condition, seed, steps):
 def test_a_race_on_a_condition_puts_every_lane_on_the_benchs_course():
     # Two controllers race on the forward push drawn for seed 2: both are pushed alike and
     # are where the bench's episode is after 5 s, so the race is a tie on its course.
+    run = {"env_id": "HenryContinuous-v0", "seed": 2, "seconds": 5.0, "fps": 50.0}
     board = race(
-        ["hardcoded", "hardcoded"],
-        env_id="HenryContinuous-v0",
-        seed=2,
-        seconds=5.0,
-        fps=50.0,
-        size=(300, 200),
-        window=False,
-        condition="push_forward",
+        ["hardcoded", "hardcoded"], size=(300, 200), window=False, **run, condition="push_forward"
     )
     expected = f"{_bench_distance('push_forward', 2, 249):+.3f} m"
     rows = [line for line in board.splitlines() if "hardcoded" in line]
     assert len(rows) == 2 and all(row.endswith(expected) for row in rows), board
-    plain = race(
-        ["hardcoded"],
-        env_id="HenryContinuous-v0",
-        seed=2,
-        seconds=5.0,
-        fps=50.0,
-        size=(300, 200),
-        window=False,
-    )
+    plain = race(["hardcoded"], size=(300, 200), window=False, **run)
     assert not plain.splitlines()[-1].endswith(expected)  # no push, another course
 
 
