@@ -79,6 +79,7 @@ def test_training_window_records_and_quits_with_escape(display, tmp_path):
         wait_for_colour(display, process, LANE_COLORS[0])  # drawing, so reading keys
         press(display, window, "bracketright")  # faster
         press(display, window, "minus")  # less exploration
+        time.sleep(2.0)  # two seconds of frames shown, and so written, whatever the load
         press(display, window, "Escape")  # save and quit
         assert process.wait(timeout=60) == 0
     finally:
