@@ -7,17 +7,30 @@ from tests.app.xwindow import virtual_display
 
 @pytest.fixture
 def local_ray():
-    """A real local Ray with two CPUs and a small object store, shut down afterwards."""
+    """A real local Ray with two CPUs and a small object store. Tests that use it one after
+    another share it (each start cost 4-5 s, and its workers' imports as much again); it is
+    shut down after the last of a run of them (`pytest_runtest_teardown`), so it never idles
+    beside the other tests. The Ray tests share one test worker (`xdist_group("ray")`)."""
     ray = pytest.importorskip("ray")
-    ray.init(
-        address="local",
-        num_cpus=2,
-        object_store_memory=80 * 1024 * 1024,
-        include_dashboard=False,
-        log_to_driver=False,
-    )
-    yield ray
-    ray.shutdown()
+    if not ray.is_initialized():
+        ray.init(
+            address="local",
+            num_cpus=2,
+            object_store_memory=80 * 1024 * 1024,
+            include_dashboard=False,
+            log_to_driver=False,
+        )
+    return ray
+
+
+def pytest_runtest_teardown(item, nextitem):
+    """Shut the local Ray down when the next test does not use it too."""
+    if "local_ray" in getattr(item, "fixturenames", ()) and "local_ray" not in getattr(
+        nextitem, "fixturenames", ()
+    ):
+        import ray
+
+        ray.shutdown()
 
 
 @pytest.fixture(scope="session")
