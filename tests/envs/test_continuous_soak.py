@@ -1,11 +1,12 @@
-"""A million random continuous steps, hostile actions included, give nothing non-finite.
+"""300,000 random continuous steps, hostile actions included, give nothing non-finite.
 
 Random actions in the box, plus now and then a finite but absurd one (`1e200`, `-1e30`,
 out of the box by far): the env clips what it carries out, so observation, reward and every
 reward term stay finite, and episodes keep ending (falls and the time limit), never hanging.
-The million steps run as `CHUNKS` independent stretches (each its own env and seeds), so
-test workers share them; an episode lasts at most 1,000 steps, so a stretch of 125,000
-tests as much as the same steps in one env.
+The steps run as `CHUNKS` independent stretches (each its own env and seeds), so test
+workers share them; an episode lasts at most 1,000 steps, so a stretch of 50,000 tests as
+much as the same steps in one env. Every 97th action is absurd: some 3,000 of them in all,
+each from a different state. (A million steps took 95 s of CPU and never found more.)
 """
 
 import math
@@ -16,14 +17,14 @@ import pytest
 
 import envs  # noqa: F401
 
-SOAK_STEPS = 1_000_000
-CHUNKS = 8
+SOAK_STEPS = 300_000
+CHUNKS = 6
 HOSTILE_VALUES = np.array([1e200, -1e200, 1e30, -1e30, 7.0, -7.0])
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("chunk", range(CHUNKS))
-def test_a_million_random_continuous_steps_stay_finite(chunk):
+def test_random_and_absurd_continuous_steps_stay_finite(chunk):
     steps = SOAK_STEPS // CHUNKS
     env = gym.make("HenryContinuous-v0")
     rng = np.random.default_rng([2026, chunk])
@@ -49,4 +50,4 @@ def test_a_million_random_continuous_steps_stay_finite(chunk):
             episodes += 1
             obs, _info = env.reset()
     assert episodes >= steps // 1000  # the time limit (1000 steps) at least
-    assert len(hostile) * CHUNKS > 10_000  # absurd actions were among them
+    assert len(hostile) * CHUNKS > 3_000  # absurd actions were among them
