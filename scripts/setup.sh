@@ -61,3 +61,9 @@ if [[ "$extras" == "dev" || "$extras" == "bench" ]] && \
     echo "setup: Xvfb or xdotool is missing; the window tests will be skipped" >&2
   fi
 fi
+
+# Compile Henry's own modules once. Where PYTHONDONTWRITEBYTECODE is set (it is on these
+# machines), every walker process, test worker and Ray worker would compile them again
+# (0.4 s of CPU each); Python still reads bytecode it did not write, and recompiles a
+# module whose source changed since.
+.venv/bin/python -m compileall -q walker agents envs >/dev/null

@@ -154,6 +154,75 @@ def test_the_code_digest_is_of_the_source_and_changes_with_it(monkeypatch, tmp_p
         code_digest.cache_clear()
 
 
+# Plays and trains what a bench does, every kind of policy, in a fresh interpreter, and
+# prints the loaded modules that lie in a folder the code digest leaves out.
+_BENCH_WORK = """
+import sys
+from pathlib import Path
+from walker.app.bench.tasks import EpisodeTask, TrainTask, play_condition, train_policy
+from walker.app.core.conditions import select_conditions
+from walker.app.core.machine import showing_only
+walk = Path("assets/ppo-henry-walk.pt").read_bytes()
+for env_id, policy, condition, checkpoint in [
+    ("HenryContinuous-v0", "hardcoded", "push_forward", None),
+    ("HenryContinuous-v0", "checkpoint", "bumps", "walk"),
+    ("Henry-v0", "random", "random_start", None),
+]:
+    draw = select_conditions([condition])[0].draw(3)
+    task = EpisodeTask(env_id, policy, policy, 3, condition, 1, checkpoint, draw=draw)
+    play_condition(task, {"walk": walk})
+for env_id, agent in [("Henry-v0", "qlearning"), ("HenryContinuous-v0", "ppo")]:
+    trained = train_policy(TrainTask(env_id, agent, 0, 64), {})
+    task = EpisodeTask(env_id, agent, "checkpoint", 0, "standard", 1, "mine")
+    play_condition(task, {"mine": trained})
+root = Path("walker").resolve().parent
+for module in list(sys.modules.values()):
+    path = Path(getattr(module, "__file__", None) or "/").resolve()
+    if path.is_relative_to(root) and showing_only(path.relative_to(root).as_posix()):
+        print(module.__name__)
+print("played")
+"""
+
+
+@pytest.mark.slow
+def test_no_bench_episode_or_training_loads_what_the_code_digest_leaves_out():
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", _BENCH_WORK], cwd=root, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["played"]
+
+
+WALKER_PARTS = [("draw", "renderer.py"), ("app/cli", "bench.py"), ("sim", "world.py")]
+
+
+def test_the_code_digest_leaves_out_only_what_shows(monkeypatch, tmp_path):
+    # A change to the renderer or the command line keeps the digest; one to the physics
+    # changes it.
+    fake = tmp_path / "walker"
+    for folder, _ in WALKER_PARTS:
+        (fake / folder).mkdir(parents=True, exist_ok=True)
+    for folder, name in WALKER_PARTS:
+        (fake / folder / name).write_text("X = 1\n", encoding="utf-8")
+    (fake / "__init__.py").write_text("", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "walker")
+    digests = []
+    try:
+        for part in (None, *WALKER_PARTS):
+            if part is not None:
+                (fake / part[0] / part[1]).write_text("X = 2\n", encoding="utf-8")
+            code_digest.cache_clear()
+            digests.append(code_digest())
+    finally:
+        code_digest.cache_clear()
+    assert digests[0] == digests[1] == digests[2] != digests[3]
+
+
 def test_unreadable_lines_are_listed_and_a_torn_last_line_skipped(tmp_path):
     log = tmp_path / "results.jsonl"
     good = encode_record(_record())

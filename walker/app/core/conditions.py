@@ -343,8 +343,17 @@ def select_conditions(names: Sequence[str] | None) -> list[Condition]:
         elif name in GROUPS:
             wanted.update(GROUPS[name])
         else:
-            raise ConditionError(
-                f"unknown condition {name!r}; choose from {', '.join(CONDITIONS)} "
-                f"(or the groups {', '.join(GROUPS)})"
-            )
+            raise _unknown(name, groups=True)
     return [c for c in CONDITIONS.values() if c.name in wanted]
+
+
+def condition_named(name: str) -> Condition:
+    """The one condition `name` (a group is refused): what a window or video plays."""
+    if name not in CONDITIONS:
+        raise _unknown(name, groups=False)
+    return CONDITIONS[name]
+
+
+def _unknown(name: str, groups: bool) -> ConditionError:
+    also = f" (or the groups {', '.join(GROUPS)})" if groups else ""
+    return ConditionError(f"unknown condition {name!r}; choose from {', '.join(CONDITIONS)}{also}")

@@ -39,13 +39,9 @@ def _start(
     is the episode `walker bench` played (a deterministic policy's, step for step)."""
     if condition is None:
         return Start(None, {"pose": pose} if pose else None, seed, False)
-    from walker.app.core.conditions import CONDITIONS, EPISODE_SEED_BASE, ConditionError
+    from walker.app.core.conditions import EPISODE_SEED_BASE, condition_named
 
-    if condition not in CONDITIONS:
-        raise ConditionError(
-            f"unknown condition {condition!r}; choose from {', '.join(CONDITIONS)}"
-        )
-    draw = CONDITIONS[condition].draw(seed)
+    draw = condition_named(condition).draw(seed)
     world = draw.env_kwargs()
     clash = sorted(set(world) & set(env_kwargs or {}))
     if clash:
