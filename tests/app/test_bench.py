@@ -334,7 +334,7 @@ def test_learning_agents_train_once_per_seed_and_train_the_same_anywhere(tmp_pat
         env_id="Henry-v0",
         conditions=["standard"],
         seeds=2,
-        train_steps=300,
+        train_steps=40,  # a few updates: what is checked is where and how often it trains
         progress=False,
     )
     alone = run_bench(**kwargs, out=tmp_path / "one", backend=Backend(workers=1))
