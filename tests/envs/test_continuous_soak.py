@@ -6,7 +6,8 @@ reward term stay finite, and episodes keep ending (falls and the time limit), ne
 The steps run as `CHUNKS` independent stretches (each its own env and seeds), so test
 workers share them; an episode lasts at most 1,000 steps, so a stretch of 50,000 tests as
 much as the same steps in one env. Every 97th action is absurd: some 3,000 of them in all,
-each from a different state. (A million steps took 95 s of CPU and never found more.)
+each from a different state. (A million steps, the size before, took 56 s of CPU and
+never failed.)
 """
 
 import math
