@@ -81,8 +81,8 @@ def test_async_vector_env_workers_end_quietly(tmp_path, stop):
         "--out",
         "run",
     )
-    wait_until_training(process)
-    code, out, err = _stop_group(process, stop, 5.0)
+    wait_until_training(process)  # printed once the workers are up and reset: they step
+    code, out, err = _stop_group(process, stop, 1.5)
     assert code == 128 + stop, err
     assert err == f"walker: stopped by {signal.Signals(stop).name}\n"
     assert "interrupted: checkpoint saved" in out
