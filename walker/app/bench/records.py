@@ -19,9 +19,9 @@ names, one entry per episode asked for, every metric a number or null, `fell` a 
 computes that task again and says so. A record of another checkpoint, or one that other
 code played (`walker.app.core.machine.code_digest`, a digest of the source of `agents`,
 `envs` and `walker` but for what only draws, parses or times, which every record
-carries), is played again too. A last line cut
-short by a crash is dropped before the next append (`cut_torn_line`). A folder, a device
-or a FIFO where the log should be is refused in one sentence.
+carries), is played again too. A last line cut short by a crash is dropped before the
+next append (`cut_torn_line`). A folder, a device or a FIFO where the log should be is
+refused in one sentence.
 """
 
 from __future__ import annotations

@@ -107,9 +107,9 @@ uses them.)"""
 
 @functools.cache
 def code_digest() -> str:
-    """A digest of the source of Henry's packages (`agents`, `envs`, `walker` but the folders
-    in `SHOWING_ONLY`), found without importing them: equal for the same code wherever it
-    is installed, different once any Python file an episode can run changes."""
+    """A digest of the source of Henry's packages (`agents`, `envs`, `walker` but what
+    `SHOWING_ONLY` names), found without importing them: equal for the same code wherever
+    it is installed, different once any Python file an episode can run changes."""
     digest = hashlib.sha256()
     for package in CODE_PACKAGES:
         spec = util.find_spec(package)
