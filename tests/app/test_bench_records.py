@@ -155,7 +155,7 @@ def test_the_code_digest_is_of_the_source_and_changes_with_it(monkeypatch, tmp_p
 
 
 # Plays and trains what a bench does, every kind of policy, in a fresh interpreter, and
-# prints the loaded modules that lie in a folder the code digest leaves out.
+# prints the loaded modules whose file the code digest leaves out.
 _BENCH_WORK = """
 import sys
 from pathlib import Path
