@@ -45,6 +45,8 @@ def test_statuses():
     assert signal_name(StopSignal(signal.SIGHUP)) == "SIGHUP"
 
 
+# Python reports the swallowed stop as "Exception ignored", which pytest turns into a warning.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_stop_swallowed_by_a_finalizer_is_raised_again():
     # A Ctrl-C that lands while a finalizer runs is printed as "Exception ignored" and
     # dropped by Python; the loops call raise_if_stopped each step, so the stop still ends

@@ -219,6 +219,7 @@ def test_random_pose_draws_from_the_env_seed():
         ({"spec": 3}, "HenrySpec"),
     ],
 )
+@pytest.mark.filterwarnings("ignore:.*not in the possible render_modes:UserWarning")  # gymnasium's
 def test_bad_constructor_arguments_raise(kwargs, message):
     with pytest.raises(HenryEnvError, match=message):
         gym.make("Henry-v0", **kwargs)

@@ -89,7 +89,7 @@ def test_several_lanes_on_one_surface():
 def test_record_video_wrapper_works(tmp_path):
     env = gym.wrappers.RecordVideo(
         gym.make("Henry-v0", render_mode="rgb_array"),
-        str(tmp_path),
+        str(tmp_path / "videos"),  # a new folder: RecordVideo warns before overwriting one
         episode_trigger=lambda e: True,
         disable_logger=True,
     )
@@ -97,7 +97,7 @@ def test_record_video_wrapper_works(tmp_path):
     for _ in range(3):
         env.step(env.action_space.sample(mask=env.unwrapped.action_masks().astype(np.int8)))
     env.close()
-    assert list(tmp_path.glob("*.mp4"))
+    assert list((tmp_path / "videos").glob("*.mp4"))
 
 
 def test_video_has_the_frames_written_and_decodes(tmp_path):
