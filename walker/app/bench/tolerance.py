@@ -20,15 +20,17 @@ from dataclasses import dataclass
 
 from walker.app.bench.records import ConditionRecord
 from walker.app.core import stats
+from walker.app.core.conditions import REFERENCES
 from walker.app.core.stats import Estimate
 
-REFERENCE = "hardcoded"
-"""The agent every tolerance is compared with on the same seeds."""
+REFERENCE = REFERENCES[0]
+"""The agent every tolerance is compared with on the same seeds: the hard-coded gait."""
 
 
 def agent_rank(agent: str) -> int:
-    """Where an agent's rows go: the hard-coded gait, the random policy, then the rest."""
-    return {REFERENCE: 0, "random": 1}.get(agent, 2)
+    """Where an agent's rows go: the bench's references in their order (the hard-coded
+    gait, the random policy), then the rest, as `report.agent_order` lists them."""
+    return REFERENCES.index(agent) if agent in REFERENCES else len(REFERENCES)
 
 
 @dataclass(frozen=True)
