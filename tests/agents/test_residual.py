@@ -208,3 +208,30 @@ def test_another_geometry_or_frame_skip_is_refused_before_training():
 def test_bad_residual_settings_are_refused(values, message):
     with pytest.raises(ValueError, match=message):
         PPOConfig(**values)
+
+
+def test_the_shipped_walk_plays_beside_the_controller_make_assets_gives_it():
+    # scripts/make_assets.sh trains the walk beside one controller (--residual-controller)
+    # and retunes the shipped copy (retune_residual.py NAME=VALUE ...): the checkpoint must
+    # record both, so the figures the README quotes are the ones a rebuild gives.
+    root = Path(__file__).resolve().parents[2]
+    script = (root / "scripts" / "make_assets.sh").read_text().replace("\\\n", " ")
+    commands = [line for line in script.splitlines() if not line.lstrip().startswith("#")]
+    trained = next(line for line in commands if "--residual-controller" in line)
+    trained_pairs = trained.split("--residual-controller", 1)[1].split()[0].split(",")
+    retune_line = next(line for line in commands if "retune_residual.py" in line)
+    retuned_pairs = [word for word in retune_line.split() if "=" in word]
+    assert retuned_pairs, "make_assets.sh retunes the shipped walk"
+
+    def pairs(words):
+        return {name: float(value) for name, value in (word.split("=") for word in words)}
+
+    before, after = pairs(trained_pairs), pairs(retuned_pairs)
+    payload = torch.load(root / "assets" / "ppo-henry-walk.pt", weights_only=True)
+    assert payload["metadata"]["retuned"] == {
+        name: [before.get(name, getattr(WalkingConfig(), name)), value]
+        for name, value in after.items()
+    }
+    plays_beside = payload["state"]["residual_controller"]
+    assert {name: plays_beside[name] for name in after} == after
+    assert after["hurry_speed_m_s"] < WalkingConfig().hurry_speed_m_s  # its earlier catch step
