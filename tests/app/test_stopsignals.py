@@ -85,3 +85,38 @@ def test_a_stop_handed_on_as_a_plain_ctrl_c_keeps_its_signal():
         assert type(stopped.value) is KeyboardInterrupt
         assert (signal_name(stopped.value), exit_status(stopped.value)) == ("SIGTERM", 143)
     assert exit_status(stopped.value) == 130  # outside the block, Ctrl-C as before
+
+
+def test_a_stop_that_lands_in_a_physics_callback_is_raised_once_back_in_python(capfd):
+    # pymunk runs collision callbacks from its C code, where a raised exception is printed
+    # ("Exception ignored from cffi callback", a traceback) and dropped. The handler does
+    # not raise there: the signal comes again a few milliseconds later and raises then.
+    import time
+
+    import pymunk
+
+    from walker.app.core.stopsignals import stop_on_signals
+
+    space = pymunk.Space()
+    space.gravity = (0.0, -10.0)
+    ground = pymunk.Segment(space.static_body, (-1.0, 0.0), (1.0, 0.0), 0.01)
+    ball = pymunk.Body(1.0, 1.0)
+    ball.position = (0.0, 0.05)
+    shape = pymunk.Circle(ball, 0.04)
+    space.add(ground, ball, shape)
+    touched, stepped = [], []
+
+    def begin(arbiter, space, data):
+        if not touched:
+            touched.append(True)
+            signal.raise_signal(signal.SIGTERM)
+
+    space.on_collision(begin=begin)
+    with stop_on_signals(), pytest.raises(StopSignal) as stopped:
+        for _ in range(100):
+            space.step(0.01)  # the callback's signal raises nothing inside pymunk
+        stepped.append(True)
+        time.sleep(2.0)  # ... but here, once it comes again
+    assert touched and stepped
+    assert exit_status(stopped.value) == 143
+    assert "Exception ignored" not in capfd.readouterr().err

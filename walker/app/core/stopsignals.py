@@ -8,11 +8,18 @@ does the same for them. A repeated signal while the first is being handled is ig
 second `kill` cannot cut a checkpoint save short (SIGKILL still ends the process). The exit
 status follows the shell's convention, 128 + the signal number: 130 for Ctrl-C, 143 for
 SIGTERM, 129 for SIGHUP.
+
+A signal that lands while the physics engine has called back into Python (pymunk's
+collision callbacks and finalizers run inside its C code, where a raised exception is
+printed as "Exception ignored from cffi callback" with a traceback, then dropped) is not
+raised there: the handler sends the same signal again a few milliseconds later, when the
+main thread is back in Python's own code, and raises it then.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -38,6 +45,15 @@ def exit_status(interrupt: BaseException) -> int:
 _PENDING: list[KeyboardInterrupt] = []
 """The stop a signal raised inside `stop_on_signals`, until the block ends."""
 
+_RAISED: list[bool] = []
+"""Whether that stop has been raised (it waits while the physics engine runs Python)."""
+
+_CALLED_BACK_FROM = (f"{os.sep}pymunk{os.sep}",)
+"""Code that C calls into, where an exception is dropped: the physics engine's."""
+
+RETRY_S = 0.005
+"""How long a stop that landed in such code waits before its signal is sent again."""
+
 
 def signal_number(interrupt: BaseException) -> int:
     """The signal that stopped the command: `interrupt`'s, or, for a plain
@@ -61,7 +77,24 @@ def raise_if_stopped() -> None:
     "Exception ignored" and dropped: the command would go on as if nothing happened. Loops
     call this once per step, which costs one list lookup."""
     if _PENDING:
+        _RAISED[:] = [True]
         raise _PENDING[0]
+
+
+def _send_again(signum: int) -> None:
+    """Send `signum` to this process again, unless its stop was raised meanwhile (or the
+    block is over, when the signal would meet its default handler)."""
+    if _PENDING and not _RAISED:
+        os.kill(os.getpid(), signum)
+
+
+def _called_back(frame: FrameType | None) -> bool:
+    """Whether the main thread is inside code the physics engine's C code called."""
+    while frame is not None:
+        if any(part in frame.f_code.co_filename for part in _CALLED_BACK_FROM):
+            return True
+        frame = frame.f_back
+    return False
 
 
 @contextlib.contextmanager
@@ -78,11 +111,17 @@ def stop_on_signals() -> Iterator[None]:
         return
 
     def handle(signum: int, frame: FrameType | None) -> None:
-        if _PENDING:
+        if _RAISED or (_PENDING and signal_number(_PENDING[0]) != signum):
+            return  # a repeated signal while the first is being handled
+        if not _PENDING:
+            _PENDING.append(KeyboardInterrupt() if signum == signal.SIGINT else StopSignal(signum))
+        if _called_back(frame):  # raised here, it would be printed and dropped: later
+            retry = threading.Timer(RETRY_S, _send_again, (signum,))
+            retry.daemon = True
+            retry.start()
             return
-        stop = KeyboardInterrupt() if signum == signal.SIGINT else StopSignal(signum)
-        _PENDING.append(stop)
-        raise stop
+        _RAISED.append(True)
+        raise _PENDING[0]
 
     handled = list(STOP_SIGNALS)
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
@@ -94,5 +133,6 @@ def stop_on_signals() -> Iterator[None]:
         yield
     finally:
         _PENDING.clear()
+        _RAISED.clear()
         for stop, handler in previous.items():
             signal.signal(stop, handler)
