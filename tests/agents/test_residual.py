@@ -11,8 +11,8 @@ import torch
 
 import envs
 from agents.base import Batch, RunPlan
-from agents.checkpoint import CheckpointError
-from agents.ppo import PPO, PPOConfig
+from agents.checkpoint import CheckpointError, load_checkpoint
+from agents.ppo import AGENT_KIND, PPO, PPOConfig
 from agents.residual import ResidualError, check_residual_env
 from agents.walking import WalkingConfig, WalkingController
 
@@ -227,7 +227,7 @@ def test_the_shipped_walk_plays_beside_the_controller_make_assets_gives_it():
         return {name: float(value) for name, value in (word.split("=") for word in words)}
 
     before, after = pairs(trained_pairs), pairs(retuned_pairs)
-    payload = torch.load(root / "assets" / "ppo-henry-walk.pt", weights_only=True)
+    payload = load_checkpoint(root / "assets" / "ppo-henry-walk.pt", AGENT_KIND)
     assert payload["metadata"]["retuned"] == {
         name: [before.get(name, getattr(WalkingConfig(), name)), value]
         for name, value in after.items()

@@ -48,8 +48,8 @@ _PENDING: list[KeyboardInterrupt] = []
 _RAISED: list[bool] = []
 """Whether that stop has been raised (it waits while the physics engine runs Python)."""
 
-_CALLED_BACK_FROM = (f"{os.sep}pymunk{os.sep}",)
-"""Code that C calls into, where an exception is dropped: the physics engine's."""
+_CALLED_BACK_FROM = f"{os.sep}pymunk{os.sep}"
+"""Where the code C calls into lives (the physics engine's), where an exception is dropped."""
 
 RETRY_S = 0.005
 """How long a stop that landed in such code waits before its signal is sent again."""
@@ -91,7 +91,7 @@ def _send_again(signum: int) -> None:
 def _called_back(frame: FrameType | None) -> bool:
     """Whether the main thread is inside code the physics engine's C code called."""
     while frame is not None:
-        if any(part in frame.f_code.co_filename for part in _CALLED_BACK_FROM):
+        if _CALLED_BACK_FROM in frame.f_code.co_filename:
             return True
         frame = frame.f_back
     return False
@@ -120,7 +120,7 @@ def stop_on_signals() -> Iterator[None]:
             retry.daemon = True
             retry.start()
             return
-        _RAISED.append(True)
+        _RAISED[:] = [True]
         raise _PENDING[0]
 
     handled = list(STOP_SIGNALS)
