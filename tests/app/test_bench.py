@@ -39,6 +39,10 @@ def metrics(records):
         ),
         (["hardcoded", "--env", "CartPole-v1"], "--env must be one of Henry's envs"),
         (["hardcoded", "--ray", "127.0.0.1:1"], "cannot reach a Ray cluster at 127.0.0.1:1"),
+        (
+            ["hardcoded", "--seeds", "2", "--first-seed", "999999999"],
+            "--first-seed must be at most 999,999,998 with --seeds 2: training draws its worlds",
+        ),
     ],
 )
 def test_bad_input_is_one_sentence_before_any_work(tmp_path, capsys, argv, message):
@@ -444,6 +448,26 @@ def test_an_episode_is_reproduced_from_its_row_of_episodes_csv(tmp_path):
             "condition"
         ]
         assert terminated == (row["fell"] == "True")
+
+
+def test_first_seed_plays_the_same_worlds_as_those_seeds_of_a_longer_bench(tmp_path):
+    kwargs = dict(agents=["hardcoded"], env_id="HenryContinuous-v0", conditions=["push_forward"])
+    held_out = run_bench(**kwargs, seeds=1, first_seed=2, out=tmp_path / "moved", progress=False)
+    from_zero = run_bench(**kwargs, seeds=3, out=tmp_path / "zero", progress=False)
+    assert {r.seed for r in held_out.records} == {2}
+    assert metrics(held_out.records) == metrics([r for r in from_zero.records if r.seed == 2])
+    push = {r.condition: r for r in held_out.records if r.agent == "hardcoded"}["push_forward"]
+    drawn = CONDITIONS["push_forward"].draw(2).values
+    assert push.episodes[0].drawn["push_n_s"] == drawn["push_n_s"] and drawn["push_n_s"] > 0
+    assert "1 seeds (2 to 2) x 1 episode(s)" in held_out.report
+    assert "3 seeds x 1 episode(s)" in from_zero.report
+
+
+def test_a_negative_first_seed_is_refused(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "--first-seed", "-1"])
+    assert exit_info.value.code == 2
+    assert "--first-seed" in capsys.readouterr().err
 
 
 def test_fixed_replays_one_episode_per_condition_and_draws_do_not(tmp_path):

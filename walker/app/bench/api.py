@@ -30,6 +30,7 @@ def run(
     train_steps: int | None = None,
     workers: int = 1,
     progress: bool = False,
+    first_seed: int = 0,
 ) -> BenchRun:
     """Bench `agents` against the hard-coded and random policies.
 
@@ -39,7 +40,8 @@ def run(
     checkpoint path; its result is named by that string). A sequence of such strings works
     too. `env_id` is `Henry-v0` or `HenryContinuous-v0` (None: both, each agent where it
     fits); `conditions` names conditions or groups (empty: all), `curve` a robustness curve
-    instead (`push`, `friction`, `mass`, `strength`); `fixed` plays the point conditions.
+    instead (`push`, `friction`, `mass`, `strength`); `fixed` plays the point conditions;
+    `first_seed` moves the seeds (`seeds` of them from there; 0 is the bench's own).
 
     With `out`, the files of `walker bench --out` are written there (and an interrupted run
     resumes); without it, everything is computed in a temporary folder that is removed, and
@@ -60,6 +62,7 @@ def run(
         "fixed": fixed,
         "curve": curve,
         "objects": objects,
+        "first_seed": first_seed,
     }
     if out is not None:
         return run_bench(out=Path(out), **settings)

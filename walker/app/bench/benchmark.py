@@ -138,7 +138,7 @@ def _usable(
 
 def _train_all(
     plan: Sequence[BenchAgent],
-    seeds: int,
+    seeds: range,
     train_steps: int,
     folder: Path,
     backend: Backend,
@@ -150,7 +150,7 @@ def _train_all(
         if agent.source != "train":
             continue
         assert agent.learner is not None
-        for seed in range(seeds):
+        for seed in seeds:
             path = folder / "checkpoints" / f"{agent.env_id}-{agent.name}-seed{seed}.pt"
             checkpoints[(agent.env_id, agent.name, seed)] = path
             if not path.exists():
@@ -181,17 +181,31 @@ def run_bench(
     fixed: bool = False,
     curve: str | None = None,
     objects: Mapping[str, Any] | None = None,
+    first_seed: int = 0,
 ) -> BenchRun:
     """Check the request, sweep what is not saved yet, and report on all of it.
 
     `fixed` plays the point conditions instead of a draw per seed; `curve` plays the graded
     levels of one curve (`conditions.CURVES`) instead of the conditions; `objects` adds
-    Python policies by name (`walker.bench.run`)."""
+    Python policies by name (`walker.bench.run`); the seeds are `first_seed` and the
+    `seeds - 1` after it (the bench's own figures use 0; draws from further on are held out
+    from them, to tune on without looking at the bench's)."""
     backend = backend or Backend()
     objects = dict(objects or {})
     selected, plan = check_request(
-        agents, env_id, conditions, seeds, episodes, train_steps, fixed, curve, objects, backend
+        agents,
+        env_id,
+        conditions,
+        seeds,
+        episodes,
+        train_steps,
+        fixed,
+        curve,
+        objects,
+        backend,
+        first_seed,
     )
+    seed_range = range(first_seed, first_seed + seeds)
     check_writable_dir(out, "--out", files=bench_files(curve))
     folder = ensure_writable_dir(out)
     check_settings(folder, episodes, train_steps, fixed, curve)
@@ -199,9 +213,9 @@ def run_bench(
     failures: list[Failure] = []
     trained: dict[tuple[str, str, int], Path] = {}
     if train_steps is not None:
-        trained, failures = _train_all(plan, seeds, train_steps, folder, backend, progress)
+        trained, failures = _train_all(plan, seed_range, train_steps, folder, backend, progress)
     tasks, shared, skipped, by_name = _episode_tasks(
-        plan, selected, seeds, episodes, fixed, curve is None, trained, objects
+        plan, selected, seed_range, episodes, fixed, curve is None, trained, objects
     )
     saved, played = _play(tasks, folder / RESULTS_FILE, shared, backend, progress)
     failures += played
@@ -221,7 +235,7 @@ def run_bench(
 def _episode_tasks(
     plan: Sequence[BenchAgent],
     selected: Sequence[Condition],
-    seeds: int,
+    seeds: range,
     episodes: int,
     fixed: bool,
     with_standard: bool,
@@ -240,7 +254,7 @@ def _episode_tasks(
         if with_standard and agent.name in REFERENCES and STANDARD not in names:
             names.insert(0, STANDARD)
             by_name.setdefault(STANDARD, select_conditions([STANDARD])[0])
-        for seed in range(seeds):
+        for seed in seeds:
             digest = None
             if agent.source in ("checkpoint", "train", "sb3"):
                 path = (

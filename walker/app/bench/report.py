@@ -179,8 +179,9 @@ def markdown(
     train_steps: int | None,
     machine: Machine | None = None,
     fixed: bool = False,
+    first_seed: int = 0,
 ) -> str:
-    """One Markdown table per env."""
+    """One Markdown table per env (with the seeds' range when they do not start at 0)."""
     parts = []
     if machine is not None:
         parts.append(f"Measured on {machine.describe()}.\n")
@@ -189,6 +190,9 @@ def markdown(
         if not rows:
             continue
         seeds = max(s.seeds for s in rows)
+        counted = f"{seeds} seeds" + (
+            f" ({first_seed:,} to {first_seed + seeds - 1:,})" if first_seed else ""
+        )
         learners = (
             f"learners trained for {train_steps:,} steps per seed"
             if train_steps
@@ -200,7 +204,7 @@ def markdown(
             else "each seed a new draw of every condition"
         )
         parts.append(
-            f"**{env_id}**: {seeds} seeds x {episodes} episode(s), {draws}; {learners}. Score: "
+            f"**{env_id}**: {counted} x {episodes} episode(s), {draws}; {learners}. Score: "
             f"(speed - random) / (hard-coded - random) with the standard condition's "
             f"{random_ref:.4f} and {hard_ref:.4f} m/s.\n"
         )
@@ -265,7 +269,8 @@ def write_report(
     ordered = sorted(records, key=lambda r: (r.env_id, r.agent, r.condition, r.seed))
     summaries, refs = summarise(records, list(conditions))
     machine = this_machine()
-    table = markdown(summaries, refs, episodes, train_steps, machine, fixed)
+    first_seed = min((r.seed for r in records), default=0)
+    table = markdown(summaries, refs, episodes, train_steps, machine, fixed, first_seed)
     legend = "\n".join(f"- `{name}`: {text}" for name, text in conditions.items())
     files = [
         atomic_write_text(folder / "bench.md", f"{table}\nConditions:\n{legend}\n"),
@@ -277,6 +282,7 @@ def write_report(
                     {
                         "machine": machine.as_dict(),
                         "episodes_per_seed": episodes,
+                        "first_seed": first_seed,
                         "train_steps": train_steps,
                         "fixed": fixed,
                         "conditions": dict(conditions),

@@ -15,7 +15,12 @@ from agents.checkpoint import CheckpointError
 from walker.app.bench import foreign
 from walker.app.bench.grades import select_curve
 from walker.app.bench.roster import HENRY_ENVS, BenchAgent, BenchError, plan_agents
-from walker.app.core.conditions import Condition, ConditionError, select_conditions
+from walker.app.core.conditions import (
+    TRAINING_DRAW_SEEDS,
+    Condition,
+    ConditionError,
+    select_conditions,
+)
 from walker.app.core.learners import PolicyError
 from walker.app.core.sweep import Backend, check_backend
 from walker.files import atomic_write_text
@@ -36,9 +41,11 @@ def check_request(
     curve: str | None,
     objects: Mapping[str, Any],
     backend: Backend,
+    first_seed: int = 0,
 ) -> tuple[list[Condition], list[BenchAgent]]:
     """(the conditions to play, the agents to play them) as asked, or a `BenchError`."""
     _check_options(env_id, conditions, seeds, episodes, train_steps, fixed, curve)
+    _check_first_seed(first_seed, seeds)
     selected = _conditions(conditions, curve)
     try:
         plan = plan_agents(agents, [env_id] if env_id else list(HENRY_ENVS), train_steps, objects)
@@ -74,6 +81,19 @@ def _check_options(
         raise BenchError("give either --conditions or --curve, not both")
     if curve is not None and fixed:
         raise BenchError("--curve draws its seeds; it cannot be --fixed")
+
+
+def _check_first_seed(first_seed: int, seeds: int) -> None:
+    """Refuse seeds that would reach training's draws (a world a policy may have met)."""
+    last = TRAINING_DRAW_SEEDS - seeds
+    if isinstance(first_seed, bool) or not isinstance(first_seed, int) or first_seed < 0:
+        raise BenchError(f"--first-seed must be a whole number from 0, got {first_seed!r}")
+    if first_seed > last:
+        raise BenchError(
+            f"--first-seed must be at most {last:,} with --seeds {seeds}: training draws its "
+            f"worlds from seed {TRAINING_DRAW_SEEDS:,} on, and the bench never grades a world "
+            "a policy may have trained in"
+        )
 
 
 def _conditions(names: Sequence[str], curve: str | None) -> list[Condition]:

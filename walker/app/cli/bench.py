@@ -77,6 +77,14 @@ def _add_what_runs(bench: argparse.ArgumentParser) -> None:
         help="seeds, the unit of replication (default: 10)",
     )
     bench.add_argument(
+        "--first-seed",
+        type=checks.nonnegative_int_arg,
+        default=0,
+        metavar="S",
+        help="play seeds S to S+SEEDS-1 (default: 0, the bench's own); draws from, say, "
+        "100000000 on are held out from the bench's, to tune on without looking at them",
+    )
+    bench.add_argument(
         "--episodes",
         type=checks.episodes_arg,
         default=1,
@@ -126,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             fixed=args.fixed,
             curve=args.curve,
+            first_seed=args.first_seed,
         )
     except KeyboardInterrupt:
         say(

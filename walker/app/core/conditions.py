@@ -215,6 +215,10 @@ class Condition:
         return Draw(self.name, int(seed), spec, pushes, options, values)
 
 
+TRAINING_DRAW_SEEDS = 10**9
+"""Training draws its worlds with seeds from here on (`walker.app.training.worlds`); the bench
+plays seeds below it (`walker bench --first-seed`), so it never grades a world trained on."""
+
 EPISODE_SEED_BASE = 1_000_000
 """Episode e of seed s resets the env with seed `EPISODE_SEED_BASE + 1000 s + e`: every
 agent meets the same random start poses on the same seed, so comparisons are paired (and

@@ -5,8 +5,9 @@ makes every training env a `DrawnWorlds`: at each reset it takes the next condit
 draws one world from it (`Condition.draw`: the spec overrides, the pushes and the reset
 options of one seed), builds the env for that world and resets it there. This is domain
 randomisation over the very distributions `walker bench` grades on, but never the same
-samples: the bench draws with seeds below `MAX_SEEDS` (10,000), training with seeds from
-`TRAINING_DRAW_SEEDS` (10^9) on, so a policy is graded on worlds it never met.
+samples: the bench draws with seeds below `TRAINING_DRAW_SEEDS` (10^9; its own figures use
+seeds from 0, `--first-seed` moves them), training with seeds from there on, so a policy is
+graded on worlds it never met.
 
 Draws are reproducible: the first seeded reset of an env seeds its own stream of draw and
 episode seeds, so a run with the same seed meets the same worlds in the same order.
@@ -21,11 +22,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from walker.app.core.conditions import Condition, conditions_in_turn
+from walker.app.core.conditions import TRAINING_DRAW_SEEDS, Condition, conditions_in_turn
 from walker.app.core.policies import make_env
-
-TRAINING_DRAW_SEEDS = 10**9
-"""Training draws condition samples with seeds from here on; the bench's are below 10,000."""
 
 
 class DrawnWorlds(gym.Wrapper[Any, Any, Any, Any]):
