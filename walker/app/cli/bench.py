@@ -37,7 +37,7 @@ def add_parser(verbs: Any) -> None:
 
 
 def _add_what_runs(bench: argparse.ArgumentParser) -> None:
-    """The agents, env, conditions, seeds and episodes of the sweep."""
+    """The agents, env, conditions or curve, seeds and training budget of the sweep."""
     bench.add_argument(
         "agents",
         nargs="*",
@@ -70,6 +70,19 @@ def _add_what_runs(bench: argparse.ArgumentParser) -> None:
         help="instead of the conditions, a robustness curve: fall rate and score against "
         "graded sizes of push, friction, mass or strength (PNG and CSV)",
     )
+    _add_replication(bench)
+    bench.add_argument(
+        "--train-steps",
+        type=checks.positive_int_arg,
+        default=None,
+        metavar="K",
+        help="train each learning agent per seed for K env steps (default: "
+        "load its pretrained policy)",
+    )
+
+
+def _add_replication(bench: argparse.ArgumentParser) -> None:
+    """The seeds (how many, from where) and the episodes per seed."""
     bench.add_argument(
         "--seeds",
         type=checks.seeds_arg,
@@ -89,14 +102,6 @@ def _add_what_runs(bench: argparse.ArgumentParser) -> None:
         type=checks.episodes_arg,
         default=1,
         help="greedy episodes per seed and condition (default: 1)",
-    )
-    bench.add_argument(
-        "--train-steps",
-        type=checks.positive_int_arg,
-        default=None,
-        metavar="K",
-        help="train each learning agent per seed for K env steps (default: "
-        "load its pretrained policy)",
     )
 
 
