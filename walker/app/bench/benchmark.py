@@ -187,9 +187,7 @@ def run_bench(
 
     `fixed` plays the point conditions instead of a draw per seed; `curve` plays the graded
     levels of one curve (`conditions.CURVES`) instead of the conditions; `objects` adds
-    Python policies by name (`walker.bench.run`); the seeds are `first_seed` and the
-    `seeds - 1` after it (the bench's own figures use 0; draws from further on are held out
-    from them, to tune on without looking at the bench's)."""
+    Python policies by name (`walker.bench.run`); `first_seed` moves the seeds (held out)."""
     backend = backend or Backend()
     objects = dict(objects or {})
     selected, plan = check_request(
