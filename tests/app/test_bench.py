@@ -460,6 +460,7 @@ def test_first_seed_plays_the_same_worlds_as_those_seeds_of_a_longer_bench(tmp_p
     drawn = CONDITIONS["push_forward"].draw(2).values
     assert push.episodes[0].drawn["push_n_s"] == drawn["push_n_s"] and drawn["push_n_s"] > 0
     assert "1 seeds (2 to 2) x 1 episode(s)" in held_out.report
+    assert (tmp_path / "moved" / "footfalls_HenryContinuous-v0.png").is_file()  # seed 2's
     assert "3 seeds x 1 episode(s)" in from_zero.report
 
 

@@ -345,12 +345,13 @@ def _footfall_diagrams(
     shared: Mapping[str, Any],
     folder: Path,
 ) -> list[Path]:
-    """One PNG per env: each agent's first episode on the standard condition's seed-0 draw
-    as a footfall diagram, in the bench's agent order. Agents whose task failed (reported
-    with the sweep's failures) are left out."""
+    """One PNG per env: each agent's first episode on the standard condition's draw of the
+    first seed (0 unless `--first-seed`) as a footfall diagram, in the bench's agent order.
+    Agents whose task failed (reported with the sweep's failures) are left out."""
     chosen: dict[str, list[EpisodeTask]] = {}
+    first = min((task.seed for task in tasks), default=0)
     for task in tasks:
-        if task.condition == STANDARD and task.seed == 0 and task.key in saved:
+        if task.condition == STANDARD and task.seed == first and task.key in saved:
             chosen.setdefault(task.env_id, []).append(task)
     paths = []
     for env_id, played in chosen.items():
