@@ -128,7 +128,8 @@ class WalkingConfig:
     `hurry` times faster, so the foot gets ahead of a forward push, in m/s in [0, 5]; 0 turns
     it off."""
     hurry: float = 3.0
-    """How many times faster the free hip swings in a catch step, in [1, 10]."""
+    """How many times faster the free hip's target moves in a catch step, in [1, 10] (the hip
+    servo follows at most at `HenrySpec.hip_max_speed_rad_s`)."""
     stumble_steps: int = 1
     """Stumble step: a free foot that has been off the ground for at least this many control
     steps and touches down before it is lowered (it caught a bump, or a push hurried it) is
@@ -140,7 +141,7 @@ class WalkingConfig:
     switch reporting ground for this many control steps (the ground is lower there than
     where it stands, or a correction added to the controller's action holds the foot up) is
     lowered on, at `lower_rate`, until it touches; a whole number in [0, 60], 0 turns it off
-    (the foot then hangs at `press` and the walk waits for it). The default, 1.2 s, is
+    (the foot then hangs at `press` and the walk waits for it). The default, 1 s, is
     longer than any hang in the shipped walk's training, whose exploring corrections never
     hold a foot up that long, so that training runs exactly as before (10 or 30 steps
     changed it); only a stuck deterministic policy meets it."""
