@@ -31,7 +31,8 @@ walk going when a foot finds no ground:
 * **catch steps**: a push is caught by the next step, not by the smoothed speed a stride
   later. While the torso moves backward faster than `catch_speed_m_s` the free foot is
   swung as far back as the hip goes; while it moves backward that fast, or forward faster
-  than `hurry_speed_m_s`, the free hip swings `hurry` times faster. Both lie outside a
+  than `hurry_speed_m_s`, the free hip's target moves `hurry` times faster (the servo
+  follows at its top speed, which is the usual swing rate). Both lie outside a
   walk's own speeds within a stride (over 60 s from the standard start: the controller
   -0.32 to 1.35 m/s, the shipped learned walk 0.10 to 1.39 m/s).
 * **stumble steps**: a free foot that comes down before it is lowered (its long sole caught
@@ -122,11 +123,12 @@ class WalkingConfig:
     catch_speed_m_s: float = 0.6
     """Catch step backward: while the torso moves backward faster than this (its speed this
     control step, not the running average), the free foot is swung as far back as the hip
-    goes, at `hurry` times the swing rate, in m/s in [0, 5]; 0 turns it off."""
+    goes, its target moving at `hurry` times the swing rate, in m/s in [0, 5]; 0 turns it
+    off."""
     hurry_speed_m_s: float = 1.4
-    """Catch step forward: while the torso moves forward faster than this, the free hip swings
-    `hurry` times faster, so the foot gets ahead of a forward push, in m/s in [0, 5]; 0 turns
-    it off."""
+    """Catch step forward: while the torso moves forward faster than this, the free hip's
+    target moves `hurry` times faster, so the foot gets ahead of a forward push, in m/s in
+    [0, 5]; 0 turns it off."""
     hurry: float = 3.0
     """How many times faster the free hip's target moves in a catch step, in [1, 10] (the hip
     servo follows at most at `HenrySpec.hip_max_speed_rad_s`)."""
